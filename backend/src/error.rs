@@ -1,0 +1,96 @@
+//! One error type for the domain. Every variant carries a message that is safe to show a
+//! person; whatever is not (engine text about the host, paths, SQL) stays in `detail`, which is
+//! only logged.
+
+use std::fmt;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("not allowed")]
+    Forbidden,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// The engine could not be reached at all (refused, no socket, TLS, not Docker).
+    #[error("engine unreachable: {reason}")]
+    EngineUnreachable { reason: Unreachable, detail: String },
+    #[error("the engine did not answer in time")]
+    EngineTimeout,
+    /// The engine answered with an error status.
+    #[error("engine error: {message}")]
+    Engine { status: u16, message: String },
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// Text that may be shown to the person who made the request.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::EngineUnreachable { reason, .. } => reason.to_string(),
+            Error::Internal(_) => "something went wrong on the server; it has been logged".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Text for the log: the public message plus what must not leave the server.
+    pub fn log_detail(&self) -> String {
+        match self {
+            Error::EngineUnreachable { reason, detail } => format!("{reason} ({detail})"),
+            Error::Internal(detail) => detail.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Why an engine could not be reached, in words a person can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreachable {
+    ConnectionRefused,
+    NoSuchSocket,
+    PermissionDenied,
+    TlsUnknownCa,
+    TlsBadClientCert,
+    TlsHandshake,
+    TlsFiles,
+    NotDockerApi,
+    HostUnresolved,
+    Other,
+}
+
+impl fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unreachable::ConnectionRefused => {
+                "connection refused: nothing is listening at the engine's address — is dockerd running?"
+            }
+            Unreachable::NoSuchSocket => {
+                "no Docker socket at the configured path — is dockerd running on that host?"
+            }
+            Unreachable::PermissionDenied => {
+                "permission denied on the Docker socket — run Capstan as a user in the docker group"
+            }
+            Unreachable::TlsUnknownCa => {
+                "TLS handshake failed: the engine's certificate is not signed by the configured CA"
+            }
+            Unreachable::TlsBadClientCert => {
+                "TLS handshake failed: the engine rejected the client certificate"
+            }
+            Unreachable::TlsHandshake => "TLS handshake failed — check the URL and the certificates",
+            Unreachable::TlsFiles => "the TLS certificate or key could not be read or parsed",
+            Unreachable::NotDockerApi => "something answered, but it is not a Docker Engine API",
+            Unreachable::HostUnresolved => "the engine's host name could not be resolved",
+            Unreachable::Other => "the engine could not be reached",
+        })
+    }
+}

@@ -1,0 +1,132 @@
+//! The engine wrapper against real engines: a unix socket, TCP with TLS, and engines that are
+//! down in each of the ways a person needs told apart.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use backend::engine::{Engine, EngineSpec, Timeouts, TlsFiles};
+use backend::error::{Error, Unreachable};
+use common::*;
+
+fn engine(spec: EngineSpec) -> Engine {
+    Engine::new(spec, Timeouts { call: Duration::from_secs(5) })
+}
+
+fn unreachable_reason(result: backend::Result<backend::engine::HostProbe>) -> Unreachable {
+    match result {
+        Err(Error::EngineUnreachable { reason, .. }) => reason,
+        other => panic!("expected an unreachable engine, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unix_engine_negotiates_down_to_its_api_and_reports_a_summary() {
+    let probe = engine(unix_spec()).probe().await.expect("unix engine is up");
+    let s = probe.summary;
+    // Debian's engine speaks 1.41; bollard's default is newer, so this proves negotiation.
+    assert!(s.api_version.starts_with("1."), "api version {}", s.api_version);
+    assert!(!s.engine_version.is_empty());
+    assert_eq!(s.os_type, "linux");
+    assert!(!s.arch.is_empty() && !s.kernel.is_empty() && !s.storage_driver.is_empty());
+    assert!(s.cpus >= 1 && s.memory_bytes > 0);
+    assert!(s.images >= 1, "the test image is there");
+}
+
+#[tokio::test]
+async fn tls_engine_is_reached_with_client_certificates() {
+    let probe = engine(tls_spec()).probe().await.expect("TLS engine is up");
+    assert!(probe.summary.api_version.starts_with("1."));
+    assert!(probe.summary.images >= 1);
+}
+
+#[tokio::test]
+async fn container_counts_follow_the_engine() {
+    let e = engine(unix_spec());
+    let before = e.probe().await.expect("up").summary;
+    let name = "backend-engines-count";
+    docker_a(&["rm", "-f", name]);
+    docker_a(&["create", "--name", name, &env("CAPSTAN_TEST_IMAGE"), "true"]);
+    let after = e.probe().await.expect("up").summary;
+    docker_a(&["rm", "-f", name]);
+    assert_eq!(after.containers_total, before.containers_total + 1);
+    assert_eq!(after.containers_stopped, before.containers_stopped + 1);
+}
+
+#[tokio::test]
+async fn refused_connection_is_named() {
+    let spec = EngineSpec { url: env("CAPSTAN_TEST_REFUSED_URL"), tls: None };
+    assert_eq!(unreachable_reason(engine(spec).probe().await), Unreachable::ConnectionRefused);
+}
+
+#[tokio::test]
+async fn missing_socket_is_named() {
+    let spec = EngineSpec { url: env("CAPSTAN_TEST_MISSING_URL"), tls: None };
+    assert_eq!(unreachable_reason(engine(spec).probe().await), Unreachable::NoSuchSocket);
+}
+
+#[tokio::test]
+async fn engine_certificate_from_an_unknown_ca_is_named() {
+    let good = TlsFiles::from_dir(env("CAPSTAN_TEST_TLS_DIR"));
+    let rogue = TlsFiles::from_dir(env("CAPSTAN_TEST_ROGUE_TLS_DIR"));
+    let spec = EngineSpec {
+        url: env("CAPSTAN_TEST_TLS_URL"),
+        tls: Some(TlsFiles { ca: rogue.ca, ..good }),
+    };
+    assert_eq!(unreachable_reason(engine(spec).probe().await), Unreachable::TlsUnknownCa);
+}
+
+#[tokio::test]
+async fn client_certificate_the_engine_does_not_trust_is_named() {
+    let good = TlsFiles::from_dir(env("CAPSTAN_TEST_TLS_DIR"));
+    let rogue = TlsFiles::from_dir(env("CAPSTAN_TEST_ROGUE_TLS_DIR"));
+    let spec = EngineSpec {
+        url: env("CAPSTAN_TEST_TLS_URL"),
+        tls: Some(TlsFiles { ca: good.ca, ..rogue }),
+    };
+    assert_eq!(unreachable_reason(engine(spec).probe().await), Unreachable::TlsBadClientCert);
+}
+
+#[tokio::test]
+async fn plain_http_to_the_tls_port_is_told_apart() {
+    let spec = EngineSpec { url: env("CAPSTAN_TEST_TLS_URL"), tls: None };
+    assert_eq!(unreachable_reason(engine(spec).probe().await), Unreachable::TlsHandshake);
+}
+
+#[tokio::test]
+async fn something_that_is_not_docker_is_named() {
+    // The registry speaks HTTP but not the Engine API.
+    let spec = EngineSpec { url: format!("tcp://{}", env("CAPSTAN_TEST_REGISTRY")), tls: None };
+    assert_eq!(unreachable_reason(engine(spec).probe().await), Unreachable::NotDockerApi);
+}
+
+#[tokio::test]
+async fn an_engine_that_never_answers_times_out_within_the_call_deadline() {
+    // A listener that accepts and then says nothing: the worst kind of dead engine.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let _hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let e = Engine::new(
+        EngineSpec { url: format!("tcp://{addr}"), tls: None },
+        Timeouts { call: Duration::from_millis(500) },
+    );
+    let started = Instant::now();
+    assert!(matches!(e.probe().await, Err(Error::EngineTimeout)));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn urls_are_validated_with_the_field_named() {
+    for bad in ["", "docker.sock", "unix://relative", "tcp://", "tcp://host", "ftp://x:1"] {
+        let err = EngineSpec { url: bad.into(), tls: None }.validate().expect_err(bad);
+        assert!(matches!(err, Error::Invalid { ref field, .. } if field == "url"), "{bad}: {err}");
+    }
+    let tls = Some(TlsFiles::from_dir("/x"));
+    let err = EngineSpec { url: "unix:///run/docker.sock".into(), tls }.validate().expect_err("tls");
+    assert!(matches!(err, Error::Invalid { ref field, .. } if field == "tls"));
+}
