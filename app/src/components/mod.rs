@@ -1,0 +1,5 @@
+//! Parts every page uses; each is built once here.
+
+pub mod badge;
+pub mod frame;
+pub mod page;

@@ -1,0 +1,59 @@
+//! The error server fns return to the browser: typed, and only ever holding safe text.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("you are not allowed to do that")]
+    Forbidden,
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Engine(String),
+    #[error("something went wrong on the server; it has been logged")]
+    Internal,
+    /// The request did not reach the server function or its answer could not be read.
+    #[error("the server could not be reached — check the connection and try again")]
+    Transport,
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(err: ServerFnErrorErr) -> Self {
+        // The text of a transport error may hold internal detail: never carry it.
+        #[cfg(feature = "ssr")]
+        tracing::warn!(error = %err, "server fn transport error");
+        let _ = err;
+        AppError::Transport
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::Error> for AppError {
+    fn from(err: backend::Error) -> Self {
+        use backend::Error as E;
+        match &err {
+            E::NotFound(what) => AppError::NotFound(what.clone()),
+            E::Forbidden => AppError::Forbidden,
+            E::Invalid { field, message } => {
+                AppError::Invalid { field: field.clone(), message: message.clone() }
+            }
+            E::Conflict(msg) => AppError::Conflict(msg.clone()),
+            E::EngineUnreachable { .. } | E::EngineTimeout | E::Engine { .. } => {
+                tracing::warn!(error = %err.log_detail(), "engine error in server fn");
+                AppError::Engine(err.public_message())
+            }
+            E::Internal(_) => {
+                tracing::error!(error = %err.log_detail(), "internal error in server fn");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The Hosts page: every engine Capstan manages, whether it is up, and what it is.
+
+use leptos::prelude::*;
+
+use crate::components::badge::{Badge, Tone};
+use crate::components::page::{ErrorNotice, PageHeader, SkeletonRows};
+use crate::error::AppError;
+use crate::format;
+use crate::model::{HostState, HostView};
+
+#[server]
+pub async fn list_hosts() -> Result<Vec<HostView>, AppError> {
+    let fleet = crate::ssr::fleet()?;
+    Ok(fleet.statuses().await.into_iter().map(HostView::from).collect())
+}
+
+const COLUMNS: usize = 8;
+
+#[component]
+pub fn HostsPage() -> impl IntoView {
+    let hosts = Resource::new(|| (), |_| list_hosts());
+    let (pending, set_pending) = signal(false);
+
+    view! {
+        <PageHeader title="Hosts">
+            <button
+                class="button"
+                on:click=move |_| hosts.refetch()
+                prop:disabled=pending
+                aria-busy=move || pending.get().to_string()
+            >
+                {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
+            </button>
+        </PageHeader>
+        <Transition
+            fallback=|| view! { <HostsTable hosts=None /> }
+            set_pending
+        >
+            {move || Suspend::new(async move {
+                match hosts.await {
+                    Ok(list) if list.is_empty() => view! { <NoHosts /> }.into_any(),
+                    Ok(list) => view! {
+                        <FleetSummary hosts=list.clone() />
+                        <HostsTable hosts=Some(list) />
+                    }
+                    .into_any(),
+                    Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn FleetSummary(hosts: Vec<HostView>) -> impl IntoView {
+    let up = hosts.iter().filter(|h| h.status == HostState::Up).count();
+    let down = hosts.len() - up;
+    let engines = || hosts.iter().filter_map(|h| h.engine.as_ref());
+    let running: u32 = engines().map(|e| e.containers_running).sum();
+    let total: u32 = engines().map(|e| e.containers_total).sum();
+    let images: u32 = engines().map(|e| e.images).sum();
+    let mut parts = vec![format::plural(hosts.len(), "host", "hosts"), format!("{up} up")];
+    if down > 0 {
+        parts.push(format!("{down} down"));
+    }
+    parts.push(format!("{running} of {} running", format::plural(total as usize, "container", "containers")));
+    parts.push(format::plural(images as usize, "image", "images"));
+    view! { <p class="page-summary" data-testid="fleet-summary">{parts.join(" · ")}</p> }
+}
+
+#[component]
+fn NoHosts() -> impl IntoView {
+    view! {
+        <div class="empty">
+            <h2>"No hosts yet"</h2>
+            <p>
+                "Start Capstan with an engine, for example "
+                <code>"capstan --engine local=unix:///var/run/docker.sock"</code>
+                ", or set DOCKER_HOST."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn HostsTable(hosts: Option<Vec<HostView>>) -> impl IntoView {
+    let body = match hosts {
+        None => view! { <SkeletonRows rows=2 cols=COLUMNS /> }.into_any(),
+        Some(list) => list.into_iter().map(|h| view! { <HostRow host=h /> }).collect_view().into_any(),
+    };
+    view! {
+        <div class="table-wrap">
+            <table class="table table-cards" aria-label="Hosts">
+                <thead>
+                    <tr>
+                        <th scope="col">"Host"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Engine"</th>
+                        <th scope="col">"System"</th>
+                        <th scope="col" class="num">"CPUs"</th>
+                        <th scope="col" class="num">"Memory"</th>
+                        <th scope="col" class="num">"Containers"</th>
+                        <th scope="col" class="num">"Latency"</th>
+                    </tr>
+                </thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn HostRow(host: HostView) -> impl IntoView {
+    let identity = view! {
+        <td data-label="Host" class="cell-primary">
+            <div class="strong">{host.name.clone()}</div>
+            <div class="mono muted small" title=host.url.clone()>
+                {host.url.clone()}
+                {host.tls.then(|| view! { <span class="chip">"TLS"</span> })}
+            </div>
+        </td>
+    };
+    let slug = host.slug.clone();
+    match (host.status, host.engine) {
+        (HostState::Up, Some(e)) => {
+            let running = format!("{} running", e.containers_running);
+            let of_total = format!("of {}", e.containers_total);
+            let system = format!("{}/{} · kernel {}", e.os_type, e.arch, e.kernel);
+            view! {
+                <tr data-host=slug>
+                    {identity}
+                    <td data-label="Status"><Badge tone=Tone::Good label="up" /></td>
+                    <td data-label="Engine">
+                        <div>{e.engine_version}</div>
+                        <div class="muted small">{format!("API {}", e.api_version)}</div>
+                    </td>
+                    <td data-label="System">
+                        <div>{e.os}</div>
+                        <div class="muted small">{system}</div>
+                    </td>
+                    <td data-label="CPUs" class="num">{e.cpus}</td>
+                    <td data-label="Memory" class="num" title=format!("{} bytes", e.memory_bytes)>
+                        {format::bytes(e.memory_bytes)}
+                    </td>
+                    <td data-label="Containers" class="num" data-testid="containers">
+                        <div>{running}</div>
+                        <div class="muted small">{of_total}</div>
+                    </td>
+                    <td data-label="Latency" class="num">
+                        {host.latency_ms.map(format::latency_ms)}
+                    </td>
+                </tr>
+            }
+            .into_any()
+        }
+        _ => view! {
+            <tr data-host=slug class="row-down">
+                {identity}
+                <td data-label="Status"><Badge tone=Tone::Bad label="down" /></td>
+                <td data-label="Error" colspan=COLUMNS - 2 class="cell-error">
+                    {host.error.unwrap_or_else(|| "no answer from the engine".into())}
+                </td>
+            </tr>
+        }
+        .into_any(),
+    }
+}

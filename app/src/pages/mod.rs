@@ -1,0 +1,2 @@
+pub mod hosts;
+pub mod not_found;

@@ -1,0 +1,164 @@
+//! Configuration from flags and environment variables (`capstan --help` lists them).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use backend::engine::{EngineSpec, TlsFiles};
+use backend::fleet::HostConfig;
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "capstan", version, about = "A web console for Docker fleets")]
+pub struct Config {
+    /// Address to listen on [default: $LEPTOS_SITE_ADDR, else 127.0.0.1:3000]
+    #[arg(long, env = "CAPSTAN_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// Directory for Capstan's own data (database, keys)
+    #[arg(long, env = "CAPSTAN_DATA", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Engines to manage, as SLUG=URL[,tls=CERT_DIR] (CERT_DIR holds ca.pem, cert.pem and
+    /// key.pem). Repeat the flag, or separate entries with spaces in the variable. Without any,
+    /// Capstan manages the local engine: $DOCKER_HOST, else unix:///var/run/docker.sock.
+    #[arg(long = "engine", env = "CAPSTAN_ENGINES", value_delimiter = ' ', num_args = 1..)]
+    pub engines: Vec<String>,
+
+    /// Deadline for one call to an engine, in seconds
+    #[arg(long, env = "CAPSTAN_ENGINE_TIMEOUT", default_value_t = 10)]
+    pub engine_timeout: u64,
+
+    /// How long one slow host may hold up a fleet-wide answer, in seconds
+    #[arg(long, env = "CAPSTAN_FLEET_DEADLINE", default_value_t = 3)]
+    pub fleet_deadline: u64,
+
+    /// Largest request body accepted, in bytes
+    #[arg(long, env = "CAPSTAN_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
+    pub body_limit: usize,
+
+    /// Where the built site (pkg/, favicon) is [default: $LEPTOS_SITE_ROOT, else target/site]
+    #[arg(long, env = "CAPSTAN_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+
+    /// Log filter: a level (info, debug) or a tracing directive (capstan=debug,tower_http=info)
+    #[arg(long, env = "CAPSTAN_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Log format
+    #[arg(long, env = "CAPSTAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        if let Some(addr) = self.listen {
+            return Ok(addr);
+        }
+        match std::env::var("LEPTOS_SITE_ADDR") {
+            Ok(v) => v.parse().map_err(|_| format!("LEPTOS_SITE_ADDR: {v:?} is not host:port")),
+            Err(_) => Ok(SocketAddr::from(([127, 0, 0, 1], 3000))),
+        }
+    }
+
+    pub fn site_root(&self) -> PathBuf {
+        self.site_root
+            .clone()
+            .or_else(|| std::env::var_os("LEPTOS_SITE_ROOT").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("target/site"))
+    }
+
+    pub fn engine_timeout(&self) -> Duration {
+        Duration::from_secs(self.engine_timeout.max(1))
+    }
+
+    pub fn fleet_deadline(&self) -> Duration {
+        Duration::from_secs(self.fleet_deadline.max(1))
+    }
+
+    /// The configured engines, or the local one when none is configured.
+    pub fn hosts(&self) -> Result<Vec<HostConfig>, String> {
+        let entries: Vec<&str> =
+            self.engines.iter().map(|e| e.trim()).filter(|e| !e.is_empty()).collect();
+        if entries.is_empty() {
+            return Ok(vec![local_engine(std::env::var("DOCKER_HOST").ok())]);
+        }
+        entries.into_iter().map(parse_engine).collect()
+    }
+}
+
+/// `SLUG=URL[,tls=DIR]`
+pub fn parse_engine(entry: &str) -> Result<HostConfig, String> {
+    let (slug, rest) = entry
+        .split_once('=')
+        .ok_or_else(|| format!("--engine {entry:?}: expected SLUG=URL, e.g. local=unix:///var/run/docker.sock"))?;
+    let mut parts = rest.split(',');
+    let url = parts.next().unwrap_or_default().to_string();
+    let mut tls = None;
+    for opt in parts {
+        match opt.split_once('=') {
+            Some(("tls", dir)) if !dir.is_empty() => tls = Some(TlsFiles::from_dir(dir)),
+            _ => return Err(format!("--engine {entry:?}: unknown option {opt:?} (known: tls=DIR)")),
+        }
+    }
+    Ok(HostConfig { slug: slug.to_string(), name: slug.to_string(), engine: EngineSpec { url, tls } })
+}
+
+/// The engine the docker CLI would talk to: `DOCKER_HOST` (with `DOCKER_TLS_VERIFY` and
+/// `DOCKER_CERT_PATH`, as the CLI reads them), else the default socket.
+fn local_engine(docker_host: Option<String>) -> HostConfig {
+    let url = docker_host
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
+    let tls_verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
+    let tls = (tls_verify && url.starts_with("tcp://")).then(|| {
+        let dir = std::env::var_os("DOCKER_CERT_PATH").map(PathBuf::from).unwrap_or_else(|| {
+            std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".docker")
+        });
+        TlsFiles::from_dir(dir)
+    });
+    HostConfig { slug: "local".into(), name: "local".into(), engine: EngineSpec { url, tls } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_entries_parse() {
+        let h = parse_engine("build-01=tcp://10.0.0.5:2376,tls=/etc/capstan/build").expect("ok");
+        assert_eq!(h.slug, "build-01");
+        assert_eq!(h.engine.url, "tcp://10.0.0.5:2376");
+        assert_eq!(h.engine.tls, Some(TlsFiles::from_dir("/etc/capstan/build")));
+        let h = parse_engine("local=unix:///var/run/docker.sock").expect("ok");
+        assert_eq!(h.engine.tls, None);
+        assert!(parse_engine("unix:///var/run/docker.sock").is_err());
+        assert!(parse_engine("a=tcp://h:1,tsl=/x").is_err());
+    }
+
+    #[test]
+    fn without_engines_the_local_one_is_used() {
+        let h = local_engine(None);
+        assert_eq!((h.slug.as_str(), h.engine.url.as_str()), ("local", "unix:///var/run/docker.sock"));
+        let h = local_engine(Some("tcp://127.0.0.1:2375".into()));
+        assert_eq!(h.engine.url, "tcp://127.0.0.1:2375");
+    }
+
+    #[test]
+    fn flags_parse() {
+        let c = Config::try_parse_from([
+            "capstan", "--listen", "0.0.0.0:8080", "--engine", "a=unix:///a.sock", "--engine",
+            "b=tcp://h:1", "--log-format", "json",
+        ])
+        .expect("parses");
+        assert_eq!(c.listen_addr().expect("addr").port(), 8080);
+        assert_eq!(c.hosts().expect("hosts").len(), 2);
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+}

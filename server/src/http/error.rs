@@ -1,0 +1,51 @@
+//! The REST API's one error type: a status and `{"error": {"code", "message"}}` with safe text.
+//! The detail behind it is logged here, once.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+}
+
+impl From<backend::Error> for ApiError {
+    fn from(err: backend::Error) -> Self {
+        use backend::Error as E;
+        let (status, code) = match &err {
+            E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            E::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            E::EngineUnreachable { .. } => (StatusCode::BAD_GATEWAY, "engine_unreachable"),
+            E::Engine { .. } => (StatusCode::BAD_GATEWAY, "engine_error"),
+            E::EngineTimeout => (StatusCode::GATEWAY_TIMEOUT, "engine_timeout"),
+            E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        if status.is_server_error() {
+            tracing::warn!(error = %err.log_detail(), "request failed");
+        }
+        ApiError::new(status, code, err.public_message())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,171 @@
+//! The server through its router (`oneshot`), against the private test engines: the API, the
+//! server-rendered Hosts page, and the layers every response passes.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use backend::engine::{EngineSpec, Timeouts, TlsFiles};
+use backend::fleet::{Fleet, HostConfig};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use server::{router, AppState};
+use tower::ServiceExt;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with `./dev test`"))
+}
+
+fn host(slug: &str, url: String, tls: Option<TlsFiles>) -> HostConfig {
+    HostConfig { slug: slug.into(), name: slug.into(), engine: EngineSpec { url, tls } }
+}
+
+fn app() -> Router {
+    let fleet = Fleet::new(
+        vec![
+            host("unix-engine", env("CAPSTAN_TEST_UNIX_URL"), None),
+            host("tls-engine", env("CAPSTAN_TEST_TLS_URL"), Some(TlsFiles::from_dir(env("CAPSTAN_TEST_TLS_DIR")))),
+            host("stopped-engine", env("CAPSTAN_TEST_REFUSED_URL"), None),
+        ],
+        Timeouts { call: Duration::from_secs(5) },
+        Duration::from_secs(5),
+    )
+    .expect("fleet");
+    let leptos_options = LeptosOptions::builder().output_name("capstan").site_root("target/site").build();
+    router(AppState { leptos_options, fleet, shutdown: Default::default() }, 64 * 1024)
+}
+
+async fn get(app: Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::get(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app.oneshot(req.body(Body::empty()).expect("request")).await.expect("response");
+    let (parts, body) = res.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes().to_vec();
+    (parts.status, parts.headers, bytes)
+}
+
+fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).expect("JSON body")
+}
+
+#[tokio::test]
+async fn healthz_answers_without_touching_engines() {
+    let (status, _, body) = get(app(), "/healthz", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["status"], "ok");
+}
+
+#[tokio::test]
+async fn hosts_api_lists_every_engine_with_status() {
+    let (status, headers, body) = get(app(), "/api/v1/hosts", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE].to_str().expect("ascii").starts_with("application/json"));
+    let hosts = json(&body);
+    let hosts = hosts.as_array().expect("array");
+    assert_eq!(hosts.len(), 3);
+    for (i, slug) in ["unix-engine", "tls-engine"].iter().enumerate() {
+        let h = &hosts[i];
+        assert_eq!(h["slug"], *slug);
+        assert_eq!(h["status"], "up");
+        assert!(h["error"].is_null());
+        let e = &h["engine"];
+        assert!(e["api_version"].as_str().expect("api").starts_with("1."));
+        assert!(!e["engine_version"].as_str().expect("version").is_empty());
+        assert_eq!(e["os_type"], "linux");
+        assert!(e["containers_total"].is_u64() && e["containers_running"].is_u64());
+    }
+    assert_eq!(hosts[1]["tls"], true);
+    let down = &hosts[2];
+    assert_eq!(down["status"], "down");
+    assert!(down["engine"].is_null());
+    let error = down["error"].as_str().expect("error text");
+    assert!(error.contains("connection refused"), "{error}");
+    assert!(!error.contains("127.0.0.1"), "the reason is in words, without transport detail: {error}");
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_json_404s() {
+    let (status, _, body) = get(app(), "/api/v1/no-such-thing", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn openapi_document_is_served_and_lists_the_routes() {
+    let (status, _, body) = get(app(), "/api/v1/openapi.json", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = json(&body);
+    assert_eq!(doc["openapi"], "3.0.3");
+    for path in ["/healthz", "/api/v1/hosts", "/api/v1/openapi.json"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing from openapi.json");
+    }
+}
+
+#[tokio::test]
+async fn hosts_page_is_rendered_on_the_server() {
+    let (status, headers, body) = get(app(), "/hosts", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).expect("utf-8");
+    assert!(html.contains("<title>Hosts · Capstan</title>"), "title");
+    for slug in ["unix-engine", "tls-engine", "stopped-engine"] {
+        assert!(html.contains(&format!("data-host=\"{slug}\"")), "{slug} row rendered");
+    }
+    assert!(html.contains("connection refused"), "the down engine shows its reason");
+    assert!(html.contains("API 1."), "the API version is shown");
+
+    // The hydration script runs under the CSP thanks to the nonce the header names.
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().expect("ascii").to_string();
+    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("nonce in CSP");
+    assert!(nonce.len() >= 16);
+    assert!(html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")), "inline script carries the nonce");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"));
+    assert!(!csp.contains("unsafe-inline"));
+}
+
+#[tokio::test]
+async fn every_response_has_security_headers_and_a_request_id() {
+    for uri in ["/hosts", "/api/v1/hosts", "/healthz", "/nope"] {
+        let (_, headers, _) = get(app(), uri, &[]).await;
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{uri}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{uri}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{uri}");
+        assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY), "{uri}");
+        assert!(headers.contains_key("x-request-id"), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_html() {
+    let (status, headers, body) = get(app(), "/no/such/page", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(headers[header::CONTENT_TYPE].to_str().expect("ascii").starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&body).contains("There is no page at this address"));
+}
+
+#[tokio::test]
+async fn root_redirects_to_hosts() {
+    let (status, headers, _) = get(app(), "/", &[("accept", "text/html")]).await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(headers[header::LOCATION], "/hosts");
+}
+
+#[tokio::test]
+async fn responses_are_compressed() {
+    let (status, headers, _) = get(app(), "/hosts", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413() {
+    let req = Request::post("/api/v1/hosts")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, 1024 * 1024)
+        .body(Body::from(vec![b' '; 1024 * 1024]))
+        .expect("request");
+    let res = app().oneshot(req).await.expect("response");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
