@@ -51,14 +51,14 @@ fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).expect("JSON body")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_without_touching_engines() {
     let (status, _, body) = get(app(), "/healthz", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json(&body)["status"], "ok");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hosts_api_lists_every_engine_with_status() {
     let (status, headers, body) = get(app(), "/api/v1/hosts", &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -86,14 +86,14 @@ async fn hosts_api_lists_every_engine_with_status() {
     assert!(!error.contains("127.0.0.1"), "the reason is in words, without transport detail: {error}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_paths_are_json_404s() {
     let (status, _, body) = get(app(), "/api/v1/no-such-thing", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(json(&body)["error"]["code"], "not_found");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_document_is_served_and_lists_the_routes() {
     let (status, _, body) = get(app(), "/api/v1/openapi.json", &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -104,7 +104,7 @@ async fn openapi_document_is_served_and_lists_the_routes() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hosts_page_is_rendered_on_the_server() {
     let (status, headers, body) = get(app(), "/hosts", &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -125,7 +125,7 @@ async fn hosts_page_is_rendered_on_the_server() {
     assert!(!csp.contains("unsafe-inline"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_has_security_headers_and_a_request_id() {
     for uri in ["/hosts", "/api/v1/hosts", "/healthz", "/nope"] {
         let (_, headers, _) = get(app(), uri, &[]).await;
@@ -137,7 +137,7 @@ async fn every_response_has_security_headers_and_a_request_id() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_pages_are_404_html() {
     let (status, headers, body) = get(app(), "/no/such/page", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -145,21 +145,21 @@ async fn unknown_pages_are_404_html() {
     assert!(String::from_utf8_lossy(&body).contains("There is no page at this address"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_redirects_to_hosts() {
     let (status, headers, _) = get(app(), "/", &[("accept", "text/html")]).await;
     assert!(status.is_redirection(), "{status}");
     assert_eq!(headers[header::LOCATION], "/hosts");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn responses_are_compressed() {
     let (status, headers, _) = get(app(), "/hosts", &[("accept-encoding", "gzip")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_are_refused_with_413() {
     let req = Request::post("/api/v1/hosts")
         .header(header::CONTENT_TYPE, "application/json")

@@ -131,20 +131,26 @@ fn HostRow(host: HostView) -> impl IntoView {
                     {identity}
                     <td data-label="Status"><Badge tone=Tone::Good label="up" /></td>
                     <td data-label="Engine">
-                        <div>{e.engine_version}</div>
-                        <div class="muted small">{format!("API {}", e.api_version)}</div>
+                        <div class="stack">
+                            <div>{e.engine_version}</div>
+                            <div class="muted small">{format!("API {}", e.api_version)}</div>
+                        </div>
                     </td>
                     <td data-label="System">
-                        <div>{e.os}</div>
-                        <div class="muted small">{system}</div>
+                        <div class="stack">
+                            <div>{e.os}</div>
+                            <div class="muted small">{system}</div>
+                        </div>
                     </td>
                     <td data-label="CPUs" class="num">{e.cpus}</td>
                     <td data-label="Memory" class="num" title=format!("{} bytes", e.memory_bytes)>
                         {format::bytes(e.memory_bytes)}
                     </td>
                     <td data-label="Containers" class="num" data-testid="containers">
-                        <div>{running}</div>
-                        <div class="muted small">{of_total}</div>
+                        <div class="stack">
+                            <div>{running}</div>
+                            <div class="muted small">{of_total}</div>
+                        </div>
                     </td>
                     <td data-label="Latency" class="num">
                         {host.latency_ms.map(format::latency_ms)}

@@ -6,13 +6,13 @@ mod error;
 mod security;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use app::{shell, App};
 use axum::http::{HeaderName, Request};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
-use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -26,12 +26,20 @@ use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The page routes, discovered once per process: discovery renders the app in a special mode,
+/// and doing it while another router renders pages made those renders hang (seen in tests that
+/// build several routers at once).
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let fleet = state.fleet.clone();
     let context = move || app::ssr::provide_server_context(fleet.clone());
     let options = state.leptos_options.clone();
     let pages = Router::new()
-        .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), {
+        .leptos_routes_with_context(&state, page_routes(), context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
         })

@@ -1,0 +1,31 @@
+import { execFileSync } from "node:child_process";
+import { expect, Page } from "@playwright/test";
+
+/** The docker CLI against the unix test engine (the one named `unix-engine` in Capstan). */
+export function dockerA(...args: string[]): string {
+  const url = process.env.CAPSTAN_TEST_UNIX_URL;
+  if (!url) throw new Error("CAPSTAN_TEST_UNIX_URL is not set: run with `./dev test`");
+  return execFileSync("docker", ["-H", url, ...args], { encoding: "utf8" }).trim();
+}
+
+/** Collects console errors and failed requests so a test can assert the page ran cleanly
+ *  (a CSP violation or a hydration error shows up here and nowhere else). */
+export function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  page.on("requestfailed", (req) => problems.push(`requestfailed: ${req.url()}`));
+  return problems;
+}
+
+/** Waits until the wasm has hydrated the page (the app marks <body> from an effect, which only
+ *  runs in the browser after hydration). */
+export async function hydrated(page: Page) {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+export async function screenshot(page: Page, name: string) {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
