@@ -10,8 +10,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{0} not found")]
     NotFound(String),
+    /// Not signed in, or the credentials were wrong. The text is the same for every cause.
+    #[error("{0}")]
+    Unauthenticated(String),
     #[error("not allowed")]
     Forbidden,
+    /// Too many failed attempts; try again after the duration.
+    #[error("too many attempts; try again in {} seconds", .retry_after.as_secs().max(1))]
+    Throttled { retry_after: std::time::Duration },
     #[error("{0}")]
     Conflict(String),
     #[error("{field}: {message}")]

@@ -1,8 +1,11 @@
 //! Capstan's domain, free of Leptos: engines (bollard behind our own types) and the fleet of
 //! hosts. Accounts, policy and audit join it in later issues; nothing here knows about HTTP.
 
+pub mod auth;
 pub mod engine;
 pub mod error;
 pub mod fleet;
+pub mod policy;
+pub mod store;
 
 pub use error::{Error, Result};

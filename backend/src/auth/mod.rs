@@ -1,0 +1,593 @@
+//! Accounts: first-run setup, users, passwords, API tokens and per-host grants, and turning a
+//! session or a token into a [`Principal`] the policy can judge.
+
+mod limiter;
+pub mod password;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+pub use limiter::LoginLimiter;
+
+use crate::error::{Error, Result};
+use crate::policy::{Principal, Role};
+use crate::store::{internal, now, Store};
+
+pub const SETUP_TOKEN_FILE: &str = "setup-token";
+const TOKEN_PREFIX: &str = "cap_";
+
+/// A user as everyone but the store sees it: never with its password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// What a session remembers about who signed in: the user and the user's session epoch at
+/// that moment (a password change or disabling bumps the epoch and ends older sessions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStamp {
+    pub user_id: i64,
+    pub epoch: i64,
+    pub signed_in_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    User,
+    Team,
+}
+
+impl SubjectKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::User => "user",
+            SubjectKind::Team => "team",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub host: String,
+    pub subject: SubjectKind,
+    pub subject_id: i64,
+    /// The user's or team's name, for display.
+    pub subject_name: String,
+    pub role: Role,
+}
+
+/// A change to a user by an admin; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserPatch {
+    pub admin: Option<bool>,
+    pub disabled: Option<bool>,
+    pub password: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Accounts {
+    store: Store,
+    limiter: std::sync::Arc<LoginLimiter>,
+}
+
+fn bad_credentials() -> Error {
+    Error::Unauthenticated("wrong username or password".into())
+}
+
+pub fn validate_username(name: &str) -> Result<()> {
+    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let ok_start = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if ok_chars && ok_start && (1..=64).contains(&name.len()) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "username",
+            "use 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit",
+        ))
+    }
+}
+
+fn token_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+fn random_secret() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+const USER_COLUMNS: &str = "id, username, admin, disabled, created_at, last_login_at";
+
+impl Accounts {
+    pub fn new(store: Store) -> Self {
+        Accounts { store, limiter: std::sync::Arc::new(LoginLimiter::new()) }
+    }
+
+    fn pool(&self) -> &sqlx::SqlitePool {
+        self.store.pool()
+    }
+
+    pub async fn user_count(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await.map_err(internal)
+    }
+
+    /// On a start with no users: mints a one-time setup token, keeps only its hash, and writes
+    /// the token to `<data>/setup-token` (mode 0600). Returns it so the caller can log it.
+    /// With users, removes any leftover token and returns `None`.
+    pub async fn prepare_setup(&self, data_dir: &Path) -> Result<Option<String>> {
+        let file = data_dir.join(SETUP_TOKEN_FILE);
+        if self.user_count().await? > 0 {
+            sqlx::query("DELETE FROM meta WHERE key = 'setup_token'").execute(self.pool()).await.map_err(internal)?;
+            let _ = std::fs::remove_file(&file);
+            return Ok(None);
+        }
+        let token = random_secret();
+        let hash = hex(&token_hash(&token));
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('setup_token', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(&hash)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?;
+        write_private(&file, &token).map_err(|e| Error::Internal(format!("writing {}: {e}", file.display())))?;
+        Ok(Some(token))
+    }
+
+    /// Creates the first admin with the setup token. Single use: the token is consumed in the
+    /// same transaction that creates the user, so two racing requests cannot both succeed.
+    pub async fn complete_setup(&self, data_dir: &Path, token: &str, username: &str, password: &str) -> Result<User> {
+        validate_username(username)?;
+        password::check_strength("password", password)?;
+        if self.user_count().await? > 0 {
+            return Err(Error::Conflict("setup is already done; sign in instead".into()));
+        }
+        let hash = password::hash(password.to_string()).await?;
+        let mut tx = self.pool().begin().await.map_err(internal)?;
+        let consumed = sqlx::query("DELETE FROM meta WHERE key = 'setup_token' AND value = ?")
+            .bind(hex(&token_hash(token.trim())))
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?
+            .rows_affected();
+        if consumed != 1 {
+            let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await.map_err(internal)?;
+            return Err(if users > 0 {
+                Error::Conflict("setup is already done; sign in instead".into())
+            } else {
+                Error::Unauthenticated("the setup token is not valid — use the one in the server's log or data directory".into())
+            });
+        }
+        let user = insert_user(&mut tx, username, &hash, true).await?;
+        tx.commit().await.map_err(internal)?;
+        let _ = std::fs::remove_file(data_dir.join(SETUP_TOKEN_FILE));
+        Ok(user)
+    }
+
+    /// Checks a username and password. Wrong username and wrong password give the same error
+    /// and take the same time; failures are recorded and throttled per client and username.
+    pub async fn login(&self, username: &str, password: &str, client: Option<IpAddr>) -> Result<User> {
+        let client_key = format!("ip:{}", client.map(|c| c.to_string()).unwrap_or_else(|| "-".into()));
+        let user_key = format!("user:{}", username.to_ascii_lowercase());
+        let keys = [client_key, user_key.clone()];
+        self.limiter.check(&keys).map_err(|retry_after| Error::Throttled { retry_after })?;
+
+        let row = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(internal)?;
+        let (id, stored, disabled) = match row {
+            Some(r) => (r.get::<i64, _>(0), Some(r.get::<String, _>(1)), r.get::<bool, _>(2)),
+            None => (0, None, false),
+        };
+        let ok = password::verify(password.to_string(), stored).await?;
+        if !ok || disabled {
+            self.limiter.record_failure(&keys);
+            sqlx::query("INSERT INTO login_failures (at, username, client) VALUES (?, ?, ?)")
+                .bind(now())
+                .bind(username.chars().take(128).collect::<String>())
+                .bind(client.map(|c| c.to_string()).unwrap_or_default())
+                .execute(self.pool())
+                .await
+                .map_err(internal)?;
+            return Err(bad_credentials());
+        }
+        self.limiter.record_success(&user_key);
+        sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
+            .bind(now())
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?;
+        self.user(id).await
+    }
+
+    pub async fn login_failures(&self, username: &str) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = ?")
+            .bind(username)
+            .fetch_one(self.pool())
+            .await
+            .map_err(internal)
+    }
+
+    /// The stamp a new session stores for this user.
+    pub async fn session_stamp(&self, user_id: i64) -> Result<SessionStamp> {
+        let epoch: i64 = sqlx::query_scalar("SELECT session_epoch FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Error::NotFound("user".into()))?;
+        Ok(SessionStamp { user_id, epoch, signed_in_at: now() })
+    }
+
+    /// The person behind a session, or `None` when the session no longer counts (user gone,
+    /// disabled, password changed since).
+    pub async fn principal_for_session(&self, stamp: SessionStamp) -> Result<Option<Principal>> {
+        let row = sqlx::query("SELECT username, admin, disabled, session_epoch FROM users WHERE id = ?")
+            .bind(stamp.user_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(internal)?;
+        let Some(row) = row else { return Ok(None) };
+        if row.get::<bool, _>(2) || row.get::<i64, _>(3) != stamp.epoch {
+            return Ok(None);
+        }
+        self.principal(stamp.user_id, row.get(0), row.get(1)).await.map(Some)
+    }
+
+    /// The person behind an API token, or `None` for an unknown, expired or revoked token or a
+    /// disabled user.
+    pub async fn principal_for_token(&self, secret: &str) -> Result<Option<Principal>> {
+        if !secret.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT t.id, t.expires_at, u.id, u.username, u.admin, u.disabled
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?",
+        )
+        .bind(token_hash(secret))
+        .fetch_optional(self.pool())
+        .await
+        .map_err(internal)?;
+        let Some(row) = row else { return Ok(None) };
+        let t = now();
+        if row.get::<Option<i64>, _>(1).is_some_and(|exp| exp <= t) || row.get::<bool, _>(5) {
+            return Ok(None);
+        }
+        // Written at most once a minute per token, not on every request.
+        sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
+            .bind(t)
+            .bind(row.get::<i64, _>(0))
+            .bind(t - 60)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?;
+        self.principal(row.get(2), row.get(3), row.get(4)).await.map(Some)
+    }
+
+    async fn principal(&self, user_id: i64, username: String, admin: bool) -> Result<Principal> {
+        let rows = sqlx::query("SELECT host, role FROM grants WHERE subject_kind = 'user' AND subject_id = ?")
+            .bind(user_id)
+            .fetch_all(self.pool())
+            .await
+            .map_err(internal)?;
+        let mut roles = BTreeMap::new();
+        for r in rows {
+            let role = Role::parse(r.get::<&str, _>(1)).map_err(|_| Error::Internal("bad role in store".into()))?;
+            let entry = roles.entry(r.get::<String, _>(0)).or_insert(role);
+            *entry = (*entry).max(role);
+        }
+        Ok(Principal { user_id, username, admin, roles })
+    }
+
+    // ----- users (admin) -----
+
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))
+            .fetch_all(self.pool())
+            .await
+            .map_err(internal)
+    }
+
+    pub async fn user(&self, id: i64) -> Result<User> {
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Error::NotFound("user".into()))
+    }
+
+    pub async fn create_user(&self, username: &str, password: &str, admin: bool) -> Result<User> {
+        validate_username(username)?;
+        password::check_strength("password", password)?;
+        let hash = password::hash(password.to_string()).await?;
+        let mut tx = self.pool().begin().await.map_err(internal)?;
+        let user = insert_user(&mut tx, username, &hash, admin).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(user)
+    }
+
+    /// Applies an admin's change. The last enabled admin can never be disabled or demoted:
+    /// the check and the write are one statement, so two admins demoting each other at once
+    /// cannot both succeed.
+    pub async fn update_user(&self, id: i64, patch: UserPatch) -> Result<User> {
+        let current = self.user(id).await?;
+        if let Some(pw) = &patch.password {
+            password::check_strength("password", pw)?;
+        }
+        let removes_admin = current.admin
+            && !current.disabled
+            && (patch.admin == Some(false) || patch.disabled == Some(true));
+        if removes_admin {
+            let changed = sqlx::query(
+                "UPDATE users SET admin = ?, disabled = ?, session_epoch = session_epoch + ?
+                 WHERE id = ? AND (SELECT COUNT(*) FROM users WHERE admin = 1 AND disabled = 0 AND id != ?) > 0",
+            )
+            .bind(patch.admin.unwrap_or(current.admin))
+            .bind(patch.disabled.unwrap_or(current.disabled))
+            .bind(i64::from(patch.disabled == Some(true)))
+            .bind(id)
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?
+            .rows_affected();
+            if changed == 0 {
+                return Err(Error::Conflict("this is the last admin: make another user an admin first".into()));
+            }
+        } else {
+            sqlx::query(
+                "UPDATE users SET admin = ?, disabled = ?, session_epoch = session_epoch + ? WHERE id = ?",
+            )
+            .bind(patch.admin.unwrap_or(current.admin))
+            .bind(patch.disabled.unwrap_or(current.disabled))
+            .bind(i64::from(patch.disabled == Some(true) && !current.disabled))
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?;
+        }
+        if let Some(pw) = patch.password {
+            self.set_password(id, pw).await?;
+        }
+        self.user(id).await
+    }
+
+    pub async fn delete_user(&self, id: i64) -> Result<()> {
+        let mut tx = self.pool().begin().await.map_err(internal)?;
+        let deleted = sqlx::query(
+            "DELETE FROM users WHERE id = ?
+             AND NOT (admin = 1 AND disabled = 0
+                      AND (SELECT COUNT(*) FROM users WHERE admin = 1 AND disabled = 0) <= 1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?
+        .rows_affected();
+        if deleted == 0 {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM users WHERE id = ?").bind(id).fetch_optional(&mut *tx).await.map_err(internal)?;
+            return Err(match exists {
+                Some(_) => Error::Conflict("this is the last admin: make another user an admin first".into()),
+                None => Error::NotFound("user".into()),
+            });
+        }
+        sqlx::query("DELETE FROM grants WHERE subject_kind = 'user' AND subject_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)
+    }
+
+    /// Sets a new password and ends every session of the user (their epoch moves on).
+    pub async fn set_password(&self, id: i64, new: String) -> Result<()> {
+        password::check_strength("password", &new)?;
+        let hash = password::hash(new).await?;
+        let n = sqlx::query("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?")
+            .bind(hash)
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound("user".into()));
+        }
+        Ok(())
+    }
+
+    /// A person changes their own password: the current one is required.
+    pub async fn change_own_password(&self, id: i64, current: &str, new: &str) -> Result<()> {
+        password::check_strength("new", new)?;
+        let stored: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(internal)?;
+        if !password::verify(current.to_string(), stored).await? {
+            return Err(Error::invalid("current", "the current password is not right"));
+        }
+        self.set_password(id, new.to_string()).await
+    }
+
+    // ----- API tokens -----
+
+    /// Creates a token; the secret is returned once and only its hash is kept.
+    pub async fn create_token(&self, user_id: i64, name: &str, expires_days: Option<u32>) -> Result<(TokenInfo, String)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::invalid("name", "give the token a name of 1 to 100 characters"));
+        }
+        if let Some(d) = expires_days {
+            if !(1..=3650).contains(&d) {
+                return Err(Error::invalid("expires_days", "must be between 1 and 3650 days"));
+            }
+        }
+        let secret = format!("{TOKEN_PREFIX}{}", random_secret());
+        let created = now();
+        let expires = expires_days.map(|d| created + i64::from(d) * 86_400);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, name, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(token_hash(&secret))
+        .bind(created)
+        .bind(expires)
+        .fetch_one(self.pool())
+        .await
+        .map_err(internal)?;
+        let info = TokenInfo { id, name: name.to_string(), created_at: created, last_used_at: None, expires_at: expires };
+        Ok((info, secret))
+    }
+
+    pub async fn list_tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>> {
+        sqlx::query_as("SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id DESC")
+            .bind(user_id)
+            .fetch_all(self.pool())
+            .await
+            .map_err(internal)
+    }
+
+    /// Revokes one of the user's own tokens; someone else's token is "not found".
+    pub async fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<()> {
+        let n = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ?")
+            .bind(token_id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound("token".into()));
+        }
+        Ok(())
+    }
+
+    // ----- grants (admin) -----
+
+    pub async fn grants_on(&self, host: &str) -> Result<Vec<Grant>> {
+        let rows = sqlx::query(
+            "SELECT g.host, g.subject_kind, g.subject_id, COALESCE(u.username, '?'), g.role
+             FROM grants g LEFT JOIN users u ON g.subject_kind = 'user' AND u.id = g.subject_id
+             WHERE g.host = ? ORDER BY 4",
+        )
+        .bind(host)
+        .fetch_all(self.pool())
+        .await
+        .map_err(internal)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Grant {
+                    host: r.get(0),
+                    subject: if r.get::<&str, _>(1) == "team" { SubjectKind::Team } else { SubjectKind::User },
+                    subject_id: r.get(2),
+                    subject_name: r.get(3),
+                    role: Role::parse(r.get::<&str, _>(4)).map_err(|_| Error::Internal("bad role in store".into()))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Grants (or changes) a user's role on a host. The host must be checked by the caller.
+    pub async fn set_grant(&self, host: &str, subject: SubjectKind, subject_id: i64, role: Role) -> Result<()> {
+        if subject == SubjectKind::Team {
+            return Err(Error::invalid("team", "teams are not available yet"));
+        }
+        self.user(subject_id).await.map_err(|_| Error::invalid("user", "no such user"))?;
+        sqlx::query(
+            "INSERT INTO grants (host, subject_kind, subject_id, role, created_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (host, subject_kind, subject_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(host)
+        .bind(subject.as_str())
+        .bind(subject_id)
+        .bind(role.as_str())
+        .bind(now())
+        .execute(self.pool())
+        .await
+        .map_err(internal)?;
+        Ok(())
+    }
+
+    pub async fn remove_grant(&self, host: &str, subject: SubjectKind, subject_id: i64) -> Result<()> {
+        let n = sqlx::query("DELETE FROM grants WHERE host = ? AND subject_kind = ? AND subject_id = ?")
+            .bind(host)
+            .bind(subject.as_str())
+            .bind(subject_id)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound("grant".into()));
+        }
+        Ok(())
+    }
+}
+
+async fn insert_user(tx: &mut sqlx::SqliteConnection, username: &str, hash: &str, admin: bool) -> Result<User> {
+    let result = sqlx::query_as(&format!(
+        "INSERT INTO users (username, password_hash, admin, created_at) VALUES (?, ?, ?, ?) RETURNING {USER_COLUMNS}"
+    ))
+    .bind(username)
+    .bind(hash)
+    .bind(admin)
+    .bind(now())
+    .fetch_one(&mut *tx)
+    .await;
+    match result {
+        Ok(u) => Ok(u),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(Error::Conflict(format!("the username {username} is taken")))
+        }
+        Err(e) => Err(internal(e)),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes a secret file readable only by the owner.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(contents.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()
+}

@@ -1,0 +1,59 @@
+//! The embedded store: one SQLite file in the data directory, WAL mode, migrations compiled
+//! into the binary and run at start.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::error::{Error, Result};
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) `<data_dir>/capstan.db` and brings its schema up to date.
+    pub async fn open(data_dir: &Path) -> Result<Self> {
+        let path = data_dir.join("capstan.db");
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(internal)?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a write that was acknowledged survives a crash or power loss, not only a
+            // killed process.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::Internal(format!("opening {}: {e}", path.display())))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Internal(format!("migrating {}: {e}", path.display())))?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// Store errors are internal: their text (SQL, paths) is logged, never shown.
+pub(crate) fn internal(err: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("store: {err}"))
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

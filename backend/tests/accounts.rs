@@ -1,0 +1,209 @@
+//! Accounts against a real SQLite file: setup, login, sessions, tokens, last-admin protection,
+//! grants, and that everything survives reopening the store.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use backend::auth::{Accounts, SubjectKind, UserPatch, SETUP_TOKEN_FILE};
+use backend::error::Error;
+use backend::policy::Role;
+use backend::store::Store;
+
+const PW: &str = "a long enough password";
+
+async fn fresh() -> (tempfile::TempDir, Store, Accounts) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).await.expect("store opens");
+    let accounts = Accounts::new(store.clone());
+    (dir, store, accounts)
+}
+
+async fn with_admin() -> (tempfile::TempDir, Store, Accounts, i64) {
+    let (dir, store, accounts) = fresh().await;
+    let token = accounts.prepare_setup(dir.path()).await.expect("prepare").expect("token");
+    let admin = accounts.complete_setup(dir.path(), &token, "root", PW).await.expect("setup");
+    (dir, store, accounts, admin.id)
+}
+
+fn ip(n: u8) -> Option<IpAddr> {
+    Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)))
+}
+
+#[tokio::test]
+async fn setup_token_is_private_single_use_and_then_setup_is_closed() {
+    let (dir, _store, accounts) = fresh().await;
+    let token = accounts.prepare_setup(dir.path()).await.expect("prepare").expect("a token on first start");
+    let file = dir.path().join(SETUP_TOKEN_FILE);
+    assert_eq!(std::fs::read_to_string(&file).expect("file").trim(), token);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777, 0o600);
+    }
+
+    let wrong = accounts.complete_setup(dir.path(), "not-the-token", "root", PW).await;
+    assert!(matches!(wrong, Err(Error::Unauthenticated(_))), "{wrong:?}");
+    let short = accounts.complete_setup(dir.path(), &token, "root", "short").await;
+    assert!(matches!(short, Err(Error::Invalid { ref field, .. }) if field == "password"));
+
+    let admin = accounts.complete_setup(dir.path(), &token, "root", PW).await.expect("setup");
+    assert!(admin.admin && !admin.disabled);
+    assert!(!file.exists(), "the token file is gone once used");
+    let again = accounts.complete_setup(dir.path(), &token, "other", PW).await;
+    assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
+    // A restart with users mints no new token.
+    assert_eq!(accounts.prepare_setup(dir.path()).await.expect("prepare"), None);
+}
+
+#[tokio::test]
+async fn wrong_username_and_wrong_password_look_the_same() {
+    let (_dir, _store, accounts, _) = with_admin().await;
+    let a = accounts.login("nobody", PW, ip(1)).await.expect_err("unknown user");
+    let b = accounts.login("root", "not the password", ip(1)).await.expect_err("wrong password");
+    assert_eq!(a.public_message(), b.public_message());
+    assert!(matches!(a, Error::Unauthenticated(_)) && matches!(b, Error::Unauthenticated(_)));
+    assert_eq!(accounts.login_failures("root").await.expect("count"), 1, "failed logins are recorded");
+    let user = accounts.login("ROOT", PW, ip(1)).await.expect("usernames are case-insensitive");
+    assert_eq!(user.username, "root");
+    assert!(user.last_login_at.is_some());
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_per_username_and_address() {
+    let (_dir, _store, accounts, _) = with_admin().await;
+    for _ in 0..5 {
+        let _ = accounts.login("root", "not the password", ip(2)).await;
+    }
+    let throttled = accounts.login("root", PW, ip(3)).await;
+    match throttled {
+        Err(Error::Throttled { retry_after }) => assert!(retry_after.as_secs() >= 1),
+        other => panic!("expected throttling even with the right password, got {other:?}"),
+    }
+    // The address is locked for other usernames too.
+    assert!(matches!(accounts.login("someone", PW, ip(2)).await, Err(Error::Throttled { .. })));
+}
+
+#[tokio::test]
+async fn sessions_end_when_the_password_changes_or_the_user_is_disabled() {
+    let (_dir, _store, accounts, admin) = with_admin().await;
+    let dev = accounts.create_user("dev", PW, false).await.expect("user");
+    let stamp = accounts.session_stamp(dev.id).await.expect("stamp");
+    assert!(accounts.principal_for_session(stamp).await.expect("lookup").is_some());
+
+    accounts.change_own_password(dev.id, PW, "another long password").await.expect("change");
+    assert!(accounts.principal_for_session(stamp).await.expect("lookup").is_none(), "old session ended");
+    let wrong = accounts.change_own_password(dev.id, "not it at all", "yet another password").await;
+    assert!(matches!(wrong, Err(Error::Invalid { ref field, .. }) if field == "current"));
+
+    let stamp = accounts.session_stamp(dev.id).await.expect("stamp");
+    let (_, secret) = accounts.create_token(dev.id, "ci", None).await.expect("token");
+    assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_some());
+    accounts.update_user(dev.id, UserPatch { disabled: Some(true), ..Default::default() }).await.expect("disable");
+    assert!(accounts.principal_for_session(stamp).await.expect("lookup").is_none(), "disabled: session stops");
+    assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_none(), "disabled: token stops");
+    assert!(matches!(accounts.login("dev", "another long password", ip(4)).await, Err(Error::Unauthenticated(_))));
+    let _ = admin;
+}
+
+#[tokio::test]
+async fn tokens_are_shown_once_stored_hashed_listed_revoked_and_expire() {
+    let (_dir, store, accounts, admin) = with_admin().await;
+    let (info, secret) = accounts.create_token(admin, "laptop", Some(30)).await.expect("token");
+    assert!(secret.starts_with("cap_") && secret.len() > 40);
+    assert!(info.expires_at.is_some());
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT secret_hash FROM api_tokens WHERE id = ?")
+        .bind(info.id)
+        .fetch_one(store.pool())
+        .await
+        .expect("row");
+    assert_eq!(stored.len(), 32, "only a SHA-256 of the secret is kept");
+    assert!(!String::from_utf8_lossy(&stored).contains(&secret[4..]));
+
+    let who = accounts.principal_for_token(&secret).await.expect("lookup").expect("valid");
+    assert_eq!(who.username, "root");
+    let listed = accounts.list_tokens(admin).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].last_used_at.is_some(), "use is recorded");
+
+    assert!(accounts.principal_for_token("cap_not-a-token").await.expect("lookup").is_none());
+    assert!(matches!(accounts.create_token(admin, " ", None).await, Err(Error::Invalid { .. })));
+    assert!(matches!(accounts.create_token(admin, "x", Some(0)).await, Err(Error::Invalid { .. })));
+
+    // Expiry: move the expiry into the past.
+    sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id = ?").bind(info.id).execute(store.pool()).await.expect("age");
+    assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_none(), "expired");
+
+    let (other, other_secret) = accounts.create_token(admin, "second", None).await.expect("token");
+    let dev = accounts.create_user("dev", PW, false).await.expect("user");
+    assert!(matches!(accounts.revoke_token(dev.id, other.id).await, Err(Error::NotFound(_))), "not theirs");
+    accounts.revoke_token(admin, other.id).await.expect("revoke");
+    assert!(accounts.principal_for_token(&other_secret).await.expect("lookup").is_none(), "revoked");
+}
+
+#[tokio::test]
+async fn the_last_enabled_admin_stays() {
+    let (_dir, _store, accounts, root) = with_admin().await;
+    for patch in [
+        UserPatch { admin: Some(false), ..Default::default() },
+        UserPatch { disabled: Some(true), ..Default::default() },
+    ] {
+        assert!(matches!(accounts.update_user(root, patch).await, Err(Error::Conflict(_))));
+    }
+    assert!(matches!(accounts.delete_user(root).await, Err(Error::Conflict(_))));
+
+    let second = accounts.create_user("second", PW, true).await.expect("second admin");
+    accounts.update_user(root, UserPatch { admin: Some(false), ..Default::default() }).await.expect("demote root");
+    assert!(matches!(
+        accounts.update_user(second.id, UserPatch { admin: Some(false), ..Default::default() }).await,
+        Err(Error::Conflict(_))
+    ));
+    // A disabled admin does not count as the one that keeps the door open.
+    accounts.update_user(root, UserPatch { admin: Some(true), disabled: Some(true), ..Default::default() }).await.expect("root disabled admin");
+    assert!(matches!(accounts.delete_user(second.id).await, Err(Error::Conflict(_))));
+    assert!(matches!(accounts.delete_user(9999).await, Err(Error::NotFound(_))));
+}
+
+#[tokio::test]
+async fn grants_make_roles_and_go_with_the_user() {
+    let (_dir, _store, accounts, _root) = with_admin().await;
+    let dev = accounts.create_user("dev", PW, false).await.expect("user");
+    accounts.set_grant("build-01", SubjectKind::User, dev.id, Role::Viewer).await.expect("grant");
+    accounts.set_grant("build-01", SubjectKind::User, dev.id, Role::Operator).await.expect("upgrade");
+    accounts.set_grant("edge", SubjectKind::User, dev.id, Role::Manager).await.expect("grant");
+    let stamp = accounts.session_stamp(dev.id).await.expect("stamp");
+    let p = accounts.principal_for_session(stamp).await.expect("lookup").expect("valid");
+    assert_eq!(p.role_on("build-01"), Some(Role::Operator));
+    assert_eq!(p.role_on("edge"), Some(Role::Manager));
+    assert_eq!(p.role_on("other"), None);
+
+    let grants = accounts.grants_on("build-01").await.expect("grants");
+    assert_eq!(grants.len(), 1);
+    assert_eq!((grants[0].subject_name.as_str(), grants[0].role), ("dev", Role::Operator));
+    assert!(matches!(accounts.set_grant("x", SubjectKind::User, 4242, Role::Viewer).await, Err(Error::Invalid { .. })));
+
+    accounts.remove_grant("edge", SubjectKind::User, dev.id).await.expect("revoke");
+    assert!(matches!(accounts.remove_grant("edge", SubjectKind::User, dev.id).await, Err(Error::NotFound(_))));
+    accounts.delete_user(dev.id).await.expect("delete");
+    assert!(accounts.grants_on("build-01").await.expect("grants").is_empty(), "grants go with the user");
+}
+
+#[tokio::test]
+async fn usernames_are_validated_and_unique() {
+    let (_dir, _store, accounts, _) = with_admin().await;
+    for bad in ["", "-x", "a b", "é", &"x".repeat(65)] {
+        assert!(matches!(accounts.create_user(bad, PW, false).await, Err(Error::Invalid { ref field, .. }) if field == "username"), "{bad:?}");
+    }
+    assert!(matches!(accounts.create_user("Root", PW, false).await, Err(Error::Conflict(_))));
+}
+
+#[tokio::test]
+async fn everything_survives_reopening_the_store() {
+    let (dir, store, accounts, admin) = with_admin().await;
+    let (_, secret) = accounts.create_token(admin, "t", None).await.expect("token");
+    drop(accounts);
+    store.pool().close().await;
+    let store = Store::open(dir.path()).await.expect("reopen");
+    let accounts = Accounts::new(store);
+    assert_eq!(accounts.user_count().await.expect("count"), 1);
+    accounts.login("root", PW, ip(9)).await.expect("login after reopen");
+    assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_some());
+}
