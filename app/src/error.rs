@@ -8,8 +8,12 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     #[error("{0} not found")]
     NotFound(String),
+    #[error("{0}")]
+    Unauthenticated(String),
     #[error("you are not allowed to do that")]
     Forbidden,
+    #[error("too many attempts; try again in {0} seconds")]
+    Throttled(u64),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
@@ -41,7 +45,9 @@ impl From<backend::Error> for AppError {
         use backend::Error as E;
         match &err {
             E::NotFound(what) => AppError::NotFound(what.clone()),
+            E::Unauthenticated(msg) => AppError::Unauthenticated(msg.clone()),
             E::Forbidden => AppError::Forbidden,
+            E::Throttled { retry_after } => AppError::Throttled(retry_after.as_secs().max(1)),
             E::Invalid { field, message } => {
                 AppError::Invalid { field: field.clone(), message: message.clone() }
             }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod format;
 pub mod model;
 pub mod pages;
+pub mod safe_next;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

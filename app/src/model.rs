@@ -43,6 +43,81 @@ pub struct EngineView {
     pub images: u32,
 }
 
+/// A role on one host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleView {
+    Viewer,
+    Operator,
+    Manager,
+}
+
+impl RoleView {
+    pub const ALL: [RoleView; 3] = [RoleView::Viewer, RoleView::Operator, RoleView::Manager];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleView::Viewer => "viewer",
+            RoleView::Operator => "operator",
+            RoleView::Manager => "manager",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostRole {
+    pub host: String,
+    pub role: RoleView,
+}
+
+/// `GET /api/v1/me`: who I am and what I may touch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeView {
+    pub id: i64,
+    pub username: String,
+    pub admin: bool,
+    pub hosts: Vec<HostRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub admin: bool,
+    pub disabled: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+/// A token just created: the secret is in here and nowhere else, ever again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTokenView {
+    pub id: i64,
+    pub name: String,
+    pub token: String,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantView {
+    pub host: String,
+    /// `user` or `team`.
+    pub subject: String,
+    pub subject_id: i64,
+    pub name: String,
+    pub role: RoleView,
+}
+
 #[cfg(feature = "ssr")]
 mod convert {
     use backend::engine::EngineSummary;
@@ -69,6 +144,69 @@ mod convert {
                 containers_stopped: s.containers_stopped,
                 images: s.images,
             }
+        }
+    }
+
+    impl From<backend::policy::Role> for RoleView {
+        fn from(r: backend::policy::Role) -> Self {
+            use backend::policy::Role;
+            match r {
+                Role::Viewer => RoleView::Viewer,
+                Role::Operator => RoleView::Operator,
+                Role::Manager => RoleView::Manager,
+            }
+        }
+    }
+
+    impl From<RoleView> for backend::policy::Role {
+        fn from(r: RoleView) -> Self {
+            use backend::policy::Role;
+            match r {
+                RoleView::Viewer => Role::Viewer,
+                RoleView::Operator => Role::Operator,
+                RoleView::Manager => Role::Manager,
+            }
+        }
+    }
+
+    impl From<backend::auth::User> for UserView {
+        fn from(u: backend::auth::User) -> Self {
+            UserView {
+                id: u.id,
+                username: u.username,
+                admin: u.admin,
+                disabled: u.disabled,
+                created_at: u.created_at,
+                last_login_at: u.last_login_at,
+            }
+        }
+    }
+
+    impl From<backend::auth::TokenInfo> for TokenView {
+        fn from(t: backend::auth::TokenInfo) -> Self {
+            TokenView { id: t.id, name: t.name, created_at: t.created_at, last_used_at: t.last_used_at, expires_at: t.expires_at }
+        }
+    }
+
+    impl From<backend::auth::Grant> for GrantView {
+        fn from(g: backend::auth::Grant) -> Self {
+            let subject = match g.subject {
+                backend::auth::SubjectKind::User => "user",
+                backend::auth::SubjectKind::Team => "team",
+            };
+            GrantView { host: g.host, subject: subject.into(), subject_id: g.subject_id, name: g.subject_name, role: g.role.into() }
+        }
+    }
+
+    impl MeView {
+        /// What a person may see: admins every host (as managers), others their grants.
+        pub fn new(who: &backend::policy::Principal, fleet: &backend::fleet::Fleet) -> Self {
+            let hosts = fleet
+                .hosts()
+                .iter()
+                .filter_map(|h| who.role_on(&h.slug).map(|r| HostRole { host: h.slug.clone(), role: r.into() }))
+                .collect();
+            MeView { id: who.user_id, username: who.username.clone(), admin: who.admin, hosts }
         }
     }
 

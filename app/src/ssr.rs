@@ -18,8 +18,9 @@ pub(crate) fn provide_csp_nonce() {
 }
 
 /// What every page and server fn of a request may use, provided by the server per request.
-pub fn provide_server_context(fleet: backend::fleet::Fleet) {
+pub fn provide_server_context(fleet: backend::fleet::Fleet, accounts: backend::auth::Accounts) {
     provide_context(fleet);
+    provide_context(accounts);
     // `<Redirect/>` answers with a real 302 during server rendering.
     leptos_router::components::provide_server_redirect(leptos_axum::redirect);
 }
@@ -30,4 +31,33 @@ pub fn fleet() -> Result<backend::fleet::Fleet, crate::error::AppError> {
         tracing::error!("the fleet was not provided to the Leptos context");
         crate::error::AppError::Internal
     })
+}
+
+pub fn accounts() -> Result<backend::auth::Accounts, crate::error::AppError> {
+    use_context::<backend::auth::Accounts>().ok_or_else(|| {
+        tracing::error!("the accounts were not provided to the Leptos context");
+        crate::error::AppError::Internal
+    })
+}
+
+/// The request's signed-in person, as the server's identity middleware found it.
+pub fn identity() -> Option<backend::auth::Identity> {
+    use_context::<http::request::Parts>()?.extensions.get::<backend::auth::Identity>().cloned()
+}
+
+/// The signed-in person, or the error a server fn returns when there is none.
+pub fn principal() -> Result<backend::policy::Principal, crate::error::AppError> {
+    identity()
+        .map(|i| i.principal)
+        .ok_or_else(|| crate::error::AppError::Unauthenticated("your session has ended — sign in again".into()))
+}
+
+/// The request's session (for signing in and out from server fns).
+pub fn session() -> Result<tower_sessions::Session, crate::error::AppError> {
+    use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<tower_sessions::Session>().cloned())
+        .ok_or_else(|| {
+            tracing::error!("no session layer in front of a server fn");
+            crate::error::AppError::Internal
+        })
 }

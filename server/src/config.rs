@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use backend::engine::{EngineSpec, TlsFiles};
 use backend::fleet::HostConfig;
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "capstan", version, about = "A web console for Docker fleets")]
 pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on [default: $LEPTOS_SITE_ADDR, else 127.0.0.1:3000]
     #[arg(long, env = "CAPSTAN_LISTEN")]
     pub listen: Option<SocketAddr>,
@@ -41,6 +44,19 @@ pub struct Config {
     #[arg(long, env = "CAPSTAN_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
 
+    /// Sign people out after this many hours without a request
+    #[arg(long, env = "CAPSTAN_SESSION_IDLE_HOURS", default_value_t = 8)]
+    pub session_idle_hours: u32,
+
+    /// Sign people out this many hours after they signed in, however active
+    #[arg(long, env = "CAPSTAN_SESSION_MAX_HOURS", default_value_t = 7 * 24)]
+    pub session_max_hours: u32,
+
+    /// Mark the session cookie Secure (set this when Capstan is served over https, e.g.
+    /// behind a TLS-terminating proxy); off by default so plain-http setups can sign in
+    #[arg(long, env = "CAPSTAN_COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
+
     /// Log filter: a level (info, debug) or a tracing directive (capstan=debug,tower_http=info)
     #[arg(long, env = "CAPSTAN_LOG", default_value = "info")]
     pub log: String,
@@ -48,6 +64,21 @@ pub struct Config {
     /// Log format
     #[arg(long, env = "CAPSTAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+/// Administration that works on the database directly, for headless installs.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin (the password is read from $CAPSTAN_PASSWORD or standard input)
+    Create { username: String },
+    /// Set a user's password and end their sessions (password from $CAPSTAN_PASSWORD or stdin)
+    ResetPassword { username: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

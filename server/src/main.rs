@@ -1,10 +1,16 @@
+use std::io::Read;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use backend::auth::Accounts;
 use backend::engine::Timeouts;
 use backend::fleet::Fleet;
+use backend::store::Store;
 use clap::Parser;
 use leptos::config::LeptosOptions;
-use server::config::{Config, LogFormat};
+use server::config::{AdminCommand, Command, Config, LogFormat};
+use server::http::auth::{session_layer, SessionOptions};
+use server::state::Settings;
 use server::{router, AppState};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -13,7 +19,11 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> ExitCode {
     let config = Config::parse();
     init_tracing(&config);
-    match run(config).await {
+    let result = match config.command.clone() {
+        Some(Command::Admin(cmd)) => admin(&config, cmd).await,
+        None => run(config).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -25,17 +35,62 @@ async fn main() -> ExitCode {
 
 fn init_tracing(config: &Config) {
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
 }
 
-async fn run(config: Config) -> Result<(), String> {
-    let addr = config.listen_addr()?;
+async fn open_store(config: &Config) -> Result<Store, String> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
+    Store::open(&config.data_dir).await.map_err(|e| e.log_detail())
+}
+
+/// `capstan admin …`: works on the database directly, for installs without a browser.
+async fn admin(config: &Config, cmd: AdminCommand) -> Result<(), String> {
+    let accounts = Accounts::new(open_store(config).await?);
+    let password = read_password()?;
+    match cmd {
+        AdminCommand::Create { username } => {
+            let user = accounts.create_user(&username, &password, true).await.map_err(|e| e.public_message())?;
+            let _ = accounts.prepare_setup(&config.data_dir).await;
+            println!("created admin {}", user.username);
+        }
+        AdminCommand::ResetPassword { username } => {
+            let users = accounts.list_users().await.map_err(|e| e.public_message())?;
+            let user = users
+                .into_iter()
+                .find(|u| u.username.eq_ignore_ascii_case(&username))
+                .ok_or_else(|| format!("no user named {username}"))?;
+            accounts.set_password(user.id, password).await.map_err(|e| e.public_message())?;
+            println!("password of {} changed; their sessions have ended", user.username);
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> Result<String, String> {
+    if let Ok(p) = std::env::var("CAPSTAN_PASSWORD") {
+        return Ok(p);
+    }
+    eprintln!("password (read from standard input):");
+    let mut line = String::new();
+    std::io::stdin().read_to_string(&mut line).map_err(|e| format!("reading the password: {e}"))?;
+    Ok(line.lines().next().unwrap_or_default().to_string())
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    let addr = config.listen_addr()?;
+    let store = open_store(&config).await?;
+    let accounts = Accounts::new(store.clone());
+    if let Some(token) = accounts.prepare_setup(&config.data_dir).await.map_err(|e| e.log_detail())? {
+        tracing::warn!(
+            "no users yet: open /setup and enter the setup token {token} (also in {})",
+            config.data_dir.join(backend::auth::SETUP_TOKEN_FILE).display()
+        );
+    }
 
     let hosts = config.hosts()?;
     let fleet = Fleet::new(hosts, Timeouts { call: config.engine_timeout() }, config.fleet_deadline())
@@ -56,8 +111,23 @@ async fn run(config: Config) -> Result<(), String> {
         .build();
 
     let shutdown = CancellationToken::new();
-    let state = AppState { leptos_options, fleet, shutdown: shutdown.clone() };
-    let app = router(state, config.body_limit);
+    let sessions = session_layer(
+        store.pool().clone(),
+        &config.data_dir,
+        SessionOptions {
+            idle: std::time::Duration::from_secs(u64::from(config.session_idle_hours.max(1)) * 3600),
+            secure: config.cookie_secure,
+        },
+        shutdown.clone(),
+    )
+    .await?;
+    let settings = Settings {
+        data_dir: config.data_dir.clone(),
+        body_limit: config.body_limit,
+        session_max: std::time::Duration::from_secs(u64::from(config.session_max_hours.max(1)) * 3600),
+    };
+    let state = AppState { leptos_options, fleet, accounts, settings: Arc::new(settings), shutdown: shutdown.clone() };
+    let app = router(state, sessions);
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -70,7 +140,9 @@ async fn run(config: Config) -> Result<(), String> {
             shutdown.cancel();
         })
         .await
-        .map_err(|e| format!("server error: {e}"))
+        .map_err(|e| format!("server error: {e}"))?;
+    store.pool().close().await;
+    Ok(())
 }
 
 async fn wait_for_signal() {

@@ -1,4 +1,9 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::extract::FromRef;
+use backend::auth::Accounts;
 use backend::fleet::Fleet;
 use leptos::config::LeptosOptions;
 use tokio_util::sync::CancellationToken;
@@ -8,6 +13,24 @@ use tokio_util::sync::CancellationToken;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub fleet: Fleet,
+    pub accounts: Accounts,
+    pub settings: Arc<Settings>,
     /// Cancelled when the server shuts down; long-lived streams end on it.
     pub shutdown: CancellationToken,
+}
+
+/// Fixed for the life of the process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub body_limit: usize,
+    /// A session older than this is over, however active.
+    pub session_max: Duration,
+}
+
+impl AppState {
+    /// The database pool, for tests that need to age rows.
+    pub fn accounts_pool(&self) -> &sqlx::SqlitePool {
+        self.accounts.pool()
+    }
 }

@@ -1,51 +1,10 @@
 //! The server through its router (`oneshot`), against the private test engines: the API, the
 //! server-rendered Hosts page, and the layers every response passes.
 
-use std::time::Duration;
+mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use axum::Router;
-use backend::engine::{EngineSpec, Timeouts, TlsFiles};
-use backend::fleet::{Fleet, HostConfig};
-use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
-use server::{router, AppState};
-use tower::ServiceExt;
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with `./dev test`"))
-}
-
-fn host(slug: &str, url: String, tls: Option<TlsFiles>) -> HostConfig {
-    HostConfig { slug: slug.into(), name: slug.into(), engine: EngineSpec { url, tls } }
-}
-
-fn app() -> Router {
-    let fleet = Fleet::new(
-        vec![
-            host("unix-engine", env("CAPSTAN_TEST_UNIX_URL"), None),
-            host("tls-engine", env("CAPSTAN_TEST_TLS_URL"), Some(TlsFiles::from_dir(env("CAPSTAN_TEST_TLS_DIR")))),
-            host("stopped-engine", env("CAPSTAN_TEST_REFUSED_URL"), None),
-        ],
-        Timeouts { call: Duration::from_secs(5) },
-        Duration::from_secs(5),
-    )
-    .expect("fleet");
-    let leptos_options = LeptosOptions::builder().output_name("capstan").site_root("target/site").build();
-    router(AppState { leptos_options, fleet, shutdown: Default::default() }, 64 * 1024)
-}
-
-async fn get(app: Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let mut req = Request::get(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = app.oneshot(req.body(Body::empty()).expect("request")).await.expect("response");
-    let (parts, body) = res.into_parts();
-    let bytes = body.collect().await.expect("body").to_bytes().to_vec();
-    (parts.status, parts.headers, bytes)
-}
+use axum::http::{header, Method, StatusCode};
+use common::*;
 
 fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).expect("JSON body")
@@ -53,14 +12,18 @@ fn json(bytes: &[u8]) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_without_touching_engines() {
-    let (status, _, body) = get(app(), "/healthz", &[]).await;
+    let res = TestApp::new().await.get("/healthz", &[]).await;
+    let (status, body) = (res.status, res.body);
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json(&body)["status"], "ok");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hosts_api_lists_every_engine_with_status() {
-    let (status, headers, body) = get(app(), "/api/v1/hosts", &[]).await;
+    let app = TestApp::new().await;
+    let cookie = app.as_root().await;
+    let res = app.get("/api/v1/hosts", &[("cookie", &cookie)]).await;
+    let (status, headers, body) = (res.status, res.headers, res.body);
     assert_eq!(status, StatusCode::OK);
     assert!(headers[header::CONTENT_TYPE].to_str().expect("ascii").starts_with("application/json"));
     let hosts = json(&body);
@@ -88,14 +51,16 @@ async fn hosts_api_lists_every_engine_with_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_paths_are_json_404s() {
-    let (status, _, body) = get(app(), "/api/v1/no-such-thing", &[]).await;
+    let res = TestApp::new().await.get("/api/v1/no-such-thing", &[]).await;
+    let (status, body) = (res.status, res.body);
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(json(&body)["error"]["code"], "not_found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_document_is_served_and_lists_the_routes() {
-    let (status, _, body) = get(app(), "/api/v1/openapi.json", &[]).await;
+    let res = TestApp::new().await.get("/api/v1/openapi.json", &[]).await;
+    let (status, body) = (res.status, res.body);
     assert_eq!(status, StatusCode::OK);
     let doc = json(&body);
     assert_eq!(doc["openapi"], "3.0.3");
@@ -106,7 +71,10 @@ async fn openapi_document_is_served_and_lists_the_routes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hosts_page_is_rendered_on_the_server() {
-    let (status, headers, body) = get(app(), "/hosts", &[]).await;
+    let app = TestApp::new().await;
+    let cookie = app.as_root().await;
+    let res = app.get("/hosts", &[("cookie", &cookie)]).await;
+    let (status, headers, body) = (res.status, res.headers, res.body);
     assert_eq!(status, StatusCode::OK);
     let html = String::from_utf8(body).expect("utf-8");
     assert!(html.contains("<title>Hosts · Capstan</title>"), "title");
@@ -127,8 +95,9 @@ async fn hosts_page_is_rendered_on_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_has_security_headers_and_a_request_id() {
-    for uri in ["/hosts", "/api/v1/hosts", "/healthz", "/nope"] {
-        let (_, headers, _) = get(app(), uri, &[]).await;
+    let app = TestApp::new().await;
+    for uri in ["/hosts", "/api/v1/hosts", "/healthz", "/nope", "/login"] {
+        let headers = app.get(uri, &[]).await.headers;
         assert_eq!(headers["x-content-type-options"], "nosniff", "{uri}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{uri}");
         assert_eq!(headers["x-frame-options"], "DENY", "{uri}");
@@ -139,7 +108,10 @@ async fn every_response_has_security_headers_and_a_request_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_pages_are_404_html() {
-    let (status, headers, body) = get(app(), "/no/such/page", &[]).await;
+    let app = TestApp::new().await;
+    let cookie = app.as_root().await;
+    let res = app.get("/no/such/page", &[("cookie", &cookie)]).await;
+    let (status, headers, body) = (res.status, res.headers, res.body);
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(headers[header::CONTENT_TYPE].to_str().expect("ascii").starts_with("text/html"));
     assert!(String::from_utf8_lossy(&body).contains("There is no page at this address"));
@@ -147,25 +119,28 @@ async fn unknown_pages_are_404_html() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_redirects_to_hosts() {
-    let (status, headers, _) = get(app(), "/", &[("accept", "text/html")]).await;
+    let app = TestApp::new().await;
+    let cookie = app.as_root().await;
+    let res = app.get("/", &[("accept", "text/html"), ("cookie", &cookie)]).await;
+    let (status, headers) = (res.status, res.headers);
     assert!(status.is_redirection(), "{status}");
     assert_eq!(headers[header::LOCATION], "/hosts");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn responses_are_compressed() {
-    let (status, headers, _) = get(app(), "/hosts", &[("accept-encoding", "gzip")]).await;
+    let app = TestApp::new().await;
+    let cookie = app.as_root().await;
+    let res = app.get("/hosts", &[("accept-encoding", "gzip"), ("cookie", &cookie)]).await;
+    let (status, headers) = (res.status, res.headers);
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_are_refused_with_413() {
-    let req = Request::post("/api/v1/hosts")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::CONTENT_LENGTH, 1024 * 1024)
-        .body(Body::from(vec![b' '; 1024 * 1024]))
-        .expect("request");
-    let res = app().oneshot(req).await.expect("response");
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let app = TestApp::new().await;
+    let big = "x".repeat(1024 * 1024);
+    let res = app.send(Method::POST, "/api/v1/session", &[], Some(serde_json::json!({"username": big, "password": "p"}))).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
 }

@@ -10,8 +10,12 @@ use crate::model::{HostState, HostView};
 
 #[server]
 pub async fn list_hosts() -> Result<Vec<HostView>, AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
-    Ok(fleet.statuses().await.into_iter().map(HostView::from).collect())
+    let visible = fleet.hosts().iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
+    let statuses = futures::future::join_all(visible.map(|h| fleet.status_of(h))).await;
+    Ok(statuses.into_iter().map(HostView::from).collect())
 }
 
 const COLUMNS: usize = 8;

@@ -22,6 +22,20 @@ use crate::store::{internal, now, Store};
 pub const SETUP_TOKEN_FILE: &str = "setup-token";
 const TOKEN_PREFIX: &str = "cap_";
 
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Session,
+    Token,
+}
+
+/// The signed-in person of one request, put in the request's extensions by the server.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub principal: Principal,
+    pub via: Credential,
+}
+
 /// A user as everyone but the store sees it: never with its password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct User {
@@ -123,7 +137,7 @@ impl Accounts {
         Accounts { store, limiter: std::sync::Arc::new(LoginLimiter::new()) }
     }
 
-    fn pool(&self) -> &sqlx::SqlitePool {
+    pub fn pool(&self) -> &sqlx::SqlitePool {
         self.store.pool()
     }
 
@@ -572,8 +586,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes a secret file readable only by the owner.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut bytes = contents.as_bytes().to_vec();
+    bytes.push(b'\n');
+    write_private_bytes(path, &bytes)
+}
+
+/// Writes a secret file readable only by the owner.
+pub fn write_private_bytes(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
@@ -587,7 +607,6 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
-    f.write_all(contents.as_bytes())?;
-    f.write_all(b"\n")?;
+    f.write_all(contents)?;
     f.sync_all()
 }

@@ -11,11 +11,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds to wait, sent as `Retry-After` with 429.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), retry_after: None }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -28,7 +30,9 @@ impl From<backend::Error> for ApiError {
         use backend::Error as E;
         let (status, code) = match &err {
             E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            E::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             E::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            E::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             E::EngineUnreachable { .. } => (StatusCode::BAD_GATEWAY, "engine_unreachable"),
@@ -39,13 +43,21 @@ impl From<backend::Error> for ApiError {
         if status.is_server_error() {
             tracing::warn!(error = %err.log_detail(), "request failed");
         }
-        ApiError::new(status, code, err.public_message())
+        let retry_after = match &err {
+            E::Throttled { retry_after } => Some(retry_after.as_secs().max(1)),
+            _ => None,
+        };
+        ApiError { retry_after, ..ApiError::new(status, code, err.public_message()) }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        res
     }
 }

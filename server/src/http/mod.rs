@@ -1,7 +1,9 @@
 //! Router composition. Every request passes, outermost first: request id → trace span →
-//! security headers → compression → body limit → the route.
+//! security headers → compression → session → same-origin check → identity → login redirect
+//! for pages → body limit → the route.
 
 mod api;
+pub mod auth;
 mod error;
 mod security;
 
@@ -34,9 +36,11 @@ fn page_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-pub fn router(state: AppState, body_limit: usize) -> Router {
+pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
     let fleet = state.fleet.clone();
-    let context = move || app::ssr::provide_server_context(fleet.clone());
+    let accounts = state.accounts.clone();
+    let context = move || app::ssr::provide_server_context(fleet.clone(), accounts.clone());
+    let body_limit = state.settings.body_limit;
     let options = state.leptos_options.clone();
     let pages = Router::new()
         .leptos_routes_with_context(&state, page_routes(), context.clone(), {
@@ -63,6 +67,10 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(middleware::from_fn(security::headers))
                 .layer(CompressionLayer::new())
+                .layer(sessions)
+                .layer(middleware::from_fn(auth::same_origin))
+                .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
+                .layer(middleware::from_fn_with_state(state.clone(), auth::require_login_for_pages))
                 .layer(RequestBodyLimitLayer::new(body_limit)),
         )
         .with_state(state)

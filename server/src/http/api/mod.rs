@@ -1,0 +1,73 @@
+//! `/api/v1`: the public REST surface of docs/design/api.md. Handlers are thin: who is asking
+//! (the `Auth`/`Admin` extractors), the policy, one backend call, convert.
+
+mod account;
+mod hosts;
+mod users;
+
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+use super::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/setup", post(account::setup))
+        .route("/session", post(account::login).delete(account::logout))
+        .route("/me", get(account::me))
+        .route("/me/password", post(account::change_password))
+        .route("/tokens", get(account::list_tokens).post(account::create_token))
+        .route("/tokens/{id}", delete(account::revoke_token))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", get(users::get).patch(users::update).delete(users::remove))
+        .route("/hosts", get(hosts::list))
+        .route("/hosts/{host}", get(hosts::get))
+        .route("/hosts/{host}/grants", get(users::grants).put(users::grant).delete(users::revoke))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") })
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], include_str!("../openapi.json"))
+}
+
+/// JSON bodies whose problems are reported like every other invalid input: 400 for a body that
+/// is not JSON, 422 naming the field for a body of the wrong shape.
+pub struct Body<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for Body<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", json_problem(&e.body_text())))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            )),
+            Err(JsonRejection::BytesRejection(_)) => {
+                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large"))
+            }
+            Err(_) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the body is not valid JSON")),
+        }
+    }
+}
+
+/// serde's message names the field ("missing field `password`"); keep that part only.
+fn json_problem(text: &str) -> String {
+    let detail = text.rsplit(": ").next().unwrap_or(text);
+    let detail = detail.split(" at line ").next().unwrap_or(detail);
+    format!("the body does not fit: {detail}")
+}
