@@ -6,6 +6,8 @@ if (!baseURL) {
   throw new Error("CAPSTAN_E2E_URL is not set: run the browser tests with `./dev test`");
 }
 
+export const ADMIN_STATE = "test-results/.auth/admin.json";
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -35,10 +37,23 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "desktop", use: { viewport: { width: 1360, height: 860 } } },
+    // First run: the setup page creates the admin; the other projects reuse its session.
+    { name: "setup", testMatch: /.*\.setup\.ts/, use: { viewport: { width: 1360, height: 860 } } },
+    {
+      name: "desktop",
+      dependencies: ["setup"],
+      use: { viewport: { width: 1360, height: 860 }, storageState: ADMIN_STATE },
+    },
     {
       name: "phone",
-      use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+      dependencies: ["setup"],
+      use: {
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        deviceScaleFactor: 2,
+        storageState: ADMIN_STATE,
+      },
     },
   ],
 });

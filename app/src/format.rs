@@ -32,8 +32,33 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Unix seconds as `2026-11-28 05:27 UTC`: absolute, so the server and the browser render the
+/// same text (a relative "3 min ago" would differ between the two and break hydration).
+pub fn datetime(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn datetimes_are_utc_and_absolute() {
+        assert_eq!(datetime(0), "1970-01-01 00:00 UTC");
+        assert_eq!(datetime(1_795_843_620), "2026-11-28 05:27 UTC");
+        assert_eq!(datetime(951_782_400), "2000-02-29 00:00 UTC");
+    }
+
     use super::*;
 
     #[test]

@@ -1,6 +1,8 @@
 //! Capstan's UI, rendered on the server and hydrated in the browser. Server fns live next to
 //! the pages that use them and stay thin: find the service, ask the backend, convert.
 
+#![recursion_limit = "256"]
+
 pub mod components;
 pub mod error;
 pub mod format;
@@ -12,11 +14,15 @@ pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use components::frame::Frame;
-use pages::{hosts::HostsPage, not_found::NotFound};
+use pages::account::AccountPage;
+use pages::hosts::HostsPage;
+use pages::login::{LoginPage, SetupPage};
+use pages::not_found::NotFound;
+use pages::users::UsersPage;
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -54,12 +60,16 @@ pub fn App() -> impl IntoView {
     view! {
         <Title formatter=|page: String| format!("{page} · Capstan") />
         <Router>
-            <Frame>
-                <Routes fallback=NotFound>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/setup") view=SetupPage />
+                <ParentRoute path=path!("") view=Frame>
                     <Route path=path!("/") view=|| view! { <Redirect path="/hosts" /> } />
                     <Route path=path!("/hosts") view=HostsPage />
-                </Routes>
-            </Frame>
+                    <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/users") view=UsersPage />
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }

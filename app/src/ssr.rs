@@ -18,9 +18,10 @@ pub(crate) fn provide_csp_nonce() {
 }
 
 /// What every page and server fn of a request may use, provided by the server per request.
-pub fn provide_server_context(fleet: backend::fleet::Fleet, accounts: backend::auth::Accounts) {
+pub fn provide_server_context(fleet: backend::fleet::Fleet, accounts: backend::auth::Accounts, data_dir: DataDir) {
     provide_context(fleet);
     provide_context(accounts);
+    provide_context(data_dir);
     // `<Redirect/>` answers with a real 302 during server rendering.
     leptos_router::components::provide_server_redirect(leptos_axum::redirect);
 }
@@ -60,4 +61,40 @@ pub fn session() -> Result<tower_sessions::Session, crate::error::AppError> {
             tracing::error!("no session layer in front of a server fn");
             crate::error::AppError::Internal
         })
+}
+
+/// The client's address, for throttling sign-in attempts.
+pub fn client_ip() -> Option<std::net::IpAddr> {
+    use_context::<http::request::Parts>()?
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Starts a fresh session (new id) for a user who just proved who they are.
+pub async fn sign_in(accounts: &backend::auth::Accounts, user_id: i64) -> Result<(), crate::error::AppError> {
+    let stamp = accounts.session_stamp(user_id).await?;
+    let session = session()?;
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(SESSION_KEY, stamp).await
+    };
+    stored.await.map_err(|e| {
+        tracing::error!("session store: {e}");
+        crate::error::AppError::Internal
+    })
+}
+
+/// Where the session keeps who signed in; the server's identity middleware reads it.
+pub const SESSION_KEY: &str = "who";
+
+/// The server's data directory.
+#[derive(Clone, Debug)]
+pub struct DataDir(pub std::path::PathBuf);
+
+pub fn data_dir() -> Result<std::path::PathBuf, crate::error::AppError> {
+    use_context::<DataDir>().map(|d| d.0).ok_or_else(|| {
+        tracing::error!("the data directory was not provided to the Leptos context");
+        crate::error::AppError::Internal
+    })
 }

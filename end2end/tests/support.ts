@@ -1,11 +1,22 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { expect, Page } from "@playwright/test";
+
+export const ADMIN = { username: "admin", password: "an admin password for tests" };
 
 /** The docker CLI against the unix test engine (the one named `unix-engine` in Capstan). */
 export function dockerA(...args: string[]): string {
   const url = process.env.CAPSTAN_TEST_UNIX_URL;
   if (!url) throw new Error("CAPSTAN_TEST_UNIX_URL is not set: run with `./dev test`");
   return execFileSync("docker", ["-H", url, ...args], { encoding: "utf8" }).trim();
+}
+
+/** The one-time setup token the server wrote into its data directory. */
+export function setupToken(): string {
+  const dir = process.env.CAPSTAN_E2E_DATA;
+  if (!dir) throw new Error("CAPSTAN_E2E_DATA is not set: run with `./dev test`");
+  return readFileSync(join(dir, "setup-token"), "utf8").trim();
 }
 
 /** Collects console errors and failed requests so a test can assert the page ran cleanly
@@ -28,4 +39,12 @@ export async function hydrated(page: Page) {
 
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
+
+export async function signIn(page: Page, username: string, password: string) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
 }

@@ -19,7 +19,7 @@ pub struct Config {
     pub listen: Option<SocketAddr>,
 
     /// Directory for Capstan's own data (database, keys)
-    #[arg(long, env = "CAPSTAN_DATA", default_value = "./data")]
+    #[arg(long, env = "CAPSTAN_DATA", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
     /// Engines to manage, as SLUG=URL[,tls=CERT_DIR] (CERT_DIR holds ca.pem, cert.pem and

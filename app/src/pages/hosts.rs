@@ -76,11 +76,11 @@ fn FleetSummary(hosts: Vec<HostView>) -> impl IntoView {
 fn NoHosts() -> impl IntoView {
     view! {
         <div class="empty">
-            <h2>"No hosts yet"</h2>
+            <h2>"No hosts to show"</h2>
             <p>
-                "Start Capstan with an engine, for example "
+                "Admins add engines when starting Capstan, e.g. "
                 <code>"capstan --engine local=unix:///var/run/docker.sock"</code>
-                ", or set DOCKER_HOST."
+                ". Everyone else: ask an admin to grant you a host."
             </p>
         </div>
     }

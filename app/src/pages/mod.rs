@@ -1,2 +1,5 @@
+pub mod account;
 pub mod hosts;
+pub mod login;
+pub mod users;
 pub mod not_found;

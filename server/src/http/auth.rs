@@ -24,7 +24,7 @@ use super::ApiError;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "capstan_session";
-pub const SESSION_KEY: &str = "who";
+pub use app::ssr::SESSION_KEY;
 const KEY_FILE: &str = "session.key";
 
 pub type SessionLayer = SessionManagerLayer<SqliteStore, SignedCookie>;

@@ -1,0 +1,96 @@
+import { expect, test } from "@playwright/test";
+import { ADMIN, hydrated, screenshot, signIn, watchConsole } from "./support";
+
+test.describe("Signing in and out", () => {
+  test.use({ storageState: { cookies: [], origins: [] } });
+
+  test("login → Hosts page → logout → back at login", async ({ page }, info) => {
+    const problems = watchConsole(page);
+    await page.goto("/hosts");
+    await expect(page).toHaveURL(/\/login\?next=\/hosts$/);
+    await hydrated(page);
+    await screenshot(page, `login-${info.project.name}`);
+
+    await page.getByLabel("Username").fill(ADMIN.username);
+    await page.getByLabel("Password").fill("wrong password here");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toContainText("wrong username or password");
+
+    await page.getByLabel("Password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/hosts$/);
+    await expect(page.locator('tr[data-host="unix-engine"]')).toContainText("up");
+
+    if (info.project.name === "phone") await page.getByLabel("Menu").click();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await page.goto("/hosts");
+    await expect(page).toHaveURL(/\/login\?next=\/hosts$/);
+    expect(problems.filter((p) => !p.includes("401"))).toEqual([]);
+  });
+});
+
+test.describe("Users and access", () => {
+  test("an admin adds a user and grants one host; that user sees only it", async ({ page, browser }, info) => {
+    test.skip(info.project.name !== "desktop", "desktop only: it creates users");
+    const problems = watchConsole(page);
+    await page.goto("/users");
+    await hydrated(page);
+    await page.getByLabel("Username").fill("dev");
+    await page.getByLabel("Password").fill("a developer password");
+    await page.getByRole("button", { name: "Add user" }).click();
+    await expect(page.locator('tr[data-user="dev"]')).toContainText("active");
+
+    const grantForm = page.locator("form", { has: page.getByRole("button", { name: "Grant" }) });
+    await grantForm.getByLabel("User").selectOption({ label: "dev" });
+    await grantForm.getByLabel("Host").selectOption("unix-engine");
+    await grantForm.getByLabel("Role").selectOption("viewer");
+    await grantForm.getByRole("button", { name: "Grant" }).click();
+    await expect(page.locator('tr[data-access="unix-engine"]')).toContainText("dev");
+    await screenshot(page, "users");
+
+    const devContext = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+    const dev = await devContext.newPage();
+    await signIn(dev, "dev", "a developer password");
+    await expect(dev).toHaveURL(/\/hosts$/);
+    await expect(dev.locator('tr[data-host="unix-engine"]')).toBeVisible();
+    await expect(dev.locator("tbody tr")).toHaveCount(1);
+    await expect(dev.getByRole("link", { name: "Users & access" })).toHaveCount(0);
+    const res = await dev.goto("/users");
+    await expect(dev.getByRole("alert")).toContainText("not allowed");
+    expect(res?.status()).toBe(200);
+    await devContext.close();
+
+    // Disabling ends dev's access; then remove the user with a confirmation that names them.
+    await page.locator('tr[data-user="dev"]').getByRole("button", { name: "Delete" }).click();
+    await expect(page.locator('tr[data-user="dev"]')).toContainText("Delete user dev?");
+    await page.locator('tr[data-user="dev"] .confirm').getByRole("button", { name: "Delete" }).click();
+    await expect(page.locator('tr[data-user="dev"]')).toHaveCount(0);
+    expect(problems).toEqual([]);
+  });
+
+  test("a person makes an API token, sees it once, and revokes it", async ({ page, request }, info) => {
+    await page.goto("/account");
+    await hydrated(page);
+    const name = `e2e-${info.project.name}`;
+    await page.getByLabel("Name").fill(name);
+    await page.getByRole("button", { name: "Create token" }).click();
+    const secret = await page.getByTestId("new-token").inputValue();
+    expect(secret).toMatch(/^cap_/);
+    await expect(page.locator(`tr[data-token="${name}"]`)).toBeVisible();
+    await screenshot(page, `account-${info.project.name}`);
+
+    const me = await request.get("/api/v1/me", { headers: { authorization: `Bearer ${secret}` } });
+    expect(me.status()).toBe(200);
+
+    await page.reload();
+    await hydrated(page);
+    await expect(page.getByTestId("new-token")).toHaveCount(0);
+    const row = page.locator(`tr[data-token="${name}"]`);
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await row.locator(".confirm").getByRole("button", { name: "Revoke" }).click();
+    await expect(row).toHaveCount(0);
+    const after = await request.get("/api/v1/me", { headers: { authorization: `Bearer ${secret}` } });
+    expect(after.status()).toBe(401);
+  });
+});
