@@ -27,6 +27,34 @@ pub enum AppError {
     Transport,
 }
 
+impl AppError {
+    /// The HTTP status a server fn answers with when it fails this way.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotFound(_) => 404,
+            AppError::Unauthenticated(_) => 401,
+            AppError::Forbidden => 403,
+            AppError::Throttled(_) => 429,
+            AppError::Invalid { .. } => 422,
+            AppError::Conflict(_) => 409,
+            AppError::Engine(_) => 502,
+            AppError::Internal | AppError::Transport => 500,
+        }
+    }
+
+    /// Sets the response status of the current server fn call to match this error (without
+    /// it every failed server fn would answer 500).
+    pub fn respond(self) -> Self {
+        #[cfg(feature = "ssr")]
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(code) = http::StatusCode::from_u16(self.status()) {
+                res.set_status(code);
+            }
+        }
+        self
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -43,7 +71,7 @@ impl FromServerFnError for AppError {
 impl From<backend::Error> for AppError {
     fn from(err: backend::Error) -> Self {
         use backend::Error as E;
-        match &err {
+        let app = match &err {
             E::NotFound(what) => AppError::NotFound(what.clone()),
             E::Unauthenticated(msg) => AppError::Unauthenticated(msg.clone()),
             E::Forbidden => AppError::Forbidden,
@@ -60,6 +88,7 @@ impl From<backend::Error> for AppError {
                 tracing::error!(error = %err.log_detail(), "internal error in server fn");
                 AppError::Internal
             }
-        }
+        };
+        app.respond()
     }
 }

@@ -50,7 +50,7 @@ pub fn identity() -> Option<backend::auth::Identity> {
 pub fn principal() -> Result<backend::policy::Principal, crate::error::AppError> {
     identity()
         .map(|i| i.principal)
-        .ok_or_else(|| crate::error::AppError::Unauthenticated("your session has ended — sign in again".into()))
+        .ok_or_else(|| crate::error::AppError::Unauthenticated("your session has ended — sign in again".into()).respond())
 }
 
 /// The request's session (for signing in and out from server fns).

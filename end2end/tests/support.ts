@@ -31,6 +31,12 @@ export function watchConsole(page: Page): string[] {
   return problems;
 }
 
+/** Problems other than the browser's note about an answer with a 4xx status, which is how a
+ *  refused sign-in or a forbidden page is meant to answer. */
+export function unexpected(problems: string[]): string[] {
+  return problems.filter((p) => !/status of 4\d\d/.test(p));
+}
+
 /** Waits until the wasm has hydrated the page (the app marks <body> from an effect, which only
  *  runs in the browser after hydration). */
 export async function hydrated(page: Page) {

@@ -10,7 +10,7 @@ use crate::model::{NewTokenView, TokenView};
 #[server]
 pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
     if new != confirm {
-        return Err(AppError::Invalid { field: "confirm".into(), message: "the two new passwords differ".into() });
+        return Err(AppError::Invalid { field: "confirm".into(), message: "the two new passwords differ".into() }.respond());
     }
     let who = crate::ssr::principal()?;
     let accounts = crate::ssr::accounts()?;
@@ -33,7 +33,8 @@ pub async fn create_token(name: String, expires_days: String) -> Result<NewToken
         d => Some(d.parse::<u32>().map_err(|_| AppError::Invalid {
             field: "expires_days".into(),
             message: "choose an expiry".into(),
-        })?),
+        }
+        .respond())?),
     };
     let (info, token) = crate::ssr::accounts()?.create_token(who.user_id, &name, days).await?;
     Ok(NewTokenView { id: info.id, name: info.name, token, expires_at: info.expires_at })
@@ -73,11 +74,12 @@ fn PasswordPanel() -> impl IntoView {
                     <span>"Current password"</span>
                     <input name="current" type="password" autocomplete="current-password" required />
                 </label>
-                <label class="field">
-                    <span>"New password"</span>
-                    <input name="new" type="password" autocomplete="new-password" minlength="12" required />
-                    <small class="muted">"At least 12 characters. Your other sessions will end."</small>
-                </label>
+                <div class="field">
+                    <label for="new-password">"New password"</label>
+                    <input id="new-password" name="new" type="password" autocomplete="new-password" minlength="12"
+                        required aria-describedby="new-password-hint" />
+                    <small id="new-password-hint" class="muted">"At least 12 characters. Your other sessions will end."</small>
+                </div>
                 <label class="field">
                     <span>"New password again"</span>
                     <input name="confirm" type="password" autocomplete="new-password" minlength="12" required />

@@ -26,7 +26,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 #[server]
 pub async fn setup(setup_token: String, username: String, password: String, confirm: String) -> Result<(), AppError> {
     if password != confirm {
-        return Err(AppError::Invalid { field: "confirm".into(), message: "the two passwords differ".into() });
+        return Err(AppError::Invalid { field: "confirm".into(), message: "the two passwords differ".into() }.respond());
     }
     let accounts = crate::ssr::accounts()?;
     let data_dir = crate::ssr::data_dir()?;
@@ -121,11 +121,12 @@ pub fn SetupPage() -> impl IntoView {
                     <span>"Admin username"</span>
                     <input name="username" autocomplete="username" required />
                 </label>
-                <label class="field">
-                    <span>"Password"</span>
-                    <input name="password" type="password" autocomplete="new-password" minlength="12" required />
-                    <small class="muted">"At least 12 characters."</small>
-                </label>
+                <div class="field">
+                    <label for="setup-password">"Password"</label>
+                    <input id="setup-password" name="password" type="password" autocomplete="new-password" minlength="12"
+                        required aria-describedby="setup-password-hint" />
+                    <small id="setup-password-hint" class="muted">"At least 12 characters."</small>
+                </div>
                 <label class="field">
                     <span>"Password again"</span>
                     <input name="confirm" type="password" autocomplete="new-password" minlength="12" required />

@@ -76,8 +76,24 @@ pub async fn revoke(host: String, user: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Admins get the page; everyone else a "not allowed" page with a 403.
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| crate::pages::login::current_user());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(m) if m.admin => view! { <UsersAdmin /> }.into_any(),
+                    _ => view! { <crate::pages::not_found::NotAllowed /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn UsersAdmin() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
     let delete = ServerAction::<DeleteUser>::new();
