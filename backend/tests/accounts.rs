@@ -207,3 +207,18 @@ async fn everything_survives_reopening_the_store() {
     accounts.login("root", PW, ip(9)).await.expect("login after reopen");
     assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_some());
 }
+
+#[test]
+fn passwords_never_show_in_debug_output() {
+    let patch = UserPatch { password: Some("hunter2 hunter2".into()), ..Default::default() };
+    let text = format!("{patch:?}");
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[tokio::test]
+async fn users_carry_no_password_hash() {
+    let (_dir, _store, accounts, admin) = with_admin().await;
+    let user = accounts.user(admin).await.expect("user");
+    let text = format!("{user:?} {}", serde_json::to_string(&user).expect("json"));
+    assert!(!text.contains("argon2"), "{text}");
+}

@@ -44,6 +44,8 @@ export async function hydrated(page: Page) {
 }
 
 export async function screenshot(page: Page, name: string) {
+  // From the top, as a person arriving sees it (sticky parts stay where the scroll left them).
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
 }
 

@@ -169,6 +169,13 @@ fn UsersAdmin() -> impl IntoView {
 
 #[component]
 fn NewUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    // Clear the fields once the user exists, ready for the next one.
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(f)) = (create.value().get(), form.get()) {
+            f.reset();
+        }
+    });
     let result = move || match create.value().get() {
         Some(Ok(u)) => Some(view! { <p class="form-ok" role="status">{format!("Created {}.", u.username)}</p> }.into_any()),
         Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
@@ -176,7 +183,7 @@ fn NewUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
     };
     view! {
         <h3>"Add a user"</h3>
-        <ActionForm action=create attr:class="inline-form">
+        <ActionForm action=create node_ref=form attr:class="inline-form">
             <label class="field">
                 <span>"Username"</span>
                 <input name="username" autocomplete="off" required maxlength="64" />

@@ -92,11 +92,21 @@ pub struct Grant {
 }
 
 /// A change to a user by an admin; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct UserPatch {
     pub admin: Option<bool>,
     pub disabled: Option<bool>,
     pub password: Option<String>,
+}
+
+impl std::fmt::Debug for UserPatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserPatch")
+            .field("admin", &self.admin)
+            .field("disabled", &self.disabled)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 #[derive(Clone)]
