@@ -94,6 +94,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// request's extensions. A bearer token that does not work is refused outright (401), so a
 /// script learns at once that its token is wrong.
 pub async fn identify(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // Static files and the health check are public: no store lookups for them.
+    let path = req.uri().path();
+    if path.starts_with("/pkg/") || path == "/healthz" || path == "/favicon.svg" {
+        return next.run(req).await;
+    }
     let identity = if let Some(token) = bearer(req.headers()) {
         match state.accounts.principal_for_token(token).await {
             Ok(Some(principal)) => Some(Identity { principal, via: Credential::Token }),
