@@ -22,6 +22,10 @@ pub struct HostView {
     pub error: Option<String>,
     pub latency_ms: Option<u64>,
     pub engine: Option<EngineView>,
+    /// Unix seconds of the probe this status comes from.
+    pub checked_at: i64,
+    /// Unix seconds of the last probe that found the host up.
+    pub last_seen: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,7 +225,18 @@ mod convert {
                 ),
                 Health::Down { error } => (HostState::Down, Some(error), None, None),
             };
-            HostView { slug: s.slug, name: s.name, url: s.url, tls: s.tls, status, error, latency_ms, engine }
+            HostView {
+                slug: s.slug,
+                name: s.name,
+                url: s.url,
+                tls: s.tls,
+                status,
+                error,
+                latency_ms,
+                engine,
+                checked_at: s.checked_at,
+                last_seen: s.last_seen,
+            }
         }
     }
 }

@@ -51,7 +51,7 @@ pub(crate) fn internal(err: impl std::fmt::Display) -> Error {
     Error::Internal(format!("store: {err}"))
 }
 
-pub(crate) fn now() -> i64 {
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -36,6 +36,10 @@ pub struct Config {
     #[arg(long, env = "CAPSTAN_FLEET_DEADLINE", default_value_t = 3)]
     pub fleet_deadline: u64,
 
+    /// How often the health monitor probes each engine, in seconds
+    #[arg(long, env = "CAPSTAN_MONITOR_INTERVAL", default_value_t = 10)]
+    pub monitor_interval: u64,
+
     /// Largest request body accepted, in bytes
     #[arg(long, env = "CAPSTAN_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
     pub body_limit: usize,
@@ -107,6 +111,10 @@ impl Config {
 
     pub fn engine_timeout(&self) -> Duration {
         Duration::from_secs(self.engine_timeout.max(1))
+    }
+
+    pub fn monitor_interval(&self) -> Duration {
+        Duration::from_secs(self.monitor_interval.max(1))
     }
 
     pub fn fleet_deadline(&self) -> Duration {

@@ -111,6 +111,7 @@ async fn run(config: Config) -> Result<(), String> {
         .build();
 
     let shutdown = CancellationToken::new();
+    fleet.spawn_monitor(config.monitor_interval(), shutdown.clone());
     let sessions = session_layer(
         store.pool().clone(),
         &config.data_dir,

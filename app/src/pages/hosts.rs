@@ -8,13 +8,18 @@ use crate::error::AppError;
 use crate::format;
 use crate::model::{HostState, HostView};
 
+/// The hosts the caller may see, from the monitor's snapshot, or probed now with `fresh`.
 #[server]
-pub async fn list_hosts() -> Result<Vec<HostView>, AppError> {
+pub async fn list_hosts(fresh: bool) -> Result<Vec<HostView>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
     let visible = fleet.hosts().iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
-    let statuses = futures::future::join_all(visible.map(|h| fleet.status_of(h))).await;
+    let statuses = if fresh {
+        futures::future::join_all(visible.map(|h| fleet.status_of(h))).await
+    } else {
+        fleet.known_statuses(visible).await
+    };
     Ok(statuses.into_iter().map(HostView::from).collect())
 }
 
@@ -22,14 +27,16 @@ const COLUMNS: usize = 8;
 
 #[component]
 pub fn HostsPage() -> impl IntoView {
-    let hosts = Resource::new(|| (), |_| list_hosts());
+    // Each press of Refresh asks the engines now; the first load reads the monitor's snapshot.
+    let refreshes = RwSignal::new(0u32);
+    let hosts = Resource::new(move || refreshes.get(), |n| list_hosts(n > 0));
     let (pending, set_pending) = signal(false);
 
     view! {
         <PageHeader title="Hosts">
             <button
                 class="button"
-                on:click=move |_| hosts.refetch()
+                on:click=move |_| refreshes.update(|n| *n += 1)
                 prop:disabled=pending
                 aria-busy=move || pending.get().to_string()
             >
@@ -168,7 +175,13 @@ fn HostRow(host: HostView) -> impl IntoView {
                 {identity}
                 <td data-label="Status"><Badge tone=Tone::Bad label="down" /></td>
                 <td data-label="Error" colspan=COLUMNS - 2 class="cell-error">
-                    {host.error.unwrap_or_else(|| "no answer from the engine".into())}
+                    <div>{host.error.unwrap_or_else(|| "no answer from the engine".into())}</div>
+                    <div class="muted small">
+                        {match host.last_seen {
+                            Some(t) => format!("last seen {}", format::datetime(t)),
+                            None => "not seen since Capstan started".to_string(),
+                        }}
+                    </div>
                 </td>
             </tr>
         }

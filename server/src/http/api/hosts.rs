@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use futures::future::join_all;
 
 use app::model::HostView;
 use backend::policy::{authorize, HostAction};
@@ -13,12 +12,11 @@ use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, Auth(who): Auth) -> Json<Vec<HostView>> {
     let visible = state.fleet.hosts().iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
-    let statuses = join_all(visible.map(|h| state.fleet.status_of(h))).await;
-    Json(statuses.into_iter().map(HostView::from).collect())
+    Json(state.fleet.known_statuses(visible).await.into_iter().map(HostView::from).collect())
 }
 
 pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<HostView>, ApiError> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
-    Ok(Json(state.fleet.status_of(host).await.into()))
+    Ok(Json(state.fleet.known_status(host).await.into()))
 }
