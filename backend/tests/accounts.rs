@@ -62,6 +62,7 @@ async fn wrong_username_and_wrong_password_look_the_same() {
     assert_eq!(a.public_message(), b.public_message());
     assert!(matches!(a, Error::Unauthenticated(_)) && matches!(b, Error::Unauthenticated(_)));
     assert_eq!(accounts.login_failures("root").await.expect("count"), 1, "failed logins are recorded");
+    assert_eq!(accounts.prune_login_failures(30).await.expect("prune"), 0, "recent failures are kept");
     let user = accounts.login("ROOT", PW, ip(1)).await.expect("usernames are case-insensitive");
     assert_eq!(user.username, "root");
     assert!(user.last_login_at.is_some());

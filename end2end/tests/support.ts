@@ -27,7 +27,11 @@ export function watchConsole(page: Page): string[] {
     if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
   });
   page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
-  page.on("requestfailed", (req) => problems.push(`requestfailed: ${req.url()}`));
+  page.on("requestfailed", (req) => {
+    // A request the browser dropped because the page navigated away is not a failure.
+    const reason = req.failure()?.errorText ?? "";
+    if (reason !== "net::ERR_ABORTED") problems.push(`requestfailed: ${req.url()} ${reason}`);
+  });
   return problems;
 }
 

@@ -127,6 +127,24 @@ async fn run(config: Config) -> Result<(), String> {
         body_limit: config.body_limit,
         session_max: std::time::Duration::from_secs(u64::from(config.session_max_hours.max(1)) * 3600),
     };
+    {
+        // Failed sign-ins are kept 30 days, then forgotten.
+        let accounts = accounts.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = every.tick() => {
+                        if let Err(e) = accounts.prune_login_failures(30).await {
+                            tracing::warn!("pruning failed sign-ins: {}", e.log_detail());
+                        }
+                    }
+                }
+            }
+        });
+    }
     let state = AppState { leptos_options, fleet, accounts, settings: Arc::new(settings), shutdown: shutdown.clone() };
     let app = router(state, sessions);
 

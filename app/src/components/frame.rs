@@ -18,9 +18,20 @@ pub fn Frame() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"⎈"</span>
                     "Capstan"
                 </a>
-                <label for="nav-toggle" class="nav-toggle-label" aria-label="Menu">
-                    <span aria-hidden="true">"☰"</span>
-                </label>
+                <span class="topbar-end">
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            me.await.ok().map(|m| {
+                                let letter = initial(&m.username);
+                                let title = format!("Signed in as {}", m.username);
+                                view! { <A href="/account" attr:class="avatar" attr:title=title>{letter}</A> }
+                            })
+                        })}
+                    </Suspense>
+                    <label for="nav-toggle" class="nav-toggle-label" aria-label="Menu">
+                        <span aria-hidden="true">"☰"</span>
+                    </label>
+                </span>
             </header>
             <aside class="sidebar">
                 <a href="/" class="brand brand-side">
@@ -67,9 +78,7 @@ fn UserBox(me: MeView) -> impl IntoView {
     view! {
         <div class="userbox">
             <A href="/account" attr:class="userbox-name" attr:title="Your account and API tokens">
-                <span class="avatar" aria-hidden="true">
-                    {me.username.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?')}
-                </span>
+                <span class="avatar" aria-hidden="true">{initial(&me.username)}</span>
                 <span>
                     <span class="strong" data-testid="signed-in-user">{me.username.clone()}</span>
                     <span class="muted small block">{role}</span>
@@ -80,4 +89,8 @@ fn UserBox(me: MeView) -> impl IntoView {
             </ActionForm>
         </div>
     }
+}
+
+fn initial(name: &str) -> char {
+    name.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?')
 }

@@ -245,6 +245,16 @@ impl Accounts {
         self.user(id).await
     }
 
+    /// Forgets failed sign-ins older than `days`, so the record cannot grow without bound.
+    pub async fn prune_login_failures(&self, days: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM login_failures WHERE at < ?")
+            .bind(now() - days * 86_400)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn login_failures(&self, username: &str) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = ?")
             .bind(username)
