@@ -19,6 +19,7 @@ use leptos_router::path;
 
 use components::frame::Frame;
 use pages::account::AccountPage;
+use pages::host::HostPage;
 use pages::hosts::HostsPage;
 use pages::login::{LoginPage, SetupPage};
 use pages::not_found::NotFound;
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Frame>
                     <Route path=path!("/") view=|| view! { <Redirect path="/hosts" /> } />
                     <Route path=path!("/hosts") view=HostsPage />
+                    <Route path=path!("/hosts/:host") view=HostPage />
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/users") view=UsersPage />
                 </ParentRoute>

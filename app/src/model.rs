@@ -47,6 +47,31 @@ pub struct EngineView {
     pub images: u32,
 }
 
+/// `GET /api/v1/hosts/{host}/info`: the engine in full, for the host page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineInfoView {
+    pub engine: EngineView,
+    pub id: String,
+    pub os_version: String,
+    pub min_api_version: String,
+    pub go_version: String,
+    pub git_commit: String,
+    pub logging_driver: String,
+    pub cgroup_driver: String,
+    pub cgroup_version: String,
+    pub default_runtime: String,
+    pub runtimes: Vec<String>,
+    pub security_options: Vec<String>,
+    pub labels: Vec<String>,
+    pub live_restore: bool,
+    pub experimental: bool,
+    pub swarm_state: String,
+    pub swarm_manager: bool,
+    pub swarm_nodes: u32,
+    pub swarm_managers: u32,
+    pub warnings: Vec<String>,
+}
+
 /// A role on one host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,6 +172,33 @@ mod convert {
                 containers_paused: s.containers_paused,
                 containers_stopped: s.containers_stopped,
                 images: s.images,
+            }
+        }
+    }
+
+    impl From<backend::engine::EngineInfo> for EngineInfoView {
+        fn from(i: backend::engine::EngineInfo) -> Self {
+            EngineInfoView {
+                engine: i.summary.into(),
+                id: i.id,
+                os_version: i.os_version,
+                min_api_version: i.min_api_version,
+                go_version: i.go_version,
+                git_commit: i.git_commit,
+                logging_driver: i.logging_driver,
+                cgroup_driver: i.cgroup_driver,
+                cgroup_version: i.cgroup_version,
+                default_runtime: i.default_runtime,
+                runtimes: i.runtimes,
+                security_options: i.security_options,
+                labels: i.labels,
+                live_restore: i.live_restore,
+                experimental: i.experimental,
+                swarm_state: i.swarm_state,
+                swarm_manager: i.swarm_manager,
+                swarm_nodes: i.swarm_nodes,
+                swarm_managers: i.swarm_managers,
+                warnings: i.warnings,
             }
         }
     }

@@ -130,3 +130,16 @@ fn urls_are_validated_with_the_field_named() {
     let err = EngineSpec { url: "unix:///run/docker.sock".into(), tls }.validate().expect_err("tls");
     assert!(matches!(err, Error::Invalid { ref field, .. } if field == "tls"));
 }
+
+#[tokio::test]
+async fn info_tells_the_engine_apart_from_its_summary() {
+    for spec in [unix_spec(), tls_spec()] {
+        let info = engine(spec).info().await.expect("info");
+        assert!(info.summary.api_version.starts_with("1."));
+        assert!(!info.id.is_empty() && !info.go_version.is_empty() && !info.min_api_version.is_empty());
+        assert!(!info.logging_driver.is_empty() && !info.cgroup_driver.is_empty());
+        assert!(info.runtimes.iter().any(|r| r == "runc"), "{:?}", info.runtimes);
+        assert_eq!(info.swarm_state, "inactive");
+        assert!(!info.swarm_manager);
+    }
+}

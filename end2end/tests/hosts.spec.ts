@@ -51,6 +51,21 @@ test.describe("Hosts page", () => {
     expect(problems).toEqual([]);
   });
 
+  test("a host's page shows its engine in full", async ({ page }, info) => {
+    const problems = watchConsole(page);
+    await page.goto("/hosts");
+    await hydrated(page);
+    await page.getByRole("link", { name: "unix-engine" }).click();
+    await expect(page).toHaveURL(/\/hosts\/unix-engine$/);
+    await expect(page.getByRole("heading", { name: "unix-engine" })).toBeVisible();
+    const engine = page.getByRole("region", { name: "Engine", exact: true });
+    await expect(engine).toContainText(/API\s*1\.\d+ \(oldest supported 1\.\d+\)/);
+    await expect(engine).toContainText("runc");
+    await expect(page.getByRole("region", { name: "System" })).toContainText("Debian");
+    await screenshot(page, `host-${info.project.name}`);
+    expect(problems).toEqual([]);
+  });
+
   test("the root address leads to the hosts page and unknown pages say so", async ({ page }) => {
     await page.goto("/");
     await expect(page).toHaveURL(/\/hosts$/);

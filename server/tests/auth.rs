@@ -255,3 +255,25 @@ async fn pages_send_strangers_to_login_with_a_safe_next() {
     let cookie = app.as_root().await;
     assert_eq!(app.get("/login", &[("cookie", &cookie)]).await.headers[header::LOCATION], "/hosts");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_info_is_behind_the_policy_and_a_dead_engine_is_a_502() {
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let info = app.get("/api/v1/hosts/tls-engine/info", &[("cookie", &root)]).await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.text());
+    let body = info.json();
+    assert!(body["engine"]["api_version"].as_str().expect("api").starts_with("1."));
+    assert!(body["runtimes"].as_array().expect("runtimes").iter().any(|r| r == "runc"));
+    assert_eq!(body["swarm_state"], "inactive");
+
+    let dead = app.get("/api/v1/hosts/stopped-engine/info", &[("cookie", &root)]).await;
+    assert_eq!(dead.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(dead.json()["error"]["code"], "engine_unreachable");
+    assert!(!dead.text().contains("127.0.0.1"), "no transport detail: {}", dead.text());
+
+    app.accounts.create_user("dev", PW, false).await.expect("dev");
+    let dev = app.login("dev", PW).await;
+    assert_eq!(app.get("/api/v1/hosts/tls-engine/info", &[("cookie", &dev)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/hosts/tls-engine/info", &[]).await.status, StatusCode::UNAUTHORIZED);
+}

@@ -124,7 +124,7 @@ fn HostsTable(hosts: Option<Vec<HostView>>) -> impl IntoView {
 fn HostRow(host: HostView) -> impl IntoView {
     let identity = view! {
         <td data-label="Host" class="cell-primary">
-            <div class="strong">{host.name.clone()}</div>
+            <a class="strong host-link" href=format!("/hosts/{}", host.slug)>{host.name.clone()}</a>
             <div class="mono muted small" title=host.url.clone()>
                 {host.url.clone()}
                 {host.tls.then(|| view! { <span class="chip">"TLS"</span> })}

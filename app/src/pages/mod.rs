@@ -1,4 +1,5 @@
 pub mod account;
+pub mod host;
 pub mod hosts;
 pub mod login;
 pub mod users;

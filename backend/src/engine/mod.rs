@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result, Unreachable};
 
-pub use system::{EngineSummary, HostProbe};
+pub use system::{EngineInfo, EngineSummary, HostProbe};
 
 /// Where an engine is and how to reach it.
 #[derive(Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use bollard::models::{SystemInfo, SystemVersion};
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
@@ -35,6 +36,28 @@ pub struct HostProbe {
     pub latency: Duration,
 }
 
+/// The summary from `version` and `info`; version's fields win where both have one.
+fn summarize(version: &SystemVersion, info: &SystemInfo) -> EngineSummary {
+    let or = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone()).unwrap_or_default();
+    EngineSummary {
+        hostname: info.name.clone().unwrap_or_default(),
+        engine_version: or(&version.version, &info.server_version),
+        api_version: version.api_version.clone().unwrap_or_default(),
+        os: info.operating_system.clone().unwrap_or_default(),
+        os_type: or(&version.os, &info.os_type),
+        arch: or(&version.arch, &info.architecture),
+        kernel: or(&version.kernel_version, &info.kernel_version),
+        cpus: count(info.ncpu),
+        memory_bytes: info.mem_total.and_then(|m| u64::try_from(m).ok()).unwrap_or(0),
+        storage_driver: info.driver.clone().unwrap_or_default(),
+        containers_total: count(info.containers),
+        containers_running: count(info.containers_running),
+        containers_paused: count(info.containers_paused),
+        containers_stopped: count(info.containers_stopped),
+        images: count(info.images),
+    }
+}
+
 fn count(n: Option<i64>) -> u32 {
     n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
 }
@@ -49,23 +72,70 @@ impl Engine {
             self.call(|d| async move { d.version().await }),
             self.call(|d| async move { d.info().await }),
         )?;
-        let summary = EngineSummary {
-            hostname: info.name.unwrap_or_default(),
-            engine_version: version.version.or(info.server_version).unwrap_or_default(),
-            api_version: version.api_version.unwrap_or_default(),
-            os: info.operating_system.unwrap_or_default(),
-            os_type: version.os.or(info.os_type).unwrap_or_default(),
-            arch: version.arch.or(info.architecture).unwrap_or_default(),
-            kernel: version.kernel_version.or(info.kernel_version).unwrap_or_default(),
-            cpus: count(info.ncpu),
-            memory_bytes: info.mem_total.and_then(|m| u64::try_from(m).ok()).unwrap_or(0),
-            storage_driver: info.driver.unwrap_or_default(),
-            containers_total: count(info.containers),
-            containers_running: count(info.containers_running),
-            containers_paused: count(info.containers_paused),
-            containers_stopped: count(info.containers_stopped),
-            images: count(info.images),
-        };
-        Ok(HostProbe { summary, latency })
+        Ok(HostProbe { summary: summarize(&version, &info), latency })
+    }
+}
+
+/// Everything the host page shows about an engine beyond the summary. Host paths and proxy
+/// settings (which can hold credentials) are deliberately left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineInfo {
+    pub summary: EngineSummary,
+    pub id: String,
+    pub os_version: String,
+    pub min_api_version: String,
+    pub go_version: String,
+    pub git_commit: String,
+    pub logging_driver: String,
+    pub cgroup_driver: String,
+    pub cgroup_version: String,
+    pub default_runtime: String,
+    pub runtimes: Vec<String>,
+    pub security_options: Vec<String>,
+    pub labels: Vec<String>,
+    pub live_restore: bool,
+    pub experimental: bool,
+    /// `inactive`, `active`, `pending`, `error` or `locked`.
+    pub swarm_state: String,
+    /// True when this engine is a swarm manager.
+    pub swarm_manager: bool,
+    pub swarm_nodes: u32,
+    pub swarm_managers: u32,
+    pub warnings: Vec<String>,
+}
+
+impl Engine {
+    /// `docker info` + `docker version`, as the host page shows them.
+    pub async fn info(&self) -> Result<EngineInfo> {
+        let (version, info) = futures::try_join!(
+            self.call(|d| async move { d.version().await }),
+            self.call(|d| async move { d.info().await }),
+        )?;
+        let swarm = info.swarm.clone().unwrap_or_default();
+        let mut runtimes: Vec<String> = info.runtimes.clone().unwrap_or_default().into_keys().collect();
+        runtimes.sort();
+        let summary = summarize(&version, &info);
+        Ok(EngineInfo {
+            summary,
+            id: info.id.unwrap_or_default(),
+            os_version: info.os_version.unwrap_or_default(),
+            min_api_version: version.min_api_version.unwrap_or_default(),
+            go_version: version.go_version.unwrap_or_default(),
+            git_commit: version.git_commit.unwrap_or_default(),
+            logging_driver: info.logging_driver.unwrap_or_default(),
+            cgroup_driver: info.cgroup_driver.map(|d| d.to_string()).unwrap_or_default(),
+            cgroup_version: info.cgroup_version.map(|v| v.to_string()).unwrap_or_default(),
+            default_runtime: info.default_runtime.unwrap_or_default(),
+            runtimes,
+            security_options: info.security_options.unwrap_or_default(),
+            labels: info.labels.unwrap_or_default(),
+            live_restore: info.live_restore_enabled.unwrap_or(false),
+            experimental: info.experimental_build.unwrap_or(false),
+            swarm_state: swarm.local_node_state.map(|s| s.to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| "inactive".into()),
+            swarm_manager: swarm.control_available.unwrap_or(false),
+            swarm_nodes: count(swarm.nodes),
+            swarm_managers: count(swarm.managers),
+            warnings: info.warnings.unwrap_or_default(),
+        })
     }
 }

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 
-use app::model::HostView;
+use app::model::{EngineInfoView, HostView};
 use backend::policy::{authorize, HostAction};
 
 use crate::http::auth::Auth;
@@ -19,4 +19,11 @@ pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(host): Pat
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     Ok(Json(state.fleet.known_status(host).await.into()))
+}
+
+/// `docker info` + `docker version` of one host, for anyone who may see it.
+pub async fn info(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<EngineInfoView>, ApiError> {
+    authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&host)?;
+    Ok(Json(host.engine.info().await?.into()))
 }

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", get(users::get).patch(users::update).delete(users::remove))
         .route("/hosts", get(hosts::list))
         .route("/hosts/{host}", get(hosts::get))
+        .route("/hosts/{host}/info", get(hosts::info))
         .route("/hosts/{host}/grants", get(users::grants).put(users::grant).delete(users::revoke))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") })
