@@ -56,8 +56,8 @@ pub struct Config {
     #[arg(long, env = "CAPSTAN_SESSION_MAX_HOURS", default_value_t = 7 * 24)]
     pub session_max_hours: u32,
 
-    /// Mark the session cookie Secure (set this when Capstan is served over https, e.g.
-    /// behind a TLS-terminating proxy); off by default so plain-http setups can sign in
+    /// Always mark the session cookie Secure. Without it the cookie is Secure whenever a proxy
+    /// says the request came over https (X-Forwarded-Proto), and plain-http setups still work
     #[arg(long, env = "CAPSTAN_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
 

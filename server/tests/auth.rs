@@ -56,6 +56,13 @@ async fn login_errors_are_generic_and_cookies_are_safe() {
     assert!(set_cookie.contains("Path=/"), "{set_cookie}");
     assert!(!set_cookie.contains("Secure"), "plain http by default: {set_cookie}");
     assert!(ok.json().get("password_hash").is_none());
+
+    // Behind a TLS-terminating proxy the cookie is Secure without any configuration.
+    let proxied = app
+        .send(Method::POST, "/api/v1/session", &[("x-forwarded-proto", "https")], Some(json!({"username": "root", "password": PW})))
+        .await;
+    assert_eq!(proxied.status, StatusCode::OK);
+    assert!(proxied.set_cookie_header().contains("; Secure"), "{}", proxied.set_cookie_header());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

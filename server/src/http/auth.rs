@@ -84,6 +84,34 @@ fn load_or_create_key(path: &Path) -> Result<Key, String> {
     Key::try_from(bytes.as_slice()).map_err(|e| format!("session key: {e}"))
 }
 
+/// Marks the session cookie `Secure` on responses to requests that reached us over https
+/// through a proxy (`X-Forwarded-Proto: https`), even without `--cookie-secure`. A client that
+/// sends the header itself only hardens its own cookie.
+pub async fn secure_cookie_behind_https(req: Request, next: Next) -> Response {
+    let https = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
+    let mut res = next.run(req).await;
+    if https {
+        let cookies: Vec<HeaderValue> = res.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+        if cookies.iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with(SESSION_COOKIE))) {
+            res.headers_mut().remove(header::SET_COOKIE);
+            for c in cookies {
+                let text = c.to_str().unwrap_or_default();
+                let value = if text.starts_with(SESSION_COOKIE) && !text.contains("; Secure") {
+                    HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(c)
+                } else {
+                    c
+                };
+                res.headers_mut().append(header::SET_COOKIE, value);
+            }
+        }
+    }
+    res
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

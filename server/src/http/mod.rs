@@ -68,6 +68,7 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(middleware::from_fn(security::headers))
                 .layer(CompressionLayer::new())
+                .layer(middleware::from_fn(auth::secure_cookie_behind_https))
                 .layer(sessions)
                 .layer(middleware::from_fn(auth::same_origin))
                 .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
