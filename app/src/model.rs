@@ -45,6 +45,8 @@ pub struct EngineView {
     pub containers_paused: u32,
     pub containers_stopped: u32,
     pub images: u32,
+    /// `manager`, `worker`, or empty outside a swarm.
+    pub swarm_role: String,
 }
 
 /// `GET /api/v1/hosts/{host}/info`: the engine in full, for the host page.
@@ -172,6 +174,7 @@ mod convert {
                 containers_paused: s.containers_paused,
                 containers_stopped: s.containers_stopped,
                 images: s.images,
+                swarm_role: s.swarm_role,
             }
         }
     }

@@ -31,6 +31,7 @@ async fn unix_engine_negotiates_down_to_its_api_and_reports_a_summary() {
     assert!(!s.arch.is_empty() && !s.kernel.is_empty() && !s.storage_driver.is_empty());
     assert!(s.cpus >= 1 && s.memory_bytes > 0);
     assert!(s.images >= 1, "the test image is there");
+    assert_eq!(s.swarm_role, "", "the test engines are not in a swarm");
 }
 
 #[tokio::test]

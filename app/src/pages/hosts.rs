@@ -23,7 +23,7 @@ pub async fn list_hosts(fresh: bool) -> Result<Vec<HostView>, AppError> {
     Ok(statuses.into_iter().map(HostView::from).collect())
 }
 
-const COLUMNS: usize = 8;
+const COLUMNS: usize = 7;
 
 #[component]
 pub fn HostsPage() -> impl IntoView {
@@ -108,9 +108,8 @@ fn HostsTable(hosts: Option<Vec<HostView>>) -> impl IntoView {
                         <th scope="col">"Status"</th>
                         <th scope="col">"Engine"</th>
                         <th scope="col">"System"</th>
-                        <th scope="col" class="num">"CPUs"</th>
-                        <th scope="col" class="num">"Memory"</th>
                         <th scope="col" class="num">"Containers"</th>
+                        <th scope="col" class="num">"Images"</th>
                         <th scope="col" class="num">"Latency"</th>
                     </tr>
                 </thead>
@@ -135,8 +134,14 @@ fn HostRow(host: HostView) -> impl IntoView {
     match (host.status, host.engine) {
         (HostState::Up, Some(e)) => {
             let running = format!("{} running", e.containers_running);
-            let of_total = format!("of {}", e.containers_total);
-            let system = format!("{}/{} · kernel {}", e.os_type, e.arch, e.kernel);
+            let of_total = if e.containers_paused > 0 {
+                format!("{} paused · {} stopped · of {}", e.containers_paused, e.containers_stopped, e.containers_total)
+            } else {
+                format!("{} stopped · of {}", e.containers_stopped, e.containers_total)
+            };
+            let engine_line = format!("API {} · {}", e.api_version, e.storage_driver);
+            let swarm = (!e.swarm_role.is_empty()).then(|| format!("swarm {}", e.swarm_role));
+            let system = format!("{}/{} · {} CPUs · {} memory", e.os_type, e.arch, e.cpus, format::bytes(e.memory_bytes));
             view! {
                 <tr data-host=slug>
                     {identity}
@@ -144,18 +149,15 @@ fn HostRow(host: HostView) -> impl IntoView {
                     <td data-label="Engine">
                         <div class="stack">
                             <div>{e.engine_version}</div>
-                            <div class="muted small">{format!("API {}", e.api_version)}</div>
+                            <div class="muted small">{engine_line}</div>
+                            {swarm.map(|r| view! { <span class="chip chip-first">{r}</span> })}
                         </div>
                     </td>
-                    <td data-label="System">
+                    <td data-label="System" title=format!("kernel {}", e.kernel)>
                         <div class="stack">
                             <div>{e.os}</div>
                             <div class="muted small">{system}</div>
                         </div>
-                    </td>
-                    <td data-label="CPUs" class="num">{e.cpus}</td>
-                    <td data-label="Memory" class="num" title=format!("{} bytes", e.memory_bytes)>
-                        {format::bytes(e.memory_bytes)}
                     </td>
                     <td data-label="Containers" class="num" data-testid="containers">
                         <div class="stack">
@@ -163,6 +165,7 @@ fn HostRow(host: HostView) -> impl IntoView {
                             <div class="muted small">{of_total}</div>
                         </div>
                     </td>
+                    <td data-label="Images" class="num">{e.images}</td>
                     <td data-label="Latency" class="num">
                         {host.latency_ms.map(format::latency_ms)}
                     </td>

@@ -27,6 +27,8 @@ pub struct EngineSummary {
     pub containers_paused: u32,
     pub containers_stopped: u32,
     pub images: u32,
+    /// `manager`, `worker`, or empty when the engine is not in a swarm.
+    pub swarm_role: String,
 }
 
 /// The result of probing an engine: its summary and how long the round trip took.
@@ -55,6 +57,17 @@ fn summarize(version: &SystemVersion, info: &SystemInfo) -> EngineSummary {
         containers_paused: count(info.containers_paused),
         containers_stopped: count(info.containers_stopped),
         images: count(info.images),
+        swarm_role: swarm_role(info),
+    }
+}
+
+fn swarm_role(info: &SystemInfo) -> String {
+    let Some(swarm) = &info.swarm else { return String::new() };
+    let active = swarm.local_node_state.as_ref().is_some_and(|s| s.to_string() == "active");
+    match (active, swarm.control_available.unwrap_or(false)) {
+        (false, _) => String::new(),
+        (true, true) => "manager".into(),
+        (true, false) => "worker".into(),
     }
 }
 
