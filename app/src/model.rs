@@ -47,6 +47,7 @@ pub struct EngineView {
     pub images: u32,
     /// `manager`, `worker`, or empty outside a swarm.
     pub swarm_role: String,
+    pub volumes: u32,
 }
 
 /// `GET /api/v1/hosts/{host}/info`: the engine in full, for the host page.
@@ -175,6 +176,7 @@ mod convert {
                 containers_stopped: s.containers_stopped,
                 images: s.images,
                 swarm_role: s.swarm_role,
+                volumes: s.volumes,
             }
         }
     }

@@ -52,6 +52,12 @@ async fn container_counts_follow_the_engine() {
     docker_a(&["rm", "-f", name]);
     assert_eq!(after.containers_total, before.containers_total + 1);
     assert_eq!(after.containers_stopped, before.containers_stopped + 1);
+
+    let volume = "backend-engines-count-volume";
+    docker_a(&["volume", "create", volume]);
+    let with_volume = e.probe().await.expect("up").summary;
+    docker_a(&["volume", "rm", volume]);
+    assert_eq!(with_volume.volumes, before.volumes + 1);
 }
 
 #[tokio::test]

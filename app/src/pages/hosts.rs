@@ -70,12 +70,14 @@ fn FleetSummary(hosts: Vec<HostView>) -> impl IntoView {
     let running: u32 = engines().map(|e| e.containers_running).sum();
     let total: u32 = engines().map(|e| e.containers_total).sum();
     let images: u32 = engines().map(|e| e.images).sum();
+    let volumes: u32 = engines().map(|e| e.volumes).sum();
     let mut parts = vec![format::plural(hosts.len(), "host", "hosts"), format!("{up} up")];
     if down > 0 {
         parts.push(format!("{down} down"));
     }
     parts.push(format!("{running} of {} running", format::plural(total as usize, "container", "containers")));
     parts.push(format::plural(images as usize, "image", "images"));
+    parts.push(format::plural(volumes as usize, "volume", "volumes"));
     view! { <p class="page-summary" data-testid="fleet-summary">{parts.join(" · ")}</p> }
 }
 
@@ -109,7 +111,7 @@ fn HostsTable(hosts: Option<Vec<HostView>>) -> impl IntoView {
                         <th scope="col">"Engine"</th>
                         <th scope="col">"System"</th>
                         <th scope="col" class="num">"Containers"</th>
-                        <th scope="col" class="num">"Images"</th>
+                        <th scope="col" class="num">"Storage"</th>
                         <th scope="col" class="num">"Latency"</th>
                     </tr>
                 </thead>
@@ -165,7 +167,12 @@ fn HostRow(host: HostView) -> impl IntoView {
                             <div class="muted small">{of_total}</div>
                         </div>
                     </td>
-                    <td data-label="Images" class="num">{e.images}</td>
+                    <td data-label="Storage" class="num">
+                        <div class="stack">
+                            <div>{format::plural(e.images as usize, "image", "images")}</div>
+                            <div class="muted small">{format::plural(e.volumes as usize, "volume", "volumes")}</div>
+                        </div>
+                    </td>
                     <td data-label="Latency" class="num">
                         {host.latency_ms.map(format::latency_ms)}
                     </td>

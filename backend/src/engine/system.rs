@@ -29,6 +29,7 @@ pub struct EngineSummary {
     pub images: u32,
     /// `manager`, `worker`, or empty when the engine is not in a swarm.
     pub swarm_role: String,
+    pub volumes: u32,
 }
 
 /// The result of probing an engine: its summary and how long the round trip took.
@@ -58,6 +59,8 @@ fn summarize(version: &SystemVersion, info: &SystemInfo) -> EngineSummary {
         containers_stopped: count(info.containers_stopped),
         images: count(info.images),
         swarm_role: swarm_role(info),
+        // `info` has no volume count; callers fill it in from the volume list.
+        volumes: 0,
     }
 }
 
@@ -76,16 +79,26 @@ fn count(n: Option<i64>) -> u32 {
 }
 
 impl Engine {
-    /// Ping, then version and info in parallel.
+    /// Ping, then version, info and the volume count in parallel.
     pub async fn probe(&self) -> Result<HostProbe> {
         let started = Instant::now();
         self.call(|d| async move { d.ping().await }).await?;
         let latency = started.elapsed();
-        let (version, info) = futures::try_join!(
+        let (version, info, volumes) = futures::try_join!(
             self.call(|d| async move { d.version().await }),
             self.call(|d| async move { d.info().await }),
+            self.volume_count(),
         )?;
-        Ok(HostProbe { summary: summarize(&version, &info), latency })
+        Ok(HostProbe { summary: EngineSummary { volumes, ..summarize(&version, &info) }, latency })
+    }
+}
+
+impl Engine {
+    async fn volume_count(&self) -> Result<u32> {
+        let list = self
+            .call(|d| async move { d.list_volumes(None::<bollard::query_parameters::ListVolumesOptions>).await })
+            .await?;
+        Ok(list.volumes.map(|v| u32::try_from(v.len()).unwrap_or(u32::MAX)).unwrap_or(0))
     }
 }
 
@@ -120,14 +133,15 @@ pub struct EngineInfo {
 impl Engine {
     /// `docker info` + `docker version`, as the host page shows them.
     pub async fn info(&self) -> Result<EngineInfo> {
-        let (version, info) = futures::try_join!(
+        let (version, info, volumes) = futures::try_join!(
             self.call(|d| async move { d.version().await }),
             self.call(|d| async move { d.info().await }),
+            self.volume_count(),
         )?;
         let swarm = info.swarm.clone().unwrap_or_default();
         let mut runtimes: Vec<String> = info.runtimes.clone().unwrap_or_default().into_keys().collect();
         runtimes.sort();
-        let summary = summarize(&version, &info);
+        let summary = EngineSummary { volumes, ..summarize(&version, &info) };
         Ok(EngineInfo {
             summary,
             id: info.id.unwrap_or_default(),
