@@ -71,18 +71,24 @@ pub fn client_ip() -> Option<std::net::IpAddr> {
         .map(|c| c.0.ip())
 }
 
-/// Starts a fresh session (new id) for a user who just proved who they are.
-pub async fn sign_in(accounts: &backend::auth::Accounts, user_id: i64) -> Result<(), crate::error::AppError> {
+/// Starts a fresh session for a user who just proved who they are: a new session id (so a
+/// planted id is worthless) holding the user's stamp. Shared by the REST API and server fns.
+pub async fn start_session(
+    session: &tower_sessions::Session,
+    accounts: &backend::auth::Accounts,
+    user_id: i64,
+) -> Result<(), backend::Error> {
     let stamp = accounts.session_stamp(user_id).await?;
-    let session = session()?;
     let stored = async {
         session.cycle_id().await?;
         session.insert(SESSION_KEY, stamp).await
     };
-    stored.await.map_err(|e| {
-        tracing::error!("session store: {e}");
-        crate::error::AppError::Internal
-    })
+    stored.await.map_err(|e| backend::Error::Internal(format!("session store: {e}")))
+}
+
+/// `start_session` for the current request's session, from a server fn.
+pub async fn sign_in(accounts: &backend::auth::Accounts, user_id: i64) -> Result<(), crate::error::AppError> {
+    Ok(start_session(&session()?, accounts, user_id).await?)
 }
 
 /// Where the session keeps who signed in; the server's identity middleware reads it.

@@ -109,15 +109,7 @@ async fn something_that_is_not_docker_is_named() {
 
 #[tokio::test]
 async fn an_engine_that_never_answers_times_out_within_the_call_deadline() {
-    // A listener that accepts and then says nothing: the worst kind of dead engine.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let _hold = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = listener.accept().await {
-            held.push(s);
-        }
-    });
+    let addr = hanging_engine().await;
     let e = Engine::new(
         EngineSpec { url: format!("tcp://{addr}"), tls: None },
         Timeouts { call: Duration::from_millis(500) },

@@ -40,14 +40,7 @@ async fn statuses_keep_order_and_tell_up_from_down() {
 
 #[tokio::test]
 async fn a_hanging_engine_does_not_hold_up_the_others() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let _hold = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = listener.accept().await {
-            held.push(s);
-        }
-    });
+    let addr = hanging_engine().await;
     let fleet = Fleet::new(
         vec![
             host("hangs", EngineSpec { url: format!("tcp://{addr}"), tls: None }),

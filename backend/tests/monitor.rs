@@ -83,14 +83,7 @@ async fn a_host_that_goes_away_is_down_and_back_up_without_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_host_does_not_hold_up_the_snapshot_of_others() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let _hold = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = listener.accept().await {
-            held.push(s);
-        }
-    });
+    let addr = hanging_engine().await;
     let fleet = Fleet::new(
         vec![host("hangs", format!("tcp://{addr}")), HostConfig { slug: "unix".into(), name: "unix".into(), engine: unix_spec() }],
         Timeouts { call: Duration::from_secs(30) },

@@ -26,7 +26,8 @@ pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
     authorize(&who, &host, HostAction::View).map_err(AppError::from)?;
     let fleet = crate::ssr::fleet()?;
     let h = fleet.host(&host).map_err(AppError::from)?;
-    let (status, info) = futures::join!(fleet.status_of(h), h.engine.info());
+    // The status comes from the monitor's snapshot: `info` below already asks the engine.
+    let (status, info) = futures::join!(fleet.known_status(h), h.engine.info());
     let (info, info_error) = match info {
         Ok(i) => (Some(i.into()), None),
         Err(e) => {

@@ -33,3 +33,17 @@ pub fn docker_a(args: &[&str]) -> String {
     assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// A TCP listener that accepts connections and never answers: the worst kind of dead engine.
+/// Returns its address; it lives until the test's runtime ends.
+pub async fn hanging_engine() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    addr
+}

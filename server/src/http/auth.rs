@@ -159,7 +159,7 @@ async fn session_identity(state: &AppState, session: &Session) -> Result<Option<
             return Ok(None);
         }
     };
-    let age = backend_now().saturating_sub(stamp.signed_in_at);
+    let age = backend::store::now().saturating_sub(stamp.signed_in_at);
     let too_old = u64::try_from(age).unwrap_or(0) > state.settings.session_max.as_secs();
     let principal = if too_old { None } else { state.accounts.principal_for_session(stamp).await? };
     match principal {
@@ -172,20 +172,9 @@ async fn session_identity(state: &AppState, session: &Session) -> Result<Option<
     }
 }
 
-fn backend_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// Starts a fresh session for a user who just proved who they are: a new session id (so a
-/// planted id is worthless) holding the user's stamp.
+/// Starts a fresh session for a user who just proved who they are (see `app::ssr::start_session`).
 pub async fn sign_in(session: &Session, state: &AppState, user_id: i64) -> Result<(), ApiError> {
-    let stamp = state.accounts.session_stamp(user_id).await?;
-    session.cycle_id().await.map_err(session_error)?;
-    session.insert(SESSION_KEY, stamp).await.map_err(session_error)?;
-    Ok(())
+    Ok(app::ssr::start_session(session, &state.accounts, user_id).await?)
 }
 
 pub fn session_error(e: tower_sessions::session::Error) -> ApiError {
