@@ -84,6 +84,11 @@ impl Fleet {
         Ok(Fleet { hosts: Arc::new(hosts), deadline, snapshot: Arc::default() })
     }
 
+    /// How long one host may hold up a fleet-wide answer.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
     pub fn hosts(&self) -> &[Host] {
         &self.hosts
     }

@@ -44,6 +44,10 @@ pub struct Config {
     #[arg(long, env = "CAPSTAN_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
     pub body_limit: usize,
 
+    /// Largest file or image upload (container files, image tars), in bytes
+    #[arg(long, env = "CAPSTAN_UPLOAD_LIMIT", default_value_t = 1024 * 1024 * 1024)]
+    pub upload_limit: u64,
+
     /// Where the built site (pkg/, favicon) is [default: $LEPTOS_SITE_ROOT, else target/site]
     #[arg(long, env = "CAPSTAN_SITE_ROOT")]
     pub site_root: Option<PathBuf>,

@@ -125,6 +125,7 @@ async fn run(config: Config) -> Result<(), String> {
     let settings = Settings {
         data_dir: config.data_dir.clone(),
         body_limit: config.body_limit,
+        upload_limit: config.upload_limit,
         session_max: std::time::Duration::from_secs(u64::from(config.session_max_hours.max(1)) * 3600),
     };
     {

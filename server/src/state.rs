@@ -24,6 +24,8 @@ pub struct AppState {
 pub struct Settings {
     pub data_dir: PathBuf,
     pub body_limit: usize,
+    /// Largest file or image upload accepted (container archives, image tars), in bytes.
+    pub upload_limit: u64,
     /// A session older than this is over, however active.
     pub session_max: Duration,
 }

@@ -52,8 +52,10 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
 
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api/v1", api::router())
-        .merge(pages)
+        .nest("/api/v1", api::router().layer(RequestBodyLimitLayer::new(body_limit)))
+        // Uploads (archives, image tars) stream their bodies and enforce `upload_limit` themselves.
+        .nest("/api/v1", api::uploads())
+        .merge(pages.layer(RequestBodyLimitLayer::new(body_limit)))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, Counter::default()))
@@ -72,8 +74,7 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
                 .layer(sessions)
                 .layer(middleware::from_fn(auth::same_origin))
                 .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
-                .layer(middleware::from_fn_with_state(state.clone(), auth::require_login_for_pages))
-                .layer(RequestBodyLimitLayer::new(body_limit)),
+                .layer(middleware::from_fn_with_state(state.clone(), auth::require_login_for_pages)),
         )
         .with_state(state)
 }

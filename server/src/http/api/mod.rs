@@ -31,6 +31,12 @@ pub fn router() -> Router<AppState> {
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") })
 }
 
+/// Routes whose request bodies are streamed (file and image uploads): they are mounted outside
+/// the general body limit and count bytes against `Settings::upload_limit` themselves.
+pub fn uploads() -> Router<AppState> {
+    Router::new()
+}
+
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], include_str!("../openapi.json"))
 }
