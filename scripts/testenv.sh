@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The private test environment: two real Docker engines (one on a unix socket, one over TCP with
-# TLS and certificates made here) and a local registry, all on loopback, all under
-# /run/capstan-test and /var/lib/capstan-test. It never talks to /var/run/docker.sock.
+# The private test environment: three real Docker engines (a on a unix socket, b over TCP with
+# TLS and certificates made here, c on a unix socket of its own for swarm tests, which turn it
+# into a swarm manager) and a local registry, all on loopback, all under /run/capstan-test and
+# /var/lib/capstan-test. It never talks to /var/run/docker.sock.
 #
 #   testenv.sh up      start everything, build the busybox test image, write $RUN/env
+#   testenv.sh up c    start only engine c (a and b and whoever uses them are left alone) and
+#                      add CAPSTAN_TEST_SWARM_URL to $RUN/env
 #   testenv.sh down    stop everything and remove every trace (also after a crashed run)
 #
 # Only one test environment runs at a time on a machine (the names of the bridges are fixed);
@@ -13,8 +16,8 @@ set -euo pipefail
 RUN=/run/capstan-test
 BASE=/var/lib/capstan-test
 IMAGE=capstan-test/busybox:latest
-ENGINES=(a b)
-declare -A BRIDGE_IP=([a]=10.231.1.1/24 [b]=10.231.2.1/24)
+ENGINES=(a b c)
+declare -A BRIDGE_IP=([a]=10.231.1.1/24 [b]=10.231.2.1/24 [c]=10.231.3.1/24)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31mtestenv:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -91,6 +94,35 @@ start_engine() { # start_engine <name> [extra dockerd args...]
     >"$RUN/$e/dockerd.log" 2>&1 &
 }
 
+# Engine c only: what a killed earlier c left behind, without touching a, b or the registry.
+clean_engine() { # clean_engine <name>
+  local e=$1
+  kill_pidfile "$RUN/$e/dockerd.pid"
+  pkill -KILL -f "containerd.*$RUN/$e/" 2>/dev/null || true
+  awk -v b="$BASE/$e" -v r="$RUN/$e" '$2 ~ "^"b"(/|$)" || $2 ~ "^"r"(/|$)" {print $2}' /proc/mounts \
+    | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  ip link del "capstan-$e" 2>/dev/null || true
+  rm -rf "${RUN:?}/$e" "${BASE:?}/$e"
+}
+
+# The swarm engine: its own socket, bridge, data and exec roots. Swarm tests make it a manager
+# (listening on loopback only) and leave the swarm again.
+up_swarm_engine() {
+  clean_engine c
+  mkdir -p "$RUN" "$BASE"
+  log "starting engine c (unix socket, for swarm tests)"
+  start_engine c
+  wait_engine c -H "unix://$RUN/c/docker.sock"
+  local line="export CAPSTAN_TEST_SWARM_URL=unix://$RUN/c/docker.sock"
+  if [ -f "$RUN/env" ]; then
+    grep -v '^export CAPSTAN_TEST_SWARM_URL=' "$RUN/env" >"$RUN/env.new" || true
+    printf '%s\n' "$line" >>"$RUN/env.new"
+    mv "$RUN/env.new" "$RUN/env"
+  else
+    printf '%s\n' "$line" >"$RUN/env"
+  fi
+}
+
 wait_engine() { # wait_engine <name> <docker cli args...>
   local e=$1; shift
   for _ in $(seq 1 150); do
@@ -113,11 +145,12 @@ up() {
   local tls_port reg_port refused_port
   tls_port=$(free_port); reg_port=$(free_port); refused_port=$(free_port)
 
-  log "starting engine a (unix socket) and engine b (TCP + TLS on 127.0.0.1:$tls_port)"
+  log "starting engines a (unix socket), b (TCP + TLS on 127.0.0.1:$tls_port) and c (swarm)"
   start_engine a
   start_engine b -H "tcp://127.0.0.1:$tls_port" --tlsverify \
     --tlscacert "$RUN/certs/server/ca.pem" --tlscert "$RUN/certs/server/cert.pem" \
     --tlskey "$RUN/certs/server/key.pem"
+  start_engine c
 
   log "starting the registry on 127.0.0.1:$reg_port"
   mkdir -p "$BASE/registry"
@@ -138,6 +171,7 @@ YML
            --tlscert "$RUN/certs/client/cert.pem" --tlskey "$RUN/certs/client/key.pem")
   wait_engine a "${A[@]}"
   wait_engine b "${B[@]}"
+  wait_engine c -H "unix://$RUN/c/docker.sock"
 
   log "building the busybox test image on both engines"
   local ctx=$RUN/image
@@ -169,12 +203,18 @@ export CAPSTAN_TEST_REFUSED_URL=tcp://127.0.0.1:$refused_port
 export CAPSTAN_TEST_MISSING_URL=unix://$RUN/missing/docker.sock
 export CAPSTAN_TEST_REGISTRY=127.0.0.1:$reg_port
 export CAPSTAN_TEST_IMAGE=$IMAGE
+export CAPSTAN_TEST_SWARM_URL=unix://$RUN/c/docker.sock
 ENV
   log "test environment is up ($RUN/env)"
 }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  *) die "usage: testenv.sh up|down" ;;
+case "${1:-}:${2:-}" in
+  up:) up ;;
+  up:c)
+    [ "$(id -u)" -eq 0 ] || die "the test engines need root (dockerd, bridges): run as root"
+    up_swarm_engine
+    log "engine c is up ($RUN/env)"
+    ;;
+  down:) down ;;
+  *) die "usage: testenv.sh up [c] | down" ;;
 esac
