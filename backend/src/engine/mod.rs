@@ -2,6 +2,7 @@
 //! [`Engine`], [`EngineSpec`] and the `convert`ed structs, never a bollard type.
 
 mod classify;
+mod swarm;
 mod system;
 
 use std::future::Future;
@@ -14,7 +15,8 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result, Unreachable};
 
-pub use system::{EngineInfo, EngineSummary, HostProbe};
+pub use swarm::SwarmNode;
+pub use system::{DiskUsage, EngineInfo, EngineSummary, HostProbe, UsageTotals};
 
 /// Where an engine is and how to reach it.
 #[derive(Clone, PartialEq, Eq)]
