@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod hosts;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HostState {
@@ -26,6 +28,11 @@ pub struct HostView {
     pub checked_at: i64,
     /// Unix seconds of the last probe that found the host up.
     pub last_seen: Option<i64>,
+    /// The admin's labels on the host (`env=prod`, `site=fra`).
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Where the host is configured: the registry (editable here) or the `--engine` option.
+    pub source: hosts::HostSourceView,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,6 +300,8 @@ mod convert {
                 engine,
                 checked_at: s.checked_at,
                 last_seen: s.last_seen,
+                labels: s.labels,
+                source: s.source.into(),
             }
         }
     }

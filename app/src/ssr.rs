@@ -18,9 +18,15 @@ pub(crate) fn provide_csp_nonce() {
 }
 
 /// What every page and server fn of a request may use, provided by the server per request.
-pub fn provide_server_context(fleet: backend::fleet::Fleet, accounts: backend::auth::Accounts, data_dir: DataDir) {
+pub fn provide_server_context(
+    fleet: backend::fleet::Fleet,
+    accounts: backend::auth::Accounts,
+    registry: backend::hosts::Registry,
+    data_dir: DataDir,
+) {
     provide_context(fleet);
     provide_context(accounts);
+    provide_context(registry);
     provide_context(data_dir);
     // `<Redirect/>` answers with a real 302 during server rendering.
     leptos_router::components::provide_server_redirect(leptos_axum::redirect);
@@ -30,6 +36,13 @@ pub fn provide_server_context(fleet: backend::fleet::Fleet, accounts: backend::a
 pub fn fleet() -> Result<backend::fleet::Fleet, crate::error::AppError> {
     use_context::<backend::fleet::Fleet>().ok_or_else(|| {
         tracing::error!("the fleet was not provided to the Leptos context");
+        crate::error::AppError::Internal
+    })
+}
+
+pub fn registry() -> Result<backend::hosts::Registry, crate::error::AppError> {
+    use_context::<backend::hosts::Registry>().ok_or_else(|| {
+        tracing::error!("the host registry was not provided to the Leptos context");
         crate::error::AppError::Internal
     })
 }

@@ -1,9 +1,10 @@
 //! The hosts Capstan manages, the fan-out over them, and the health monitor that keeps a
-//! snapshot of every host so pages read it instead of calling every engine per request. The
-//! stored host registry arrives with the hosts issue; today the fleet is the configured engines.
+//! snapshot of every host so pages read it instead of calling every engine per request. Hosts
+//! come from the command line (`--engine`) and from the registry in the store
+//! ([`crate::hosts::Registry`]), which adds, replaces and removes them while the server runs.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -27,11 +28,40 @@ pub fn validate_slug(slug: &str) -> Result<()> {
     }
 }
 
+/// Where a host's configuration comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostSource {
+    /// `--engine` on the command line: fixed for the life of the process.
+    Config,
+    /// The host registry in the store: admins add, edit and remove it.
+    Stored,
+}
+
 #[derive(Debug, Clone)]
 pub struct HostConfig {
     pub slug: String,
     pub name: String,
     pub engine: EngineSpec,
+    pub labels: BTreeMap<String, String>,
+    pub source: HostSource,
+    /// Why this host cannot be used as configured (a sealed key that no longer opens): it is
+    /// shown down with this text instead of being probed.
+    pub problem: Option<String>,
+}
+
+impl HostConfig {
+    /// A host from the command line, without labels.
+    pub fn new(slug: impl Into<String>, name: impl Into<String>, engine: EngineSpec) -> Self {
+        HostConfig {
+            slug: slug.into(),
+            name: name.into(),
+            engine,
+            labels: BTreeMap::new(),
+            source: HostSource::Config,
+            problem: None,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -39,6 +69,22 @@ pub struct Host {
     pub slug: String,
     pub name: String,
     pub engine: Engine,
+    pub labels: BTreeMap<String, String>,
+    pub source: HostSource,
+    pub problem: Option<String>,
+}
+
+impl Host {
+    fn new(c: HostConfig, timeouts: Timeouts) -> Self {
+        Host {
+            slug: c.slug,
+            name: c.name,
+            engine: Engine::new(c.engine, timeouts),
+            labels: c.labels,
+            source: c.source,
+            problem: c.problem,
+        }
+    }
 }
 
 /// One host's state as seen by one probe.
@@ -53,6 +99,8 @@ pub struct HostStatus {
     pub checked_at: i64,
     /// Unix seconds of the last probe that found the host up, if any.
     pub last_seen: Option<i64>,
+    pub labels: BTreeMap<String, String>,
+    pub source: HostSource,
 }
 
 #[derive(Debug, Clone)]
@@ -63,25 +111,36 @@ pub enum Health {
 
 #[derive(Clone)]
 pub struct Fleet {
-    hosts: Arc<Vec<Host>>,
+    hosts: Arc<RwLock<Vec<Host>>>,
+    timeouts: Timeouts,
     deadline: Duration,
     /// The latest status of each host, by slug, written by probes (the monitor's or a refresh).
     snapshot: Arc<RwLock<HashMap<String, HostStatus>>>,
+    /// Set once the monitor runs: hosts added later get their own probe task.
+    monitor: Arc<Mutex<Option<Monitor>>>,
+}
+
+struct Monitor {
+    interval: Duration,
+    shutdown: CancellationToken,
+    /// One token per host's probe task, cancelled when the host is removed or replaced.
+    tasks: HashMap<String, CancellationToken>,
 }
 
 impl Fleet {
     /// `deadline` bounds how long one host may hold up a fleet-wide answer.
     pub fn new(configs: Vec<HostConfig>, timeouts: Timeouts, deadline: Duration) -> Result<Self> {
-        let mut hosts: Vec<Host> = Vec::with_capacity(configs.len());
+        let fleet = Fleet {
+            hosts: Arc::default(),
+            timeouts,
+            deadline,
+            snapshot: Arc::default(),
+            monitor: Arc::default(),
+        };
         for c in configs {
-            validate_slug(&c.slug)?;
-            c.engine.validate()?;
-            if hosts.iter().any(|h| h.slug == c.slug) {
-                return Err(Error::Conflict(format!("host {} is configured twice", c.slug)));
-            }
-            hosts.push(Host { slug: c.slug, name: c.name, engine: Engine::new(c.engine, timeouts) });
+            fleet.add(c)?;
         }
-        Ok(Fleet { hosts: Arc::new(hosts), deadline, snapshot: Arc::default() })
+        Ok(fleet)
     }
 
     /// How long one host may hold up a fleet-wide answer.
@@ -89,25 +148,99 @@ impl Fleet {
         self.deadline
     }
 
-    pub fn hosts(&self) -> &[Host] {
-        &self.hosts
+    /// The engine call timeouts every host uses.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
-    pub fn host(&self, slug: &str) -> Result<&Host> {
-        self.hosts.iter().find(|h| h.slug == slug).ok_or_else(|| Error::NotFound("host".into()))
+    /// Every host, in the order they were added (command line first, then the registry's).
+    pub fn hosts(&self) -> Vec<Host> {
+        self.hosts.read().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    pub fn host(&self, slug: &str) -> Result<Host> {
+        self.hosts
+            .read()
+            .ok()
+            .and_then(|hosts| hosts.iter().find(|h| h.slug == slug).cloned())
+            .ok_or_else(|| Error::NotFound("host".into()))
+    }
+
+    pub fn contains(&self, slug: &str) -> bool {
+        self.host(slug).is_ok()
+    }
+
+    /// Adds a host; its probe task starts at once when the monitor runs.
+    pub fn add(&self, config: HostConfig) -> Result<()> {
+        validate_slug(&config.slug)?;
+        config.engine.validate()?;
+        let slug = config.slug.clone();
+        {
+            let mut hosts = self.hosts.write().map_err(|_| Error::Internal("fleet lock poisoned".into()))?;
+            if hosts.iter().any(|h| h.slug == slug) {
+                return Err(Error::Conflict(format!("a host named {slug} already exists")));
+            }
+            hosts.push(Host::new(config, self.timeouts));
+        }
+        self.start_probe(&slug);
+        Ok(())
+    }
+
+    /// Replaces a host's configuration (name, engine, labels): the old engine connection is
+    /// dropped, the host is probed afresh.
+    pub fn replace(&self, config: HostConfig) -> Result<()> {
+        validate_slug(&config.slug)?;
+        config.engine.validate()?;
+        let slug = config.slug.clone();
+        {
+            let mut hosts = self.hosts.write().map_err(|_| Error::Internal("fleet lock poisoned".into()))?;
+            let slot = hosts.iter_mut().find(|h| h.slug == slug).ok_or_else(|| Error::NotFound("host".into()))?;
+            *slot = Host::new(config, self.timeouts);
+        }
+        self.forget(&slug);
+        self.start_probe(&slug);
+        Ok(())
+    }
+
+    /// Removes a host: its probe task ends and its snapshot entry is dropped.
+    pub fn remove(&self, slug: &str) -> Result<()> {
+        {
+            let mut hosts = self.hosts.write().map_err(|_| Error::Internal("fleet lock poisoned".into()))?;
+            let before = hosts.len();
+            hosts.retain(|h| h.slug != slug);
+            if hosts.len() == before {
+                return Err(Error::NotFound("host".into()));
+            }
+        }
+        self.forget(slug);
+        Ok(())
+    }
+
+    /// Ends a host's probe task and drops what the snapshot knew about it.
+    fn forget(&self, slug: &str) {
+        if let Ok(mut monitor) = self.monitor.lock() {
+            if let Some(token) = monitor.as_mut().and_then(|m| m.tasks.remove(slug)) {
+                token.cancel();
+            }
+        }
+        if let Ok(mut map) = self.snapshot.write() {
+            map.remove(slug);
+        }
     }
 
     /// Probes every host now, in parallel; a host that fails or passes the deadline is `Down`,
     /// and never delays the others beyond the deadline. The snapshot is updated.
     pub async fn statuses(&self) -> Vec<HostStatus> {
-        join_all(self.hosts.iter().map(|h| self.status_of(h))).await
+        let hosts = self.hosts();
+        join_all(hosts.iter().map(|h| self.status_of(h))).await
     }
 
     /// Probes one host now and records the result in the snapshot.
     pub async fn status_of(&self, host: &Host) -> HostStatus {
-        let probe = tokio::time::timeout(self.deadline, host.engine.probe())
-            .await
-            .unwrap_or(Err(Error::EngineTimeout));
+        let probe = match &host.problem {
+            Some(problem) => Err(Error::Conflict(problem.clone())),
+            None => tokio::time::timeout(self.deadline, host.engine.probe()).await.unwrap_or(Err(Error::EngineTimeout)),
+        };
         let now = crate::store::now();
         let previous = self.cached(&host.slug);
         let (health, last_seen) = match probe {
@@ -126,10 +259,16 @@ impl Fleet {
             health,
             checked_at: now,
             last_seen,
+            labels: host.labels.clone(),
+            source: host.source,
         };
         log_change(previous.as_ref(), &status);
-        if let Ok(mut map) = self.snapshot.write() {
-            map.insert(host.slug.clone(), status.clone());
+        // A host removed or replaced while this probe ran must not come back into the snapshot.
+        let current = self.host(&host.slug).is_ok_and(|h| h.engine.same_connection(&host.engine));
+        if current {
+            if let Ok(mut map) = self.snapshot.write() {
+                map.insert(host.slug.clone(), status.clone());
+            }
         }
         status
     }
@@ -160,31 +299,47 @@ impl Fleet {
     /// Keeps the snapshot fresh: one task per host, so a slow or dead engine never delays the
     /// others. An up host is probed every `interval`; a down one backs off to every two
     /// intervals, so it is seen down within two intervals and up again within two intervals of
-    /// coming back. Ends on `shutdown`.
+    /// coming back. Hosts added later get their task when added. Ends on `shutdown`.
     pub fn spawn_monitor(&self, interval: Duration, shutdown: CancellationToken) {
-        for index in 0..self.hosts.len() {
-            let fleet = self.clone();
-            let shutdown = shutdown.clone();
-            tokio::spawn(async move {
-                let mut failures: u32 = 0;
-                loop {
-                    let host = &fleet.hosts[index];
-                    let status = tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        s = fleet.status_of(host) => s,
-                    };
-                    failures = match status.health {
-                        Health::Up { .. } => 0,
-                        Health::Down { .. } => failures.saturating_add(1),
-                    };
-                    let wait = if failures <= 1 { interval } else { interval * 2 };
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                }
-            });
+        if let Ok(mut monitor) = self.monitor.lock() {
+            *monitor = Some(Monitor { interval, shutdown, tasks: HashMap::new() });
         }
+        for host in self.hosts() {
+            self.start_probe(&host.slug);
+        }
+    }
+
+    fn start_probe(&self, slug: &str) {
+        let Ok(mut guard) = self.monitor.lock() else { return };
+        let Some(monitor) = guard.as_mut() else { return };
+        let token = monitor.shutdown.child_token();
+        if let Some(old) = monitor.tasks.insert(slug.to_string(), token.clone()) {
+            old.cancel();
+        }
+        let interval = monitor.interval;
+        drop(guard);
+        let fleet = self.clone();
+        let slug = slug.to_string();
+        tokio::spawn(async move {
+            let mut failures: u32 = 0;
+            loop {
+                // The host as it is now: a replaced host is probed with its new engine.
+                let Ok(host) = fleet.host(&slug) else { break };
+                let status = tokio::select! {
+                    _ = token.cancelled() => break,
+                    s = fleet.status_of(&host) => s,
+                };
+                failures = match status.health {
+                    Health::Up { .. } => 0,
+                    Health::Down { .. } => failures.saturating_add(1),
+                };
+                let wait = if failures <= 1 { interval } else { interval * 2 };
+                tokio::select! {
+                    _ = token.cancelled() => break,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        });
     }
 }
 

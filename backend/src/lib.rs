@@ -5,6 +5,7 @@ pub mod auth;
 pub mod engine;
 pub mod error;
 pub mod fleet;
+pub mod hosts;
 pub mod policy;
 pub mod store;
 

@@ -11,7 +11,7 @@ use backend::fleet::{validate_slug, Fleet, Health, HostConfig};
 use common::*;
 
 fn host(slug: &str, engine: EngineSpec) -> HostConfig {
-    HostConfig { slug: slug.into(), name: slug.into(), engine }
+    HostConfig::new(slug, slug, engine)
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ async fn proxy(port: u16) -> JoinHandle<()> {
 }
 
 fn host(slug: &str, url: String) -> HostConfig {
-    HostConfig { slug: slug.into(), name: slug.into(), engine: EngineSpec { url, tls: None } }
+    HostConfig::new(slug, slug, EngineSpec { url, tls: None })
 }
 
 async fn wait_for(fleet: &Fleet, slug: &str, up: bool, within: Duration) -> HostStatus {
@@ -85,7 +85,7 @@ async fn a_host_that_goes_away_is_down_and_back_up_without_a_restart() {
 async fn a_hanging_host_does_not_hold_up_the_snapshot_of_others() {
     let addr = hanging_engine().await;
     let fleet = Fleet::new(
-        vec![host("hangs", format!("tcp://{addr}")), HostConfig { slug: "unix".into(), name: "unix".into(), engine: unix_spec() }],
+        vec![host("hangs", format!("tcp://{addr}")), HostConfig::new("unix", "unix", unix_spec())],
         Timeouts { call: Duration::from_secs(30) },
         Duration::from_secs(30),
     )

@@ -1,11 +1,12 @@
 //! Configuration from flags and environment variables (`capstan --help` lists them).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use backend::engine::{EngineSpec, TlsFiles};
 use backend::fleet::HostConfig;
+use backend::hosts::TlsPem;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Clone, Parser)]
@@ -125,14 +126,9 @@ impl Config {
         Duration::from_secs(self.fleet_deadline.max(1))
     }
 
-    /// The configured engines, or the local one when none is configured.
+    /// The engines given with `--engine` (none is fine: hosts then come from the registry).
     pub fn hosts(&self) -> Result<Vec<HostConfig>, String> {
-        let entries: Vec<&str> =
-            self.engines.iter().map(|e| e.trim()).filter(|e| !e.is_empty()).collect();
-        if entries.is_empty() {
-            return Ok(vec![local_engine(std::env::var("DOCKER_HOST").ok())]);
-        }
-        entries.into_iter().map(parse_engine).collect()
+        self.engines.iter().map(|e| e.trim()).filter(|e| !e.is_empty()).map(parse_engine).collect()
     }
 }
 
@@ -150,23 +146,29 @@ pub fn parse_engine(entry: &str) -> Result<HostConfig, String> {
             _ => return Err(format!("--engine {entry:?}: unknown option {opt:?} (known: tls=DIR)")),
         }
     }
-    Ok(HostConfig { slug: slug.to_string(), name: slug.to_string(), engine: EngineSpec { url, tls } })
+    Ok(HostConfig::new(slug, slug, EngineSpec { url, tls }))
 }
 
-/// The engine the docker CLI would talk to: `DOCKER_HOST` (with `DOCKER_TLS_VERIFY` and
-/// `DOCKER_CERT_PATH`, as the CLI reads them), else the default socket.
-fn local_engine(docker_host: Option<String>) -> HostConfig {
-    let url = docker_host
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
+/// The engine the docker CLI would talk to, for the first start's `local` host:
+/// `DOCKER_HOST` (with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`, as the CLI reads them), else
+/// the default socket when it exists.
+pub fn local_engine(docker_host: Option<String>, default_socket: &Path) -> Option<(String, Option<TlsPem>)> {
+    let url = match docker_host.map(|h| h.trim().to_string()).filter(|h| !h.is_empty()) {
+        Some(url) => url,
+        None if default_socket.exists() => format!("unix://{}", default_socket.display()),
+        None => return None,
+    };
     let tls_verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
-    let tls = (tls_verify && url.starts_with("tcp://")).then(|| {
+    let tls = if tls_verify && url.starts_with("tcp://") {
         let dir = std::env::var_os("DOCKER_CERT_PATH").map(PathBuf::from).unwrap_or_else(|| {
             std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".docker")
         });
-        TlsFiles::from_dir(dir)
-    });
-    HostConfig { slug: "local".into(), name: "local".into(), engine: EngineSpec { url, tls } }
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+        Some(TlsPem { ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem") })
+    } else {
+        None
+    };
+    Some((url, tls))
 }
 
 #[cfg(test)]
@@ -186,11 +188,15 @@ mod tests {
     }
 
     #[test]
-    fn without_engines_the_local_one_is_used() {
-        let h = local_engine(None);
-        assert_eq!((h.slug.as_str(), h.engine.url.as_str()), ("local", "unix:///var/run/docker.sock"));
-        let h = local_engine(Some("tcp://127.0.0.1:2375".into()));
-        assert_eq!(h.engine.url, "tcp://127.0.0.1:2375");
+    fn the_local_engine_is_docker_host_or_an_existing_socket() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sock = dir.path().join("docker.sock");
+        assert_eq!(local_engine(None, &sock), None, "no socket, no DOCKER_HOST: nothing to register");
+        std::fs::write(&sock, b"").expect("touch");
+        let (url, tls) = local_engine(None, &sock).expect("socket exists");
+        assert_eq!((url, tls), (format!("unix://{}", sock.display()), None));
+        let (url, _) = local_engine(Some("tcp://127.0.0.1:2375".into()), &sock).expect("DOCKER_HOST");
+        assert_eq!(url, "tcp://127.0.0.1:2375");
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use backend::auth::Accounts;
 use backend::engine::Timeouts;
 use backend::fleet::Fleet;
+use backend::hosts::Registry;
+use std::path::Path;
 use backend::store::Store;
 use clap::Parser;
 use leptos::config::LeptosOptions;
@@ -93,10 +95,22 @@ async fn run(config: Config) -> Result<(), String> {
     }
 
     let hosts = config.hosts()?;
+    let from_flags = !hosts.is_empty();
     let fleet = Fleet::new(hosts, Timeouts { call: config.engine_timeout() }, config.fleet_deadline())
         .map_err(|e| format!("engine configuration: {e}"))?;
+    let registry = Registry::open(store.clone(), fleet.clone(), &config.data_dir).map_err(|e| e.log_detail())?;
+    if !from_flags {
+        let local = server::config::local_engine(std::env::var("DOCKER_HOST").ok(), Path::new("/var/run/docker.sock"));
+        if let Some(url) = registry.register_local_once(local).await.map_err(|e| e.log_detail())? {
+            tracing::info!(%url, "first start: registered the local engine as host `local`");
+        }
+    }
+    registry.load().await.map_err(|e| format!("loading the host registry: {}", e.log_detail()))?;
     for h in fleet.hosts() {
         tracing::info!(host = %h.slug, url = %h.engine.spec().url, "managing engine");
+    }
+    if fleet.hosts().is_empty() {
+        tracing::warn!("no Docker engines yet: add one on the Hosts page");
     }
 
     let site_root = config.site_root();
@@ -146,7 +160,7 @@ async fn run(config: Config) -> Result<(), String> {
             }
         });
     }
-    let state = AppState { leptos_options, fleet, accounts, settings: Arc::new(settings), shutdown: shutdown.clone() };
+    let state = AppState { leptos_options, fleet, accounts, registry, settings: Arc::new(settings), shutdown: shutdown.clone() };
     let app = router(state, sessions);
 
     let listener = tokio::net::TcpListener::bind(addr)

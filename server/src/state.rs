@@ -5,6 +5,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use backend::auth::Accounts;
 use backend::fleet::Fleet;
+use backend::hosts::Registry;
 use leptos::config::LeptosOptions;
 use tokio_util::sync::CancellationToken;
 
@@ -14,6 +15,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub fleet: Fleet,
     pub accounts: Accounts,
+    pub registry: Registry,
     pub settings: Arc<Settings>,
     /// Cancelled when the server shuts down; long-lived streams end on it.
     pub shutdown: CancellationToken,

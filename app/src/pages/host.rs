@@ -27,7 +27,7 @@ pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
     let fleet = crate::ssr::fleet()?;
     let h = fleet.host(&host).map_err(AppError::from)?;
     // The status comes from the monitor's snapshot: `info` below already asks the engine.
-    let (status, info) = futures::join!(fleet.known_status(h), h.engine.info());
+    let (status, info) = futures::join!(fleet.known_status(&h), h.engine.info());
     let (info, info_error) = match info {
         Ok(i) => (Some(i.into()), None),
         Err(e) => {

@@ -14,7 +14,8 @@ pub async fn list_hosts(fresh: bool) -> Result<Vec<HostView>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
-    let visible = fleet.hosts().iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
+    let hosts = fleet.hosts();
+    let visible = hosts.iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
     let statuses = if fresh {
         futures::future::join_all(visible.map(|h| fleet.status_of(h))).await
     } else {

@@ -111,6 +111,11 @@ impl Engine {
         &self.inner.spec
     }
 
+    /// Whether both handles are the same connection (not merely the same address).
+    pub fn same_connection(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The negotiated client, connecting first if needed.
     async fn docker(&self) -> Result<Docker> {
         let cell = self.inner.client.lock().await.clone();

@@ -39,8 +39,11 @@ fn page_routes() -> Vec<AxumRouteListing> {
 pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
     let fleet = state.fleet.clone();
     let accounts = state.accounts.clone();
+    let registry = state.registry.clone();
     let data_dir = app::ssr::DataDir(state.settings.data_dir.clone());
-    let context = move || app::ssr::provide_server_context(fleet.clone(), accounts.clone(), data_dir.clone());
+    let context = move || {
+        app::ssr::provide_server_context(fleet.clone(), accounts.clone(), registry.clone(), data_dir.clone())
+    };
     let body_limit = state.settings.body_limit;
     let options = state.leptos_options.clone();
     let pages = Router::new()

@@ -28,7 +28,7 @@ pub fn env(name: &str) -> String {
 }
 
 fn host(slug: &str, url: String, tls: Option<TlsFiles>) -> HostConfig {
-    HostConfig { slug: slug.into(), name: slug.into(), engine: EngineSpec { url, tls } }
+    HostConfig::new(slug, slug, EngineSpec { url, tls })
 }
 
 pub struct TestApp {
@@ -103,7 +103,15 @@ impl TestApp {
         .await
         .expect("sessions");
         let settings = Settings { data_dir: dir.path().to_path_buf(), body_limit: 64 * 1024, upload_limit: 4 * 1024 * 1024, session_max: Duration::from_secs(86_400) };
-        let state = AppState { leptos_options, fleet, accounts: accounts.clone(), settings: Arc::new(settings), shutdown };
+        let registry = backend::hosts::Registry::open(store.clone(), fleet.clone(), dir.path()).expect("registry");
+        let state = AppState {
+            leptos_options,
+            fleet,
+            accounts: accounts.clone(),
+            registry,
+            settings: Arc::new(settings),
+            shutdown,
+        };
         let router = router(state.clone(), sessions).layer(MockConnectInfo(SocketAddr::from(([10, 1, 2, 3], 4000))));
         TestApp { router, accounts, state, dir }
     }

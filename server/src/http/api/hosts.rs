@@ -11,14 +11,15 @@ use crate::http::ApiError;
 use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, Auth(who): Auth) -> Json<Vec<HostView>> {
-    let visible = state.fleet.hosts().iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
+    let hosts = state.fleet.hosts();
+    let visible = hosts.iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
     Json(state.fleet.known_statuses(visible).await.into_iter().map(HostView::from).collect())
 }
 
 pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<HostView>, ApiError> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
-    Ok(Json(state.fleet.known_status(host).await.into()))
+    Ok(Json(state.fleet.known_status(&host).await.into()))
 }
 
 /// `docker info` + `docker version` of one host, for anyone who may see it.

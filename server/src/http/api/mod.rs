@@ -2,6 +2,7 @@
 //! (the `Auth`/`Admin` extractors), the policy, one backend call, convert.
 
 mod account;
+mod host_admin;
 mod hosts;
 mod users;
 
@@ -23,8 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}", delete(account::revoke_token))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::update).delete(users::remove))
-        .route("/hosts", get(hosts::list))
-        .route("/hosts/{host}", get(hosts::get))
+        .route("/hosts", get(hosts::list).post(host_admin::create))
+        .route("/hosts/{host}", get(hosts::get).patch(host_admin::update).delete(host_admin::remove))
+        .route("/hosts/{host}/settings", get(host_admin::settings))
         .route("/hosts/{host}/info", get(hosts::info))
         .route("/hosts/{host}/grants", get(users::grants).put(users::grant).delete(users::revoke))
         .route("/openapi.json", get(openapi))
