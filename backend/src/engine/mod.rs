@@ -2,6 +2,8 @@
 //! [`Engine`], [`EngineSpec`] and the `convert`ed structs, never a bollard type.
 
 mod classify;
+mod container_fs;
+mod container_ops;
 mod swarm;
 mod system;
 
@@ -15,6 +17,11 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result, Unreachable};
 
+pub use container_fs::{
+    normalize_path, spool, validate_file_name, ByteStream, DirListing, Download, FileEntry, FileKind, Spooled,
+    SpooledBody, UploadContent, UploadTarget, LISTING_CAP,
+};
+pub use container_ops::{validate_ps_args, validate_repo, validate_tag, ChangeKind, CommitOptions, FsChange, ProcessList};
 pub use swarm::SwarmNode;
 pub use system::{DiskUsage, EngineInfo, EngineSummary, HostProbe, UsageTotals};
 
