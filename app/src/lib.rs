@@ -20,6 +20,7 @@ use leptos_router::path;
 use components::frame::Frame;
 use pages::account::AccountPage;
 use pages::host::HostPage;
+use pages::host_form::{EditHostPage, NewHostPage};
 use pages::hosts::HostsPage;
 use pages::login::{LoginPage, SetupPage};
 use pages::not_found::NotFound;
@@ -67,7 +68,9 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Frame>
                     <Route path=path!("/") view=|| view! { <Redirect path="/hosts" /> } />
                     <Route path=path!("/hosts") view=HostsPage />
+                    <Route path=path!("/hosts/new") view=NewHostPage />
                     <Route path=path!("/hosts/:host") view=HostPage />
+                    <Route path=path!("/hosts/:host/edit") view=EditHostPage />
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/users") view=UsersPage />
                 </ParentRoute>

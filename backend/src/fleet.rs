@@ -18,7 +18,10 @@ pub fn validate_slug(slug: &str) -> Result<()> {
     let mut chars = slug.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if first_ok && rest_ok && slug.len() <= 63 {
+    if slug == "new" {
+        // `/hosts/new` is the page that adds a host.
+        Err(Error::invalid("slug", "\"new\" is reserved; choose another slug"))
+    } else if first_ok && rest_ok && slug.len() <= 63 {
         Ok(())
     } else {
         Err(Error::invalid(

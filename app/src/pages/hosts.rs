@@ -32,9 +32,17 @@ pub fn HostsPage() -> impl IntoView {
     let refreshes = RwSignal::new(0u32);
     let hosts = Resource::new(move || refreshes.get(), |n| list_hosts(n > 0));
     let (pending, set_pending) = signal(false);
+    let me = Resource::new(|| (), |_| crate::pages::login::current_user());
 
     view! {
         <PageHeader title="Hosts">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    me.await.ok().filter(|m| m.admin).map(|_| view! {
+                        <a class="button button-primary" href="/hosts/new">"Add host"</a>
+                    })
+                })}
+            </Suspense>
             <button
                 class="button"
                 on:click=move |_| refreshes.update(|n| *n += 1)
@@ -88,9 +96,8 @@ fn NoHosts() -> impl IntoView {
         <div class="empty">
             <h2>"No hosts to show"</h2>
             <p>
-                "Admins add engines when starting Capstan, e.g. "
-                <code>"capstan --engine local=unix:///var/run/docker.sock"</code>
-                ". Everyone else: ask an admin to grant you a host."
+                "Admins add engines with " <a href="/hosts/new">"Add host"</a>
+                " (a local socket, or a remote engine over TCP with TLS). Everyone else: ask an admin to grant you a host."
             </p>
         </div>
     }

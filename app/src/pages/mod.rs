@@ -1,5 +1,6 @@
 pub mod account;
 pub mod host;
+pub mod host_form;
 pub mod hosts;
 pub mod login;
 pub mod users;
