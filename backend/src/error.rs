@@ -27,8 +27,9 @@ pub enum Error {
     EngineUnreachable { reason: Unreachable, detail: String },
     #[error("the engine did not answer in time")]
     EngineTimeout,
-    /// The engine answered with an error status.
-    #[error("engine error: {message}")]
+    /// The engine answered with an error status. Its text can describe the host (paths,
+    /// addresses), so it is only logged; callers map the messages they recognise into words.
+    #[error("the engine refused the request (status {status})")]
     Engine { status: u16, message: String },
     #[error("internal error")]
     Internal(String),
@@ -53,6 +54,7 @@ impl Error {
         match self {
             Error::EngineUnreachable { reason, detail } => format!("{reason} ({detail})"),
             Error::Internal(detail) => detail.clone(),
+            Error::Engine { status, message } => format!("the engine answered {status}: {message}"),
             other => other.to_string(),
         }
     }

@@ -2,6 +2,7 @@
 //! hosts. Accounts, policy and audit join it in later issues; nothing here knows about HTTP.
 
 pub mod auth;
+pub mod containers;
 pub mod engine;
 pub mod error;
 pub mod fleet;

@@ -4,6 +4,8 @@
 mod classify;
 mod container_fs;
 mod container_ops;
+mod containers;
+mod run;
 mod swarm;
 mod system;
 
@@ -17,11 +19,16 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result, Unreachable};
 
+pub use containers::{
+    is_secret_key, ContainerDetail, ContainerSummary, Created, EnvVar, HealthCheck, HealthInfo, ListQuery, MountInfo,
+    NetworkInfo, PortMapping, Sort, StateFilter, COMPOSE_PROJECT_LABEL,
+};
 pub use container_fs::{
     normalize_path, spool, validate_file_name, ByteStream, DirListing, Download, FileEntry, FileKind, Spooled,
     SpooledBody, UploadContent, UploadTarget, LISTING_CAP,
 };
 pub use container_ops::{validate_ps_args, validate_repo, validate_tag, ChangeKind, CommitOptions, FsChange, ProcessList};
+pub use run::{validate_image, RunSpec};
 pub use swarm::SwarmNode;
 pub use system::{DiskUsage, EngineInfo, EngineSummary, HostProbe, UsageTotals};
 

@@ -1,0 +1,1494 @@
+//! Containers on one engine: the list (one `/containers/json` call), inspect, every lifecycle
+//! action, run (create + pull when missing + start) and recreate, in Capstan's own types.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use bollard::models::{
+    ContainerCreateBody, ContainerInspectResponse, ContainerSummary as EngineContainer,
+    EndpointSettings, HostConfig, ImageConfig, NetworkConnectRequest, NetworkingConfig,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
+    RestartContainerOptionsBuilder, StopContainerOptionsBuilder,
+};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::run::{validate_name, RunPlan, RunSpec};
+use super::{classify, Engine};
+use crate::error::{Error, Result};
+
+/// The label docker compose puts on every container of a project.
+pub const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
+
+/// One published (or exposed) port of a container.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PortMapping {
+    /// Host address the port is published on; `None` when it is only exposed.
+    pub ip: Option<String>,
+    pub private: u16,
+    pub public: Option<u16>,
+    /// `tcp`, `udp` or `sctp`.
+    pub proto: String,
+}
+
+/// A container as the list shows it; everything comes from one `/containers/json` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerSummary {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub image_id: String,
+    pub command: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
+    pub state: String,
+    /// The engine's words: `Up 3 hours (healthy)`, `Exited (0) 2 minutes ago`.
+    pub status: String,
+    /// `healthy`, `unhealthy` or `starting` when the container has a health check.
+    pub health: Option<String>,
+    pub ports: Vec<PortMapping>,
+    pub labels: BTreeMap<String, String>,
+    pub compose_project: Option<String>,
+    pub networks: Vec<String>,
+    pub mounts: u32,
+}
+
+/// Which containers a list shows, and in which order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Stopped ones too (implied by a `state` other than running).
+    pub all: bool,
+    pub state: Option<StateFilter>,
+    /// Case-insensitive text matched against the name and the image.
+    pub text: Option<String>,
+    /// `key` or `key=value`.
+    pub label: Option<String>,
+    pub sort: Sort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateFilter {
+    Running,
+    Paused,
+    Exited,
+    Created,
+}
+
+impl StateFilter {
+    fn as_str(self) -> &'static str {
+        match self {
+            StateFilter::Running => "running",
+            StateFilter::Paused => "paused",
+            StateFilter::Exited => "exited",
+            StateFilter::Created => "created",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// By name, then host.
+    #[default]
+    Name,
+    /// Newest first.
+    Created,
+    /// Running, paused, restarting, created, exited, dead; then by name.
+    State,
+}
+
+impl ListQuery {
+    /// The query parameters of the list endpoints, each checked with its name.
+    pub fn parse(
+        all: Option<&str>,
+        state: Option<&str>,
+        text: Option<&str>,
+        label: Option<&str>,
+        sort: Option<&str>,
+    ) -> Result<ListQuery> {
+        let all = match all.map(str::trim).filter(|s| !s.is_empty()) {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(_) => return Err(Error::invalid("all", "must be true or false")),
+        };
+        let (all, state) = match state.map(str::trim).filter(|s| !s.is_empty()) {
+            None => (all, None),
+            Some("all") => (true, None),
+            Some("running") => (all, Some(StateFilter::Running)),
+            Some("paused") => (true, Some(StateFilter::Paused)),
+            Some("exited") => (true, Some(StateFilter::Exited)),
+            Some("created") => (true, Some(StateFilter::Created)),
+            Some(_) => {
+                return Err(Error::invalid(
+                    "state",
+                    "must be running, paused, exited, created or all",
+                ))
+            }
+        };
+        let label = label.map(str::trim).filter(|s| !s.is_empty());
+        if let Some(l) = label {
+            let key = l.split_once('=').map_or(l, |(k, _)| k);
+            if key.trim().is_empty() || l.contains('\0') {
+                return Err(Error::invalid("label", "use key or key=value"));
+            }
+        }
+        let sort = match sort.map(str::trim).filter(|s| !s.is_empty()) {
+            None | Some("name") => Sort::Name,
+            Some("created") => Sort::Created,
+            Some("state") => Sort::State,
+            Some(_) => return Err(Error::invalid("sort", "must be name, created or state")),
+        };
+        let text = text
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase);
+        Ok(ListQuery {
+            all,
+            state,
+            text,
+            label: label.map(str::to_string),
+            sort,
+        })
+    }
+
+    /// Whether a container passes the text filter (the engine applied the others).
+    pub fn matches(&self, c: &ContainerSummary) -> bool {
+        self.text
+            .as_deref()
+            .is_none_or(|t| c.name.to_lowercase().contains(t) || c.image.to_lowercase().contains(t))
+    }
+
+    /// Orders containers; `key` breaks ties (the host, in fleet-wide lists).
+    pub fn sort_by<T>(&self, items: &mut [T], get: impl Fn(&T) -> (&ContainerSummary, &str)) {
+        match self.sort {
+            Sort::Name => items.sort_by(|a, b| {
+                let (ca, ha) = get(a);
+                let (cb, hb) = get(b);
+                ca.name.cmp(&cb.name).then_with(|| ha.cmp(hb))
+            }),
+            Sort::Created => items.sort_by(|a, b| {
+                let (ca, ha) = get(a);
+                let (cb, hb) = get(b);
+                cb.created
+                    .cmp(&ca.created)
+                    .then_with(|| ca.name.cmp(&cb.name))
+                    .then_with(|| ha.cmp(hb))
+            }),
+            Sort::State => items.sort_by(|a, b| {
+                let (ca, ha) = get(a);
+                let (cb, hb) = get(b);
+                state_rank(&ca.state)
+                    .cmp(&state_rank(&cb.state))
+                    .then_with(|| ca.name.cmp(&cb.name))
+                    .then_with(|| ha.cmp(hb))
+            }),
+        }
+    }
+}
+
+fn state_rank(state: &str) -> u8 {
+    match state {
+        "running" => 0,
+        "paused" => 1,
+        "restarting" => 2,
+        "created" => 3,
+        "exited" => 4,
+        "removing" => 5,
+        "dead" => 6,
+        _ => 7,
+    }
+}
+
+/// One variable of a container's environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    pub key: String,
+    pub value: String,
+    /// The key looks like it holds a secret (PASSWORD, SECRET, TOKEN, KEY): show it masked.
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountInfo {
+    /// `bind`, `volume`, `tmpfs`, …
+    pub kind: String,
+    /// The volume's name, for volumes.
+    pub name: Option<String>,
+    pub source: String,
+    pub destination: String,
+    pub mode: String,
+    pub rw: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkInfo {
+    pub name: String,
+    pub ip_address: Option<String>,
+    pub ipv6_address: Option<String>,
+    pub gateway: Option<String>,
+    pub mac_address: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthInfo {
+    /// `starting`, `healthy` or `unhealthy`.
+    pub status: String,
+    pub failing_streak: i64,
+    /// The last checks, oldest first.
+    pub log: Vec<HealthCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i64,
+    pub output: String,
+}
+
+/// Everything the detail page shows about one container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerDetail {
+    pub id: String,
+    pub name: String,
+    /// The image as the container was created from it (`nginx:1.27`).
+    pub image: String,
+    pub image_id: String,
+    pub state: String,
+    pub running: bool,
+    pub paused: bool,
+    pub restarting: bool,
+    pub oom_killed: bool,
+    pub pid: i64,
+    pub exit_code: i64,
+    /// The engine's last error starting the container, if any.
+    pub error: Option<String>,
+    pub health: Option<HealthInfo>,
+    pub cmd: Vec<String>,
+    pub entrypoint: Vec<String>,
+    /// RFC 3339 timestamps as the engine gives them.
+    pub created: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub restart_count: i64,
+    /// `no`, `always`, `unless-stopped`, `on-failure` or `on-failure:N`.
+    pub restart_policy: String,
+    pub ports: Vec<PortMapping>,
+    pub mounts: Vec<MountInfo>,
+    pub env: Vec<EnvVar>,
+    pub labels: BTreeMap<String, String>,
+    pub network_mode: String,
+    pub networks: Vec<NetworkInfo>,
+    /// Bytes; 0 when unlimited.
+    pub memory: i64,
+    /// Billionths of a CPU; 0 when unlimited.
+    pub nano_cpus: i64,
+    pub tty: bool,
+    pub stdin: bool,
+    pub workdir: String,
+    pub user: String,
+    pub hostname: String,
+    pub auto_remove: bool,
+    /// The engine's inspect answer, for the folded-away raw view.
+    pub raw: serde_json::Value,
+}
+
+/// A container just created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    pub id: String,
+    pub name: String,
+    pub warnings: Vec<String>,
+}
+
+/// A key whose value should be masked until revealed.
+pub fn is_secret_key(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    ["PASSWORD", "SECRET", "TOKEN", "KEY"]
+        .iter()
+        .any(|w| upper.contains(w))
+}
+
+/// Ids and names go into the engine's URL paths: anything else is refused before it gets there.
+fn check_ref(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::NotFound("container".into()))
+    }
+}
+
+/// What was being done when the engine refused, to tell a missing container from a missing
+/// `volumes_from` source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doing {
+    Action,
+    Create,
+}
+
+/// Turns the engine messages we recognise into words a person can act on; anything else stays
+/// `Error::Engine`, whose public text is generic (the engine's own text is only logged).
+fn words(err: Error, doing: Doing) -> Error {
+    let Error::Engine { status, message } = &err else {
+        return err;
+    };
+    let m = message.to_ascii_lowercase();
+    let has = |s: &str| m.contains(s);
+    if has("no such container") {
+        return if doing == Doing::Create {
+            Error::invalid(
+                "volumes_from",
+                "names a container that does not exist on this host",
+            )
+        } else {
+            Error::NotFound("container".into())
+        };
+    }
+    if has("no such image")
+        || has("pull access denied")
+        || has("manifest unknown")
+        || has("repository does not exist")
+    {
+        return Error::NotFound("image".into());
+    }
+    if has("is already in use by container") || has("the container name") && has("already in use") {
+        return Error::Conflict(
+            "name: another container on this host already has that name".into(),
+        );
+    }
+    if has("port is already allocated") || has("address already in use") {
+        return Error::Conflict("ports: a host port is already in use on this host".into());
+    }
+    if has("cannot remove a running container") || has("stop the container before") {
+        return Error::Conflict(
+            "the container is running: stop it first, or remove it with force".into(),
+        );
+    }
+    if has("removal of container") && has("already in progress") {
+        return Error::Conflict("the container is already being removed".into());
+    }
+    if has("is paused") && (has("unpause") || has("cannot")) {
+        return Error::Conflict("the container is paused: unpause it first".into());
+    }
+    if has("is restarting") {
+        return Error::Conflict("the container is restarting: wait, or stop it".into());
+    }
+    if has("is not running") {
+        return Error::Conflict("the container is not running".into());
+    }
+    if has("network") && has("not found") {
+        return Error::invalid("network", "no network with that name on this host");
+    }
+    if has("executable file not found")
+        || has("exec format error")
+        || (has("exec:") && has("no such file or directory"))
+    {
+        return Error::invalid(
+            "cmd",
+            "the command could not be started: no such executable in the container",
+        );
+    }
+    if has("range of cpus") {
+        return Error::invalid("cpus", "more CPUs than this host has");
+    }
+    if has("minimum memory limit") {
+        return Error::invalid("memory", "below the engine's minimum of 6m");
+    }
+    if has("invalid reference format") {
+        return Error::invalid("image", "not a valid image reference");
+    }
+    if has("invalid signal") {
+        return Error::invalid("signal", "not a signal name or number the engine knows");
+    }
+    if has("same name as its current name") {
+        return Error::invalid("name", "the container already has that name");
+    }
+    if has("bind source path does not exist") {
+        return Error::invalid(
+            "volumes",
+            "a host path to bind does not exist on the engine's host",
+        );
+    }
+    if has("invalid mount config") || has("invalid volume specification") || has("invalid mode") {
+        return Error::invalid(
+            "volumes",
+            "the engine refused a volume; check names, paths and modes",
+        );
+    }
+    if has("conflicting options") {
+        return Error::invalid("network", "the engine refused this combination of options");
+    }
+    if *status == 404 && doing == Doing::Action {
+        return Error::NotFound("container".into());
+    }
+    err
+}
+
+fn signal_ok(signal: &str) -> bool {
+    !signal.is_empty()
+        && signal.len() <= 16
+        && signal
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
+}
+
+fn timeout_secs(t: Option<i64>) -> Result<Option<i32>> {
+    match t {
+        None => Ok(None),
+        Some(t) if (-1..=3600).contains(&t) => Ok(i32::try_from(t).ok()),
+        Some(_) => Err(Error::invalid(
+            "t",
+            "seconds to wait, from 0 to 3600 (-1 waits forever)",
+        )),
+    }
+}
+
+fn to_summary(c: EngineContainer) -> ContainerSummary {
+    let name = c
+        .names
+        .as_ref()
+        .and_then(|names| {
+            let plain = names
+                .iter()
+                .map(|n| n.trim_start_matches('/'))
+                .find(|n| !n.contains('/'));
+            plain.or_else(|| names.first().map(|n| n.trim_start_matches('/')))
+        })
+        .unwrap_or_default()
+        .to_string();
+    let status = c.status.unwrap_or_default();
+    let health = match c.health.and_then(|h| h.status).map(|s| s.to_string()) {
+        Some(s) if !s.is_empty() && s != "none" => Some(s),
+        _ => health_from_status(&status),
+    };
+    let mut ports: Vec<PortMapping> = c
+        .ports
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| PortMapping {
+            ip: p.ip.filter(|ip| !ip.is_empty()),
+            private: p.private_port,
+            public: p.public_port.filter(|p| *p != 0),
+            proto: p
+                .typ
+                .map(|t| t.to_string())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "tcp".into()),
+        })
+        .collect();
+    ports.sort();
+    ports.dedup();
+    let labels: BTreeMap<String, String> = c.labels.unwrap_or_default().into_iter().collect();
+    let mut networks: Vec<String> = c
+        .network_settings
+        .and_then(|n| n.networks)
+        .map(|n| n.into_keys().collect())
+        .unwrap_or_default();
+    networks.sort();
+    ContainerSummary {
+        id: c.id.unwrap_or_default(),
+        name,
+        image: c.image.unwrap_or_default(),
+        image_id: c.image_id.unwrap_or_default(),
+        command: c.command.unwrap_or_default(),
+        created: c.created.unwrap_or(0),
+        state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+        status,
+        health,
+        ports,
+        compose_project: labels.get(COMPOSE_PROJECT_LABEL).cloned(),
+        labels,
+        networks,
+        mounts: c
+            .mounts
+            .map_or(0, |m| u32::try_from(m.len()).unwrap_or(u32::MAX)),
+    }
+}
+
+/// Engines before API 1.52 say the health only in the status text: `Up 5 minutes (healthy)`.
+fn health_from_status(status: &str) -> Option<String> {
+    if status.ends_with("(healthy)") {
+        Some("healthy".into())
+    } else if status.ends_with("(unhealthy)") {
+        Some("unhealthy".into())
+    } else if status.ends_with("(health: starting)") {
+        Some("starting".into())
+    } else {
+        None
+    }
+}
+
+fn restart_text(hc: Option<&HostConfig>) -> String {
+    let Some(policy) = hc.and_then(|h| h.restart_policy.as_ref()) else {
+        return "no".into();
+    };
+    let name = policy
+        .name
+        .map(|n| n.to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "no".into());
+    match policy.maximum_retry_count {
+        Some(n) if n > 0 && name == "on-failure" => format!("on-failure:{n}"),
+        _ => name,
+    }
+}
+
+fn to_detail(c: ContainerInspectResponse) -> Result<ContainerDetail> {
+    let raw =
+        serde_json::to_value(&c).map_err(|e| Error::Internal(format!("inspect to JSON: {e}")))?;
+    let state = c.state.unwrap_or_default();
+    let config = c.config.unwrap_or_default();
+    let hc = c.host_config.as_ref();
+    let network_settings = c.network_settings.unwrap_or_default();
+    let mut ports = Vec::new();
+    for (key, bindings) in network_settings.ports.clone().unwrap_or_default() {
+        let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let Ok(private) = port.parse::<u16>() else {
+            continue;
+        };
+        match bindings.filter(|b| !b.is_empty()) {
+            None => ports.push(PortMapping {
+                ip: None,
+                private,
+                public: None,
+                proto: proto.into(),
+            }),
+            Some(bs) => ports.extend(bs.into_iter().map(|b| PortMapping {
+                ip: b.host_ip.filter(|ip| !ip.is_empty()),
+                private,
+                public: b.host_port.and_then(|p| p.parse().ok()),
+                proto: proto.into(),
+            })),
+        }
+    }
+    ports.sort();
+    let mounts = c
+        .mounts
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| MountInfo {
+            kind: m.typ.unwrap_or_default(),
+            name: m.name.filter(|n| !n.is_empty()),
+            source: m.source.unwrap_or_default(),
+            destination: m.destination.unwrap_or_default(),
+            mode: m.mode.unwrap_or_default(),
+            rw: m.rw.unwrap_or(true),
+        })
+        .collect();
+    let env = config
+        .env
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|line| {
+            let (key, value) = line
+                .split_once('=')
+                .map_or((line.clone(), String::new()), |(k, v)| (k.into(), v.into()));
+            EnvVar {
+                secret: is_secret_key(&key),
+                key,
+                value,
+            }
+        })
+        .collect();
+    let mut networks: Vec<NetworkInfo> = network_settings
+        .networks
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, e)| NetworkInfo {
+            name,
+            ip_address: e.ip_address.filter(|s| !s.is_empty()),
+            ipv6_address: e.global_ipv6_address.filter(|s| !s.is_empty()),
+            gateway: e.gateway.filter(|s| !s.is_empty()),
+            mac_address: e.mac_address.filter(|s| !s.is_empty()),
+            aliases: e.aliases.unwrap_or_default(),
+        })
+        .collect();
+    networks.sort_by(|a, b| a.name.cmp(&b.name));
+    let health = state.health.map(|h| HealthInfo {
+        status: h.status.map(|s| s.to_string()).unwrap_or_default(),
+        failing_streak: h.failing_streak.unwrap_or(0),
+        log: h
+            .log
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| HealthCheck {
+                start: l.start.unwrap_or_default(),
+                end: l.end.unwrap_or_default(),
+                exit_code: l.exit_code.unwrap_or(0),
+                output: l.output.unwrap_or_default(),
+            })
+            .collect(),
+    });
+    let health = health.filter(|h| !h.status.is_empty() && h.status != "none");
+    let zero_time = |t: Option<String>| t.filter(|t| !t.is_empty() && !t.starts_with("0001-01-01"));
+    Ok(ContainerDetail {
+        id: c.id.unwrap_or_default(),
+        name: c
+            .name
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
+        image: config.image.clone().unwrap_or_default(),
+        image_id: c.image.unwrap_or_default(),
+        state: state.status.map(|s| s.to_string()).unwrap_or_default(),
+        running: state.running.unwrap_or(false),
+        paused: state.paused.unwrap_or(false),
+        restarting: state.restarting.unwrap_or(false),
+        oom_killed: state.oom_killed.unwrap_or(false),
+        pid: state.pid.unwrap_or(0),
+        exit_code: state.exit_code.unwrap_or(0),
+        error: state.error.filter(|e| !e.is_empty()),
+        health,
+        cmd: config.cmd.clone().unwrap_or_default(),
+        entrypoint: config.entrypoint.clone().unwrap_or_default(),
+        created: c.created.unwrap_or_default(),
+        started_at: zero_time(state.started_at),
+        finished_at: zero_time(state.finished_at),
+        restart_count: c.restart_count.unwrap_or(0),
+        restart_policy: restart_text(hc),
+        ports,
+        mounts,
+        env,
+        labels: config
+            .labels
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        network_mode: hc.and_then(|h| h.network_mode.clone()).unwrap_or_default(),
+        networks,
+        memory: hc.and_then(|h| h.memory).unwrap_or(0),
+        nano_cpus: hc.and_then(|h| h.nano_cpus).unwrap_or(0),
+        tty: config.tty.unwrap_or(false),
+        stdin: config.open_stdin.unwrap_or(false),
+        workdir: config.working_dir.clone().unwrap_or_default(),
+        user: config.user.clone().unwrap_or_default(),
+        hostname: config.hostname.clone().unwrap_or_default(),
+        auto_remove: hc.and_then(|h| h.auto_remove).unwrap_or(false),
+        raw,
+    })
+}
+
+/// `name[:tag]` → (`name`, `tag`) for a pull; a reference without tag or digest means `latest`.
+fn pull_parts(reference: &str) -> (String, Option<String>) {
+    if reference.contains('@') {
+        return (reference.to_string(), None);
+    }
+    let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
+    match reference[last_slash..].rfind(':') {
+        Some(i) => (
+            reference[..last_slash + i].to_string(),
+            Some(reference[last_slash + i + 1..].to_string()),
+        ),
+        None => (reference.to_string(), Some("latest".into())),
+    }
+}
+
+/// How long a pull may go without a word from the engine before it is given up.
+const PULL_STALL: Duration = Duration::from_secs(120);
+
+impl Engine {
+    /// `docker ps [-a]` with the engine-side filters of `query`, then its text filter and order.
+    pub async fn list_containers(&self, query: &ListQuery) -> Result<Vec<ContainerSummary>> {
+        let mut filters: HashMap<String, Vec<String>> = HashMap::new();
+        if let Some(state) = query.state {
+            filters.insert("status".into(), vec![state.as_str().into()]);
+        }
+        if let Some(label) = &query.label {
+            filters.insert("label".into(), vec![label.clone()]);
+        }
+        let options = ListContainersOptionsBuilder::default()
+            .all(query.all)
+            .filters(&filters)
+            .build();
+        let list = self
+            .call(|d| async move { d.list_containers(Some(options)).await })
+            .await?;
+        let mut out: Vec<ContainerSummary> = list
+            .into_iter()
+            .map(to_summary)
+            .filter(|c| query.matches(c))
+            .collect();
+        query.sort_by(&mut out, |c| (c, ""));
+        Ok(out)
+    }
+
+    async fn inspect_raw(&self, id: &str) -> Result<ContainerInspectResponse> {
+        check_ref(id)?;
+        let id = id.to_string();
+        self.call(|d| async move { d.inspect_container(&id, None).await })
+            .await
+            .map_err(|e| words(e, Doing::Action))
+    }
+
+    /// `docker inspect` of one container, by id or name.
+    pub async fn inspect_container(&self, id: &str) -> Result<ContainerDetail> {
+        let raw = self.inspect_raw(id).await?;
+        tokio::task::spawn_blocking(move || to_detail(raw))
+            .await
+            .map_err(|e| Error::Internal(format!("inspect conversion: {e}")))?
+    }
+
+    /// Starts a container; starting a running one is not an error.
+    pub async fn start_container(&self, id: &str) -> Result<()> {
+        check_ref(id)?;
+        let id = id.to_string();
+        self.call(|d| async move { d.start_container(&id, None).await })
+            .await
+            .map_err(|e| words(e, Doing::Action))
+    }
+
+    /// Stops a container, waiting `t` seconds before killing it (the container's own default
+    /// when `None`); stopping a stopped one is not an error.
+    pub async fn stop_container(&self, id: &str, t: Option<i64>) -> Result<()> {
+        check_ref(id)?;
+        let t = timeout_secs(t)?;
+        let id = id.to_string();
+        let mut options = StopContainerOptionsBuilder::default();
+        if let Some(t) = t {
+            options = options.t(t);
+        }
+        let options = options.build();
+        self.call_long(
+            t,
+            |d| async move { d.stop_container(&id, Some(options)).await },
+        )
+        .await
+        .map_err(|e| words(e, Doing::Action))
+    }
+
+    pub async fn restart_container(&self, id: &str, t: Option<i64>) -> Result<()> {
+        check_ref(id)?;
+        let t = timeout_secs(t)?;
+        let id = id.to_string();
+        let mut options = RestartContainerOptionsBuilder::default();
+        if let Some(t) = t {
+            options = options.t(t);
+        }
+        let options = options.build();
+        self.call_long(t, |d| async move {
+            d.restart_container(&id, Some(options)).await
+        })
+        .await
+        .map_err(|e| words(e, Doing::Action))
+    }
+
+    /// Sends a signal (`SIGKILL` when `None`).
+    pub async fn kill_container(&self, id: &str, signal: Option<&str>) -> Result<()> {
+        check_ref(id)?;
+        let signal = signal
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("SIGKILL");
+        if !signal_ok(signal) {
+            return Err(Error::invalid(
+                "signal",
+                "use a signal name like SIGTERM or HUP, or a number",
+            ));
+        }
+        let options = KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
+        let id = id.to_string();
+        self.call(|d| async move { d.kill_container(&id, Some(options)).await })
+            .await
+            .map_err(|e| words(e, Doing::Action))
+    }
+
+    /// Pauses a container; pausing a paused one is not an error.
+    pub async fn pause_container(&self, id: &str) -> Result<()> {
+        check_ref(id)?;
+        let id = id.to_string();
+        match self
+            .call(|d| async move { d.pause_container(&id).await })
+            .await
+        {
+            Err(Error::Engine { message, .. }) if message.contains("already paused") => Ok(()),
+            other => other.map_err(|e| words(e, Doing::Action)),
+        }
+    }
+
+    /// Unpauses a container; unpausing one that is not paused is not an error.
+    pub async fn unpause_container(&self, id: &str) -> Result<()> {
+        check_ref(id)?;
+        let id = id.to_string();
+        match self
+            .call(|d| async move { d.unpause_container(&id).await })
+            .await
+        {
+            Err(Error::Engine { message, .. }) if message.contains("is not paused") => Ok(()),
+            other => other.map_err(|e| words(e, Doing::Action)),
+        }
+    }
+
+    pub async fn rename_container(&self, id: &str, name: &str) -> Result<()> {
+        check_ref(id)?;
+        let name = name.trim().trim_start_matches('/');
+        validate_name("name", name)?;
+        let options = RenameContainerOptionsBuilder::default().name(name).build();
+        let id = id.to_string();
+        self.call(|d| async move { d.rename_container(&id, options).await })
+            .await
+            .map_err(|e| words(e, Doing::Action))
+    }
+
+    /// Removes a container; `force` stops it first, `volumes` removes its anonymous volumes.
+    pub async fn remove_container(&self, id: &str, force: bool, volumes: bool) -> Result<()> {
+        check_ref(id)?;
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(force)
+            .v(volumes)
+            .build();
+        let id = id.to_string();
+        self.call_long(Some(10), |d| async move {
+            d.remove_container(&id, Some(options)).await
+        })
+        .await
+        .map_err(|e| words(e, Doing::Action))
+    }
+
+    /// Runs a call that may legitimately take `wait` seconds longer than an ordinary one (a stop
+    /// waits for the process to exit before killing it).
+    async fn call_long<T, F, Fut>(&self, wait: Option<i32>, f: F) -> Result<T>
+    where
+        F: FnOnce(bollard::Docker) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, bollard::errors::Error>>,
+    {
+        // -1 waits for ever; the engine's default grace period is 10 s.
+        let extra = match wait {
+            Some(s) if s >= 0 => Duration::from_secs(u64::try_from(s).unwrap_or(0) + 5),
+            Some(_) => Duration::from_secs(24 * 3600),
+            None => Duration::from_secs(15),
+        };
+        let docker = self.docker().await?;
+        tokio::time::timeout(self.inner.timeouts.call + extra, f(docker))
+            .await
+            .map_err(|_| Error::EngineTimeout)?
+            .map_err(classify::call)
+    }
+
+    /// Whether the engine has the image locally.
+    async fn has_image(&self, reference: &str) -> Result<bool> {
+        let reference = reference.to_string();
+        match self
+            .call(|d| async move { d.inspect_image(&reference).await })
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(Error::Engine { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn image_config(&self, reference: &str) -> Result<Option<ImageConfig>> {
+        let reference = reference.to_string();
+        match self
+            .call(|d| async move { d.inspect_image(&reference).await })
+            .await
+        {
+            Ok(i) => Ok(i.config),
+            Err(Error::Engine { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Pulls an image from its registry, reading the engine's progress as it comes and keeping
+    /// none of it but the outcome. Not found → 404 on `image`; any other failure → 422 on `image`.
+    pub async fn pull_image(&self, reference: &str) -> Result<()> {
+        super::run::validate_image(reference)?;
+        let (name, tag) = pull_parts(reference);
+        let mut options = CreateImageOptionsBuilder::default().from_image(&name);
+        if let Some(tag) = &tag {
+            options = options.tag(tag);
+        }
+        let options = options.build();
+        let docker = self.docker().await?;
+        let mut stream = docker.create_image(Some(options), None, None);
+        loop {
+            let next = tokio::time::timeout(PULL_STALL, stream.next())
+                .await
+                .map_err(|_| Error::EngineTimeout)?;
+            match next {
+                None => return Ok(()),
+                Some(Ok(_progress)) => {}
+                Some(Err(bollard::errors::Error::DockerStreamError { error })) => {
+                    return Err(pull_failure(reference, &error))
+                }
+                Some(Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code,
+                    message,
+                })) => {
+                    return Err(if (400..=500).contains(&status_code) {
+                        pull_failure(reference, &message)
+                    } else {
+                        classify::call(bollard::errors::Error::DockerResponseServerError {
+                            status_code,
+                            message,
+                        })
+                    })
+                }
+                Some(Err(e)) => return Err(classify::call(e)),
+            }
+        }
+    }
+
+    /// Creates (pulling the image when the engine lacks it) and, when asked, starts a container.
+    /// A container whose start fails is removed again, so a failed run leaves nothing behind.
+    pub async fn run_container(&self, spec: &RunSpec) -> Result<Created> {
+        let plan = spec.plan()?;
+        if !self.has_image(&plan.image).await? {
+            self.pull_image(&plan.image).await?;
+        }
+        self.create_and_start(plan).await
+    }
+
+    async fn create_and_start(&self, plan: RunPlan) -> Result<Created> {
+        let RunPlan {
+            name, body, start, ..
+        } = plan;
+        let created = self.create_raw(name.as_deref(), body).await?;
+        if start {
+            if let Err(e) = self.start_container(&created.id).await {
+                self.discard(&created.id).await;
+                return Err(e);
+            }
+        }
+        Ok(created)
+    }
+
+    async fn create_raw(&self, name: Option<&str>, body: ContainerCreateBody) -> Result<Created> {
+        let mut options = CreateContainerOptionsBuilder::default();
+        if let Some(n) = name {
+            options = options.name(n);
+        }
+        let options = options.build();
+        let response = self
+            .call(|d| async move { d.create_container(Some(options), body).await })
+            .await
+            .map_err(|e| words(e, Doing::Create))?;
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => self
+                .inspect_raw(&response.id)
+                .await
+                .ok()
+                .and_then(|c| c.name)
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
+        };
+        Ok(Created {
+            id: response.id,
+            name,
+            warnings: response.warnings,
+        })
+    }
+
+    /// Removes a container that must not survive a failure, with its anonymous volumes; an
+    /// error here is logged, the original failure is what the caller reports.
+    async fn discard(&self, id: &str) {
+        if let Err(e) = self.remove_container(id, true, true).await {
+            if !matches!(e, Error::NotFound(_)) {
+                tracing::warn!(container = %id, error = %e.log_detail(), "could not remove a container after a failed start");
+            }
+        }
+    }
+
+    /// The run form's prefill for "duplicate/edit": the container's configuration in the words
+    /// of [`RunSpec`], without what its image supplies by default.
+    pub async fn run_spec_of(&self, id: &str) -> Result<RunSpec> {
+        let c = self.inspect_raw(id).await?;
+        let config = c.config.clone().unwrap_or_default();
+        let image = match config.image.as_deref() {
+            Some(i) => self.image_config(i).await?.unwrap_or_default(),
+            None => ImageConfig::default(),
+        };
+        Ok(spec_from_inspect(&c, &image))
+    }
+
+    /// Pulls the image again and replaces the container with a new one of the same
+    /// configuration, name, volumes and networks, started if the old one was running.
+    ///
+    /// The old container is renamed aside, not removed, until the new one exists and has
+    /// started; on any failure the new one is removed and the old one gets its name (and, if it
+    /// was running, its run) back.
+    pub async fn recreate_container(&self, id: &str) -> Result<Created> {
+        let old = self.inspect_raw(id).await?;
+        let old_id = old.id.clone().unwrap_or_default();
+        let name = old
+            .name
+            .clone()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string();
+        let running = old.state.as_ref().and_then(|s| s.running).unwrap_or(false);
+        let mut config = old.config.clone().unwrap_or_default();
+        let image = config
+            .image
+            .clone()
+            .filter(|i| !i.is_empty())
+            .ok_or_else(|| {
+                Error::Conflict("the container has no image to recreate it from".into())
+            })?;
+
+        let mut warnings = Vec::new();
+        let old_image_config = self
+            .image_config(&old.image.clone().unwrap_or_default())
+            .await
+            .ok()
+            .flatten();
+        if let Err(e) = self.pull_image(&image).await {
+            if !self.has_image(&image).await? {
+                return Err(e);
+            }
+            tracing::info!(image = %image, error = %e.log_detail(), "recreate: pull failed, using the local image");
+            warnings.push(format!(
+                "the image could not be pulled again ({}); the local copy was used",
+                e.public_message()
+            ));
+        }
+        let new_image_id = match self
+            .call({
+                let image = image.clone();
+                |d| async move { d.inspect_image(&image).await }
+            })
+            .await
+        {
+            Ok(i) => i.id,
+            Err(e) => return Err(words(e, Doing::Create)),
+        };
+        // With a new image, what the old image supplied by default must come from the new one.
+        if new_image_id != old.image {
+            if let Some(defaults) = &old_image_config {
+                strip_image_defaults(&mut config, defaults);
+            }
+        }
+        if config
+            .hostname
+            .as_deref()
+            .is_some_and(|h| old_id.starts_with(h))
+        {
+            config.hostname = None;
+        }
+
+        let mut host_config = old.host_config.clone().unwrap_or_default();
+        keep_anonymous_volumes(&old, &mut host_config);
+        let network_mode = host_config.network_mode.clone().unwrap_or_default();
+        let short_id: String = old_id.chars().take(12).collect();
+        let mut endpoints: Vec<(String, EndpointSettings)> = old
+            .network_settings
+            .as_ref()
+            .and_then(|n| n.networks.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(net, e)| {
+                let aliases: Vec<String> = e
+                    .aliases
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|a| *a != short_id && !old_id.starts_with(a.as_str()))
+                    .collect();
+                (
+                    net,
+                    EndpointSettings {
+                        aliases: (!aliases.is_empty()).then_some(aliases),
+                        ipam_config: e.ipam_config,
+                        links: e.links,
+                        driver_opts: e.driver_opts,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        endpoints.sort_by(|a, b| {
+            (a.0 != network_mode)
+                .cmp(&(b.0 != network_mode))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        // Engines before API 1.44 take one network at create; the others are connected after.
+        let first = endpoints
+            .first()
+            .filter(|(n, _)| *n == network_mode || network_mode == "default")
+            .cloned();
+        let rest: Vec<(String, EndpointSettings)> = endpoints
+            .into_iter()
+            .filter(|(n, _)| Some(n) != first.as_ref().map(|f| &f.0))
+            .collect();
+        let shares_namespace = network_mode.starts_with("container:")
+            || network_mode == "host"
+            || network_mode == "none";
+
+        let body = ContainerCreateBody {
+            hostname: config.hostname,
+            domainname: config.domainname,
+            user: config.user,
+            attach_stdin: config.attach_stdin,
+            attach_stdout: config.attach_stdout,
+            attach_stderr: config.attach_stderr,
+            exposed_ports: config.exposed_ports,
+            tty: config.tty,
+            open_stdin: config.open_stdin,
+            stdin_once: config.stdin_once,
+            env: config.env,
+            cmd: config.cmd,
+            healthcheck: config.healthcheck,
+            args_escaped: config.args_escaped,
+            image: Some(image.clone()),
+            volumes: config.volumes,
+            working_dir: config.working_dir,
+            entrypoint: config.entrypoint,
+            network_disabled: config.network_disabled,
+            on_build: config.on_build,
+            labels: config.labels,
+            stop_signal: config.stop_signal,
+            stop_timeout: config.stop_timeout,
+            shell: config.shell,
+            host_config: Some(host_config),
+            networking_config: first
+                .filter(|_| !shares_namespace)
+                .map(|(n, e)| NetworkingConfig {
+                    endpoints_config: Some(HashMap::from([(n, e)])),
+                }),
+        };
+
+        let aside = format!("{name}-recreating-{short_id}");
+        self.rename_container(&old_id, &aside).await?;
+        let restore = |this: &Engine, started_new: Option<String>| {
+            let this = this.clone();
+            let old_id = old_id.clone();
+            let name = name.clone();
+            async move {
+                if let Some(new_id) = started_new {
+                    this.discard(&new_id).await;
+                }
+                if let Err(e) = this.rename_container(&old_id, &name).await {
+                    tracing::error!(container = %old_id, error = %e.log_detail(), "recreate: could not give the old container its name back");
+                }
+                if running {
+                    if let Err(e) = this.start_container(&old_id).await {
+                        tracing::error!(container = %old_id, error = %e.log_detail(), "recreate: could not start the old container again");
+                    }
+                }
+            }
+        };
+
+        let created = match self.create_raw(Some(&name), body).await {
+            Ok(c) => c,
+            Err(e) => {
+                restore(self, None).await;
+                return Err(e);
+            }
+        };
+        if !shares_namespace {
+            for (net, endpoint) in rest {
+                let request = NetworkConnectRequest {
+                    container: created.id.clone(),
+                    endpoint_config: Some(endpoint),
+                };
+                let net_name = net.clone();
+                if let Err(e) = self
+                    .call(|d| async move { d.connect_network(&net_name, request).await })
+                    .await
+                {
+                    restore(self, Some(created.id.clone())).await;
+                    tracing::warn!(network = %net, error = %e.log_detail(), "recreate: connecting a network failed");
+                    return Err(words(e, Doing::Create));
+                }
+            }
+        }
+        if running {
+            if let Err(e) = self.stop_container(&old_id, None).await {
+                restore(self, Some(created.id.clone())).await;
+                return Err(e);
+            }
+            if let Err(e) = self.start_container(&created.id).await {
+                restore(self, Some(created.id.clone())).await;
+                return Err(e);
+            }
+        }
+        match self.remove_container(&old_id, true, false).await {
+            Ok(()) | Err(Error::NotFound(_)) => {}
+            Err(e) => {
+                tracing::warn!(container = %old_id, error = %e.log_detail(), "recreate: the old container could not be removed");
+                warnings.push(format!(
+                    "the old container is left as {aside}: {}",
+                    e.public_message()
+                ));
+            }
+        }
+        warnings.extend(created.warnings);
+        Ok(Created {
+            id: created.id,
+            name: created.name,
+            warnings,
+        })
+    }
+}
+
+fn pull_failure(reference: &str, message: &str) -> Error {
+    let m = message.to_ascii_lowercase();
+    tracing::info!(image = %reference, error = %message, "pull failed");
+    if m.contains("not found")
+        || m.contains("manifest unknown")
+        || m.contains("pull access denied")
+        || m.contains("repository does not exist")
+    {
+        Error::NotFound(format!("image {reference}"))
+    } else if m.contains("unauthorized")
+        || m.contains("authentication required")
+        || m.contains("denied")
+    {
+        Error::invalid(
+            "image",
+            format!("{reference} could not be pulled: the registry refused access"),
+        )
+    } else {
+        Error::invalid(
+            "image",
+            format!("{reference} is not on this host and could not be pulled from its registry"),
+        )
+    }
+}
+
+/// Removes from a container's configuration what its image supplied, so a new image's
+/// defaults apply (and the run form shows only what the person chose).
+fn strip_image_defaults(config: &mut bollard::models::ContainerConfig, image: &ImageConfig) {
+    if let (Some(env), Some(image_env)) = (&mut config.env, &image.env) {
+        env.retain(|e| !image_env.contains(e));
+    }
+    if config.cmd.is_some() && config.cmd == image.cmd {
+        config.cmd = None;
+    }
+    if config.entrypoint.is_some() && config.entrypoint == image.entrypoint {
+        config.entrypoint = None;
+    }
+    if let (Some(labels), Some(image_labels)) = (&mut config.labels, &image.labels) {
+        labels.retain(|k, v| image_labels.get(k) != Some(v));
+    }
+    if config.working_dir.is_some() && config.working_dir == image.working_dir {
+        config.working_dir = None;
+    }
+    if config.user.is_some() && config.user == image.user {
+        config.user = None;
+    }
+    if let (Some(ports), Some(image_ports)) = (&mut config.exposed_ports, &image.exposed_ports) {
+        ports.retain(|p| !image_ports.contains(p));
+    }
+    if let (Some(volumes), Some(image_volumes)) = (&mut config.volumes, &image.volumes) {
+        volumes.retain(|v| !image_volumes.contains(v));
+    }
+    if config.healthcheck.is_some() && config.healthcheck == image.healthcheck {
+        config.healthcheck = None;
+    }
+    if config.stop_signal.is_some() && config.stop_signal == image.stop_signal {
+        config.stop_signal = None;
+    }
+}
+
+/// Anonymous volumes (from the image's `VOLUME` or a bare `-v /path`) would be new and empty in
+/// a recreated container; bind them by name so it keeps their data.
+fn keep_anonymous_volumes(old: &ContainerInspectResponse, hc: &mut HostConfig) {
+    let binds = hc.binds.get_or_insert_with(Vec::new);
+    let bound: Vec<String> = binds
+        .iter()
+        .filter_map(|b| b.split(':').nth(1).map(str::to_string))
+        .chain(hc.mounts.iter().flatten().filter_map(|m| m.target.clone()))
+        .collect();
+    for m in old.mounts.iter().flatten() {
+        let (Some(name), Some(dest)) = (&m.name, &m.destination) else {
+            continue;
+        };
+        if m.typ.as_deref() != Some("volume") || name.is_empty() || bound.contains(dest) {
+            continue;
+        }
+        let mode = if m.rw == Some(false) { ":ro" } else { "" };
+        binds.push(format!("{name}:{dest}{mode}"));
+    }
+    if binds.is_empty() {
+        hc.binds = None;
+    }
+}
+
+fn spec_from_inspect(c: &ContainerInspectResponse, image: &ImageConfig) -> RunSpec {
+    let mut config = c.config.clone().unwrap_or_default();
+    let image_ref = config.image.clone().unwrap_or_default();
+    strip_image_defaults(&mut config, image);
+    let hc = c.host_config.clone().unwrap_or_default();
+    let id = c.id.clone().unwrap_or_default();
+    let mut ports = Vec::new();
+    let mut bindings: Vec<(String, Option<Vec<bollard::models::PortBinding>>)> = hc
+        .port_bindings
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    bindings.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, list) in bindings {
+        let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let suffix = if proto == "tcp" {
+            String::new()
+        } else {
+            format!("/{proto}")
+        };
+        for b in list.unwrap_or_default() {
+            let ip = b.host_ip.filter(|i| !i.is_empty());
+            let host = b.host_port.unwrap_or_default();
+            let ip = ip.map(|i| if i.contains(':') { format!("[{i}]") } else { i });
+            ports.push(match (ip, host.is_empty()) {
+                (None, true) => format!("{port}{suffix}"),
+                (None, false) => format!("{host}:{port}{suffix}"),
+                (Some(ip), _) => format!("{ip}:{host}:{port}{suffix}"),
+            });
+        }
+    }
+    let mut volumes: Vec<String> = hc.binds.clone().unwrap_or_default();
+    for m in hc.mounts.iter().flatten() {
+        let (Some(target), Some(kind)) = (&m.target, m.typ) else {
+            continue;
+        };
+        let ro = if m.read_only == Some(true) { ":ro" } else { "" };
+        match (
+            kind.to_string().as_str(),
+            m.source.as_deref().filter(|s| !s.is_empty()),
+        ) {
+            ("bind" | "volume", Some(source)) => volumes.push(format!("{source}:{target}{ro}")),
+            ("volume", None) => volumes.push(target.clone()),
+            _ => {}
+        }
+    }
+    for v in config.volumes.iter().flatten() {
+        if !volumes
+            .iter()
+            .any(|b| b.split(':').nth(1) == Some(v.as_str()) || b == v)
+        {
+            volumes.push(v.clone());
+        }
+    }
+    let restart = restart_text(Some(&hc));
+    let network = hc
+        .network_mode
+        .clone()
+        .filter(|n| !n.is_empty() && n != "default");
+    #[allow(clippy::cast_precision_loss)]
+    let cpus = hc.nano_cpus.filter(|n| *n > 0).map(|n| n as f64 / 1e9);
+    RunSpec {
+        image: image_ref,
+        name: c
+            .name
+            .as_deref()
+            .map(|n| n.trim_start_matches('/').to_string()),
+        cmd: config.cmd,
+        entrypoint: config.entrypoint,
+        env: config.env.unwrap_or_default(),
+        ports,
+        volumes,
+        volumes_from: hc.volumes_from.clone().unwrap_or_default(),
+        network,
+        restart: (restart != "no").then_some(restart),
+        labels: config.labels.unwrap_or_default().into_iter().collect(),
+        auto_remove: hc.auto_remove.unwrap_or(false),
+        tty: config.tty.unwrap_or(false),
+        stdin: config.open_stdin.unwrap_or(false),
+        workdir: config.working_dir.filter(|w| !w.is_empty()),
+        user: config.user.filter(|u| !u.is_empty()),
+        hostname: config
+            .hostname
+            .filter(|h| !h.is_empty() && !id.starts_with(h.as_str())),
+        memory: hc.memory.filter(|m| *m > 0).map(|m| m.to_string()),
+        cpus,
+        start: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_refs() {
+        for k in ["DB_PASSWORD", "api_key", "GithubToken", "SECRET"] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        assert!(!is_secret_key("PATH"));
+        assert!(check_ref("abc123").is_ok());
+        for bad in ["", "../images/x", "a/b", "a?b", "-x"] {
+            assert!(check_ref(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn list_query_parses_with_field_names() {
+        let q = ListQuery::parse(
+            None,
+            Some("exited"),
+            Some(" Web "),
+            Some("team=web"),
+            Some("created"),
+        )
+        .expect("ok");
+        assert!(q.all);
+        assert_eq!(q.state, Some(StateFilter::Exited));
+        assert_eq!(q.text.as_deref(), Some("web"));
+        assert_eq!(q.sort, Sort::Created);
+        for (args, field) in [
+            ((Some("maybe"), None, None, None), "all"),
+            ((None, Some("sleeping"), None, None), "state"),
+            ((None, None, Some("=v"), None), "label"),
+            ((None, None, None, Some("size")), "sort"),
+        ] {
+            match ListQuery::parse(args.0, args.1, None, args.2, args.3) {
+                Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn engine_words_are_safe() {
+        let e = |status, m: &str| {
+            words(
+                Error::Engine {
+                    status,
+                    message: m.into(),
+                },
+                Doing::Action,
+            )
+        };
+        assert!(matches!(e(404, "No such container: x"), Error::NotFound(_)));
+        assert!(
+            matches!(e(409, "Conflict. The container name \"/web\" is already in use by container \"abc\""), Error::Conflict(m) if m.starts_with("name"))
+        );
+        assert!(
+            matches!(e(500, "driver failed programming external connectivity on endpoint x: Bind for 0.0.0.0:8080 failed: port is already allocated"), Error::Conflict(m) if m.starts_with("ports"))
+        );
+        assert!(matches!(
+            e(409, "Container abc is not running"),
+            Error::Conflict(_)
+        ));
+        let unknown = e(500, "open /var/lib/docker/secret/path: permission denied");
+        assert!(
+            !unknown.public_message().contains("/var/lib"),
+            "{}",
+            unknown.public_message()
+        );
+        assert_eq!(
+            pull_parts("reg:5000/a/b"),
+            ("reg:5000/a/b".to_string(), Some("latest".into()))
+        );
+        assert_eq!(
+            pull_parts("reg:5000/a/b:1"),
+            ("reg:5000/a/b".to_string(), Some("1".into()))
+        );
+    }
+}

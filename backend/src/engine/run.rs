@@ -1,0 +1,886 @@
+//! The `docker run` of api.md: a [`RunSpec`] in the words of the command line, checked field by
+//! field (every problem names its field), and turned into the engine's create body.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkingConfig, PortBinding,
+    RestartPolicy, RestartPolicyNameEnum,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// What a person asks for when running a container. Only `image` is required.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunSpec {
+    pub image: String,
+    pub name: Option<String>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    /// `KEY=VALUE` lines.
+    pub env: Vec<String>,
+    /// `8080:80`, `8080:80/udp`, `127.0.0.1:9000:9000`, `[::1]:80:80`, `2000-2001:2000-2001`, `80`.
+    pub ports: Vec<String>,
+    /// `name:/path`, `/host:/path[:ro|rw]`, or `/path` for an anonymous volume.
+    pub volumes: Vec<String>,
+    /// `container[:ro|rw]`.
+    pub volumes_from: Vec<String>,
+    pub network: Option<String>,
+    /// `no`, `always`, `unless-stopped`, `on-failure[:N]`.
+    pub restart: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub auto_remove: bool,
+    pub tty: bool,
+    pub stdin: bool,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub hostname: Option<String>,
+    /// `256m`, `1g`, `512k` or a number of bytes.
+    pub memory: Option<String>,
+    pub cpus: Option<f64>,
+    /// Start the container once it is created.
+    pub start: bool,
+}
+
+/// A checked [`RunSpec`], ready for the engine.
+#[derive(Debug, Clone)]
+pub(crate) struct RunPlan {
+    pub image: String,
+    pub name: Option<String>,
+    pub body: ContainerCreateBody,
+    pub start: bool,
+}
+
+/// The most host ports one mapping may publish: every port costs the engine a proxy and a rule.
+const MAX_PORTS_PER_MAPPING: u32 = 1000;
+/// The engine refuses less than 6 MiB.
+const MIN_MEMORY: i64 = 6 * 1024 * 1024;
+
+impl RunSpec {
+    /// Checks every field and builds the engine's create body; the first problem found is
+    /// reported with its field.
+    pub(crate) fn plan(&self) -> Result<RunPlan> {
+        let image = self.image.trim();
+        validate_image(image)?;
+        if let Some(name) = &self.name {
+            validate_name("name", name)?;
+        }
+        let cmd = self
+            .cmd
+            .as_ref()
+            .map(|c| checked_args("cmd", c))
+            .transpose()?;
+        let entrypoint = self
+            .entrypoint
+            .as_ref()
+            .map(|c| checked_args("entrypoint", c))
+            .transpose()?;
+        for line in &self.env {
+            validate_env(line)?;
+        }
+        let mut exposed: Vec<String> = Vec::new();
+        let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+        for text in &self.ports {
+            for (container, binding) in parse_port(text)? {
+                if !exposed.contains(&container) {
+                    exposed.push(container.clone());
+                }
+                bindings
+                    .entry(container)
+                    .or_insert_with(|| Some(Vec::new()))
+                    .get_or_insert_with(Vec::new)
+                    .push(binding);
+            }
+        }
+        let mut binds = Vec::new();
+        let mut anonymous = Vec::new();
+        for text in &self.volumes {
+            match parse_volume(text)? {
+                Volume::Bind(b) => binds.push(b),
+                Volume::Anonymous(path) => anonymous.push(path),
+            }
+        }
+        for text in &self.volumes_from {
+            validate_volumes_from(text)?;
+        }
+        let network = self
+            .network
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        if let Some(n) = network {
+            validate_network(n)?;
+        }
+        let restart = self
+            .restart
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(parse_restart)
+            .transpose()?;
+        let restarts = restart
+            .as_ref()
+            .is_some_and(|r| r.name != Some(RestartPolicyNameEnum::NO));
+        if self.auto_remove && restarts {
+            return Err(Error::invalid(
+                "restart",
+                "a restart policy cannot be combined with auto_remove (--rm)",
+            ));
+        }
+        for (k, v) in &self.labels {
+            if k.trim().is_empty() {
+                return Err(Error::invalid("labels", "a label needs a key"));
+            }
+            if k.contains('\0') || v.contains('\0') || k.contains('=') {
+                return Err(Error::invalid(
+                    "labels",
+                    format!("label {k:?} may not contain '=' in its key or NUL characters"),
+                ));
+            }
+        }
+        let workdir = opt(&self.workdir);
+        if let Some(w) = workdir {
+            if !w.starts_with('/') || w.contains('\0') {
+                return Err(Error::invalid(
+                    "workdir",
+                    "must be an absolute path inside the container, like /app",
+                ));
+            }
+        }
+        let user = opt(&self.user);
+        if let Some(u) = user {
+            validate_user(u)?;
+        }
+        let hostname = opt(&self.hostname);
+        if let Some(h) = hostname {
+            validate_hostname(h)?;
+        }
+        let memory = opt(&self.memory).map(parse_memory).transpose()?;
+        let nano_cpus = self.cpus.map(parse_cpus).transpose()?;
+
+        let networking_config =
+            network
+                .filter(|n| !n.starts_with("container:"))
+                .map(|n| NetworkingConfig {
+                    endpoints_config: Some(HashMap::from([(
+                        n.to_string(),
+                        EndpointSettings::default(),
+                    )])),
+                });
+        let host_config = HostConfig {
+            binds: (!binds.is_empty()).then_some(binds),
+            volumes_from: (!self.volumes_from.is_empty()).then(|| {
+                self.volumes_from
+                    .iter()
+                    .map(|v| v.trim().to_string())
+                    .collect()
+            }),
+            port_bindings: (!bindings.is_empty()).then_some(bindings),
+            network_mode: network.map(str::to_string),
+            restart_policy: restart,
+            auto_remove: Some(self.auto_remove),
+            memory,
+            nano_cpus,
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            cmd,
+            entrypoint,
+            env: (!self.env.is_empty()).then(|| self.env.clone()),
+            exposed_ports: (!exposed.is_empty()).then_some(exposed),
+            volumes: (!anonymous.is_empty()).then_some(anonymous),
+            labels: (!self.labels.is_empty()).then(|| self.labels.clone().into_iter().collect()),
+            tty: Some(self.tty),
+            open_stdin: Some(self.stdin),
+            working_dir: workdir.map(str::to_string),
+            user: user.map(str::to_string),
+            hostname: hostname.map(str::to_string),
+            host_config: Some(host_config),
+            networking_config,
+            ..Default::default()
+        };
+        Ok(RunPlan {
+            image: image.to_string(),
+            name: self.name.as_ref().map(|n| n.trim().to_string()),
+            body,
+            start: self.start,
+        })
+    }
+}
+
+fn opt(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn checked_args(field: &str, args: &[String]) -> Result<Vec<String>> {
+    if args.iter().any(|a| a.contains('\0')) {
+        return Err(Error::invalid(field, "may not contain NUL characters"));
+    }
+    Ok(args.to_vec())
+}
+
+/// A container or volume name as the engine accepts it: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+pub(crate) fn validate_name(field: &str, name: &str) -> Result<()> {
+    let mut chars = name.chars();
+    let first = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if first && rest && (2..=128).contains(&name.len()) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            "use 2 to 128 letters, digits, '_', '.' and '-', starting with a letter or digit",
+        ))
+    }
+}
+
+/// An image reference: `[registry[:port]/]path[:tag][@algo:digest]`, as the engine's
+/// reference grammar has it (lowercase path components, tags of up to 128 characters).
+pub fn validate_image(reference: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Err(Error::invalid(
+            "image",
+            format!("{reference:?} is not an image reference: {why}"),
+        ))
+    };
+    if reference.is_empty() {
+        return Err(Error::invalid(
+            "image",
+            "is required, like nginx:1.27 or registry:5000/team/app:1.2",
+        ));
+    }
+    if reference.len() > 512 {
+        return bad("too long");
+    }
+    let (rest, digest) = match reference.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (reference, None),
+    };
+    if let Some(d) = digest {
+        let ok = d.split_once(':').is_some_and(|(algo, hex)| {
+            !algo.is_empty()
+                && algo.chars().all(|c| {
+                    c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || matches!(c, '+' | '.' | '_' | '-')
+                })
+                && hex.len() >= 32
+                && hex.chars().all(|c| c.is_ascii_hexdigit())
+        });
+        if !ok {
+            return bad("the digest must look like sha256:<64 hex digits>");
+        }
+    }
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[last_slash..].rfind(':') {
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+        None => (rest, None),
+    };
+    if let Some(t) = tag {
+        let mut chars = t.chars();
+        let first = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !first
+            || t.len() > 128
+            || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            return bad("a tag is up to 128 letters, digits, '_', '.' and '-'");
+        }
+    }
+    let mut parts: Vec<&str> = name.split('/').collect();
+    if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost") {
+        let registry = parts.remove(0);
+        let (host, port) = match registry.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (registry, None),
+        };
+        let host_ok = !host.is_empty()
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+        if !host_ok || !port_ok {
+            return bad("the registry must be host[:port]");
+        }
+    }
+    if parts.is_empty() || !parts.iter().all(|p| path_component_ok(p)) {
+        return bad("names are lowercase letters and digits, separated by '.', '_', '__' or '-'");
+    }
+    Ok(())
+}
+
+fn path_component_ok(part: &str) -> bool {
+    let bytes = part.as_bytes();
+    if bytes.is_empty()
+        || !bytes[0].is_ascii_alphanumeric()
+        || !bytes[bytes.len() - 1].is_ascii_alphanumeric()
+    {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // A separator: '.', '_', '__' or a run of '-', always followed by an alphanumeric.
+        let start = i;
+        match c {
+            b'.' => i += 1,
+            b'_' => {
+                i += 1;
+                if bytes.get(i) == Some(&b'_') {
+                    i += 1;
+                }
+            }
+            b'-' => {
+                while bytes.get(i) == Some(&b'-') {
+                    i += 1;
+                }
+            }
+            _ => return false,
+        }
+        if i == start
+            || !bytes
+                .get(i)
+                .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn validate_env(line: &str) -> Result<()> {
+    let Some((key, value)) = line.split_once('=') else {
+        return Err(Error::invalid(
+            "env",
+            format!("{line:?} must be a KEY=VALUE line"),
+        ));
+    };
+    if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c == '\0') || value.contains('\0')
+    {
+        return Err(Error::invalid(
+            "env",
+            format!("{line:?}: the key must be non-empty without spaces"),
+        ));
+    }
+    Ok(())
+}
+
+/// `(container port "80/tcp", binding)` pairs for one mapping.
+fn parse_port(text: &str) -> Result<Vec<(String, PortBinding)>> {
+    let bad = |why: &str| Error::invalid("ports", format!("{text:?}: {why}"));
+    let text_t = text.trim();
+    let (spec, proto) = match text_t.rsplit_once('/') {
+        Some((s, p)) => (s, p.to_ascii_lowercase()),
+        None => (text_t, "tcp".to_string()),
+    };
+    if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
+        return Err(bad("the protocol must be tcp, udp or sctp"));
+    }
+    // The host IP, if any: `[v6]:` or `a.b.c.d:` before `host:container`.
+    let (ip, rest) = if let Some(after) = spec.strip_prefix('[') {
+        let (inside, rest) = after
+            .split_once(']')
+            .ok_or_else(|| bad("an IPv6 address needs a closing ']'"))?;
+        let rest = rest
+            .strip_prefix(':')
+            .ok_or_else(|| bad("expected ':' after the host IP"))?;
+        let ip: IpAddr = inside
+            .parse()
+            .map_err(|_| bad("the host IP is not an IP address"))?;
+        (Some(ip), rest)
+    } else {
+        let pieces: Vec<&str> = spec.split(':').collect();
+        match pieces.len() {
+            1 | 2 => (None, spec),
+            3 => {
+                let ip: IpAddr = pieces[0]
+                    .parse()
+                    .map_err(|_| bad("the host IP is not an IP address"))?;
+                (Some(ip), spec.split_once(':').map_or("", |(_, r)| r))
+            }
+            _ => {
+                return Err(bad(
+                    "use [ip:]host:container[/proto]; write IPv6 addresses in brackets",
+                ))
+            }
+        }
+    };
+    let (host, container) = match rest.split_once(':') {
+        Some((h, c)) => (Some(h), c),
+        None if ip.is_some() => return Err(bad("a host IP needs a container port after it")),
+        None => (None, rest),
+    };
+    let (c_lo, c_hi) = parse_range(container)
+        .ok_or_else(|| bad("container ports are 1-65535, or a range like 2000-2010"))?;
+    let count = u32::from(c_hi - c_lo) + 1;
+    if count > MAX_PORTS_PER_MAPPING {
+        return Err(bad(&format!(
+            "a range may hold at most {MAX_PORTS_PER_MAPPING} ports"
+        )));
+    }
+    let host_range = match host.filter(|h| !h.is_empty()) {
+        Some(h) => {
+            let (lo, hi) = parse_range(h)
+                .ok_or_else(|| bad("host ports are 1-65535, or a range like 2000-2010"))?;
+            if hi - lo != c_hi - c_lo {
+                return Err(bad(
+                    "the host and container ranges must have the same length",
+                ));
+            }
+            Some(lo)
+        }
+        None => None,
+    };
+    let host_ip = ip.map(|ip| ip.to_string());
+    Ok((0..=(c_hi - c_lo))
+        .map(|offset| {
+            let binding = PortBinding {
+                host_ip: host_ip.clone(),
+                host_port: Some(
+                    host_range
+                        .map(|lo| (lo + offset).to_string())
+                        .unwrap_or_default(),
+                ),
+            };
+            (format!("{}/{proto}", c_lo + offset), binding)
+        })
+        .collect())
+}
+
+fn parse_range(text: &str) -> Option<(u16, u16)> {
+    let port = |s: &str| {
+        s.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0 && s.chars().all(|c| c.is_ascii_digit()))
+    };
+    match text.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (port(a)?, port(b)?);
+            (a <= b).then_some((a, b))
+        }
+        None => port(text).map(|p| (p, p)),
+    }
+}
+
+enum Volume {
+    /// `source:dest[:mode]`, as the engine's `Binds` takes it.
+    Bind(String),
+    Anonymous(String),
+}
+
+fn parse_volume(text: &str) -> Result<Volume> {
+    let bad = |why: &str| Error::invalid("volumes", format!("{text:?}: {why}"));
+    let text = text.trim();
+    if text.contains('\0') {
+        return Err(bad("may not contain NUL characters"));
+    }
+    let parts: Vec<&str> = text.split(':').collect();
+    let dest_ok = |d: &str| d.starts_with('/') && d != "/";
+    match parts.as_slice() {
+        [dest] => {
+            if dest_ok(dest) {
+                Ok(Volume::Anonymous((*dest).to_string()))
+            } else {
+                Err(bad("use name:/path, /host/path:/path[:ro] or /path"))
+            }
+        }
+        [source, dest, mode @ ..] if mode.len() <= 1 => {
+            if source.is_empty() {
+                return Err(bad("the volume name or host path is missing"));
+            }
+            if !source.starts_with('/') {
+                validate_name("volumes", source).map_err(|_| bad("a volume name is letters, digits, '_', '.' and '-'; a host path starts with '/'"))?;
+            }
+            if !dest_ok(dest) {
+                return Err(bad("the container path must be absolute and not '/'"));
+            }
+            if let Some(m) = mode.first() {
+                if !matches!(*m, "ro" | "rw") {
+                    return Err(bad("the mode must be ro or rw"));
+                }
+            }
+            Ok(Volume::Bind(text.to_string()))
+        }
+        _ => Err(bad("use name:/path, /host/path:/path[:ro|rw] or /path")),
+    }
+}
+
+fn validate_volumes_from(text: &str) -> Result<()> {
+    let text = text.trim();
+    let (name, mode) = match text.split_once(':') {
+        Some((n, m)) => (n, Some(m)),
+        None => (text, None),
+    };
+    let name_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !name_ok || mode.is_some_and(|m| !matches!(m, "ro" | "rw")) {
+        return Err(Error::invalid(
+            "volumes_from",
+            format!("{text:?}: use a container name or id, optionally followed by :ro or :rw"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_network(name: &str) -> Result<()> {
+    let plain = |n: &str| {
+        n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && n.len() <= 128
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    };
+    let ok = match name.strip_prefix("container:") {
+        Some(c) => plain(c),
+        None => plain(name),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "network",
+            format!("{name:?} is not a network name (or container:<name>)"),
+        ))
+    }
+}
+
+fn parse_restart(text: &str) -> Result<RestartPolicy> {
+    let policy = |name, retries| {
+        Ok(RestartPolicy {
+            name: Some(name),
+            maximum_retry_count: retries,
+        })
+    };
+    match text {
+        "no" => policy(RestartPolicyNameEnum::NO, None),
+        "always" => policy(RestartPolicyNameEnum::ALWAYS, None),
+        "unless-stopped" => policy(RestartPolicyNameEnum::UNLESS_STOPPED, None),
+        "on-failure" => policy(RestartPolicyNameEnum::ON_FAILURE, None),
+        other => match other.strip_prefix("on-failure:").map(|n| n.parse::<u32>()) {
+            Some(Ok(n)) => policy(RestartPolicyNameEnum::ON_FAILURE, Some(i64::from(n))),
+            _ => Err(Error::invalid(
+                "restart",
+                "must be no, always, unless-stopped, on-failure or on-failure:N",
+            )),
+        },
+    }
+}
+
+fn validate_user(user: &str) -> Result<()> {
+    let part_ok = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 64
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    };
+    let ok = match user.split_once(':') {
+        Some((u, g)) => part_ok(u) && part_ok(g),
+        None => part_ok(user),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "user",
+            "use a user name or uid, optionally :group or :gid",
+        ))
+    }
+}
+
+fn validate_hostname(name: &str) -> Result<()> {
+    let ok = name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "hostname",
+            "use letters, digits and '-', in dot-separated labels of up to 63 characters",
+        ))
+    }
+}
+
+/// `256m`, `1g`, `512k`, `1t`, with an optional `b`, or plain bytes.
+pub(crate) fn parse_memory(text: &str) -> Result<i64> {
+    let bad = || {
+        Error::invalid(
+            "memory",
+            "use bytes or a number with k, m, g or t, like 256m or 1g (at least 6m)",
+        )
+    };
+    let lower = text.trim().to_ascii_lowercase();
+    let lower = lower.strip_suffix('b').unwrap_or(&lower);
+    let (digits, unit) = match lower
+        .char_indices()
+        .find(|(_, c)| !c.is_ascii_digit() && *c != '.')
+    {
+        Some((i, _)) => lower.split_at(i),
+        None => (lower, ""),
+    };
+    let factor: f64 = match unit {
+        "" => 1.0,
+        "k" => 1024.0,
+        "m" => 1024.0 * 1024.0,
+        "g" => 1024.0 * 1024.0 * 1024.0,
+        "t" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(bad()),
+    };
+    let number: f64 = digits.parse().map_err(|_| bad())?;
+    let bytes = (number * factor).floor();
+    if !bytes.is_finite() || bytes > 9.0e18 {
+        return Err(bad());
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let bytes = bytes as i64;
+    if bytes < MIN_MEMORY {
+        return Err(Error::invalid(
+            "memory",
+            "must be at least 6m (the engine's minimum)",
+        ));
+    }
+    Ok(bytes)
+}
+
+fn parse_cpus(cpus: f64) -> Result<i64> {
+    if !cpus.is_finite() || cpus <= 0.0 || cpus > 1024.0 {
+        return Err(Error::invalid(
+            "cpus",
+            "must be more than 0 and at most 1024, like 0.5 or 2",
+        ));
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let nano = (cpus * 1e9).round() as i64;
+    if nano < 1_000_000 {
+        return Err(Error::invalid("cpus", "must be at least 0.001"));
+    }
+    Ok(nano)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(f: impl FnOnce(&mut RunSpec)) -> RunSpec {
+        let mut s = RunSpec {
+            image: "busybox".into(),
+            ..Default::default()
+        };
+        f(&mut s);
+        s
+    }
+
+    fn field_of(s: &RunSpec) -> String {
+        match s.plan() {
+            Err(Error::Invalid { field, .. }) => field,
+            Err(other) => panic!("{s:?}: {other}"),
+            Ok(_) => panic!("{s:?} was accepted"),
+        }
+    }
+
+    #[test]
+    fn images() {
+        for ok in [
+            "busybox",
+            "nginx:1.27",
+            "library/nginx:latest",
+            "registry:5000/team/app:1.2",
+            "127.0.0.1:5000/a/b",
+            "localhost/x",
+            "ghcr.io/o-r/x_y__z.w:v1.0-rc_1",
+            "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(validate_image(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Nginx",
+            "nginx:",
+            "a//b",
+            "-a",
+            "a-",
+            "a:b:c",
+            "reg:99999/x",
+            "x@sha256:zz",
+            "a b",
+            "a/.b",
+            "a___b",
+            "x:-tag",
+        ] {
+            assert!(validate_image(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ports() {
+        let one = |t: &str| parse_port(t).expect(t);
+        let p = one("8080:80");
+        assert_eq!(p[0].0, "80/tcp");
+        assert_eq!(p[0].1.host_port.as_deref(), Some("8080"));
+        assert_eq!(p[0].1.host_ip, None);
+        assert_eq!(one("8080:80/udp")[0].0, "80/udp");
+        assert_eq!(
+            one("127.0.0.1:9000:9000")[0].1.host_ip.as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(one("[::1]:80:80")[0].1.host_ip.as_deref(), Some("::1"));
+        assert_eq!(one("127.0.0.1::80")[0].1.host_port.as_deref(), Some(""));
+        let r = one("2000-2002:3000-3002/udp");
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[2].0, "3002/udp");
+        assert_eq!(r[2].1.host_port.as_deref(), Some("2002"));
+        assert_eq!(one("80")[0].1.host_port.as_deref(), Some(""));
+        for bad in [
+            "",
+            "0:80",
+            "80:0",
+            "65536:80",
+            "a:80",
+            "2000-2001:3000",
+            "3-1:3-1",
+            "80/xyz",
+            "1.2.3:80:80",
+            "::1:80:80",
+            "[::1]80:80",
+            "1-2000:1-2000",
+            "80:",
+            "1.2.3.4:80",
+        ] {
+            assert!(parse_port(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn volumes_memory_restart() {
+        assert!(matches!(parse_volume("data:/data"), Ok(Volume::Bind(_))));
+        assert!(matches!(parse_volume("/srv:/site:ro"), Ok(Volume::Bind(_))));
+        assert!(matches!(parse_volume("/data"), Ok(Volume::Anonymous(_))));
+        for bad in [
+            "data",
+            "data:rel",
+            "/a:/",
+            ":/x",
+            "/a:/b:xx",
+            "a b:/x",
+            "/a:/b:ro:rw",
+        ] {
+            assert!(parse_volume(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_memory("256m").ok(), Some(256 * 1024 * 1024));
+        assert_eq!(parse_memory("1G").ok(), Some(1024 * 1024 * 1024));
+        assert_eq!(parse_memory("1.5g").ok(), Some(1536 * 1024 * 1024));
+        assert_eq!(parse_memory("10485760").ok(), Some(10_485_760));
+        for bad in ["", "m", "12x", "1k", "-5m", "1e30g"] {
+            assert!(parse_memory(bad).is_err(), "{bad}");
+        }
+        assert!(parse_restart("on-failure:3").is_ok());
+        assert!(parse_restart("sometimes").is_err());
+        assert!(parse_restart("on-failure:-1").is_err());
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let cases: Vec<(RunSpec, &str)> = vec![
+            (spec(|s| s.image = "UPPER".into()), "image"),
+            (spec(|s| s.name = Some("-x".into())), "name"),
+            (spec(|s| s.name = Some("a".into())), "name"),
+            (spec(|s| s.env = vec!["NOEQUALS".into()]), "env"),
+            (spec(|s| s.ports = vec!["99999:80".into()]), "ports"),
+            (
+                spec(|s| s.volumes = vec!["data:relative".into()]),
+                "volumes",
+            ),
+            (
+                spec(|s| s.volumes_from = vec!["x:rx".into()]),
+                "volumes_from",
+            ),
+            (spec(|s| s.restart = Some("sometimes".into())), "restart"),
+            (
+                spec(|s| {
+                    s.restart = Some("always".into());
+                    s.auto_remove = true;
+                }),
+                "restart",
+            ),
+            (spec(|s| s.memory = Some("lots".into())), "memory"),
+            (spec(|s| s.cpus = Some(0.0)), "cpus"),
+            (spec(|s| s.cpus = Some(2000.0)), "cpus"),
+            (spec(|s| s.workdir = Some("rel".into())), "workdir"),
+            (spec(|s| s.network = Some("bad name".into())), "network"),
+            (spec(|s| s.user = Some("a b".into())), "user"),
+            (spec(|s| s.hostname = Some("-h".into())), "hostname"),
+            (
+                spec(|s| {
+                    s.labels.insert(String::new(), "v".into());
+                }),
+                "labels",
+            ),
+        ];
+        for (s, field) in cases {
+            assert_eq!(field_of(&s), field, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_spec_becomes_the_engine_body() {
+        let s = spec(|s| {
+            s.name = Some("web".into());
+            s.env = vec!["A=1".into()];
+            s.ports = vec![
+                "8080:80".into(),
+                "127.0.0.1:8081:80".into(),
+                "53/udp".into(),
+            ];
+            s.volumes = vec!["data:/data".into(), "/anon".into()];
+            s.network = Some("bridge".into());
+            s.restart = Some("on-failure:2".into());
+            s.memory = Some("64m".into());
+            s.cpus = Some(0.5);
+            s.tty = true;
+        });
+        let plan = s.plan().expect("valid");
+        let hc = plan.body.host_config.as_ref().expect("host config");
+        assert_eq!(
+            hc.port_bindings
+                .as_ref()
+                .and_then(|b| b.get("80/tcp"))
+                .and_then(|b| b.as_ref())
+                .map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(hc.memory, Some(64 * 1024 * 1024));
+        assert_eq!(hc.nano_cpus, Some(500_000_000));
+        assert_eq!(hc.binds.as_deref(), Some(&["data:/data".to_string()][..]));
+        assert_eq!(
+            plan.body.volumes.as_deref(),
+            Some(&["/anon".to_string()][..])
+        );
+        assert_eq!(
+            hc.restart_policy
+                .as_ref()
+                .and_then(|r| r.maximum_retry_count),
+            Some(2)
+        );
+    }
+}

@@ -1,0 +1,542 @@
+//! Containers on a real engine: run with everything, inspect, every action (and the idempotent
+//! ones), rename, remove with volumes, a start that fails leaving nothing, pulls, recreate and
+//! the run-spec prefill. Every container, volume and image is named `h1c-<test>-<random>` and
+//! removed at the end; the engine's state is read back independently with the docker CLI.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use backend::engine::{Engine, ListQuery, RunSpec, Timeouts};
+use backend::error::Error;
+use common::*;
+
+fn engine() -> Engine {
+    Engine::new(
+        unix_spec(),
+        Timeouts {
+            call: Duration::from_secs(10),
+        },
+    )
+}
+
+fn unique(test: &str) -> String {
+    format!("h1c-{test}-{:08x}", rand_u32())
+}
+
+fn rand_u32() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    nanos ^ std::process::id().rotate_left(16)
+}
+
+fn image() -> String {
+    env("CAPSTAN_TEST_IMAGE")
+}
+
+/// The docker CLI against engine a, without failing on error: (success, stdout).
+fn docker_try(args: &[&str]) -> (bool, String) {
+    let out = Command::new("docker")
+        .arg("-H")
+        .arg(env("CAPSTAN_TEST_UNIX_URL"))
+        .args(args)
+        .output()
+        .expect("docker CLI");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    )
+}
+
+/// Removes whatever a test made, even when it failed half-way.
+struct Cleanup {
+    containers: Vec<String>,
+    volumes: Vec<String>,
+    images: Vec<String>,
+}
+
+impl Cleanup {
+    fn new() -> Self {
+        Cleanup {
+            containers: vec![],
+            volumes: vec![],
+            images: vec![],
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for c in &self.containers {
+            let _ = docker_try(&["rm", "-f", "-v", c]);
+        }
+        for v in &self.volumes {
+            let _ = docker_try(&["volume", "rm", "-f", v]);
+        }
+        for i in &self.images {
+            let _ = docker_try(&["rmi", "-f", i]);
+        }
+    }
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Two consecutive free ports.
+fn free_range() -> u16 {
+    for _ in 0..50 {
+        let p = free_port();
+        if p < 65535 && std::net::TcpListener::bind(("0.0.0.0", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no two consecutive free ports")
+}
+
+fn sleeper(name: &str) -> RunSpec {
+    RunSpec {
+        image: image(),
+        name: Some(name.into()),
+        cmd: Some(vec!["sleep".into(), "600".into()]),
+        start: true,
+        ..Default::default()
+    }
+}
+
+fn state_of(name: &str) -> String {
+    docker_a(&["inspect", "-f", "{{.State.Status}}", name])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_everything_then_inspect_what_the_engine_has() {
+    let e = engine();
+    let mut clean = Cleanup::new();
+    let name = unique("full");
+    let source = unique("src");
+    let volume = unique("vol");
+    clean.containers.extend([name.clone(), source.clone()]);
+    clean.volumes.push(volume.clone());
+    let bind_dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(bind_dir.path().join("hello.txt"), "from the host").expect("write");
+
+    let src = e
+        .run_container(&RunSpec {
+            volumes: vec!["/shared".into()],
+            ..sleeper(&source)
+        })
+        .await
+        .expect("source container");
+    let port = free_port();
+    let range = free_range();
+    let spec = RunSpec {
+        env: vec!["GREETING=hi there".into(), "DB_PASSWORD=hunter2".into()],
+        ports: vec![
+            format!("127.0.0.1:{port}:80"),
+            format!("{range}-{}:7000-7001/udp", range + 1),
+            "9000".into(),
+        ],
+        volumes: vec![
+            format!("{volume}:/data"),
+            format!("{}:/site:ro", bind_dir.path().display()),
+        ],
+        volumes_from: vec![format!("{source}:ro")],
+        restart: Some("on-failure:2".into()),
+        labels: [("team".to_string(), "web".to_string())].into(),
+        memory: Some("64m".into()),
+        cpus: Some(0.5),
+        workdir: Some("/data".into()),
+        hostname: Some("box-one".into()),
+        tty: true,
+        stdin: true,
+        ..sleeper(&name)
+    };
+    let created = e.run_container(&spec).await.expect("run");
+    assert_eq!(created.name, name);
+    assert_ne!(created.id, src.id);
+
+    // Read back independently.
+    assert_eq!(state_of(&name), "running");
+    let fmt = |f: &str| docker_a(&["inspect", "-f", f, &name]);
+    assert_eq!(
+        fmt("{{.HostConfig.Memory}}"),
+        (64 * 1024 * 1024).to_string()
+    );
+    assert_eq!(fmt("{{.HostConfig.NanoCpus}}"), "500000000");
+    assert_eq!(
+        fmt("{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"),
+        "on-failure:2"
+    );
+    assert_eq!(
+        fmt("{{.Config.Hostname}} {{.Config.WorkingDir}} {{.Config.Tty}} {{.Config.OpenStdin}}"),
+        "box-one /data true true"
+    );
+    assert_eq!(fmt("{{index .Config.Labels \"team\"}}"), "web");
+    assert_eq!(
+        fmt("{{(index (index .HostConfig.PortBindings \"80/tcp\") 0).HostPort}}"),
+        port.to_string()
+    );
+    assert_eq!(
+        fmt("{{(index (index .HostConfig.PortBindings \"7001/udp\") 0).HostPort}}"),
+        (range + 1).to_string()
+    );
+    assert_eq!(
+        docker_a(&["exec", &name, "cat", "/site/hello.txt"]),
+        "from the host"
+    );
+    assert!(docker_a(&[
+        "exec",
+        &name,
+        "sh",
+        "-c",
+        "echo x > /site/no 2>&1 || echo read-only"
+    ])
+    .contains("read-only"));
+    assert_eq!(
+        docker_a(&["exec", &name, "sh", "-c", "test -d /shared && echo shared"]),
+        "shared",
+        "--volumes-from"
+    );
+    assert_eq!(
+        docker_a(&["volume", "inspect", "-f", "{{.Name}}", &volume]),
+        volume
+    );
+
+    // Our inspect says the same.
+    let d = e.inspect_container(&name).await.expect("inspect");
+    assert_eq!(d.id, created.id);
+    assert_eq!(d.name, name);
+    assert!(d.running && d.state == "running");
+    assert_eq!(d.image, image());
+    assert_eq!(d.cmd, vec!["sleep", "600"]);
+    assert_eq!(d.restart_policy, "on-failure:2");
+    assert_eq!(d.memory, 64 * 1024 * 1024);
+    assert_eq!(d.nano_cpus, 500_000_000);
+    assert!(d.tty && d.stdin);
+    assert_eq!(
+        (d.workdir.as_str(), d.hostname.as_str()),
+        ("/data", "box-one")
+    );
+    assert_eq!(d.labels.get("team").map(String::as_str), Some("web"));
+    let pw = d.env.iter().find(|v| v.key == "DB_PASSWORD").expect("env");
+    assert!(pw.secret && pw.value == "hunter2");
+    assert!(
+        !d.env
+            .iter()
+            .find(|v| v.key == "GREETING")
+            .expect("env")
+            .secret
+    );
+    assert!(d.ports.iter().any(|p| p.private == 80
+        && p.public == Some(port)
+        && p.ip.as_deref() == Some("127.0.0.1")));
+    assert!(d
+        .ports
+        .iter()
+        .any(|p| p.private == 7000 && p.proto == "udp" && p.public == Some(range)));
+    assert!(d.mounts.iter().any(|m| m.kind == "volume"
+        && m.name.as_deref() == Some(volume.as_str())
+        && m.destination == "/data"));
+    assert!(d
+        .mounts
+        .iter()
+        .any(|m| m.kind == "bind" && m.destination == "/site" && !m.rw));
+    assert!(d
+        .networks
+        .iter()
+        .any(|n| n.name == "bridge" && n.ip_address.is_some()));
+    assert!(d.started_at.is_some() && d.finished_at.is_none());
+    assert_eq!(d.raw["Id"], serde_json::json!(created.id));
+
+    // The list: one call, our filters.
+    let query =
+        ListQuery::parse(Some("true"), None, Some(&name), Some("team=web"), None).expect("query");
+    let list = e.list_containers(&query).await.expect("list");
+    assert_eq!(list.len(), 1, "{list:?}");
+    let c = &list[0];
+    assert_eq!(
+        (c.name.as_str(), c.state.as_str(), c.image.as_str()),
+        (name.as_str(), "running", image().as_str())
+    );
+    assert!(c.ports.iter().any(|p| p.public == Some(port)));
+    assert!(c.networks.contains(&"bridge".to_string()));
+    assert_eq!(c.mounts, 3);
+    let exited = ListQuery::parse(None, Some("exited"), Some(&name), None, None).expect("query");
+    assert!(e.list_containers(&exited).await.expect("list").is_empty());
+
+    // The prefill for duplicate/edit turns back into a valid spec with the same choices.
+    let again = e.run_spec_of(&name).await.expect("spec");
+    assert_eq!(again.image, image());
+    assert!(again.env.contains(&"DB_PASSWORD=hunter2".to_string()));
+    assert!(again.ports.contains(&format!("127.0.0.1:{port}:80")));
+    assert!(again.volumes.contains(&format!("{volume}:/data")));
+    assert_eq!(again.restart.as_deref(), Some("on-failure:2"));
+    assert_eq!(again.memory, Some((64 * 1024 * 1024).to_string()));
+    assert_eq!(again.cpus, Some(0.5));
+    assert_eq!(again.hostname.as_deref(), Some("box-one"));
+    let dup = e
+        .run_container(&RunSpec {
+            name: Some(unique("dup")),
+            ports: vec![],
+            start: false,
+            ..again
+        })
+        .await
+        .expect("dup");
+    clean.containers.push(dup.name.clone());
+    assert_eq!(state_of(&dup.name), "created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_action_and_the_idempotent_ones() {
+    let e = engine();
+    let mut clean = Cleanup::new();
+    let name = unique("act");
+    let renamed = unique("renamed");
+    clean.containers.extend([name.clone(), renamed.clone()]);
+    let c = e
+        .run_container(&RunSpec {
+            volumes: vec!["/anon".into()],
+            ..sleeper(&name)
+        })
+        .await
+        .expect("run");
+    let anon = docker_a(&["inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", &name]);
+    assert!(!anon.is_empty());
+
+    e.start_container(&name)
+        .await
+        .expect("start a running container is fine");
+    e.pause_container(&name).await.expect("pause");
+    assert_eq!(state_of(&name), "paused");
+    e.pause_container(&name).await.expect("pause again is fine");
+    e.unpause_container(&name).await.expect("unpause");
+    e.unpause_container(&name)
+        .await
+        .expect("unpause again is fine");
+    assert_eq!(state_of(&name), "running");
+    e.restart_container(&name, Some(1)).await.expect("restart");
+    assert_eq!(state_of(&name), "running");
+    e.kill_container(&name, Some("SIGKILL"))
+        .await
+        .expect("kill");
+    assert_eq!(state_of(&name), "exited");
+    match e.kill_container(&name, None).await {
+        Err(Error::Conflict(m)) => assert!(m.contains("not running"), "{m}"),
+        other => panic!("kill a stopped container: {other:?}"),
+    }
+    assert!(matches!(
+        e.pause_container(&name).await,
+        Err(Error::Conflict(_))
+    ));
+    e.stop_container(&name, Some(1))
+        .await
+        .expect("stop a stopped container is fine");
+    e.start_container(&name).await.expect("start");
+    e.stop_container(&name, Some(1)).await.expect("stop");
+    assert_eq!(state_of(&name), "exited");
+    assert!(
+        matches!(e.kill_container(&name, Some("NOT A SIGNAL")).await, Err(Error::Invalid { field, .. }) if field == "signal")
+    );
+    assert!(
+        matches!(e.stop_container(&name, Some(99_999)).await, Err(Error::Invalid { field, .. }) if field == "t")
+    );
+
+    e.rename_container(&c.id, &renamed).await.expect("rename");
+    assert_eq!(
+        docker_a(&["inspect", "-f", "{{.Name}}", &c.id]),
+        format!("/{renamed}")
+    );
+    assert!(
+        matches!(e.rename_container(&c.id, "bad name").await, Err(Error::Invalid { field, .. }) if field == "name")
+    );
+
+    e.start_container(&renamed).await.expect("start");
+    match e.remove_container(&renamed, false, true).await {
+        Err(Error::Conflict(m)) => assert!(m.contains("running"), "{m}"),
+        other => panic!("remove a running container without force: {other:?}"),
+    }
+    e.remove_container(&renamed, true, true)
+        .await
+        .expect("remove with force and volumes");
+    assert!(!docker_try(&["inspect", &renamed]).0, "container gone");
+    assert!(
+        !docker_try(&["volume", "inspect", &anon]).0,
+        "anonymous volume gone"
+    );
+
+    for missing in [
+        e.start_container("h1c-no-such").await,
+        e.stop_container("h1c-no-such", None).await,
+        e.remove_container("h1c-no-such", true, false).await,
+    ] {
+        match missing {
+            Err(Error::NotFound(what)) => assert_eq!(what, "container"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(matches!(
+        e.inspect_container("../../images/json").await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_fails_leaves_no_container() {
+    let e = engine();
+    let mut clean = Cleanup::new();
+    let first = unique("porta");
+    let second = unique("portb");
+    let bad_cmd = unique("badcmd");
+    clean
+        .containers
+        .extend([first.clone(), second.clone(), bad_cmd.clone()]);
+    let port = free_port();
+    e.run_container(&RunSpec {
+        ports: vec![format!("{port}:80")],
+        ..sleeper(&first)
+    })
+    .await
+    .expect("first");
+    match e
+        .run_container(&RunSpec {
+            ports: vec![format!("{port}:80")],
+            ..sleeper(&second)
+        })
+        .await
+    {
+        Err(Error::Conflict(m)) => assert!(m.starts_with("ports"), "{m}"),
+        other => panic!("port in use: {other:?}"),
+    }
+    assert!(
+        !docker_try(&["inspect", &second]).0,
+        "the failed container was removed"
+    );
+
+    match e
+        .run_container(&RunSpec {
+            cmd: Some(vec!["/no/such/binary".into()]),
+            ..sleeper(&bad_cmd)
+        })
+        .await
+    {
+        Err(Error::Invalid { field, .. }) => assert_eq!(field, "cmd"),
+        other => panic!("bad command: {other:?}"),
+    }
+    assert!(
+        !docker_try(&["inspect", &bad_cmd]).0,
+        "the failed container was removed"
+    );
+
+    match e.run_container(&sleeper(&first)).await {
+        Err(Error::Conflict(m)) => assert!(m.starts_with("name"), "{m}"),
+        other => panic!("name in use: {other:?}"),
+    }
+    match e
+        .run_container(&RunSpec {
+            volumes_from: vec!["h1c-no-such-source".into()],
+            ..sleeper(&unique("vf"))
+        })
+        .await
+    {
+        Err(Error::Invalid { field, .. }) => assert_eq!(field, "volumes_from"),
+        other => panic!("volumes_from a missing container: {other:?}"),
+    }
+    match e
+        .run_container(&RunSpec {
+            network: Some("h1c-no-such-net".into()),
+            ..sleeper(&unique("net"))
+        })
+        .await
+    {
+        Err(Error::Invalid { field, .. }) => assert_eq!(field, "network"),
+        other => panic!("missing network: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_image_is_pulled_from_its_registry_and_recreate_keeps_name_and_volumes() {
+    let e = engine();
+    let mut clean = Cleanup::new();
+    let registry = env("CAPSTAN_TEST_REGISTRY");
+    let tag = unique("img");
+    let remote = format!("{registry}/h1c/busybox:{tag}");
+    clean.images.push(remote.clone());
+    docker_a(&["tag", &image(), &remote]);
+    docker_a(&["push", &remote]);
+    docker_a(&["rmi", &remote]);
+
+    let name = unique("pulled");
+    let volume = unique("keep");
+    clean.containers.push(name.clone());
+    clean.volumes.push(volume.clone());
+    let spec = RunSpec {
+        image: remote.clone(),
+        volumes: vec![format!("{volume}:/data"), "/anon".into()],
+        ..sleeper(&name)
+    };
+    let first = e.run_container(&spec).await.expect("run pulls the image");
+    assert_eq!(state_of(&name), "running");
+    docker_a(&[
+        "exec",
+        &name,
+        "sh",
+        "-c",
+        "echo kept > /data/f && echo anon > /anon/f",
+    ]);
+
+    let second = e.recreate_container(&name).await.expect("recreate");
+    assert_eq!(second.name, name);
+    assert_ne!(second.id, first.id);
+    assert_eq!(
+        docker_a(&["inspect", "-f", "{{.Id}} {{.State.Status}}", &name]),
+        format!("{} running", second.id)
+    );
+    assert!(
+        !docker_try(&["inspect", &first.id]).0,
+        "the old container is gone"
+    );
+    assert_eq!(docker_a(&["exec", &name, "cat", "/data/f"]), "kept");
+    assert_eq!(
+        docker_a(&["exec", &name, "cat", "/anon/f"]),
+        "anon",
+        "the anonymous volume came along"
+    );
+    let leftovers = docker_a(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("name={name}-recreating"),
+        "-q",
+    ]);
+    assert!(leftovers.is_empty(), "{leftovers}");
+
+    let missing = format!("{registry}/h1c/nothing-here:{tag}");
+    match e
+        .run_container(&RunSpec {
+            image: missing,
+            ..sleeper(&unique("missing"))
+        })
+        .await
+    {
+        Err(Error::NotFound(what)) => assert!(what.starts_with("image"), "{what}"),
+        other => panic!("a missing image: {other:?}"),
+    }
+    match e
+        .run_container(&RunSpec {
+            image: "127.0.0.1:1/h1c/x:1".into(),
+            ..sleeper(&unique("noreg"))
+        })
+        .await
+    {
+        Err(Error::Invalid { field, .. }) => assert_eq!(field, "image"),
+        other => panic!("an unreachable registry: {other:?}"),
+    }
+}
