@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod hosts;
+pub mod files;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,13 +2,14 @@
 //! (the `Auth`/`Admin` extractors), the policy, one backend call, convert.
 
 mod account;
+mod container_files;
 mod host_admin;
 mod hosts;
 mod users;
 
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use super::ApiError;
@@ -29,6 +30,12 @@ pub fn router() -> Router<AppState> {
         .route("/hosts/{host}/settings", get(host_admin::settings))
         .route("/hosts/{host}/info", get(hosts::info))
         .route("/hosts/{host}/grants", get(users::grants).put(users::grant).delete(users::revoke))
+        .route("/hosts/{host}/containers/{id}/top", get(container_files::top))
+        .route("/hosts/{host}/containers/{id}/changes", get(container_files::changes))
+        .route("/hosts/{host}/containers/{id}/commit", post(container_files::commit))
+        .route("/hosts/{host}/containers/{id}/export", get(container_files::export))
+        .route("/hosts/{host}/containers/{id}/archive", get(container_files::download))
+        .route("/hosts/{host}/containers/{id}/files", get(container_files::list))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") })
 }
@@ -36,7 +43,7 @@ pub fn router() -> Router<AppState> {
 /// Routes whose request bodies are streamed (file and image uploads): they are mounted outside
 /// the general body limit and count bytes against `Settings::upload_limit` themselves.
 pub fn uploads() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/hosts/{host}/containers/{id}/archive", put(container_files::upload))
 }
 
 async fn openapi() -> impl IntoResponse {

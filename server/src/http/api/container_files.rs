@@ -1,0 +1,249 @@
+//! A container's processes, changes, commit, export and files (`docker top / diff / commit /
+//! export / cp`). Each handler asks the policy first; downloads stream the engine's tar
+//! straight through, uploads are spooled to disk within `upload_limit` before the engine sees
+//! a byte.
+
+use axum::body::Body as HttpBody;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use app::model::files::{Change, CommitRequest, Committed, DirListing, Processes};
+use backend::engine::{spool, validate_file_name, Download, Spooled, UploadContent};
+use backend::policy::{authorize, HostAction};
+
+use super::Body;
+use crate::http::auth::Auth;
+use crate::http::ApiError;
+use crate::state::AppState;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, Deserialize)]
+pub struct TopParams {
+    ps_args: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PathParams {
+    path: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UploadParams {
+    path: Option<String>,
+    name: Option<String>,
+}
+
+/// A query string that does not parse is a bad request in the API's own error shape.
+fn params<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    query.map(|Query(p)| p).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the query string does not fit: {}", e.body_text()),
+        )
+    })
+}
+
+fn required_path(path: Option<String>) -> ApiResult<String> {
+    path.filter(|p| !p.is_empty()).ok_or_else(|| {
+        backend::Error::invalid("path", "is required (an absolute path in the container)").into()
+    })
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}/top?ps_args=` → `{titles, rows}`; 409 when the
+/// container is not running.
+pub async fn top(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+    query: Result<Query<TopParams>, QueryRejection>,
+) -> ApiResult<Json<Processes>> {
+    authorize(&who, &host, HostAction::View)?;
+    let ps_args = params(query)?.ps_args.filter(|a| !a.is_empty());
+    let host = state.fleet.host(&host)?;
+    Ok(Json(
+        host.engine
+            .container_top(&id, ps_args.as_deref())
+            .await?
+            .into(),
+    ))
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}/changes` → `[{path, kind}]`, kind being `added`,
+/// `changed` or `deleted`.
+pub async fn changes(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<Change>>> {
+    authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&host)?;
+    let changes = host.engine.container_changes(&id).await?;
+    Ok(Json(changes.into_iter().map(Change::from).collect()))
+}
+
+/// `POST /api/v1/hosts/{host}/containers/{id}/commit` `{repo, tag?, author?, message?, pause?}`
+/// → 201 `{image_id}`.
+pub async fn commit(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+    Body(request): Body<CommitRequest>,
+) -> ApiResult<(StatusCode, Json<Committed>)> {
+    authorize(&who, &host, HostAction::ManageContainers)?;
+    let host = state.fleet.host(&host)?;
+    let image_id = host.engine.commit_container(&id, &request.into()).await?;
+    Ok((StatusCode::CREATED, Json(Committed { image_id })))
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}/export`: the filesystem as a tar, streamed.
+pub async fn export(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    authorize(&who, &host, HostAction::ManageContainers)?;
+    let host = state.fleet.host(&host)?;
+    Ok(tar_download(host.engine.export_container(&id).await?))
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}/archive?path=`: a file or folder as a tar,
+/// streamed; 404 when the path does not exist.
+pub async fn download(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+    query: Result<Query<PathParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    authorize(&who, &host, HostAction::ManageContainers)?;
+    let path = required_path(params(query)?.path)?;
+    let host = state.fleet.host(&host)?;
+    Ok(tar_download(
+        host.engine.archive_download(&id, &path).await?,
+    ))
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}/files?path=` (default `/`) → `{path, entries,
+/// truncated}`: the folder's direct children, read from the engine's tar headers.
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+    query: Result<Query<PathParams>, QueryRejection>,
+) -> ApiResult<Json<DirListing>> {
+    authorize(&who, &host, HostAction::View)?;
+    let path = params(query)?
+        .path
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "/".into());
+    let host = state.fleet.host(&host)?;
+    Ok(Json(
+        host.engine.list_container_dir(&id, &path).await?.into(),
+    ))
+}
+
+/// `PUT /api/v1/hosts/{host}/containers/{id}/archive?path=<folder>[&name=<file>]` → 204.
+/// The body is a tar (`application/x-tar`, extracted into the folder) or one file
+/// (`application/octet-stream` with `name`). Over `upload_limit` → 413 and nothing written.
+pub async fn upload(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+    query: Result<Query<UploadParams>, QueryRejection>,
+    headers: HeaderMap,
+    body: HttpBody,
+) -> ApiResult<StatusCode> {
+    authorize(&who, &host, HostAction::ManageContainers)?;
+    let UploadParams { path, name } = params(query)?;
+    let path = required_path(path)?;
+    let content = upload_content(&headers, name)?;
+    let limit = state.settings.upload_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large(limit));
+    }
+    let host = state.fleet.host(&host)?;
+    // The folder is checked before the body is read, so a wrong path fails fast.
+    let target = host.engine.upload_target(&id, &path).await?;
+    let spool_dir = state.settings.data_dir.join("uploads");
+    let spooled = match spool(body.into_data_stream(), limit, &spool_dir).await? {
+        Spooled::Ready(spooled) => spooled,
+        Spooled::TooLarge => return Err(too_large(limit)),
+    };
+    host.engine
+        .archive_upload(&target, content, spooled)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn upload_content(headers: &HeaderMap, name: Option<String>) -> ApiResult<UploadContent> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    let name = name.filter(|n| !n.is_empty());
+    match (media.as_deref(), name) {
+        (Some("application/x-tar"), None) => Ok(UploadContent::Tar),
+        (Some("application/x-tar"), Some(_)) => {
+            Err(backend::Error::invalid("name", "is only for a single file (application/octet-stream); a tar names its own entries").into())
+        }
+        (Some("application/octet-stream") | None, Some(name)) => {
+            validate_file_name(&name)?;
+            Ok(UploadContent::File { name })
+        }
+        (Some("application/octet-stream"), None) => {
+            Err(backend::Error::invalid("name", "is required for a single file (application/octet-stream)").into())
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send a tar (Content-Type: application/x-tar) or one file (application/octet-stream with ?name=)",
+        )),
+    }
+}
+
+fn too_large(limit: u64) -> ApiError {
+    let limit = if limit >= 1024 * 1024 {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else {
+        format!("{limit} bytes")
+    };
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the upload is larger than the limit of {limit}"),
+    )
+}
+
+fn tar_download(download: Download) -> Response {
+    // The file name is reduced to [A-Za-z0-9._-] by the backend, so it is a valid header value.
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.filename))
+            .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"archive.tar\""));
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-tar"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        HttpBody::from_stream(download.stream),
+    )
+        .into_response()
+}
