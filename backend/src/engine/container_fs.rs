@@ -37,6 +37,7 @@ const SCAN_BUDGET: Duration = Duration::from_secs(30);
 /// A download or export whose engine sends nothing for this long is cut.
 const IDLE: Duration = Duration::from_secs(60);
 const BLOCK: u64 = 512;
+const EXPORT: &str = "export the container";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -249,9 +250,7 @@ impl Engine {
         let id = check_container_ref(id)?.to_owned();
         let name = self.container_name(&id).await?;
         let docker = self.docker().await?;
-        let stream = self
-            .started(docker.export_container(&id), "export the container")
-            .await?;
+        let stream = self.started(docker.export_container(&id), EXPORT).await?;
         Ok(Download {
             filename: format!("{}.tar", download_name(&name)),
             stream,
@@ -476,7 +475,15 @@ impl Engine {
         let first = match first {
             None => None,
             Some(Ok(bytes)) => Some(bytes),
-            Some(Err(e)) => return Err(container_error(classify::call(e), doing)),
+            // The path was just found; if it is gone now, say so rather than blame the container.
+            Some(Err(e)) => {
+                return Err(match classify::call(e) {
+                    Error::Engine { status: 404, .. } if doing != EXPORT => {
+                        Error::NotFound("path".into())
+                    }
+                    other => container_error(other, doing),
+                })
+            }
         };
         let rest = futures::stream::unfold(Some(stream), move |state| async move {
             let mut stream = state?;
