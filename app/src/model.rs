@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod hosts;
+pub mod system;
 pub mod files;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,5 +1,28 @@
-import { expect, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { expect, Page, test } from "@playwright/test";
 import { dockerA, hydrated, screenshot, watchConsole } from "./support";
+
+/** The docker CLI against engine c, the one swarm tests may turn into a manager. */
+function dockerC(...args: string[]): string {
+  const url = process.env.CAPSTAN_TEST_SWARM_URL;
+  if (!url) throw new Error("CAPSTAN_TEST_SWARM_URL is not set: run with `./dev test`");
+  return execFileSync("docker", ["-H", url, ...args], { encoding: "utf8" }).trim();
+}
+
+/** A JSON request from inside the page, so it is same-origin and carries the session. */
+async function api(page: Page, method: string, path: string, body?: unknown): Promise<number> {
+  return page.evaluate(
+    async ([method, path, body]) => {
+      const res = await fetch(path as string, {
+        method: method as string,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return res.status;
+    },
+    [method, path, body] as const,
+  );
+}
 
 test.describe("Hosts page", () => {
   test("lists both engines and the stopped one, with versions and the reason it is down", async ({ page }, info) => {
@@ -65,6 +88,82 @@ test.describe("Hosts page", () => {
     await expect(engine).toContainText("runc");
     await expect(page.getByRole("region", { name: "System" })).toContainText("Debian");
     await screenshot(page, `host-${info.project.name}`);
+    expect(problems).toEqual([]);
+  });
+
+  test("a host's page shows its disk usage with what is reclaimable, and its labels", async ({ page }, info) => {
+    const problems = watchConsole(page);
+    const name = `e2e-df-${info.project.name}-${Date.now()}`;
+    dockerA("volume", "create", name);
+    dockerA("create", "--name", name, "-v", `${name}:/data`, process.env.CAPSTAN_TEST_IMAGE!, "true");
+    try {
+      await page.goto("/hosts/unix-engine");
+      await hydrated(page);
+      const disk = page.getByRole("region", { name: "Disk usage" });
+      await expect(disk).toBeVisible();
+      await expect(disk.locator("tbody tr")).toHaveCount(4);
+      const row = (kind: string) => disk.locator(`tr[data-kind="${kind}"]`);
+      const cell = (kind: string, label: string) => row(kind).locator(`td[data-label="${label}"]`);
+      const positive = /^[1-9]\d*$/;
+      const size = /^\d+(\.\d)? (B|KB|MB|GB|TB)$/;
+      // The test image, our stopped container and our volume: every kind is counted.
+      await expect(cell("images", "Total")).toHaveText(positive);
+      await expect(cell("images", "Size")).toHaveText(size);
+      await expect(cell("containers", "Total")).toHaveText(positive);
+      await expect(cell("local-volumes", "Total")).toHaveText(positive);
+      await expect(cell("build-cache", "Total")).toHaveText(/^\d+$/);
+      for (const kind of ["images", "containers", "local-volumes", "build-cache"]) {
+        await expect(cell(kind, "Size")).toHaveText(size);
+        // "12 KB (100 %)", or just a size when the kind takes no space at all.
+        await expect(cell(kind, "Reclaimable")).toHaveText(/^\d+(\.\d)? (B|KB|MB|GB|TB)( \(\d{1,3} %\))?$/);
+      }
+      // Exact byte counts are one hover away.
+      await expect(cell("images", "Size").locator("span")).toHaveAttribute("title", /^\d+ bytes$/);
+      await expect(disk).toContainText(/on disk · .+ reclaimable/);
+
+      const labels = page.getByRole("region", { name: "Labels" });
+      await expect(labels).toContainText("Engine");
+      await expect(labels).toContainText("Capstan");
+      // Engine a is not in a swarm: there is no nodes table to show.
+      await expect(page.getByRole("region", { name: "Swarm nodes" })).toHaveCount(0);
+      await screenshot(page, `host-disk-usage-${info.project.name}`);
+    } finally {
+      dockerA("rm", "-f", name);
+      dockerA("volume", "rm", "-f", name);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("a swarm manager's page lists its nodes", async ({ page }, info) => {
+    const problems = watchConsole(page);
+    const slug = `e2e-swarm-${info.project.name}`;
+    // A run that crashed half-way may have left engine c in a swarm.
+    try { dockerC("swarm", "leave", "--force"); } catch { /* not in a swarm */ }
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    dockerC("swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", `127.0.0.1:${port}`);
+    await page.goto("/hosts");
+    await hydrated(page);
+    try {
+      expect(await api(page, "POST", "/api/v1/hosts", { slug, name: slug, url: process.env.CAPSTAN_TEST_SWARM_URL })).toBe(201);
+      await page.goto(`/hosts/${slug}`);
+      await hydrated(page);
+      await expect(page.getByRole("region", { name: "Engine", exact: true })).toContainText(/active · manager · 1 nodes, 1 managers/);
+      const nodes = page.getByRole("region", { name: "Swarm nodes" });
+      await expect(nodes).toBeVisible();
+      await expect(nodes).toContainText("1 node · 1 manager · 1 ready");
+      const node = nodes.locator("tbody tr");
+      await expect(node).toHaveCount(1);
+      await expect(node.locator('td[data-label="Role"]')).toHaveText("manager");
+      await expect(node.locator('td[data-label="Manager"]')).toHaveText("leader");
+      await expect(node.locator('td[data-label="Status"]')).toContainText("ready");
+      await expect(node.locator('td[data-label="Availability"]')).toHaveText("active");
+      await expect(node.locator('td[data-label="Address"]')).toHaveText("127.0.0.1");
+      await expect(page.getByRole("region", { name: "Disk usage" })).toBeVisible();
+      await screenshot(page, `host-swarm-${info.project.name}`);
+    } finally {
+      await api(page, "DELETE", `/api/v1/hosts/${slug}`);
+      dockerC("swarm", "leave", "--force");
+    }
     expect(problems).toEqual([]);
   });
 

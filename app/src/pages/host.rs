@@ -9,6 +9,7 @@ use crate::components::badge::{Badge, Tone};
 use crate::components::page::ErrorNotice;
 use crate::error::AppError;
 use crate::format;
+use crate::model::system::{DiskUsageView, SwarmNodeView};
 use crate::model::{EngineInfoView, HostState, HostView};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,6 +18,11 @@ pub struct HostPageData {
     pub info: Option<EngineInfoView>,
     /// Why the engine's info could not be read, in words.
     pub info_error: Option<String>,
+    pub disk_usage: Option<DiskUsageView>,
+    pub disk_usage_error: Option<String>,
+    /// The swarm's nodes when the engine is a manager; empty otherwise.
+    pub nodes: Vec<SwarmNodeView>,
+    pub nodes_error: Option<String>,
 }
 
 #[server]
@@ -26,16 +32,45 @@ pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
     authorize(&who, &host, HostAction::View).map_err(AppError::from)?;
     let fleet = crate::ssr::fleet()?;
     let h = fleet.host(&host).map_err(AppError::from)?;
-    // The status comes from the monitor's snapshot: `info` below already asks the engine.
-    let (status, info) = futures::join!(fleet.known_status(&h), h.engine.info());
-    let (info, info_error) = match info {
-        Ok(i) => (Some(i.into()), None),
+    // The status comes from the monitor's snapshot: the calls below already ask the engine,
+    // all at once, so the page waits for the slowest of them and no longer.
+    let (status, info, disk_usage, nodes) = futures::join!(
+        fleet.known_status(&h),
+        h.engine.info(),
+        h.engine.disk_usage(),
+        h.engine.swarm_nodes()
+    );
+    let (info, info_error) = split(&host, "engine info", info);
+    let (disk_usage, disk_usage_error) = split(&host, "disk usage", disk_usage);
+    let (nodes, nodes_error): (Option<Vec<backend::engine::SwarmNode>>, _) =
+        split(&host, "swarm nodes", nodes);
+    Ok(HostPageData {
+        host: status.into(),
+        info,
+        info_error,
+        disk_usage,
+        disk_usage_error,
+        nodes: nodes
+            .map(|n| n.into_iter().map(Into::into).collect())
+            .unwrap_or_default(),
+        nodes_error,
+    })
+}
+
+/// A part of the page that failed becomes a reason in words next to it; the rest still shows.
+#[cfg(feature = "ssr")]
+fn split<T, V: From<T>>(
+    host: &str,
+    what: &str,
+    result: backend::Result<T>,
+) -> (Option<V>, Option<String>) {
+    match result {
+        Ok(v) => (Some(v.into()), None),
         Err(e) => {
-            tracing::debug!(host, error = %e.log_detail(), "engine info failed");
+            tracing::debug!(host, error = %e.log_detail(), "{what} failed");
             (None, Some(e.public_message()))
         }
-    };
-    Ok(HostPageData { host: status.into(), info, info_error })
+    }
 }
 
 #[component]
@@ -61,13 +96,16 @@ pub fn HostPage() -> impl IntoView {
 }
 
 #[component]
-fn HostBody(d: HostPageData) -> impl IntoView {
+fn HostBody(d: HostPageData) -> AnyView {
     let h = d.host;
     let badge = match h.status {
         HostState::Up => view! { <Badge tone=Tone::Good label="up" /> },
         HostState::Down => view! { <Badge tone=Tone::Bad label="down" /> },
     };
     let title = h.name.clone();
+    let labels: Vec<String> = h.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let (disk_usage, disk_usage_error, nodes, nodes_error) =
+        (d.disk_usage, d.disk_usage_error, d.nodes, d.nodes_error);
     view! {
         <Title text=title.clone() />
         <header class="page-header">
@@ -81,12 +119,35 @@ fn HostBody(d: HostPageData) -> impl IntoView {
         </p>
         {h.error.clone().map(|e| view! { <div class="notice notice-bad" role="alert">{e}</div> })}
         {d.info_error.filter(|_| h.error.is_none()).map(|e| view! { <div class="notice notice-bad" role="alert">{e}</div> })}
-        {d.info.map(|i| view! { <EngineFacts i /> })}
+        // Disk usage and nodes come from the same engine: when its info could not be read,
+        // their errors would only repeat the notice above.
+        {d.info.map(|i| {
+            let manager = i.swarm_manager;
+            let warnings = i.warnings.clone();
+            view! {
+                <div class="panels panels-wide">
+                    <EngineFacts i labels />
+                    <DiskUsagePanel df=disk_usage error=disk_usage_error />
+                    {manager.then(|| view! { <SwarmNodesPanel nodes error=nodes_error /> })}
+                </div>
+                {(!warnings.is_empty()).then(|| view! {
+                    <section class="panel panel-warn" aria-labelledby="warn-title">
+                        <h2 id="warn-title">"Engine warnings"</h2>
+                        <ul>{warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                    </section>
+                })}
+            }
+        })}
     }
+    .into_any()
 }
 
 fn fact(label: &'static str, value: String) -> impl IntoView {
-    let shown = if value.is_empty() { "—".to_string() } else { value };
+    let shown = if value.is_empty() {
+        "—".to_string()
+    } else {
+        value
+    };
     view! {
         <div class="fact">
             <dt>{label}</dt>
@@ -96,11 +157,29 @@ fn fact(label: &'static str, value: String) -> impl IntoView {
 }
 
 fn list_or_none(items: &[String]) -> String {
-    if items.is_empty() { "none".into() } else { items.join(", ") }
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// `key=value` labels as chips, or a word saying there are none.
+fn label_chips(labels: Vec<String>, none: &'static str) -> impl IntoView {
+    if labels.is_empty() {
+        view! { <span class="muted">{none}</span> }.into_any()
+    } else {
+        view! {
+            <ul class="grant-list">
+                {labels.into_iter().map(|l| view! { <li><span class="chip chip-first mono">{l}</span></li> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    }
 }
 
 #[component]
-fn EngineFacts(i: EngineInfoView) -> impl IntoView {
+fn EngineFacts(i: EngineInfoView, labels: Vec<String>) -> AnyView {
     let e = i.engine.clone();
     let swarm = if i.swarm_state == "active" {
         format!(
@@ -113,7 +192,11 @@ fn EngineFacts(i: EngineInfoView) -> impl IntoView {
     } else {
         i.swarm_state.clone()
     };
-    let warnings = i.warnings.clone();
+    let os = if i.os_version.is_empty() || e.os.contains(&i.os_version) {
+        e.os.clone()
+    } else {
+        format!("{} ({})", e.os, i.os_version)
+    };
     view! {
         <div class="panels">
             <section class="panel" aria-labelledby="engine-title">
@@ -128,20 +211,24 @@ fn EngineFacts(i: EngineInfoView) -> impl IntoView {
                     {fact("Cgroups", format!("{} (v{})", i.cgroup_driver, i.cgroup_version))}
                     {fact("Runtimes", format!("{} (default {})", list_or_none(&i.runtimes), i.default_runtime))}
                     {fact("Live restore", if i.live_restore { "on".into() } else { "off".into() })}
+                    {fact("Experimental", if i.experimental { "on".into() } else { "off".into() })}
                     {fact("Swarm", swarm)}
+                    <div class="fact">
+                        <dt>"Engine ID"</dt>
+                        <dd class="mono small">{if i.id.is_empty() { "—".to_string() } else { i.id.clone() }}</dd>
+                    </div>
                 </dl>
             </section>
             <section class="panel" aria-labelledby="system-title">
                 <h2 id="system-title">"System"</h2>
                 <dl class="facts">
                     {fact("Host name", e.hostname.clone())}
-                    {fact("OS", e.os.clone())}
+                    {fact("OS", os)}
                     {fact("Platform", format!("{}/{}", e.os_type, e.arch))}
                     {fact("Kernel", e.kernel.clone())}
                     {fact("CPUs", e.cpus.to_string())}
                     {fact("Memory", format::bytes(e.memory_bytes))}
                     {fact("Security", list_or_none(&i.security_options))}
-                    {fact("Labels", list_or_none(&i.labels))}
                 </dl>
             </section>
             <section class="panel" aria-labelledby="load-title">
@@ -151,14 +238,169 @@ fn EngineFacts(i: EngineInfoView) -> impl IntoView {
                     {fact("Paused", e.containers_paused.to_string())}
                     {fact("Stopped", e.containers_stopped.to_string())}
                     {fact("Images", e.images.to_string())}
+                    {fact("Volumes", e.volumes.to_string())}
+                </dl>
+            </section>
+            <section class="panel" aria-labelledby="labels-title" data-testid="labels">
+                <h2 id="labels-title">"Labels"</h2>
+                <dl class="facts">
+                    <div class="fact">
+                        <dt>"Engine"</dt>
+                        <dd>{label_chips(i.labels.clone(), "none (dockerd --label)")}</dd>
+                    </div>
+                    <div class="fact">
+                        <dt>"Capstan"</dt>
+                        <dd>{label_chips(labels, "none")}</dd>
+                    </div>
                 </dl>
             </section>
         </div>
-        {(!warnings.is_empty()).then(|| view! {
-            <section class="panel panel-warn" aria-labelledby="warn-title">
-                <h2 id="warn-title">"Engine warnings"</h2>
-                <ul>{warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
-            </section>
-        })}
     }
+    .into_any()
+}
+
+/// A size with the exact number of bytes on hover, or a dash when the engine did not say.
+fn size_cell(bytes: Option<u64>) -> AnyView {
+    match bytes {
+        Some(n) => view! { <span title=format!("{n} bytes")>{format::bytes(n)}</span> }.into_any(),
+        None => unknown(),
+    }
+}
+
+fn unknown() -> AnyView {
+    view! { <span class="muted" title="not reported by this engine">"—"</span> }.into_any()
+}
+
+fn count_cell(n: Option<u64>) -> AnyView {
+    n.map_or_else(unknown, |n| n.to_string().into_any())
+}
+
+#[component]
+fn DiskUsagePanel(df: Option<DiskUsageView>, error: Option<String>) -> AnyView {
+    let summary = df.as_ref().map(|df| {
+        let (size, free) = df.totals();
+        format!(
+            "{} on disk · {} reclaimable by removing what nothing uses",
+            format::bytes(size),
+            format::bytes(free)
+        )
+    });
+    let rows = df.map(|df| {
+        df.rows()
+            .into_iter()
+            .map(|(kind, u)| {
+                let reclaimable = u.and_then(|u| {
+                    u.reclaimable_bytes.map(|free| match u.reclaimable_percent() {
+                        Some(pct) => view! { <span title=format!("{free} bytes")>{format!("{} ({pct} %)", format::bytes(free))}</span> }.into_any(),
+                        None => size_cell(Some(free)),
+                    })
+                });
+                view! {
+                    <tr data-kind=kind.to_lowercase().replace(' ', "-")>
+                        <td data-label="Type" class="cell-primary"><span class="strong">{kind}</span></td>
+                        <td data-label="Total" class="num">{count_cell(u.and_then(|u| u.count))}</td>
+                        <td data-label="Active" class="num">{count_cell(u.and_then(|u| u.active))}</td>
+                        <td data-label="Size" class="num">{size_cell(u.and_then(|u| u.size_bytes))}</td>
+                        <td data-label="Reclaimable" class="num">{reclaimable.unwrap_or_else(unknown)}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    });
+    view! {
+        <section class="panel" aria-labelledby="disk-title" data-testid="disk-usage">
+            <h2 id="disk-title">"Disk usage"</h2>
+            {error.map(|e| view! { <div class="notice notice-bad" role="alert">{e}</div> })}
+            {summary.map(|s| view! { <p class="muted small">{s}</p> })}
+            {rows.map(|rows| view! {
+                <div class="table-wrap">
+                    <table class="table table-cards" aria-label="Disk usage">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Type"</th>
+                                <th scope="col" class="num">"Total"</th>
+                                <th scope="col" class="num">"Active"</th>
+                                <th scope="col" class="num">"Size"</th>
+                                <th scope="col" class="num">"Reclaimable"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+fn node_status(status: &str) -> impl IntoView {
+    let tone = match status {
+        "ready" => Tone::Good,
+        "down" => Tone::Bad,
+        "disconnected" => Tone::Warn,
+        _ => Tone::Idle,
+    };
+    view! { <Badge tone label=status.to_string() /> }
+}
+
+#[component]
+fn SwarmNodesPanel(nodes: Vec<SwarmNodeView>, error: Option<String>) -> AnyView {
+    let managers = nodes.iter().filter(|n| n.role == "manager").count();
+    let ready = nodes.iter().filter(|n| n.status == "ready").count();
+    let summary = format!(
+        "{} · {} · {} ready",
+        format::plural(nodes.len(), "node", "nodes"),
+        format::plural(managers, "manager", "managers"),
+        ready
+    );
+    let no_rows = nodes.is_empty();
+    let empty = no_rows && error.is_none();
+    let rows = nodes
+        .into_iter()
+        .map(|n| {
+            let short: String = n.id.chars().take(12).collect();
+            let manager = n.manager_status.clone().unwrap_or_else(|| "—".into());
+            view! {
+                <tr data-node=n.id.clone()>
+                    <td data-label="Node" class="cell-primary">
+                        <div class="strong">{n.hostname.clone()}</div>
+                        <div class="mono muted small" title=n.id.clone()>{short}</div>
+                    </td>
+                    <td data-label="Role">{n.role.clone()}</td>
+                    <td data-label="Availability">{n.availability.clone()}</td>
+                    <td data-label="Status">{node_status(&n.status)}</td>
+                    <td data-label="Manager">{manager}</td>
+                    <td data-label="Engine">{n.engine_version.clone()}</td>
+                    <td data-label="Address" class="mono">{n.address.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel" aria-labelledby="nodes-title" data-testid="swarm-nodes">
+            <h2 id="nodes-title">"Swarm nodes"</h2>
+            {error.map(|e| view! { <div class="notice notice-bad" role="alert">{e}</div> })}
+            {(!empty).then(|| view! { <p class="muted small">{summary}</p> })}
+            {empty.then(|| view! { <p class="muted">"The engine reported no nodes."</p> })}
+            {(!no_rows).then(|| view! {
+            <div class="table-wrap">
+                <table class="table table-cards" aria-label="Swarm nodes">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Node"</th>
+                            <th scope="col">"Role"</th>
+                            <th scope="col">"Availability"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Manager"</th>
+                            <th scope="col">"Engine"</th>
+                            <th scope="col">"Address"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            })}
+        </section>
+    }
+    .into_any()
 }

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 
+use app::model::system::{DiskUsageView, SwarmNodeView};
 use app::model::{EngineInfoView, HostView};
 use backend::policy::{authorize, HostAction};
 
@@ -27,4 +28,18 @@ pub async fn info(State(state): State<AppState>, Auth(who): Auth, Path(host): Pa
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     Ok(Json(host.engine.info().await?.into()))
+}
+
+/// `docker system df` of one host: counts, sizes and what a prune would free, per kind.
+pub async fn disk_usage(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<DiskUsageView>, ApiError> {
+    authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&host)?;
+    Ok(Json(host.engine.disk_usage().await?.into()))
+}
+
+/// The swarm's nodes when the host is a swarm manager; `[]` when it is not.
+pub async fn nodes(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<Vec<SwarmNodeView>>, ApiError> {
+    authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&host)?;
+    Ok(Json(host.engine.swarm_nodes().await?.into_iter().map(SwarmNodeView::from).collect()))
 }

@@ -29,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/hosts/{host}", get(hosts::get).patch(host_admin::update).delete(host_admin::remove))
         .route("/hosts/{host}/settings", get(host_admin::settings))
         .route("/hosts/{host}/info", get(hosts::info))
+        .route("/hosts/{host}/df", get(hosts::disk_usage))
+        .route("/hosts/{host}/nodes", get(hosts::nodes))
         .route("/hosts/{host}/grants", get(users::grants).put(users::grant).delete(users::revoke))
         .route("/hosts/{host}/containers/{id}/top", get(container_files::top))
         .route("/hosts/{host}/containers/{id}/changes", get(container_files::changes))
