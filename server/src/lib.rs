@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The `capstan` server: configuration, the axum router (Leptos pages, server fns, the REST
 //! API, static files) and the layers every request passes through.
 

@@ -71,23 +71,61 @@ pub fn HostsPage() -> impl IntoView {
     }
 }
 
+/// The fleet at a glance: cards for hosts, containers, images, volumes and capacity.
 #[component]
 fn FleetSummary(hosts: Vec<HostView>) -> impl IntoView {
     let up = hosts.iter().filter(|h| h.status == HostState::Up).count();
     let down = hosts.len() - up;
     let engines = || hosts.iter().filter_map(|h| h.engine.as_ref());
     let running: u32 = engines().map(|e| e.containers_running).sum();
+    let paused: u32 = engines().map(|e| e.containers_paused).sum();
+    let stopped: u32 = engines().map(|e| e.containers_stopped).sum();
     let total: u32 = engines().map(|e| e.containers_total).sum();
     let images: u32 = engines().map(|e| e.images).sum();
     let volumes: u32 = engines().map(|e| e.volumes).sum();
-    let mut parts = vec![format::plural(hosts.len(), "host", "hosts"), format!("{up} up")];
-    if down > 0 {
-        parts.push(format!("{down} down"));
+    let cpus: u32 = engines().map(|e| e.cpus).sum();
+    let memory: u64 = engines().map(|e| e.memory_bytes).sum();
+    let any_down = down > 0;
+    let hosts_detail = if down > 0 { format!("{up} up · {down} down") } else { format!("all {up} up") };
+    let containers_detail = if paused > 0 {
+        format!("{running} running · {paused} paused · {stopped} stopped")
+    } else {
+        format!("{running} running · {stopped} stopped")
+    };
+    let text = format!(
+        "{} · {} · {} of {} running · {} · {}",
+        format::plural(hosts.len(), "host", "hosts"),
+        hosts_detail,
+        running,
+        format::plural(total as usize, "container", "containers"),
+        format::plural(images as usize, "image", "images"),
+        format::plural(volumes as usize, "volume", "volumes"),
+    );
+    view! {
+        <section class="stat-cards" aria-label="Fleet totals" data-testid="fleet-summary">
+            <p class="sr-only">{text}</p>
+            <div class="stat-card" class:stat-card-bad=any_down>
+                <span class="stat-label">"Hosts"</span>
+                <span class="stat-value">{hosts.len()}</span>
+                <span class="stat-detail">{hosts_detail}</span>
+            </div>
+            <div class="stat-card">
+                <span class="stat-label">"Containers"</span>
+                <span class="stat-value">{total}</span>
+                <span class="stat-detail">{containers_detail}</span>
+            </div>
+            <div class="stat-card">
+                <span class="stat-label">"Images"</span>
+                <span class="stat-value">{images}</span>
+                <span class="stat-detail">{format::plural(volumes as usize, "volume", "volumes")}</span>
+            </div>
+            <div class="stat-card">
+                <span class="stat-label">"Capacity"</span>
+                <span class="stat-value">{format!("{cpus} CPUs")}</span>
+                <span class="stat-detail">{format!("{} memory on hosts that are up", format::bytes(memory))}</span>
+            </div>
+        </section>
     }
-    parts.push(format!("{running} of {} running", format::plural(total as usize, "container", "containers")));
-    parts.push(format::plural(images as usize, "image", "images"));
-    parts.push(format::plural(volumes as usize, "volume", "volumes"));
-    view! { <p class="page-summary" data-testid="fleet-summary">{parts.join(" · ")}</p> }
 }
 
 #[component]
