@@ -23,6 +23,8 @@ pub struct HostPageData {
     /// The swarm's nodes when the engine is a manager; empty otherwise.
     pub nodes: Vec<SwarmNodeView>,
     pub nodes_error: Option<String>,
+    /// Whether the caller administers hosts (edit and remove).
+    pub admin: bool,
 }
 
 #[server]
@@ -54,6 +56,7 @@ pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
             .map(|n| n.into_iter().map(Into::into).collect())
             .unwrap_or_default(),
         nodes_error,
+        admin: who.admin,
     })
 }
 
@@ -103,6 +106,11 @@ fn HostBody(d: HostPageData) -> AnyView {
         HostState::Down => view! { <Badge tone=Tone::Bad label="down" /> },
     };
     let title = h.name.clone();
+    let containers = format!("/containers?host={}", h.slug);
+    let edit = d.admin.then(|| {
+        let href = format!("/hosts/{}/edit", h.slug);
+        view! { <a class="button" href=href>"Edit host"</a> }
+    });
     let labels: Vec<String> = h.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let (disk_usage, disk_usage_error, nodes, nodes_error) =
         (d.disk_usage, d.disk_usage_error, d.nodes, d.nodes_error);
@@ -110,7 +118,11 @@ fn HostBody(d: HostPageData) -> AnyView {
         <Title text=title.clone() />
         <header class="page-header">
             <h1>{title}</h1>
-            <div class="page-actions"><a class="button" href="/hosts">"All hosts"</a></div>
+            <div class="page-actions">
+                <a class="button button-primary" href=containers>"Containers"</a>
+                {edit}
+                <a class="button" href="/hosts">"All hosts"</a>
+            </div>
         </header>
         <p class="page-summary">
             {badge} " " <span class="mono">{h.url.clone()}</span>
