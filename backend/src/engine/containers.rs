@@ -871,8 +871,10 @@ impl Engine {
             Some(_) => Duration::from_secs(24 * 3600),
             None => Duration::from_secs(15),
         };
-        let docker = self.docker().await?;
-        tokio::time::timeout(self.inner.timeouts.call + extra, f(docker))
+        let limit = self.inner.timeouts.call + extra;
+        // The client's own backstop is twice the ordinary deadline: lift it for this call.
+        let docker = self.docker().await?.with_timeout(limit + Duration::from_secs(1));
+        tokio::time::timeout(limit, f(docker))
             .await
             .map_err(|_| Error::EngineTimeout)?
             .map_err(classify::call)
@@ -913,7 +915,8 @@ impl Engine {
             options = options.tag(tag);
         }
         let options = options.build();
-        let docker = self.docker().await?;
+        // A pull may take long; only a pull that stalls is given up (see `PULL_STALL`).
+        let docker = self.docker().await?.with_timeout(Duration::from_secs(24 * 3600));
         let mut stream = docker.create_image(Some(options), None, None);
         loop {
             let next = tokio::time::timeout(PULL_STALL, stream.next())
@@ -1256,7 +1259,7 @@ fn pull_failure(reference: &str, message: &str) -> Error {
     } else {
         Error::invalid(
             "image",
-            format!("{reference} is not on this host and could not be pulled from its registry"),
+            format!("{reference} could not be pulled: its registry could not be reached or refused the pull"),
         )
     }
 }
