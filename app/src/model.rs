@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod containers;
+pub mod files;
 pub mod hosts;
 pub mod system;
-pub mod files;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -36,6 +36,8 @@ impl From<backend::Error> for ApiError {
             E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             E::EngineUnreachable { .. } => (StatusCode::BAD_GATEWAY, "engine_unreachable"),
+            E::Engine { status: 404, .. } => (StatusCode::NOT_FOUND, "not_found"),
+            E::Engine { status: 409, .. } => (StatusCode::CONFLICT, "conflict"),
             E::Engine { .. } => (StatusCode::BAD_GATEWAY, "engine_error"),
             E::EngineTimeout => (StatusCode::GATEWAY_TIMEOUT, "engine_timeout"),
             E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -3,6 +3,7 @@
 
 mod account;
 mod container_files;
+mod containers;
 mod host_admin;
 mod hosts;
 mod users;
@@ -32,6 +33,18 @@ pub fn router() -> Router<AppState> {
         .route("/hosts/{host}/df", get(hosts::disk_usage))
         .route("/hosts/{host}/nodes", get(hosts::nodes))
         .route("/hosts/{host}/grants", get(users::grants).put(users::grant).delete(users::revoke))
+        .route("/containers", get(containers::list_all))
+        .route("/hosts/{host}/containers", get(containers::list).post(containers::create))
+        .route("/hosts/{host}/containers/{id}", get(containers::inspect).delete(containers::remove))
+        .route("/hosts/{host}/containers/{id}/spec", get(containers::run_spec))
+        .route("/hosts/{host}/containers/{id}/start", post(containers::start))
+        .route("/hosts/{host}/containers/{id}/stop", post(containers::stop))
+        .route("/hosts/{host}/containers/{id}/restart", post(containers::restart))
+        .route("/hosts/{host}/containers/{id}/kill", post(containers::kill))
+        .route("/hosts/{host}/containers/{id}/pause", post(containers::pause))
+        .route("/hosts/{host}/containers/{id}/unpause", post(containers::unpause))
+        .route("/hosts/{host}/containers/{id}/rename", post(containers::rename))
+        .route("/hosts/{host}/containers/{id}/recreate", post(containers::recreate))
         .route("/hosts/{host}/containers/{id}/top", get(container_files::top))
         .route("/hosts/{host}/containers/{id}/changes", get(container_files::changes))
         .route("/hosts/{host}/containers/{id}/commit", post(container_files::commit))
@@ -85,7 +98,9 @@ where
 
 /// serde's message names the field ("missing field `password`"); keep that part only.
 fn json_problem(text: &str) -> String {
-    let detail = text.rsplit(": ").next().unwrap_or(text);
+    // axum says "Failed to deserialize …: <path>: <serde message> at line …"; keep the path,
+    // which names the field, and serde's message.
+    let detail = text.split_once("target type: ").map_or(text, |(_, rest)| rest);
     let detail = detail.split(" at line ").next().unwrap_or(detail);
     format!("the body does not fit: {detail}")
 }

@@ -1,0 +1,457 @@
+//! Containers on the wire: the lists, the detail, the run spec and what a create answers. The
+//! REST API and the UI's server fns both speak these.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// One port of a container: published on `ip:public`, or only exposed when `public` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortView {
+    pub ip: Option<String>,
+    pub private: u16,
+    pub public: Option<u16>,
+    /// `tcp`, `udp` or `sctp`.
+    pub proto: String,
+}
+
+/// A container in a list (per host or across the fleet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSummary {
+    /// The host's slug.
+    pub host: String,
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub image_id: String,
+    pub command: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
+    pub state: String,
+    /// The engine's words: `Up 3 hours (healthy)`, `Exited (0) 2 minutes ago`.
+    pub status: String,
+    /// `healthy`, `unhealthy` or `starting` for containers with a health check.
+    pub health: Option<String>,
+    pub ports: Vec<PortView>,
+    pub labels: BTreeMap<String, String>,
+    /// The docker compose project the container belongs to.
+    pub compose_project: Option<String>,
+    pub networks: Vec<String>,
+    pub mounts: u32,
+}
+
+/// A host whose containers could not be listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostNotice {
+    pub host: String,
+    pub error: String,
+}
+
+/// `GET /api/v1/containers`: every visible host's containers, and the hosts that did not answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetContainers {
+    pub containers: Vec<ContainerSummary>,
+    pub unreachable: Vec<HostNotice>,
+}
+
+/// The list endpoints' query: `all`, `state` (running|paused|exited|created|all), `q` (text in
+/// name or image), `label` (`k` or `k=v`), `sort` (name|created|state).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContainerListParams {
+    pub all: Option<String>,
+    pub state: Option<String>,
+    pub q: Option<String>,
+    pub label: Option<String>,
+    pub sort: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVarView {
+    pub key: String,
+    pub value: String,
+    /// The key looks like it holds a secret: show the value masked until revealed.
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountView {
+    /// `bind`, `volume`, `tmpfs`, …
+    pub kind: String,
+    pub name: Option<String>,
+    pub source: String,
+    pub destination: String,
+    pub mode: String,
+    pub rw: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkView {
+    pub name: String,
+    pub ip_address: Option<String>,
+    pub ipv6_address: Option<String>,
+    pub gateway: Option<String>,
+    pub mac_address: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheckView {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i64,
+    pub output: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthView {
+    /// `starting`, `healthy` or `unhealthy`.
+    pub status: String,
+    pub failing_streak: i64,
+    pub log: Vec<HealthCheckView>,
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}`: everything the detail page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerDetail {
+    pub host: String,
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub image_id: String,
+    pub state: String,
+    pub running: bool,
+    pub paused: bool,
+    pub restarting: bool,
+    pub oom_killed: bool,
+    pub pid: i64,
+    pub exit_code: i64,
+    pub error: Option<String>,
+    pub health: Option<HealthView>,
+    pub cmd: Vec<String>,
+    pub entrypoint: Vec<String>,
+    /// RFC 3339.
+    pub created: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub restart_count: i64,
+    /// `no`, `always`, `unless-stopped`, `on-failure` or `on-failure:N`.
+    pub restart_policy: String,
+    pub ports: Vec<PortView>,
+    pub mounts: Vec<MountView>,
+    pub env: Vec<EnvVarView>,
+    pub labels: BTreeMap<String, String>,
+    pub network_mode: String,
+    pub networks: Vec<NetworkView>,
+    /// Bytes; 0 when unlimited.
+    pub memory: i64,
+    /// Billionths of a CPU; 0 when unlimited.
+    pub nano_cpus: i64,
+    pub tty: bool,
+    pub stdin: bool,
+    pub workdir: String,
+    pub user: String,
+    pub hostname: String,
+    pub auto_remove: bool,
+    /// The engine's inspect answer.
+    pub raw: serde_json::Value,
+}
+
+/// `POST /api/v1/hosts/{host}/containers`: the words of `docker run` (api.md). Only `image` is
+/// required; unknown fields are refused so a typo is not silently ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunSpec {
+    pub image: String,
+    pub name: Option<String>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    /// `KEY=VALUE` lines.
+    pub env: Vec<String>,
+    /// `8080:80`, `8080:80/udp`, `127.0.0.1:9000:9000`, `[::1]:80:80`, `2000-2001:2000-2001`, `80`.
+    pub ports: Vec<String>,
+    /// `name:/path`, `/host/path:/path[:ro|rw]`, `/path`.
+    pub volumes: Vec<String>,
+    /// `container[:ro|rw]`.
+    pub volumes_from: Vec<String>,
+    pub network: Option<String>,
+    /// `no`, `always`, `unless-stopped`, `on-failure[:N]`.
+    pub restart: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub auto_remove: bool,
+    pub tty: bool,
+    pub stdin: bool,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub hostname: Option<String>,
+    /// `256m`, `1g`, or bytes (a string or a number).
+    #[serde(deserialize_with = "string_or_number")]
+    pub memory: Option<String>,
+    pub cpus: Option<f64>,
+    /// Start the container once created.
+    pub start: bool,
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Text(String),
+        Whole(u64),
+        Fraction(f64),
+    }
+    Ok(match Option::<Value>::deserialize(d)? {
+        None => None,
+        Some(Value::Text(s)) => Some(s),
+        Some(Value::Whole(n)) => Some(n.to_string()),
+        Some(Value::Fraction(f)) => Some(f.to_string()),
+    })
+}
+
+/// A container just created (or recreated).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    pub id: String,
+    pub name: String,
+    pub warnings: Vec<String>,
+}
+
+/// `POST .../rename`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameRequest {
+    pub name: String,
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use backend::containers::{FleetContainers as Fleet, HostContainer, HostProblem};
+    use backend::engine as e;
+
+    use super::*;
+
+    impl From<e::PortMapping> for PortView {
+        fn from(p: e::PortMapping) -> Self {
+            PortView {
+                ip: p.ip,
+                private: p.private,
+                public: p.public,
+                proto: p.proto,
+            }
+        }
+    }
+
+    impl ContainerSummary {
+        pub fn new(host: impl Into<String>, c: e::ContainerSummary) -> Self {
+            ContainerSummary {
+                host: host.into(),
+                id: c.id,
+                name: c.name,
+                image: c.image,
+                image_id: c.image_id,
+                command: c.command,
+                created: c.created,
+                state: c.state,
+                status: c.status,
+                health: c.health,
+                ports: c.ports.into_iter().map(PortView::from).collect(),
+                labels: c.labels,
+                compose_project: c.compose_project,
+                networks: c.networks,
+                mounts: c.mounts,
+            }
+        }
+    }
+
+    impl From<HostContainer> for ContainerSummary {
+        fn from(c: HostContainer) -> Self {
+            ContainerSummary::new(c.host, c.container)
+        }
+    }
+
+    impl From<HostProblem> for HostNotice {
+        fn from(p: HostProblem) -> Self {
+            HostNotice {
+                host: p.host,
+                error: p.error,
+            }
+        }
+    }
+
+    impl From<Fleet> for FleetContainers {
+        fn from(f: Fleet) -> Self {
+            FleetContainers {
+                containers: f
+                    .containers
+                    .into_iter()
+                    .map(ContainerSummary::from)
+                    .collect(),
+                unreachable: f.unreachable.into_iter().map(HostNotice::from).collect(),
+            }
+        }
+    }
+
+    impl ContainerListParams {
+        /// The checked query; a bad parameter is a 422 naming it.
+        pub fn to_query(&self) -> backend::Result<e::ListQuery> {
+            e::ListQuery::parse(
+                self.all.as_deref(),
+                self.state.as_deref(),
+                self.q.as_deref(),
+                self.label.as_deref(),
+                self.sort.as_deref(),
+            )
+        }
+    }
+
+    impl ContainerDetail {
+        pub fn new(host: impl Into<String>, d: e::ContainerDetail) -> Self {
+            ContainerDetail {
+                host: host.into(),
+                id: d.id,
+                name: d.name,
+                image: d.image,
+                image_id: d.image_id,
+                state: d.state,
+                running: d.running,
+                paused: d.paused,
+                restarting: d.restarting,
+                oom_killed: d.oom_killed,
+                pid: d.pid,
+                exit_code: d.exit_code,
+                error: d.error,
+                health: d.health.map(|h| HealthView {
+                    status: h.status,
+                    failing_streak: h.failing_streak,
+                    log: h
+                        .log
+                        .into_iter()
+                        .map(|l| HealthCheckView {
+                            start: l.start,
+                            end: l.end,
+                            exit_code: l.exit_code,
+                            output: l.output,
+                        })
+                        .collect(),
+                }),
+                cmd: d.cmd,
+                entrypoint: d.entrypoint,
+                created: d.created,
+                started_at: d.started_at,
+                finished_at: d.finished_at,
+                restart_count: d.restart_count,
+                restart_policy: d.restart_policy,
+                ports: d.ports.into_iter().map(PortView::from).collect(),
+                mounts: d
+                    .mounts
+                    .into_iter()
+                    .map(|m| MountView {
+                        kind: m.kind,
+                        name: m.name,
+                        source: m.source,
+                        destination: m.destination,
+                        mode: m.mode,
+                        rw: m.rw,
+                    })
+                    .collect(),
+                env: d
+                    .env
+                    .into_iter()
+                    .map(|v| EnvVarView {
+                        key: v.key,
+                        value: v.value,
+                        secret: v.secret,
+                    })
+                    .collect(),
+                labels: d.labels,
+                network_mode: d.network_mode,
+                networks: d
+                    .networks
+                    .into_iter()
+                    .map(|n| NetworkView {
+                        name: n.name,
+                        ip_address: n.ip_address,
+                        ipv6_address: n.ipv6_address,
+                        gateway: n.gateway,
+                        mac_address: n.mac_address,
+                        aliases: n.aliases,
+                    })
+                    .collect(),
+                memory: d.memory,
+                nano_cpus: d.nano_cpus,
+                tty: d.tty,
+                stdin: d.stdin,
+                workdir: d.workdir,
+                user: d.user,
+                hostname: d.hostname,
+                auto_remove: d.auto_remove,
+                raw: d.raw,
+            }
+        }
+    }
+
+    impl From<RunSpec> for e::RunSpec {
+        fn from(s: RunSpec) -> Self {
+            e::RunSpec {
+                image: s.image,
+                name: s.name,
+                cmd: s.cmd,
+                entrypoint: s.entrypoint,
+                env: s.env,
+                ports: s.ports,
+                volumes: s.volumes,
+                volumes_from: s.volumes_from,
+                network: s.network,
+                restart: s.restart,
+                labels: s.labels,
+                auto_remove: s.auto_remove,
+                tty: s.tty,
+                stdin: s.stdin,
+                workdir: s.workdir,
+                user: s.user,
+                hostname: s.hostname,
+                memory: s.memory,
+                cpus: s.cpus,
+                start: s.start,
+            }
+        }
+    }
+
+    impl From<e::RunSpec> for RunSpec {
+        fn from(s: e::RunSpec) -> Self {
+            RunSpec {
+                image: s.image,
+                name: s.name,
+                cmd: s.cmd,
+                entrypoint: s.entrypoint,
+                env: s.env,
+                ports: s.ports,
+                volumes: s.volumes,
+                volumes_from: s.volumes_from,
+                network: s.network,
+                restart: s.restart,
+                labels: s.labels,
+                auto_remove: s.auto_remove,
+                tty: s.tty,
+                stdin: s.stdin,
+                workdir: s.workdir,
+                user: s.user,
+                hostname: s.hostname,
+                memory: s.memory,
+                cpus: s.cpus,
+                start: s.start,
+            }
+        }
+    }
+
+    impl From<e::Created> for Created {
+        fn from(c: e::Created) -> Self {
+            Created {
+                id: c.id,
+                name: c.name,
+                warnings: c.warnings,
+            }
+        }
+    }
+}
