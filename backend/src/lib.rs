@@ -8,6 +8,8 @@ pub mod error;
 pub mod fleet;
 pub mod hosts;
 pub mod policy;
+pub mod registries;
+pub mod storage;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -122,6 +122,11 @@ impl SpooledBody {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// The spooled bytes, positioned at the start, for another engine call to stream.
+    pub(super) fn into_file(self) -> tokio::fs::File {
+        self.file
+    }
 }
 
 #[derive(Debug)]

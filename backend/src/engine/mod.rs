@@ -5,9 +5,12 @@ mod classify;
 mod container_fs;
 mod container_ops;
 mod containers;
+mod images;
+mod networks;
 mod run;
 mod swarm;
 mod system;
+mod volumes;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -28,9 +31,15 @@ pub use container_fs::{
     SpooledBody, UploadContent, UploadTarget, LISTING_CAP,
 };
 pub use container_ops::{validate_ps_args, validate_repo, validate_tag, ChangeKind, CommitOptions, FsChange, ProcessList};
+pub use images::{
+    registry_of, validate_search_term, HistoryEntry, ImageDetail, ImageSummary, Pruned, PullProgress, PullStream,
+    RegistryAuth, RemovedImage, SearchHit, SEARCH_DEADLINE,
+};
+pub use networks::{AttachedContainer, Cidr, NetworkDetail, NetworkSpec, SubnetInfo, BUILTIN_NETWORKS};
 pub use run::{validate_image, RunSpec};
 pub use swarm::SwarmNode;
 pub use system::{DiskUsage, EngineInfo, EngineSummary, HostProbe, UsageTotals};
+pub use volumes::{VolumeInfo, VolumeSpec};
 
 /// Where an engine is and how to reach it.
 #[derive(Clone, PartialEq, Eq)]
