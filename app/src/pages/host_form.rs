@@ -345,8 +345,10 @@ fn HostFields(fields: Fields, error: Signal<Option<AppError>>, editing: Option<H
     let fingerprint = editing.as_ref().and_then(|s| s.tls.as_ref()).and_then(|t| t.cert_fingerprint.clone());
     view! {
         <div class="form-grid">
-            <Field label="Slug" hint="Used in URLs and the API: lowercase letters, digits and dashes." error=field_error(error, "slug")>
+            <Field label="Slug" id="host-slug" hint="Used in URLs and the API: lowercase letters, digits and dashes." error=field_error(error, "slug")>
                 <input
+                    id="host-slug"
+                    aria-describedby="host-slug-hint"
                     name="slug"
                     required
                     maxlength="63"
@@ -358,8 +360,10 @@ fn HostFields(fields: Fields, error: Signal<Option<AppError>>, editing: Option<H
                     on:input=move |ev| fields.slug.set(event_target_value(&ev))
                 />
             </Field>
-            <Field label="Display name" hint="Optional; the slug when empty." error=field_error(error, "name")>
+            <Field label="Display name" id="host-name" hint="Optional; the slug when empty." error=field_error(error, "name")>
                 <input
+                    id="host-name"
+                    aria-describedby="host-name-hint"
                     name="name"
                     maxlength="64"
                     placeholder="Build server"
@@ -370,10 +374,13 @@ fn HostFields(fields: Fields, error: Signal<Option<AppError>>, editing: Option<H
         </div>
         <Field
             label="Engine URL"
+            id="host-url"
             hint="unix:///var/run/docker.sock for the local socket, tcp://host:2376 for a remote engine."
             error=field_error(error, "url")
         >
             <input
+                id="host-url"
+                aria-describedby="host-url-hint"
                 name="url"
                 required
                 class="mono"
@@ -403,8 +410,10 @@ fn HostFields(fields: Fields, error: Signal<Option<AppError>>, editing: Option<H
                 <p class="muted small">"The key is stored encrypted and is never shown again."</p>
             </fieldset>
         </Show>
-        <Field label="Labels" hint="One key=value per line, e.g. env=prod." error=field_error(error, "labels")>
+        <Field label="Labels" id="host-labels" hint="One key=value per line, e.g. env=prod." error=field_error(error, "labels")>
             <textarea
+                id="host-labels"
+                aria-describedby="host-labels-hint"
                 name="labels"
                 rows="3"
                 class="mono"
@@ -416,20 +425,28 @@ fn HostFields(fields: Fields, error: Signal<Option<AppError>>, editing: Option<H
     }
 }
 
+/// A labelled input (the child, whose id is `id`), its hint and its error. Only the label's own
+/// text names the input, so hints never blur what a screen reader (or a test) finds by label.
 #[component]
-fn Field(label: &'static str, hint: &'static str, error: impl Fn() -> Option<String> + Send + Sync + 'static, children: Children) -> impl IntoView {
+fn Field(
+    label: &'static str,
+    id: &'static str,
+    hint: &'static str,
+    error: impl Fn() -> Option<String> + Send + Sync + 'static,
+    children: Children,
+) -> impl IntoView {
     let error = std::sync::Arc::new(error);
     let has_error = {
         let error = error.clone();
         move || error().is_some()
     };
     view! {
-        <label class="field" class:field-invalid=has_error>
-            <span>{label}</span>
+        <div class="field" class:field-invalid=has_error>
+            <label for=id>{label}</label>
             {children()}
-            <span class="muted small">{hint}</span>
+            <span class="muted small" id=format!("{id}-hint")>{hint}</span>
             <span class="field-error" role="alert">{move || error()}</span>
-        </label>
+        </div>
     }
 }
 
