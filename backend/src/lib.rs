@@ -7,6 +7,7 @@ pub mod engine;
 pub mod error;
 pub mod fleet;
 pub mod hosts;
+pub mod live;
 pub mod policy;
 pub mod registries;
 pub mod storage;

@@ -8,6 +8,7 @@ mod containers;
 mod images;
 mod networks;
 mod run;
+mod streams;
 mod swarm;
 mod system;
 mod volumes;
@@ -37,6 +38,9 @@ pub use images::{
 };
 pub use networks::{AttachedContainer, Cidr, NetworkDetail, NetworkSpec, SubnetInfo, BUILTIN_NETWORKS};
 pub use run::{validate_image, RunSpec};
+pub use streams::{
+    parse_rfc3339_nanos, Chunks, EngineEvent, ExecSession, ExecState, LogChunk, LogStream, LogsOptions, RawStats,
+};
 pub use swarm::SwarmNode;
 pub use system::{DiskUsage, EngineInfo, EngineSummary, HostProbe, UsageTotals};
 pub use volumes::{VolumeInfo, VolumeSpec};
