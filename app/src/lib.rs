@@ -19,11 +19,15 @@ use leptos_router::path;
 
 use components::frame::Frame;
 use pages::account::AccountPage;
+use pages::container::{ContainerLayout, ContainerOverview};
+use pages::container_tabs::{ChangesTab, FilesTab, ProcessesTab};
+use pages::containers::ContainersPage;
 use pages::host::HostPage;
 use pages::host_form::{EditHostPage, NewHostPage};
 use pages::hosts::HostsPage;
 use pages::login::{LoginPage, SetupPage};
 use pages::not_found::NotFound;
+use pages::run::{DuplicatePage, RunPage};
 use pages::users::UsersPage;
 
 /// The HTML document around the app, rendered only on the server.
@@ -71,6 +75,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hosts/new") view=NewHostPage />
                     <Route path=path!("/hosts/:host") view=HostPage />
                     <Route path=path!("/hosts/:host/edit") view=EditHostPage />
+                    <Route path=path!("/containers") view=ContainersPage />
+                    <Route path=path!("/run") view=RunPage />
+                    <Route path=path!("/hosts/:host/containers/:id/duplicate") view=DuplicatePage />
+                    <ParentRoute path=path!("/hosts/:host/containers/:id") view=ContainerLayout>
+                        <Route path=path!("") view=ContainerOverview />
+                        <Route path=path!("/processes") view=ProcessesTab />
+                        <Route path=path!("/changes") view=ChangesTab />
+                        <Route path=path!("/files") view=FilesTab />
+                    </ParentRoute>
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/users") view=UsersPage />
                 </ParentRoute>

@@ -62,6 +62,7 @@ fn Nav(admin: bool) -> impl IntoView {
         <nav aria-label="Main">
             <ul>
                 <li><A href="/hosts">"Hosts"</A></li>
+                <li><A href="/containers">"Containers"</A></li>
                 {admin.then(|| view! {
                     <li class="nav-section" aria-hidden="true">"Admin"</li>
                     <li><A href="/users">"Users & access"</A></li>

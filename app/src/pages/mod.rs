@@ -1,7 +1,11 @@
 pub mod account;
+pub mod container;
+pub mod container_tabs;
+pub mod containers;
 pub mod host;
 pub mod host_form;
 pub mod hosts;
 pub mod login;
 pub mod users;
 pub mod not_found;
+pub mod run;

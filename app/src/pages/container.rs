@@ -1,0 +1,655 @@
+//! `/hosts/:host/containers/:id`: one container. The layout holds the header (name, state,
+//! image, host, uptime), the action buttons and the tabs; the Overview tab is here, the others in
+//! `container_tabs`.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::{use_navigate, use_params_map};
+use serde::{Deserialize, Serialize};
+
+use crate::components::page::ErrorNotice;
+use crate::error::AppError;
+use crate::format;
+use crate::model::containers::{ContainerDetail, Created};
+use crate::model::RoleView;
+use crate::pages::account::Confirm;
+use crate::pages::containers::{
+    container_action, container_href, encode, port_view, remove_container, role_at_least, short_id,
+    state_badge, Lifecycle,
+};
+
+/// The tabs under a container's header: (label, path below the container). Adding a tab is one
+/// line here and one route in `lib.rs`.
+pub const TABS: &[(&str, &str)] = &[
+    ("Overview", ""),
+    ("Processes", "/processes"),
+    ("Changes", "/changes"),
+    ("Files", "/files"),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerInfo {
+    pub detail: ContainerDetail,
+    /// The caller's role on the host, to show only the buttons it allows.
+    pub role: RoleView,
+    pub host_name: String,
+    /// Where published ports are reachable from the browser (see `HostChoice::address`).
+    pub address: Option<String>,
+}
+
+#[server]
+pub async fn load_container(host: String, id: String) -> Result<ContainerInfo, AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    let role = authorize(&who, &host, HostAction::View)?;
+    let h = crate::ssr::fleet()?.host(&host)?;
+    let detail = h.engine.inspect_container(&id).await?;
+    let address = crate::pages::containers::list_address(&h);
+    Ok(ContainerInfo {
+        detail: ContainerDetail::new(h.slug.clone(), detail),
+        role: role.into(),
+        host_name: h.name,
+        address,
+    })
+}
+
+#[server]
+pub async fn rename_container(host: String, id: String, name: String) -> Result<(), AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    authorize(&who, &host, HostAction::ManageContainers)?;
+    crate::ssr::fleet()?
+        .host(&host)?
+        .engine
+        .rename_container(&id, name.trim())
+        .await?;
+    tracing::info!(by = %who.username, host, container = %id, name = %name.trim(), "container renamed");
+    Ok(())
+}
+
+#[server]
+pub async fn recreate_container(host: String, id: String) -> Result<Created, AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    authorize(&who, &host, HostAction::ManageContainers)?;
+    let created = crate::ssr::fleet()?
+        .host(&host)?
+        .engine
+        .recreate_container(&id)
+        .await?;
+    tracing::info!(by = %who.username, host, old = %id, new = %created.id, "container recreated");
+    Ok(created.into())
+}
+
+/// What the container's pages share: which container, its inspect answer, and a way to read it
+/// again after an action.
+#[derive(Clone, Copy)]
+pub struct ContainerCtx {
+    pub host: Memo<String>,
+    pub id: Memo<String>,
+    pub page: Resource<Result<ContainerInfo, AppError>>,
+    pub reload: RwSignal<u32>,
+}
+
+pub fn use_container() -> ContainerCtx {
+    expect_context::<ContainerCtx>()
+}
+
+#[component]
+pub fn ContainerLayout() -> impl IntoView {
+    let params = use_params_map();
+    let host = Memo::new(move |_| params.read().get("host").unwrap_or_default());
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let reload = RwSignal::new(0u32);
+    let page = Resource::new(
+        move || (host.get(), id.get(), reload.get()),
+        |(h, i, _)| load_container(h, i),
+    );
+    provide_context(ContainerCtx {
+        host,
+        id,
+        page,
+        reload,
+    });
+    view! {
+        <Transition fallback=|| view! { <header class="page-header"><h1>"Container"</h1></header> <p class="muted">"Loading container…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) => view! { <ContainerHeader p /> }.into_any(),
+                    Err(e) => view! {
+                        <Title text="Container" />
+                        <header class="page-header">
+                            <h1>"Container"</h1>
+                            <div class="page-actions"><a class="button" href="/containers">"All containers"</a></div>
+                        </header>
+                        <ErrorNotice message=e.to_string() />
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+        <nav class="tabs" aria-label="Container">
+            {TABS.iter().map(|(label, path)| {
+                let href = move || format!("{}{}", container_href(&host.get(), &id.get()), path);
+                view! { <A href=href exact=true>{*label}</A> }
+            }).collect_view()}
+        </nav>
+        <div class="tab-body">
+            <Outlet />
+        </div>
+    }
+}
+
+/// `2026-11-28T07:44:53.123Z` → `2026-11-28 07:44 UTC`; `None` for the engine's zero time.
+pub fn when(rfc3339: &str) -> Option<String> {
+    if rfc3339.is_empty() || rfc3339.starts_with("0001-") {
+        return None;
+    }
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) if rfc3339.ends_with('Z') => Some(format!("{day} {time} UTC")),
+        _ => Some(rfc3339.to_string()),
+    }
+}
+
+fn life_line(d: &ContainerDetail) -> String {
+    let started = d.started_at.as_deref().and_then(when);
+    let finished = d.finished_at.as_deref().and_then(when);
+    match d.state.as_str() {
+        "running" | "paused" | "restarting" => {
+            started.map(|s| format!("up since {s}")).unwrap_or_default()
+        }
+        "created" => "created, never started".into(),
+        _ => match finished {
+            Some(f) => format!("exited with code {} at {f}", d.exit_code),
+            None => format!("exit code {}", d.exit_code),
+        },
+    }
+}
+
+#[component]
+fn ContainerHeader(p: ContainerInfo) -> impl IntoView {
+    let d = p.detail.clone();
+    let title = d.name.clone();
+    let health = d.health.as_ref().map(|h| h.status.clone());
+    let host_href = format!("/hosts/{}", encode(&d.host));
+    view! {
+        <Title text=title.clone() />
+        <header class="page-header">
+            <h1 class="container-title">{title}</h1>
+            <div class="page-actions">
+                <a class="button" href=format!("/containers?host={}", encode(&d.host))>"All containers"</a>
+            </div>
+        </header>
+        <p class="page-summary container-summary" data-testid="container-summary">
+            <span data-testid="container-state">{state_badge(&d.state, health.as_deref())}</span>
+            <span class="mono" title=d.image_id.clone()>{d.image.clone()}</span>
+            <span>"on " <a href=host_href>{p.host_name.clone()}</a></span>
+            <span>{life_line(&d)}</span>
+            <span class="mono muted" title=d.id.clone()>{short_id(&d.id)}</span>
+        </p>
+        {d.oom_killed.then(|| view! { <div class="notice notice-bad" role="alert">"The kernel killed this container for using too much memory (OOM)."</div> })}
+        {d.error.clone().filter(|e| !e.is_empty()).map(|e| view! { <div class="notice notice-bad" role="alert"><strong>"The engine reported: "</strong>{e}</div> })}
+        <Actions p />
+    }
+}
+
+/// The buttons the caller's role allows, for the container's current state.
+#[component]
+fn Actions(p: ContainerInfo) -> impl IntoView {
+    let ctx = use_container();
+    let d = p.detail;
+    let (host, id, name) = (d.host.clone(), d.id.clone(), d.name.clone());
+    let operate = role_at_least(Some(p.role), RoleView::Operator);
+    let manage = role_at_least(Some(p.role), RoleView::Manager);
+    let busy = RwSignal::new(None::<String>);
+    let result = RwSignal::new(None::<Result<String, AppError>>);
+    let navigate = use_navigate();
+
+    let act = {
+        let (host, id, name) = (host.clone(), id.clone(), name.clone());
+        move |action: Lifecycle, signal: Option<String>| {
+            let (host, id, name) = (host.clone(), id.clone(), name.clone());
+            busy.set(Some(format!("{}…", verb(action))));
+            result.set(None);
+            leptos::task::spawn_local(async move {
+                let r = container_action(host, id, action, signal)
+                    .await
+                    .map(|()| format!("{} {name}.", action.done()));
+                result.set(Some(r));
+                busy.set(None);
+                ctx.reload.update(|n| *n += 1);
+            });
+        }
+    };
+    let button = {
+        let act = act.clone();
+        move |action: Lifecycle, label: &'static str| {
+            let act = act.clone();
+            view! {
+                <button type="button" class="button" prop:disabled=move || busy.get().is_some() on:click=move |_| act(action, None)>{label}</button>
+            }
+        }
+    };
+
+    let signal_choice = RwSignal::new("SIGKILL".to_string());
+    let kill = {
+        let act = act.clone();
+        move || act(Lifecycle::Kill, Some(signal_choice.get_untracked()))
+    };
+
+    let renaming = RwSignal::new(false);
+    let new_name = RwSignal::new(name.clone());
+    let rename = {
+        let (host, id) = (host.clone(), id.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let (host, id, to) = (host.clone(), id.clone(), new_name.get_untracked());
+            busy.set(Some("Renaming…".into()));
+            result.set(None);
+            leptos::task::spawn_local(async move {
+                let r = rename_container(host, id, to.clone())
+                    .await
+                    .map(|()| format!("Renamed to {}.", to.trim()));
+                if r.is_ok() {
+                    renaming.set(false);
+                }
+                result.set(Some(r));
+                busy.set(None);
+                ctx.reload.update(|n| *n += 1);
+            });
+        }
+    };
+
+    let force = RwSignal::new(false);
+    let volumes = RwSignal::new(false);
+    let remove = {
+        let (host, id, navigate) = (host.clone(), id.clone(), navigate.clone());
+        move || {
+            let (host, id, navigate) = (host.clone(), id.clone(), navigate.clone());
+            busy.set(Some("Removing…".into()));
+            result.set(None);
+            leptos::task::spawn_local(async move {
+                match remove_container(
+                    host.clone(),
+                    id,
+                    force.get_untracked(),
+                    volumes.get_untracked(),
+                )
+                .await
+                {
+                    Ok(()) => navigate(
+                        &format!("/containers?host={}", encode(&host)),
+                        Default::default(),
+                    ),
+                    Err(e) => result.set(Some(Err(e))),
+                }
+                busy.set(None);
+            });
+        }
+    };
+    let recreate = {
+        let (host, id, navigate) = (host.clone(), id.clone(), navigate.clone());
+        move || {
+            let (host, id, navigate) = (host.clone(), id.clone(), navigate.clone());
+            busy.set(Some("Pulling the image and recreating…".into()));
+            result.set(None);
+            leptos::task::spawn_local(async move {
+                match recreate_container(host.clone(), id).await {
+                    Ok(c) => {
+                        busy.set(None);
+                        navigate(&container_href(&host, &c.id), Default::default());
+                    }
+                    Err(e) => {
+                        result.set(Some(Err(e)));
+                        busy.set(None);
+                    }
+                }
+            });
+        }
+    };
+
+    let running = d.running && !d.paused;
+    let duplicate_href = format!("{}/duplicate", container_href(&host, &id));
+    view! {
+        <div class="action-bar" role="toolbar" aria-label="Container actions">
+            {(!operate).then(|| view! { <span class="muted small">"You can look at this container; an operator or manager of the host can change it."</span> })}
+            {(operate && !d.running).then(|| button(Lifecycle::Start, "Start"))}
+            {(operate && d.running).then(|| button(Lifecycle::Stop, "Stop"))}
+            {(operate && d.running).then(|| button(Lifecycle::Restart, "Restart"))}
+            {(operate && running).then(|| button(Lifecycle::Pause, "Pause"))}
+            {(operate && d.paused).then(|| button(Lifecycle::Unpause, "Unpause"))}
+            {(operate && d.running).then(|| view! {
+                <span class="kill-group">
+                    <select aria-label="Signal" prop:value=move || signal_choice.get() on:change=move |ev| signal_choice.set(event_target_value(&ev))>
+                        {["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"].into_iter().map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+                    </select>
+                    <Confirm label="Kill" question=format!("Send the signal to {name}?") on_yes=kill.clone() />
+                </span>
+            })}
+            {manage.then(|| view! {
+                <button type="button" class="button" on:click=move |_| renaming.update(|r| *r = !*r)>"Rename"</button>
+                <a class="button" href=duplicate_href.clone()>"Duplicate / edit"</a>
+                <Confirm label="Recreate" question=format!("Pull the image again and recreate {name} with the same settings?") on_yes=recreate.clone() />
+            })}
+        </div>
+        {manage.then(|| view! {
+            <Show when=move || renaming.get()>
+                <form class="inline-form rename-form" on:submit=rename.clone()>
+                    <label class="field">
+                        <span>"New name"</span>
+                        <input name="name" required maxlength="128" autocomplete="off" prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev)) />
+                    </label>
+                    <button type="submit" class="button button-primary">"Save name"</button>
+                    <button type="button" class="button" on:click=move |_| renaming.set(false)>"Cancel"</button>
+                </form>
+            </Show>
+            <details class="danger-zone">
+                <summary>"Remove…"</summary>
+                <div class="danger-body">
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || force.get() on:change=move |ev| force.set(event_target_checked(&ev)) />
+                        <span>"Force: stop it first if it is running"</span>
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || volumes.get() on:change=move |ev| volumes.set(event_target_checked(&ev)) />
+                        <span>"Also remove its anonymous volumes"</span>
+                    </label>
+                    <Confirm label="Remove container" question=format!("Remove container {name} on {}?", p.host_name) on_yes=remove.clone() />
+                </div>
+            </details>
+        })}
+        <div aria-live="polite" data-testid="action-outcome">
+            {move || busy.get().map(|b| view! { <p class="muted" role="status" aria-busy="true">{b}</p> })}
+            {move || result.get().map(|r| match r {
+                Ok(text) => view! { <p class="form-ok" role="status">{text}</p> }.into_any(),
+                Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+fn verb(action: Lifecycle) -> &'static str {
+    match action {
+        Lifecycle::Start => "Starting",
+        Lifecycle::Stop => "Stopping",
+        Lifecycle::Restart => "Restarting",
+        Lifecycle::Kill => "Sending the signal",
+        Lifecycle::Pause => "Pausing",
+        Lifecycle::Unpause => "Unpausing",
+        Lifecycle::Remove => "Removing",
+    }
+}
+
+// ---------- Overview ----------
+
+#[component]
+pub fn ContainerOverview() -> impl IntoView {
+    let ctx = use_container();
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                ctx.page.await.ok().map(|p| view! { <Overview p /> })
+            })}
+        </Transition>
+    }
+}
+
+fn fact(label: &'static str, value: impl Into<String>) -> impl IntoView {
+    let value = value.into();
+    let shown = if value.is_empty() {
+        "—".to_string()
+    } else {
+        value
+    };
+    view! {
+        <div class="fact">
+            <dt>{label}</dt>
+            <dd>{shown}</dd>
+        </div>
+    }
+}
+
+fn mono_fact(label: &'static str, value: String) -> impl IntoView {
+    let empty = value.is_empty();
+    view! {
+        <div class="fact">
+            <dt>{label}</dt>
+            <dd class:mono=!empty>{if empty { "—".to_string() } else { value }}</dd>
+        </div>
+    }
+}
+
+/// A command line as a person would type it: words with spaces are quoted.
+fn words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.is_empty() || a.contains(char::is_whitespace) || a.contains('"') {
+                format!("{a:?}")
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The raw inspect answer with the values of secret-looking environment variables masked.
+fn masked_raw(raw: &serde_json::Value, secret_keys: &[String]) -> serde_json::Value {
+    let mut raw = raw.clone();
+    if let Some(env) = raw
+        .pointer_mut("/Config/Env")
+        .and_then(|e| e.as_array_mut())
+    {
+        for item in env.iter_mut() {
+            if let Some((k, _)) = item.as_str().and_then(|s| s.split_once('=')) {
+                if secret_keys.iter().any(|s| s == k) {
+                    *item = serde_json::Value::String(format!("{k}=••••••"));
+                }
+            }
+        }
+    }
+    raw
+}
+
+#[component]
+fn Overview(p: ContainerInfo) -> impl IntoView {
+    let d = p.detail;
+    let reveal = RwSignal::new(false);
+    let memory = if d.memory > 0 {
+        format::bytes(u64::try_from(d.memory).unwrap_or_default())
+    } else {
+        "unlimited".into()
+    };
+    let cpus = if d.nano_cpus > 0 {
+        format!("{:.2} CPUs", d.nano_cpus as f64 / 1e9)
+    } else {
+        "unlimited".into()
+    };
+    let secret_keys: Vec<String> = d
+        .env
+        .iter()
+        .filter(|v| v.secret)
+        .map(|v| v.key.clone())
+        .collect();
+    let any_secret = !secret_keys.is_empty();
+    let raw = d.raw.clone();
+    let raw_text = move || {
+        let value = if reveal.get() {
+            raw.clone()
+        } else {
+            masked_raw(&raw, &secret_keys)
+        };
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    };
+    let address = p.address.clone();
+    let flags = [
+        d.tty.then_some("tty"),
+        d.stdin.then_some("stdin open"),
+        d.auto_remove.then_some("removed when it stops (--rm)"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let health = d.health.clone();
+    view! {
+        <div class="panels">
+            <section class="panel" aria-labelledby="config-title">
+                <h2 id="config-title">"Configuration"</h2>
+                <dl class="facts">
+                    {mono_fact("Command", words(&d.cmd))}
+                    {mono_fact("Entrypoint", words(&d.entrypoint))}
+                    {mono_fact("Working dir", d.workdir.clone())}
+                    {fact("User", d.user.clone())}
+                    {fact("Host name", d.hostname.clone())}
+                    {fact("Flags", flags)}
+                    {mono_fact("ID", d.id.clone())}
+                </dl>
+            </section>
+            <section class="panel" aria-labelledby="life-title">
+                <h2 id="life-title">"Lifecycle"</h2>
+                <dl class="facts">
+                    {fact("Created", when(&d.created).unwrap_or_default())}
+                    {fact("Started", d.started_at.as_deref().and_then(when).unwrap_or_else(|| "never".into()))}
+                    {fact("Finished", d.finished_at.as_deref().and_then(when).unwrap_or_default())}
+                    {fact("Exit code", if d.running { String::new() } else { d.exit_code.to_string() })}
+                    {fact("Restart policy", d.restart_policy.clone())}
+                    {fact("Restarts", d.restart_count.to_string())}
+                    {fact("Memory limit", memory)}
+                    {fact("CPU limit", cpus)}
+                    {fact("PID", if d.pid > 0 { d.pid.to_string() } else { String::new() })}
+                </dl>
+            </section>
+        </div>
+        {health.map(|h| {
+            let last = h.log.last().cloned();
+            view! {
+                <section class="panel" aria-labelledby="health-title">
+                    <h2 id="health-title">"Health"</h2>
+                    <dl class="facts">
+                        {fact("Status", h.status.clone())}
+                        {fact("Failing streak", h.failing_streak.to_string())}
+                        {last.map(|l| view! {
+                            <div class="fact"><dt>"Last check"</dt><dd><span class="muted small">{format!("exit {} · {}", l.exit_code, when(&l.end).unwrap_or(l.end.clone()))}</span><pre class="pre-small">{l.output}</pre></dd></div>
+                        })}
+                    </dl>
+                </section>
+            }
+        })}
+        <section class="panel" aria-labelledby="ports-title">
+            <h2 id="ports-title">"Ports"</h2>
+            {if d.ports.is_empty() {
+                view! { <p class="muted">"No ports are published or exposed."</p> }.into_any()
+            } else {
+                view! { <p class="ports">{d.ports.iter().map(|port| port_view(port, address.as_deref())).collect_view()}</p> }.into_any()
+            }}
+        </section>
+        <section class="panel" aria-labelledby="mounts-title">
+            <h2 id="mounts-title">"Mounts"</h2>
+            {if d.mounts.is_empty() {
+                view! { <p class="muted">"No volumes or bind mounts."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table table-cards" aria-label="Mounts">
+                            <thead><tr><th scope="col">"Destination"</th><th scope="col">"Type"</th><th scope="col">"Source"</th><th scope="col">"Mode"</th></tr></thead>
+                            <tbody>
+                                {d.mounts.iter().map(|m| view! {
+                                    <tr>
+                                        <td data-label="Destination" class="cell-primary mono">{m.destination.clone()}</td>
+                                        <td data-label="Type">{m.kind.clone()}</td>
+                                        <td data-label="Source" class="mono small cell-wrap">{m.name.clone().unwrap_or_else(|| m.source.clone())}</td>
+                                        <td data-label="Mode">{if m.rw { "read-write" } else { "read-only" }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            }}
+        </section>
+        <section class="panel" aria-labelledby="env-title" data-testid="environment">
+            <div class="panel-title-row">
+                <h2 id="env-title">"Environment"</h2>
+                {any_secret.then(|| view! {
+                    <button type="button" class="button button-quiet" aria-pressed=move || reveal.get().to_string() on:click=move |_| reveal.update(|r| *r = !*r)>
+                        {move || if reveal.get() { "Hide secrets" } else { "Reveal secrets" }}
+                    </button>
+                })}
+            </div>
+            {if d.env.is_empty() {
+                view! { <p class="muted">"No environment variables."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table table-cards" aria-label="Environment">
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Value"</th></tr></thead>
+                            <tbody>
+                                {d.env.iter().map(|v| {
+                                    let (secret, value) = (v.secret, v.value.clone());
+                                    view! {
+                                        <tr data-env=v.key.clone()>
+                                            <td data-label="Name" class="cell-primary mono strong">{v.key.clone()}</td>
+                                            <td data-label="Value" class="mono small cell-wrap">
+                                                {move || if secret && !reveal.get() {
+                                                    view! { <span class="masked" title="Hidden: the name looks like a secret">"••••••"</span> }.into_any()
+                                                } else {
+                                                    value.clone().into_any()
+                                                }}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            }}
+        </section>
+        <div class="panels">
+            <section class="panel" aria-labelledby="labels-title" data-testid="container-labels">
+                <h2 id="labels-title">"Labels"</h2>
+                {if d.labels.is_empty() {
+                    view! { <p class="muted">"No labels."</p> }.into_any()
+                } else {
+                    view! {
+                        <dl class="facts">
+                            {d.labels.iter().map(|(k, v)| view! {
+                                <div class="fact fact-wide"><dt class="mono">{k.clone()}</dt><dd class="mono small">{v.clone()}</dd></div>
+                            }).collect_view()}
+                        </dl>
+                    }
+                    .into_any()
+                }}
+            </section>
+            <section class="panel" aria-labelledby="net-title">
+                <h2 id="net-title">"Networks"</h2>
+                <p class="muted small">{format!("Network mode: {}", d.network_mode)}</p>
+                {if d.networks.is_empty() {
+                    view! { <p class="muted">"Not attached to any network."</p> }.into_any()
+                } else {
+                    view! {
+                        <dl class="facts">
+                            {d.networks.iter().map(|n| {
+                                let mut parts = vec![n.ip_address.clone().unwrap_or_else(|| "no address".into())];
+                                if let Some(v6) = &n.ipv6_address { parts.push(v6.clone()); }
+                                if let Some(g) = &n.gateway { parts.push(format!("gateway {g}")); }
+                                if let Some(m) = &n.mac_address { parts.push(format!("MAC {m}")); }
+                                if !n.aliases.is_empty() { parts.push(format!("aliases {}", n.aliases.join(", "))); }
+                                view! { <div class="fact"><dt class="strong">{n.name.clone()}</dt><dd class="mono small">{parts.join(" · ")}</dd></div> }
+                            }).collect_view()}
+                        </dl>
+                    }
+                    .into_any()
+                }}
+            </section>
+        </div>
+        <details class="panel raw-json">
+            <summary>"Raw inspect JSON"</summary>
+            <pre class="pre">{raw_text}</pre>
+        </details>
+    }
+}

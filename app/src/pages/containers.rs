@@ -1,0 +1,911 @@
+//! `/containers`: one table of the containers on every host the caller may see (or one host),
+//! filtered, sorted and acted on in bulk. Also the parts the container pages share: the state
+//! badge, short ids, URL encoding and the lifecycle server fns.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::components::badge::{Badge, Tone};
+use crate::components::page::{ErrorNotice, PageHeader, SkeletonRows};
+use crate::error::AppError;
+use crate::format;
+use crate::model::containers::{ContainerSummary, HostNotice, PortView};
+use crate::model::RoleView;
+
+/// A host the caller may see, with what the list needs to know about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostChoice {
+    pub slug: String,
+    pub name: String,
+    pub role: RoleView,
+    /// Where the host's published ports are reachable from the browser: the engine URL's host
+    /// for `tcp://` engines, the address the browser used for Capstan for local sockets.
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainersData {
+    pub containers: Vec<ContainerSummary>,
+    pub unreachable: Vec<HostNotice>,
+    pub hosts: Vec<HostChoice>,
+}
+
+/// What a lifecycle button does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifecycle {
+    Start,
+    Stop,
+    Restart,
+    Kill,
+    Pause,
+    Unpause,
+    Remove,
+}
+
+impl Lifecycle {
+    /// The past tense for outcome messages ("Stopped web-1").
+    pub fn done(self) -> &'static str {
+        match self {
+            Lifecycle::Start => "Started",
+            Lifecycle::Stop => "Stopped",
+            Lifecycle::Restart => "Restarted",
+            Lifecycle::Kill => "Killed",
+            Lifecycle::Pause => "Paused",
+            Lifecycle::Unpause => "Unpaused",
+            Lifecycle::Remove => "Removed",
+        }
+    }
+
+    /// The least role that may do it, as api.md's table says (the server decides; the page only
+    /// hides buttons that would be refused).
+    pub fn needs(self) -> RoleView {
+        match self {
+            Lifecycle::Remove => RoleView::Manager,
+            _ => RoleView::Operator,
+        }
+    }
+}
+
+/// One container a bulk action is for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Target {
+    pub host: String,
+    pub id: String,
+    pub name: String,
+}
+
+/// How one container of a bulk action fared; `error` in words safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub host: String,
+    pub name: String,
+    pub error: Option<String>,
+}
+
+/// The last bulk action and how it went.
+type LastBulk = Option<(Lifecycle, Result<Vec<Outcome>, AppError>)>;
+
+/// The most containers one bulk action may name.
+#[cfg(feature = "ssr")]
+const BULK_LIMIT: usize = 200;
+
+#[server]
+pub async fn list_containers(
+    host: Option<String>,
+    state: Option<String>,
+    q: Option<String>,
+    label: Option<String>,
+    sort: Option<String>,
+) -> Result<ContainersData, AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    let fleet = crate::ssr::fleet()?;
+    let params = crate::model::containers::ContainerListParams {
+        all: None,
+        state: Some(
+            state
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "all".into()),
+        ),
+        q,
+        label,
+        sort,
+    };
+    let query = params.to_query()?;
+    let hosts: Vec<HostChoice> = fleet
+        .hosts()
+        .iter()
+        .filter_map(|h| {
+            who.role_on(&h.slug).map(|role| HostChoice {
+                slug: h.slug.clone(),
+                name: h.name.clone(),
+                role: role.into(),
+                address: list_address(h),
+            })
+        })
+        .collect();
+    let (containers, unreachable) = match host.filter(|h| !h.is_empty()) {
+        Some(slug) => {
+            authorize(&who, &slug, HostAction::View)?;
+            let h = fleet.host(&slug)?;
+            // One engine: its own request timeouts bound the wait.
+            match h.engine.list_containers(&query).await {
+                Ok(list) => (
+                    list.into_iter()
+                        .map(|c| ContainerSummary::new(slug.clone(), c))
+                        .collect(),
+                    Vec::new(),
+                ),
+                Err(e) => {
+                    tracing::debug!(host = %slug, error = %e.log_detail(), "listing containers failed");
+                    (
+                        Vec::new(),
+                        vec![HostNotice {
+                            host: slug,
+                            error: e.public_message(),
+                        }],
+                    )
+                }
+            }
+        }
+        None => {
+            let all: crate::model::containers::FleetContainers =
+                backend::containers::list(&fleet, &who, &query).await.into();
+            (all.containers, all.unreachable)
+        }
+    };
+    Ok(ContainersData {
+        containers,
+        unreachable,
+        hosts,
+    })
+}
+
+/// Where a host's published ports are reachable from the browser.
+#[cfg(feature = "ssr")]
+pub(crate) fn list_address(h: &backend::fleet::Host) -> Option<String> {
+    url_host(&h.engine.spec().url).or_else(browser_hostname)
+}
+
+/// The host part of an engine URL (`tcp://10.0.0.5:2376` → `10.0.0.5`); `None` for sockets.
+#[cfg(feature = "ssr")]
+fn url_host(url: &str) -> Option<String> {
+    let rest = ["tcp://", "http://", "https://"]
+        .iter()
+        .find_map(|p| url.strip_prefix(p))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    strip_port(authority)
+}
+
+/// `example.org:3000` → `example.org`; `[::1]:3000` → `[::1]`.
+#[cfg(feature = "ssr")]
+fn strip_port(authority: &str) -> Option<String> {
+    let host = if authority.starts_with('[') {
+        authority.split_once(']').map(|(h, _)| format!("{h}]"))?
+    } else {
+        authority.split(':').next().unwrap_or_default().to_string()
+    };
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
+    ok.then_some(host)
+}
+
+/// The host name the browser used to reach Capstan (its `Host` header), for local engines'
+/// ports: they are published on the machine Capstan runs on.
+#[cfg(feature = "ssr")]
+fn browser_hostname() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+    strip_port(host)
+}
+
+/// Does one lifecycle action on one container, after asking the policy.
+#[cfg(feature = "ssr")]
+pub(crate) async fn apply(
+    who: &backend::policy::Principal,
+    host: &str,
+    id: &str,
+    action: Lifecycle,
+    signal: Option<&str>,
+    force: bool,
+    volumes: bool,
+) -> backend::Result<()> {
+    use backend::policy::{authorize, HostAction};
+    let needed = match action {
+        Lifecycle::Remove => HostAction::ManageContainers,
+        _ => HostAction::Operate,
+    };
+    authorize(who, host, needed)?;
+    let engine = crate::ssr::fleet()
+        .map_err(|_| backend::Error::Internal("no fleet in context".into()))?
+        .host(host)?
+        .engine;
+    match action {
+        Lifecycle::Start => engine.start_container(id).await,
+        Lifecycle::Stop => engine.stop_container(id, None).await,
+        Lifecycle::Restart => engine.restart_container(id, None).await,
+        Lifecycle::Kill => engine.kill_container(id, signal).await,
+        Lifecycle::Pause => engine.pause_container(id).await,
+        Lifecycle::Unpause => engine.unpause_container(id).await,
+        Lifecycle::Remove => engine.remove_container(id, force, volumes).await,
+    }
+}
+
+/// One lifecycle action on one container (the detail page's buttons).
+#[server]
+pub async fn container_action(
+    host: String,
+    id: String,
+    action: Lifecycle,
+    signal: Option<String>,
+) -> Result<(), AppError> {
+    let who = crate::ssr::principal()?;
+    apply(&who, &host, &id, action, signal.as_deref(), false, false).await?;
+    tracing::info!(by = %who.username, host, container = %id, ?action, "container action");
+    Ok(())
+}
+
+/// Removes one container, with `docker rm`'s `--force` and `--volumes`.
+#[server]
+pub async fn remove_container(
+    host: String,
+    id: String,
+    force: bool,
+    volumes: bool,
+) -> Result<(), AppError> {
+    let who = crate::ssr::principal()?;
+    apply(&who, &host, &id, Lifecycle::Remove, None, force, volumes).await?;
+    tracing::info!(by = %who.username, host, container = %id, force, volumes, "container removed");
+    Ok(())
+}
+
+/// The same action on many containers (on any hosts), a few at a time; each is authorized on
+/// its own and fails on its own.
+#[server(input = server_fn::codec::Json)]
+pub async fn bulk_action(
+    action: Lifecycle,
+    targets: Vec<Target>,
+    force: bool,
+) -> Result<Vec<Outcome>, AppError> {
+    use futures::StreamExt;
+    let who = crate::ssr::principal()?;
+    if targets.is_empty() || targets.len() > BULK_LIMIT {
+        return Err(AppError::Invalid {
+            field: "targets".into(),
+            message: format!("select between 1 and {BULK_LIMIT} containers"),
+        }
+        .respond());
+    }
+    let who = &who;
+    let outcomes: Vec<Outcome> = futures::stream::iter(targets)
+        .map(|t| async move {
+            let result = apply(who, &t.host, &t.id, action, None, force, false).await;
+            if let Err(e) = &result {
+                tracing::debug!(host = %t.host, container = %t.id, error = %e.log_detail(), "bulk action failed");
+            }
+            Outcome { host: t.host, name: t.name, error: result.err().map(|e| e.public_message()) }
+        })
+        .buffer_unordered(6)
+        .collect()
+        .await;
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    tracing::info!(by = %who.username, ?action, count = outcomes.len(), failed, "bulk container action");
+    Ok(outcomes)
+}
+
+// ---------- parts the container pages share ----------
+
+/// `encodeURIComponent`, the same on the server and in the browser (hrefs must match for
+/// hydration).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Ids are shown as 12 characters, as `docker ps` does.
+pub fn short_id(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+pub fn container_href(host: &str, id: &str) -> String {
+    format!("/hosts/{}/containers/{}", encode(host), encode(id))
+}
+
+/// The container's state as a badge; health wins when it is bad or starting.
+pub fn state_badge(state: &str, health: Option<&str>) -> impl IntoView {
+    let (tone, label) = match (state, health) {
+        ("running", Some("unhealthy")) => (Tone::Bad, "unhealthy".to_string()),
+        ("running", Some("starting")) => (Tone::Info, "starting".to_string()),
+        ("running", Some("healthy")) => (Tone::Good, "healthy".to_string()),
+        ("running", _) => (Tone::Good, "running".to_string()),
+        ("paused", _) => (Tone::Warn, "paused".to_string()),
+        ("restarting", _) => (Tone::Info, "restarting".to_string()),
+        ("created", _) => (Tone::Idle, "created".to_string()),
+        ("dead", _) => (Tone::Bad, "dead".to_string()),
+        (other, _) => (Tone::Idle, other.to_string()),
+    };
+    view! { <Badge tone label /> }
+}
+
+/// `0.0.0.0:8080→80/tcp` as a link to the host's address when it is published.
+pub fn port_view(p: &PortView, address: Option<&str>) -> AnyView {
+    let text = match p.public {
+        Some(public) => {
+            let ip =
+                p.ip.as_deref()
+                    .filter(|ip| !matches!(*ip, "0.0.0.0" | "::" | ""));
+            match ip {
+                Some(ip) => format!("{ip}:{public}→{}/{}", p.private, p.proto),
+                None => format!("{public}→{}/{}", p.private, p.proto),
+            }
+        }
+        None => format!("{}/{}", p.private, p.proto),
+    };
+    let loopback =
+        p.ip.as_deref()
+            .is_some_and(|ip| ip.starts_with("127.") || ip == "::1");
+    match (p.public, address) {
+        (Some(public), Some(addr)) if p.proto == "tcp" && !loopback => {
+            let href = format!("http://{addr}:{public}");
+            view! { <a class="port mono" href=href.clone() title=format!("Open {href}") target="_blank" rel="noopener noreferrer">{text}</a> }
+                .into_any()
+        }
+        _ => view! { <span class="port mono">{text}</span> }.into_any(),
+    }
+}
+
+pub fn role_at_least(role: Option<RoleView>, needed: RoleView) -> bool {
+    let rank = |r: RoleView| match r {
+        RoleView::Viewer => 0,
+        RoleView::Operator => 1,
+        RoleView::Manager => 2,
+    };
+    role.is_some_and(|r| rank(r) >= rank(needed))
+}
+
+// ---------- the page ----------
+
+const COLUMNS: usize = 7;
+
+/// The filters, read from the URL: the page's state is shareable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Filters {
+    host: String,
+    state: String,
+    q: String,
+    label: String,
+    sort: String,
+}
+
+impl Filters {
+    fn any(&self) -> bool {
+        !(self.host.is_empty()
+            && self.state.is_empty()
+            && self.q.is_empty()
+            && self.label.is_empty())
+    }
+
+    /// The page's URL with one filter changed.
+    fn href_with(&self, key: &str, value: &str) -> String {
+        let mut pairs = vec![
+            ("host", self.host.as_str()),
+            ("state", self.state.as_str()),
+            ("q", self.q.as_str()),
+            ("label", self.label.as_str()),
+            ("sort", self.sort.as_str()),
+        ];
+        for p in &mut pairs {
+            if p.0 == key {
+                p.1 = value;
+            }
+        }
+        let query: Vec<String> = pairs
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        if query.is_empty() {
+            "/containers".into()
+        } else {
+            format!("/containers?{}", query.join("&"))
+        }
+    }
+}
+
+fn opt(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+#[component]
+pub fn ContainersPage() -> impl IntoView {
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        let q = query.read();
+        let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+        Filters {
+            host: get("host"),
+            state: get("state"),
+            q: get("q"),
+            label: get("label"),
+            sort: get("sort"),
+        }
+    });
+    let refreshes = RwSignal::new(0u32);
+    let data = Resource::new(
+        move || (filters.get(), refreshes.get()),
+        |(f, _)| {
+            list_containers(
+                opt(&f.host),
+                opt(&f.state),
+                opt(&f.q),
+                opt(&f.label),
+                opt(&f.sort),
+            )
+        },
+    );
+    let (pending, set_pending) = signal(false);
+    let auto = RwSignal::new(false);
+    let selected = RwSignal::new(BTreeSet::<Target>::new());
+    let outcome = RwSignal::new(None::<(Lifecycle, Result<Vec<Outcome>, AppError>)>);
+    let busy = RwSignal::new(false);
+
+    // Auto-refresh: every 10 s while the box is ticked (in the browser only).
+    let timer = StoredValue::new(None::<leptos::leptos_dom::helpers::IntervalHandle>);
+    Effect::new(move |_| {
+        if let Some(h) = timer.get_value() {
+            h.clear();
+            timer.set_value(None);
+        }
+        if auto.get() {
+            let handle = set_interval_with_handle(
+                move || refreshes.update(|n| *n += 1),
+                std::time::Duration::from_secs(10),
+            );
+            timer.set_value(handle.ok());
+        }
+    });
+    on_cleanup(move || {
+        if let Some(h) = timer.try_get_value().flatten() {
+            h.clear();
+        }
+    });
+    // A new filter is a new list: what was selected may no longer be shown.
+    Effect::new(move |_| {
+        filters.track();
+        selected.set(BTreeSet::new());
+    });
+
+    let run = move |action: Lifecycle, force: bool| {
+        let targets: Vec<Target> = selected.get_untracked().into_iter().collect();
+        if targets.is_empty() {
+            return;
+        }
+        busy.set(true);
+        outcome.set(None);
+        leptos::task::spawn_local(async move {
+            let result = bulk_action(action, targets, force).await;
+            if let Ok(list) = &result {
+                // Keep the ones that failed selected, to retry or look at.
+                let failed: BTreeSet<(String, String)> = list
+                    .iter()
+                    .filter(|o| o.error.is_some())
+                    .map(|o| (o.host.clone(), o.name.clone()))
+                    .collect();
+                selected
+                    .update(|s| s.retain(|t| failed.contains(&(t.host.clone(), t.name.clone()))));
+            }
+            outcome.set(Some((action, result)));
+            busy.set(false);
+            refreshes.update(|n| *n += 1);
+        });
+    };
+
+    view! {
+        <PageHeader title="Containers">
+            <label class="check check-inline" title="Refresh every 10 seconds">
+                <input type="checkbox" prop:checked=move || auto.get() on:change=move |ev| auto.set(event_target_checked(&ev)) />
+                <span>"Auto-refresh"</span>
+            </label>
+            <button
+                class="button"
+                on:click=move |_| refreshes.update(|n| *n += 1)
+                prop:disabled=pending
+                aria-busy=move || pending.get().to_string()
+            >
+                {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
+            </button>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let can_run = data.await.ok().is_some_and(|d| d.hosts.iter().any(|h| h.role == RoleView::Manager));
+                    let host = filters.get_untracked().host;
+                    let href = if host.is_empty() { "/run".to_string() } else { format!("/run?host={}", encode(&host)) };
+                    can_run.then(|| view! { <a class="button button-primary" href=href>"Run a container"</a> })
+                })}
+            </Transition>
+        </PageHeader>
+        <Transition fallback=move || view! { <FilterBar filters=filters.get_untracked() hosts=Vec::new() /> <ContainersTable rows=None filters=filters.get_untracked() selected /> } set_pending>
+            {move || Suspend::new(async move {
+                let f = filters.get();
+                match data.await {
+                    Ok(d) => {
+                        let summary = summary(&d);
+                        let hosts = d.hosts.clone();
+                        let roles: BTreeMap<String, RoleView> = d.hosts.iter().map(|h| (h.slug.clone(), h.role)).collect();
+                        let empty = d.containers.is_empty();
+                        view! {
+                            <p class="page-summary" data-testid="containers-summary">{summary}</p>
+                            {d.unreachable.iter().map(|n| view! {
+                                <div class="notice notice-bad" role="alert" data-testid="host-notice">
+                                    <strong>{format!("{} did not answer. ", n.host)}</strong>
+                                    {format!("{} Its containers are not listed.", n.error)}
+                                </div>
+                            }).collect_view()}
+                            <FilterBar filters=f.clone() hosts=hosts.clone() />
+                            <BulkBar selected roles=roles.clone() busy run />
+                            <OutcomeNotice outcome />
+                            {if empty {
+                                view! { <NoContainers filtered=f.any() can_run=hosts.iter().any(|h| h.role == RoleView::Manager) /> }.into_any()
+                            } else {
+                                view! { <ContainersTable rows=Some((d.containers, hosts)) filters=f selected /> }.into_any()
+                            }}
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! {
+                        <FilterBar filters=f.clone() hosts=Vec::new() />
+                        <ErrorNotice message=e.to_string() />
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn summary(d: &ContainersData) -> String {
+    let running = d.containers.iter().filter(|c| c.state == "running").count();
+    let hosts: BTreeSet<&str> = d.containers.iter().map(|c| c.host.as_str()).collect();
+    format!(
+        "{} · {} running · on {}",
+        format::plural(d.containers.len(), "container", "containers"),
+        running,
+        format::plural(hosts.len(), "host", "hosts"),
+    )
+}
+
+/// The filters as a GET form: it works before hydration, and after it the router navigates
+/// without a reload. Selects apply at once, text on Enter.
+#[component]
+fn FilterBar(filters: Filters, hosts: Vec<HostChoice>) -> impl IntoView {
+    let submit = |ev: leptos::ev::Event| {
+        if let Some(form) = event_target::<web_sys::HtmlSelectElement>(&ev).form() {
+            let _ = form.request_submit();
+        }
+    };
+    let selected_host = filters.host.clone();
+    let host_known = filters.host.is_empty() || hosts.iter().any(|h| h.slug == filters.host);
+    let states = [
+        ("", "All states"),
+        ("running", "Running"),
+        ("paused", "Paused"),
+        ("exited", "Exited"),
+        ("created", "Created"),
+    ];
+    let sorts = [
+        ("", "Name"),
+        ("created", "Newest first"),
+        ("state", "State"),
+    ];
+    view! {
+        <Form method="GET" action="/containers" replace=true noscroll=true>
+            <div class="filter-bar" role="search" aria-label="Filter containers">
+                <label class="field">
+                    <span>"Host"</span>
+                    <select name="host" on:change=submit>
+                        <option value="" selected=filters.host.is_empty()>"All hosts"</option>
+                        {hosts.into_iter().map(|h| {
+                            let sel = h.slug == selected_host;
+                            view! { <option value=h.slug.clone() selected=sel>{h.name}</option> }
+                        }).collect_view()}
+                        {(!host_known).then(|| view! { <option value=filters.host.clone() selected=true>{filters.host.clone()}</option> })}
+                    </select>
+                </label>
+                <label class="field">
+                    <span>"State"</span>
+                    <select name="state" on:change=submit>
+                        {states.into_iter().map(|(v, l)| view! { <option value=v selected=filters.state == v>{l}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field filter-text">
+                    <span>"Name or image"</span>
+                    <input type="search" name="q" value=filters.q.clone() placeholder="web, nginx…" autocomplete="off" />
+                </label>
+                <label class="field">
+                    <span>"Label"</span>
+                    <input type="search" name="label" class="mono" value=filters.label.clone() placeholder="key or key=value" autocomplete="off" />
+                </label>
+                <label class="field">
+                    <span>"Sort"</span>
+                    <select name="sort" on:change=submit>
+                        {sorts.into_iter().map(|(v, l)| view! { <option value=v selected=filters.sort == v>{l}</option> }).collect_view()}
+                    </select>
+                </label>
+                <div class="filter-actions">
+                    <button type="submit" class="button">"Apply"</button>
+                    {filters.any().then(|| view! { <a class="button button-quiet" href="/containers">"Clear"</a> })}
+                </div>
+            </div>
+        </Form>
+    }
+}
+
+#[component]
+fn NoContainers(filtered: bool, can_run: bool) -> impl IntoView {
+    view! {
+        <div class="empty" data-testid="containers-empty">
+            {if filtered {
+                view! {
+                    <h2>"No containers match these filters"</h2>
+                    <p><a href="/containers">"Clear the filters"</a> " to see every container."</p>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <h2>"No containers yet"</h2>
+                    {if can_run {
+                        view! { <p><a href="/run">"Run a container"</a> " — pick an image, a name and ports, like docker run."</p> }.into_any()
+                    } else {
+                        view! { <p>"Nothing runs on the hosts you can see. Ask a manager of a host to run one."</p> }.into_any()
+                    }}
+                }
+                .into_any()
+            }}
+        </div>
+    }
+}
+
+/// The bar that appears when containers are ticked: what may be done to all of them.
+#[component]
+fn BulkBar(
+    selected: RwSignal<BTreeSet<Target>>,
+    roles: BTreeMap<String, RoleView>,
+    busy: RwSignal<bool>,
+    run: impl Fn(Lifecycle, bool) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let roles = StoredValue::new(roles);
+    let allowed = move |action: Lifecycle| {
+        let sel = selected.get();
+        !sel.is_empty()
+            && sel.iter().all(|t| {
+                role_at_least(
+                    roles.with_value(|r| r.get(&t.host).copied()),
+                    action.needs(),
+                )
+            })
+    };
+    let confirming = RwSignal::new(false);
+    let force = RwSignal::new(false);
+    let names = move || {
+        selected
+            .get()
+            .iter()
+            .map(|t| format!("{} on {}", t.name, t.host))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let button = move |action: Lifecycle, label: &'static str| {
+        view! {
+            <Show when=move || allowed(action)>
+                <button type="button" class="button" prop:disabled=move || busy.get() on:click=move |_| run(action, false)>{label}</button>
+            </Show>
+        }
+    };
+    view! {
+        <Show when=move || !selected.get().is_empty()>
+            <div class="bulk-bar" role="region" aria-label="Selected containers" data-testid="bulk-bar">
+                <span class="strong">{move || format!("{} selected", selected.get().len())}</span>
+                {button(Lifecycle::Start, "Start")}
+                {button(Lifecycle::Stop, "Stop")}
+                {button(Lifecycle::Restart, "Restart")}
+                <Show when=move || allowed(Lifecycle::Remove)>
+                    <Show
+                        when=move || confirming.get()
+                        fallback=move || view! { <button type="button" class="button button-danger-quiet" on:click=move |_| confirming.set(true)>"Remove"</button> }
+                    >
+                        <span class="confirm bulk-confirm" role="group">
+                            <span class="confirm-question">{move || format!("Remove {}?", names())}</span>
+                            <label class="check check-inline">
+                                <input type="checkbox" prop:checked=move || force.get() on:change=move |ev| force.set(event_target_checked(&ev)) />
+                                <span>"Stop running ones first (force)"</span>
+                            </label>
+                            <button type="button" class="button button-danger" prop:disabled=move || busy.get()
+                                on:click=move |_| { confirming.set(false); run(Lifecycle::Remove, force.get_untracked()); }>"Remove"</button>
+                            <button type="button" class="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        </span>
+                    </Show>
+                </Show>
+                <button type="button" class="button button-quiet" on:click=move |_| selected.set(BTreeSet::new())>"Clear selection"</button>
+                {move || busy.get().then(|| view! { <span class="muted" role="status">"Working…"</span> })}
+            </div>
+        </Show>
+    }
+}
+
+/// What the last bulk action did, in words ("Stopped web-1 and db"), with each failure named.
+#[component]
+fn OutcomeNotice(outcome: RwSignal<LastBulk>) -> impl IntoView {
+    view! {
+        <div aria-live="polite" data-testid="bulk-outcome">
+            {move || outcome.get().map(|(action, result)| match result {
+                Err(e) => view! { <div class="notice notice-bad" role="alert">{e.to_string()}</div> }.into_any(),
+                Ok(list) => {
+                    let ok: Vec<String> = list.iter().filter(|o| o.error.is_none()).map(|o| o.name.clone()).collect();
+                    let failed: Vec<Outcome> = list.into_iter().filter(|o| o.error.is_some()).collect();
+                    view! {
+                        {(!ok.is_empty()).then(|| view! { <div class="notice notice-good" role="status">{format!("{} {}.", action.done(), ok.join(", "))}</div> })}
+                        {(!failed.is_empty()).then(|| view! {
+                            <div class="notice notice-bad" role="alert">
+                                <ul class="plain-list">
+                                    {failed.into_iter().map(|o| view! {
+                                        <li><strong>{format!("{} on {}: ", o.name, o.host)}</strong>{o.error.unwrap_or_default()}</li>
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        })}
+                    }
+                    .into_any()
+                }
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn ContainersTable(
+    rows: Option<(Vec<ContainerSummary>, Vec<HostChoice>)>,
+    filters: Filters,
+    selected: RwSignal<BTreeSet<Target>>,
+) -> impl IntoView {
+    let sort_link = |key: &'static str, label: &'static str| {
+        let current = if filters.sort.is_empty() {
+            "name"
+        } else {
+            filters.sort.as_str()
+        };
+        let active = current == key;
+        let href = filters.href_with("sort", if key == "name" { "" } else { key });
+        view! {
+            <a class="sort-link" href=href aria-sort=if active { "descending" } else { "none" } class:active=active>
+                {label}{active.then_some(" ▾")}
+            </a>
+        }
+    };
+    let (body, all_targets) = match rows {
+        None => (
+            view! { <SkeletonRows rows=3 cols=COLUMNS /> }.into_any(),
+            Vec::new(),
+        ),
+        Some((list, hosts)) => {
+            let hosts: BTreeMap<String, HostChoice> =
+                hosts.into_iter().map(|h| (h.slug.clone(), h)).collect();
+            let targets: Vec<Target> = list
+                .iter()
+                .map(|c| Target {
+                    host: c.host.clone(),
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                })
+                .collect();
+            let body = list
+                .into_iter()
+                .map(|c| {
+                    let h = hosts.get(&c.host).cloned();
+                    view! { <ContainerRow c host=h selected /> }
+                })
+                .collect_view()
+                .into_any();
+            (body, targets)
+        }
+    };
+    let all = StoredValue::new(all_targets);
+    let all_checked = move || {
+        let sel = selected.get();
+        all.with_value(|a| !a.is_empty() && a.iter().all(|t| sel.contains(t)))
+    };
+    view! {
+        <div class="table-wrap">
+            <table class="table table-cards containers-table" aria-label="Containers">
+                <thead>
+                    <tr>
+                        <th scope="col" class="select-cell">
+                            <input type="checkbox" aria-label="Select all shown containers"
+                                prop:checked=all_checked
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    selected.update(|s| all.with_value(|a| for t in a {
+                                        if on { s.insert(t.clone()); } else { s.remove(t); }
+                                    }));
+                                } />
+                        </th>
+                        <th scope="col">{sort_link("name", "Name")}</th>
+                        <th scope="col">"Host"</th>
+                        <th scope="col">{sort_link("state", "State")}</th>
+                        <th scope="col">"Image"</th>
+                        <th scope="col">"Ports"</th>
+                        <th scope="col" class="num">{sort_link("created", "Created")}</th>
+                    </tr>
+                </thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn ContainerRow(
+    c: ContainerSummary,
+    host: Option<HostChoice>,
+    selected: RwSignal<BTreeSet<Target>>,
+) -> impl IntoView {
+    let target = Target {
+        host: c.host.clone(),
+        id: c.id.clone(),
+        name: c.name.clone(),
+    };
+    let t1 = target.clone();
+    let checked = move || selected.with(|s| s.contains(&t1));
+    let href = container_href(&c.host, &c.id);
+    let host_name = host
+        .as_ref()
+        .map_or_else(|| c.host.clone(), |h| h.name.clone());
+    let address = host.and_then(|h| h.address);
+    let ports = if c.ports.is_empty() {
+        view! { <span class="muted">"—"</span> }.into_any()
+    } else {
+        view! { <span class="ports">{c.ports.iter().map(|p| port_view(p, address.as_deref())).collect_view()}</span> }.into_any()
+    };
+    let label = format!("Select {}", c.name);
+    view! {
+        <tr data-container=c.name.clone() data-host=c.host.clone()>
+            <td class="select-cell">
+                <input type="checkbox" aria-label=label prop:checked=checked
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        let t = target.clone();
+                        selected.update(|s| { if on { s.insert(t); } else { s.remove(&t); } });
+                    } />
+            </td>
+            <td data-label="Name" class="cell-primary">
+                <a class="strong host-link" href=href>{c.name.clone()}</a>
+                <div class="mono muted small" title=c.id.clone()>
+                    {short_id(&c.id)}
+                    {c.compose_project.clone().map(|p| view! { <span class="chip" title="docker compose project">{p}</span> })}
+                </div>
+            </td>
+            <td data-label="Host"><a href=format!("/hosts/{}", encode(&c.host))>{host_name}</a></td>
+            <td data-label="State">
+                <div class="stack">
+                    <div>{state_badge(&c.state, c.health.as_deref())}</div>
+                    <div class="muted small">{c.status.clone()}</div>
+                </div>
+            </td>
+            <td data-label="Image" class="mono small cell-wrap" title=c.image_id.clone()>{c.image.clone()}</td>
+            <td data-label="Ports">{ports}</td>
+            <td data-label="Created" class="num small" title=c.created.to_string()>{format::datetime(c.created)}</td>
+        </tr>
+    }
+}
