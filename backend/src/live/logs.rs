@@ -424,7 +424,8 @@ impl Hub {
                 },
             )
             .await?;
-        let mut history = Box::pin(into_lines(history, true));
+        // Fused: the first batch is taken here, and an empty log must not be polled again.
+        let mut history = Box::pin(into_lines(history, true).fuse());
         // The first batch now, so a missing container is an error and not a cut stream.
         let first = match history.next().await {
             Some(Ok(batch)) => Some(batch),
