@@ -43,8 +43,12 @@ struct Cleanup(Vec<(char, String)>);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        for (engine, name) in &self.0 {
+        // `v` marks a volume on engine a; everything else is a container on the given engine.
+        for (engine, name) in self.0.iter().filter(|(e, _)| *e != 'v') {
             let _ = docker(*engine, &["rm", "-f", "-v", name]);
+        }
+        for (_, name) in self.0.iter().filter(|(e, _)| *e == 'v') {
+            let _ = docker('a', &["volume", "rm", "-f", name]);
         }
     }
 }
@@ -296,7 +300,7 @@ async fn recreate_keeps_name_and_volumes_and_a_port_in_use_leaves_nothing() {
     let name = unique("recreate");
     let other = unique("portclash");
     let volume = unique("vol");
-    let _clean = Cleanup(vec![('a', name.clone()), ('a', other.clone())]);
+    let _clean = Cleanup(vec![('a', name.clone()), ('a', other.clone()), ('v', volume.clone())]);
     let port = free_port();
     let body = with(sleeper(&name), json!({"ports": [format!("{port}:80")], "volumes": [format!("{volume}:/data")]}));
     let first = app.send(Method::POST, base, &admin.h(), Some(body)).await;
@@ -317,6 +321,4 @@ async fn recreate_keeps_name_and_volumes_and_a_port_in_use_leaves_nothing() {
     assert_eq!(docker('a', &["exec", &name, "cat", "/data/f"]).1, "kept");
     assert_eq!(docker('a', &["inspect", "-f", "{{.State.Status}}", &name]).1, "running");
     assert!(!docker('a', &["inspect", &first_id]).0);
-    let _ = docker('a', &["rm", "-f", &name]);
-    let _ = docker('a', &["volume", "rm", "-f", &volume]);
 }
