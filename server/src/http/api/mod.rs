@@ -6,6 +6,9 @@ mod container_files;
 mod containers;
 mod host_admin;
 mod hosts;
+mod images;
+mod registries;
+mod storage;
 mod users;
 
 use axum::http::{header, StatusCode};
@@ -51,6 +54,27 @@ pub fn router() -> Router<AppState> {
         .route("/hosts/{host}/containers/{id}/export", get(container_files::export))
         .route("/hosts/{host}/containers/{id}/archive", get(container_files::download))
         .route("/hosts/{host}/containers/{id}/files", get(container_files::list))
+        .route("/registries", get(registries::list).post(registries::create))
+        .route("/registries/{id}", delete(registries::remove))
+        .route("/images", get(images::list_all))
+        .route("/hosts/{host}/images", get(images::list))
+        .route("/hosts/{host}/images/pull", post(images::pull))
+        .route("/hosts/{host}/images/prune", post(images::prune))
+        .route("/hosts/{host}/images/search", get(images::search))
+        .route("/hosts/{host}/images/{id}", get(images::inspect).delete(images::remove))
+        .route("/hosts/{host}/images/{id}/history", get(images::history))
+        .route("/hosts/{host}/images/{id}/export", get(images::export))
+        .route("/hosts/{host}/images/{id}/tag", post(images::tag))
+        .route("/volumes", get(storage::list_all_volumes))
+        .route("/hosts/{host}/volumes", get(storage::list_volumes).post(storage::create_volume))
+        .route("/hosts/{host}/volumes/prune", post(storage::prune_volumes))
+        .route("/hosts/{host}/volumes/{name}", get(storage::inspect_volume).delete(storage::remove_volume))
+        .route("/networks", get(storage::list_all_networks))
+        .route("/hosts/{host}/networks", get(storage::list_networks).post(storage::create_network))
+        .route("/hosts/{host}/networks/prune", post(storage::prune_networks))
+        .route("/hosts/{host}/networks/{id}", get(storage::inspect_network).delete(storage::remove_network))
+        .route("/hosts/{host}/networks/{id}/connect", post(storage::connect))
+        .route("/hosts/{host}/networks/{id}/disconnect", post(storage::disconnect))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") })
 }
@@ -58,7 +82,10 @@ pub fn router() -> Router<AppState> {
 /// Routes whose request bodies are streamed (file and image uploads): they are mounted outside
 /// the general body limit and count bytes against `Settings::upload_limit` themselves.
 pub fn uploads() -> Router<AppState> {
-    Router::new().route("/hosts/{host}/containers/{id}/archive", put(container_files::upload))
+    Router::new()
+        .route("/hosts/{host}/containers/{id}/archive", put(container_files::upload))
+        .route("/hosts/{host}/images/load", post(images::load))
+        .route("/hosts/{host}/images/import", post(images::import))
 }
 
 async fn openapi() -> impl IntoResponse {
