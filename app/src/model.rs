@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 pub mod containers;
 pub mod files;
 pub mod hosts;
+pub mod images;
+pub mod storage;
 pub mod system;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
