@@ -402,7 +402,7 @@ fn HostFields(fields: Fields, error: Signal<Option<AppError>>, editing: Option<H
         <Show when=move || fields.use_tls.get()>
             <fieldset class="tls-fields">
                 <legend>"TLS certificates (PEM)"</legend>
-                {fingerprint.clone().map(|f| view! { <p class="muted small">"Current client certificate: " <span class="mono">{f}</span></p> })}
+                {fingerprint.clone().map(|f| view! { <p class="muted small fingerprint">"Current client certificate (SHA-256): " <span class="mono">{f}</span></p> })}
                 <p class="field-error" role="alert">{field_error(error, "tls")}</p>
                 <PemField label="CA certificate" name="ca" value=fields.ca placeholder=stored("CA certificate") />
                 <PemField label="Client certificate" name="cert" value=fields.cert placeholder=stored("client certificate") />
