@@ -17,6 +17,8 @@ pub struct AppState {
     pub accounts: Accounts,
     pub registry: Registry,
     pub settings: Arc<Settings>,
+    /// Live streams (logs, stats, events) shared between viewers; they end on `shutdown`.
+    pub live: backend::live::Hub,
     /// Cancelled when the server shuts down; long-lived streams end on it.
     pub shutdown: CancellationToken,
 }

@@ -110,6 +110,7 @@ impl TestApp {
             accounts: accounts.clone(),
             registry,
             settings: Arc::new(settings),
+            live: backend::live::Hub::new(backend::live::HubConfig::default(), shutdown.clone()),
             shutdown,
         };
         let router = router(state.clone(), sessions).layer(MockConnectInfo(SocketAddr::from(([10, 1, 2, 3], 4000))));

@@ -7,6 +7,8 @@ mod containers;
 mod host_admin;
 mod hosts;
 mod images;
+mod live;
+mod live_exec;
 mod registries;
 mod storage;
 mod users;
@@ -54,6 +56,13 @@ pub fn router() -> Router<AppState> {
         .route("/hosts/{host}/containers/{id}/export", get(container_files::export))
         .route("/hosts/{host}/containers/{id}/archive", get(container_files::download))
         .route("/hosts/{host}/containers/{id}/files", get(container_files::list))
+        .route("/hosts/{host}/containers/{id}/logs", get(live::logs))
+        .route("/hosts/{host}/containers/{id}/logs/download", get(live::download))
+        .route("/hosts/{host}/containers/{id}/stats", get(live::stats))
+        .route("/hosts/{host}/containers/{id}/exec", get(live_exec::exec))
+        .route("/hosts/{host}/stats", get(live::host_stats))
+        .route("/hosts/{host}/events", get(live::host_events))
+        .route("/events", get(live::fleet_events))
         .route("/registries", get(registries::list).post(registries::create))
         .route("/registries/{id}", delete(registries::remove))
         .route("/images", get(images::list_all))

@@ -1,0 +1,439 @@
+//! Logs, stats and events: JSON or text for a look back, Server-Sent Events for following.
+//! Each handler asks the policy first (View); the streams come from the shared hub, end when
+//! the client goes away, when the container exits (an `end` event) and on shutdown.
+//!
+//! SSE events (each `data:` is one JSON object):
+//! - logs: `line` `{stream, ts, line}` (ts is null unless `timestamps=true`), `skipped`
+//!   `{count}` (lines this client missed by reading too slowly), `end` `{reason, exit_code?,
+//!   message?}` with reason `exited` | `shutdown` | `closed` | `error`, and `error` `{message}`.
+//! - stats: `stats` (a sample), `skipped` `{count}`, `end`.
+//! - events: `event` `{host, type, action, id, name, attributes, time, time_nano}`, `skipped`
+//!   `{count, host}`, `end` (per-host feed) or `host_end` `{host, reason, …}` (fleet feed).
+//!
+//! A `: keep-alive` comment is sent after 15 s of silence.
+
+use std::time::Duration;
+
+use axum::body::{Body as HttpBody, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures::stream::{self, BoxStream};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use backend::live::{
+    host_usage, EventFilter, EventItem, FleetItem, HostUsage, LogItem, LogLine, LogParams,
+    LogQuery, StatsItem, DEFAULT_TAIL,
+};
+use backend::policy::{authorize, HostAction};
+
+use crate::http::auth::Auth;
+use crate::http::ApiError;
+use crate::state::AppState;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// A query string that does not parse is a bad request in the API's own error shape.
+fn params<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    query.map(|Query(p)| p).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the query string does not fit: {}", e.body_text()),
+        )
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FormatParams {
+    format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EventParams {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    action: Option<String>,
+}
+
+/// One line as the API shows it.
+#[derive(Serialize)]
+struct WireLine<'a> {
+    stream: backend::engine::LogStream,
+    ts: Option<&'a str>,
+    line: &'a str,
+}
+
+fn wire(line: &LogLine, timestamps: bool) -> WireLine<'_> {
+    WireLine {
+        stream: line.stream,
+        ts: if timestamps { line.ts.as_deref() } else { None },
+        line: &line.text,
+    }
+}
+
+fn sse_event(buf: &mut Vec<u8>, event: &str, data: &impl Serialize) {
+    buf.extend_from_slice(b"event: ");
+    buf.extend_from_slice(event.as_bytes());
+    buf.extend_from_slice(b"\ndata: ");
+    // Serialising our own types cannot fail; JSON has no raw newlines, so one data line.
+    if serde_json::to_writer(&mut *buf, data).is_err() {
+        buf.extend_from_slice(b"null");
+    }
+    buf.extend_from_slice(b"\n\n");
+}
+
+/// A `text/event-stream` response over `chunks`, with keep-alive comments when quiet.
+fn sse(chunks: BoxStream<'static, Bytes>) -> Response {
+    let body = stream::unfold(Some(chunks), |state| async move {
+        let mut chunks = state?;
+        tokio::select! {
+            next = chunks.next() => next.map(|b| (Ok::<_, std::io::Error>(b), Some(chunks))),
+            () = tokio::time::sleep(KEEP_ALIVE) => Some((Ok(Bytes::from_static(b": keep-alive\n\n")), Some(chunks))),
+        }
+    });
+    let mut res = HttpBody::from_stream(body).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Proxies such as nginx would otherwise hold the stream back.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    res
+}
+
+fn wants_text(headers: &HeaderMap, format: Option<&str>) -> ApiResult<bool> {
+    match format {
+        Some("text") => Ok(true),
+        Some("json") => Ok(false),
+        Some(_) => Err(backend::Error::invalid("format", "must be json or text").into()),
+        None => Ok(headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/plain") && !a.contains("application/json"))),
+    }
+}
+
+fn text_line(buf: &mut Vec<u8>, line: &LogLine, timestamps: bool) {
+    if timestamps {
+        if let Some(ts) = &line.ts {
+            buf.extend_from_slice(ts.as_bytes());
+            buf.push(b' ');
+        }
+    }
+    buf.extend_from_slice(line.text.as_bytes());
+    buf.push(b'\n');
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}/logs?tail=&since=&until=&timestamps=&follow=&q=&regex=&case=&stdout=&stderr=&format=`
+///
+/// Without `follow`: a JSON array of `{stream, ts, line}` (or text with `format=text` or
+/// `Accept: text/plain`), streamed. With `follow=true`: SSE (see the module documentation).
+pub async fn logs(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    query: Result<Query<LogParams>, QueryRejection>,
+    format: Result<Query<FormatParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    authorize(&who, &host, HostAction::View)?;
+    let query = LogQuery::parse(&params(query)?, Some(DEFAULT_TAIL))?;
+    let text = wants_text(&headers, params(format)?.format.as_deref())?;
+    let host = state.fleet.host(&host)?;
+    let timestamps = query.timestamps;
+    let follow = query.follow;
+    let feed = state
+        .live
+        .logs(&host.engine, &host.slug, &id, query)
+        .await?;
+    if follow {
+        let chunks = feed.items.map(move |item| {
+            let mut buf = Vec::new();
+            match item {
+                Ok(LogItem::Lines(lines)) => {
+                    for line in &lines {
+                        sse_event(&mut buf, "line", &wire(line, timestamps));
+                    }
+                }
+                Ok(LogItem::Skipped(count)) => {
+                    sse_event(&mut buf, "skipped", &json!({ "count": count }))
+                }
+                Ok(LogItem::End(end)) => sse_event(&mut buf, "end", &end),
+                Err(e) => {
+                    tracing::warn!(error = %e.log_detail(), "a log stream failed");
+                    sse_event(&mut buf, "error", &json!({ "message": e.public_message() }));
+                }
+            }
+            Bytes::from(buf)
+        });
+        return Ok(sse(Box::pin(chunks)));
+    }
+    if text {
+        return Ok(text_response(feed.items, timestamps, None));
+    }
+    let mut first = true;
+    let items = feed.items.filter_map(move |item| {
+        let out = match item {
+            Ok(LogItem::Lines(lines)) => {
+                let mut buf = Vec::new();
+                for line in &lines {
+                    buf.push(if first { b'[' } else { b',' });
+                    first = false;
+                    if serde_json::to_writer(&mut buf, &wire(line, timestamps)).is_err() {
+                        buf.extend_from_slice(b"null");
+                    }
+                }
+                Some(Ok(Bytes::from(buf)))
+            }
+            Ok(_) => None,
+            Err(e) => Some(Err(std::io::Error::other(e.log_detail()))),
+        };
+        std::future::ready(out)
+    });
+    // The array's opening bracket comes with the first line; an empty log is `[]`.
+    let body = JsonArray {
+        inner: Box::pin(items),
+        opened: false,
+        done: false,
+    };
+    let mut res = HttpBody::from_stream(body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(res)
+}
+
+/// Closes the streamed JSON array: `]` after the lines, or `[]` when there were none.
+struct JsonArray {
+    inner: BoxStream<'static, std::io::Result<Bytes>>,
+    opened: bool,
+    done: bool,
+}
+
+impl futures::Stream for JsonArray {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(b))) => {
+                if !b.is_empty() {
+                    self.opened = true;
+                }
+                Poll::Ready(Some(Ok(b)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                self.done = true;
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(Some(Ok(Bytes::from_static(if self.opened {
+                    b"]"
+                } else {
+                    b"[]"
+                }))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+fn text_response(
+    items: BoxStream<'static, backend::Result<LogItem>>,
+    timestamps: bool,
+    attachment: Option<String>,
+) -> Response {
+    let body = items.filter_map(move |item| {
+        std::future::ready(match item {
+            Ok(LogItem::Lines(lines)) => {
+                let mut buf = Vec::new();
+                for line in &lines {
+                    text_line(&mut buf, line, timestamps);
+                }
+                Some(Ok(Bytes::from(buf)))
+            }
+            Ok(_) => None,
+            Err(e) => Some(Err(std::io::Error::other(e.log_detail()))),
+        })
+    });
+    let mut res = HttpBody::from_stream(body).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Some(name) = attachment {
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            headers.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    res
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}/logs/download?…`: the whole log (or what the
+/// query selects; `tail` defaults to all) as a text file, streamed from the engine.
+pub async fn download(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+    query: Result<Query<LogParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    authorize(&who, &host, HostAction::View)?;
+    let mut query = LogQuery::parse(&params(query)?, None)?;
+    query.follow = false;
+    let host = state.fleet.host(&host)?;
+    let timestamps = query.timestamps;
+    let feed = state
+        .live
+        .logs(&host.engine, &host.slug, &id, query)
+        .await?;
+    let name: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(64)
+        .collect();
+    Ok(text_response(
+        feed.items,
+        timestamps,
+        Some(format!(
+            "{}.log",
+            if name.is_empty() { "container" } else { &name }
+        )),
+    ))
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}/stats`: SSE, one `stats` event per engine sample
+/// (about one a second), `end` when the container stops.
+pub async fn stats(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&host)?;
+    let items = state.live.stats(&host.engine, &host.slug, &id).await?;
+    let chunks = items.map(|item| {
+        let mut buf = Vec::new();
+        match item {
+            StatsItem::Sample(sample) => sse_event(&mut buf, "stats", &*sample),
+            StatsItem::Skipped(count) => sse_event(&mut buf, "skipped", &json!({ "count": count })),
+            StatsItem::End(end) => sse_event(&mut buf, "end", &end),
+        }
+        Bytes::from(buf)
+    });
+    Ok(sse(Box::pin(chunks)))
+}
+
+/// `GET /api/v1/hosts/{host}/stats`: one sample of every running container and the totals.
+pub async fn host_stats(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(host): Path<String>,
+) -> ApiResult<Json<HostUsage>> {
+    authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&host)?;
+    Ok(Json(
+        host_usage(&host.engine, state.fleet.deadline()).await?,
+    ))
+}
+
+/// `GET /api/v1/hosts/{host}/events?type=&action=`: SSE of the host's engine events from now
+/// on; `type` and `action` are comma-separated lists.
+pub async fn host_events(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(host): Path<String>,
+    query: Result<Query<EventParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    authorize(&who, &host, HostAction::View)?;
+    let p = params(query)?;
+    let filter = EventFilter::parse(p.kind.as_deref(), p.action.as_deref())?;
+    let host = state.fleet.host(&host)?;
+    let slug = host.slug.clone();
+    let items = state.live.events(&host, filter);
+    let chunks = items.map(move |item| {
+        let mut buf = Vec::new();
+        match item {
+            EventItem::Event(event) => {
+                sse_event(
+                    &mut buf,
+                    "event",
+                    &backend::live::HostEvent {
+                        host: slug.clone(),
+                        event,
+                    },
+                );
+            }
+            EventItem::Skipped(count) => sse_event(
+                &mut buf,
+                "skipped",
+                &json!({ "count": count, "host": slug }),
+            ),
+            EventItem::End(end) => sse_event(&mut buf, "end", &end),
+        }
+        Bytes::from(buf)
+    });
+    Ok(sse(Box::pin(chunks)))
+}
+
+/// `GET /api/v1/events?type=&action=`: SSE of the events of every host the caller may see,
+/// each with its `host`.
+pub async fn fleet_events(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    query: Result<Query<EventParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let p = params(query)?;
+    let filter = EventFilter::parse(p.kind.as_deref(), p.action.as_deref())?;
+    let hosts: Vec<_> = state
+        .fleet
+        .hosts()
+        .into_iter()
+        .filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok() && h.problem.is_none())
+        .collect();
+    let items = state.live.fleet_events(&hosts, &filter);
+    let shutdown = state.shutdown.clone();
+    let chunks = items
+        .map(|item| {
+            let mut buf = Vec::new();
+            match item {
+                FleetItem::Event(event) => sse_event(&mut buf, "event", &event),
+                FleetItem::Skipped { host, count } => sse_event(
+                    &mut buf,
+                    "skipped",
+                    &json!({ "count": count, "host": host }),
+                ),
+                FleetItem::HostEnd { host, end } => {
+                    let mut value = serde_json::to_value(&end).unwrap_or_default();
+                    if let Some(map) = value.as_object_mut() {
+                        map.insert("host".into(), host.into());
+                    }
+                    sse_event(&mut buf, "host_end", &value);
+                }
+            }
+            Bytes::from(buf)
+        })
+        // With no host left (or none visible), the feed stays open until shutdown.
+        .chain(
+            stream::once(async move { shutdown.cancelled_owned().await })
+                .filter_map(|()| std::future::ready(None)),
+        );
+    Ok(sse(Box::pin(chunks)))
+}

@@ -1,0 +1,222 @@
+//! `GET /api/v1/hosts/{host}/containers/{id}/exec?cmd=&cols=&rows=`: a terminal over a
+//! WebSocket. Before the upgrade: who is asking (401), ManageContainers on the host (404/403),
+//! the `Origin` (a page of another site → 403), the query (422 naming the field) and the
+//! container (404). After it:
+//! - server → client: binary frames are the terminal's output; text frames are JSON:
+//!   `{"type":"error","message":…}` (e.g. the shell is missing) and, when the command ends,
+//!   `{"type":"exit","code":N}` (null when unknown) before a normal close.
+//! - client → server: binary or text frames are keystrokes, except a text frame that is
+//!   exactly `{"resize":{"cols":N,"rows":N}}`, which resizes the terminal.
+//! - Closing the socket ends the session (the engine closes the shell's terminal); server
+//!   shutdown closes it with 1001.
+
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio_util::sync::CancellationToken;
+
+use backend::engine::Engine;
+use backend::live::{start_terminal, terminal_size, ExecParams, ExecRequest};
+use backend::policy::{authorize, HostAction};
+
+use crate::http::auth::Auth;
+use crate::http::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+struct Resize {
+    resize: Size,
+}
+
+#[derive(Deserialize)]
+struct Size {
+    cols: u32,
+    rows: u32,
+}
+
+/// A browser's `Origin` must name this server (the `Host` it was asked by). Clients that are
+/// not browsers send no `Origin` and carry no ambient cookie risk.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let authority = origin
+        .split_once("://")
+        .map_or("", |(_, rest)| rest.trim_end_matches('/'));
+    !authority.is_empty() && authority.eq_ignore_ascii_case(host)
+}
+
+pub async fn exec(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((host, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    query: Result<Query<ExecParams>, QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&who, &host, HostAction::ManageContainers)?;
+    if !same_origin(&headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_origin",
+            "a terminal can only be opened from Capstan's own pages",
+        ));
+    }
+    let params = query.map(|Query(p)| p).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the query string does not fit: {}", e.body_text()),
+        )
+    })?;
+    let request = ExecRequest::parse(&params)?;
+    let host = state.fleet.host(&host)?;
+    let detail = host.engine.inspect_container(&id).await?;
+    let upgrade = upgrade.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            "websocket_required",
+            "this endpoint speaks WebSocket; send an upgrade request",
+        )
+    })?;
+    let shutdown = state.shutdown.clone();
+    let engine = host.engine.clone();
+    tracing::info!(user = %who.username, host = %host.slug, container = %detail.id, shell = %request.shell, "terminal opened");
+    Ok(upgrade
+        .max_message_size(1024 * 1024)
+        .on_upgrade(move |socket| terminal(socket, engine, detail.id, request, shutdown))
+        .into_response())
+}
+
+fn json_frame(value: &serde_json::Value) -> Message {
+    Message::Text(value.to_string().into())
+}
+
+async fn close(socket: &mut (impl SinkExt<Message> + Unpin), code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+async fn terminal(
+    socket: WebSocket,
+    engine: Engine,
+    id: String,
+    request: ExecRequest,
+    shutdown: CancellationToken,
+) {
+    let (mut tx, mut rx) = socket.split();
+    let session = match start_terminal(&engine, &id, &request).await {
+        Ok(session) => session,
+        Err(e) => {
+            if matches!(
+                e,
+                backend::Error::Internal(_) | backend::Error::Engine { .. }
+            ) {
+                tracing::warn!(error = %e.log_detail(), "starting a terminal");
+            }
+            let message = match &e {
+                backend::Error::Invalid { message, .. } => message.clone(),
+                other => other.public_message(),
+            };
+            let _ = tx
+                .send(json_frame(&json!({ "type": "error", "message": message })))
+                .await;
+            close(&mut tx, close_code::NORMAL, "").await;
+            return;
+        }
+    };
+    let exec_id = session.exec_id;
+    let mut output = session.output;
+    let mut input = session.input;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => {
+                close(&mut tx, close_code::AWAY, "the server is shutting down").await;
+                break;
+            }
+            out = output.next() => match out {
+                Some(Ok(bytes)) => {
+                    if tx.send(Message::Binary(bytes)).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e.log_detail(), "terminal output");
+                    let _ = tx.send(json_frame(&json!({ "type": "error", "message": e.public_message() }))).await;
+                    close(&mut tx, close_code::ERROR, "").await;
+                    break;
+                }
+                None => {
+                    let code = exit_code(&engine, &exec_id).await;
+                    let _ = tx.send(json_frame(&json!({ "type": "exit", "code": code }))).await;
+                    close(&mut tx, close_code::NORMAL, "").await;
+                    break;
+                }
+            },
+            msg = rx.next() => match msg {
+                Some(Ok(Message::Binary(bytes))) => {
+                    if input.write_all(&bytes).await.is_err() || input.flush().await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Text(text))) => {
+                    if let Ok(Resize { resize }) = serde_json::from_str::<Resize>(text.as_str()) {
+                        let size = (
+                            terminal_size("cols", Some(&resize.cols.to_string()), 80),
+                            terminal_size("rows", Some(&resize.rows.to_string()), 24),
+                        );
+                        match size {
+                            (Ok(cols), Ok(rows)) => {
+                                if let Err(e) = engine.exec_resize(&exec_id, cols, rows).await {
+                                    tracing::debug!(error = %e.log_detail(), "terminal resize");
+                                }
+                            }
+                            (Err(e), _) | (_, Err(e)) => {
+                                let _ = tx.send(json_frame(&json!({ "type": "error", "message": e.public_message() }))).await;
+                            }
+                        }
+                    } else if input.write_all(text.as_bytes()).await.is_err() || input.flush().await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            },
+        }
+    }
+    let _ = input.shutdown().await;
+}
+
+/// The command's exit code: the engine may report it a moment after the output ends.
+async fn exit_code(engine: &Engine, exec_id: &str) -> Option<i64> {
+    for _ in 0..20 {
+        match engine.exec_state(exec_id).await {
+            Ok(state) if !state.running => return state.exit_code,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(e) => {
+                tracing::debug!(error = %e.log_detail(), "exec inspect");
+                return None;
+            }
+        }
+    }
+    None
+}
