@@ -20,20 +20,28 @@ use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// `GET /api/v1/containers`: across every host the caller may view; a host that does not
-/// answer is listed in `unreachable` instead of failing the list.
+/// `GET /api/v1/containers`: across every host the caller may view, as a JSON array (api.md:
+/// lists are arrays). A host that does not answer is skipped, and named in the
+/// `X-Capstan-Unreachable` header (comma-separated slugs; `/api/v1/hosts` says why).
 pub async fn list_all(
     State(state): State<AppState>,
     Auth(who): Auth,
     Query(params): Query<ContainerListParams>,
-) -> ApiResult<Json<FleetContainers>> {
+) -> ApiResult<Response> {
     let query = params.to_query()?;
-    Ok(Json(
-        backend::containers::list(&state.fleet, &who, &query)
-            .await
-            .into(),
-    ))
+    let fleet: FleetContainers = backend::containers::list(&state.fleet, &who, &query).await.into();
+    let unreachable: Vec<&str> = fleet.unreachable.iter().map(|n| n.host.as_str()).collect();
+    let mut response = Json(fleet.containers).into_response();
+    if !unreachable.is_empty() {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&unreachable.join(",")) {
+            response.headers_mut().insert(UNREACHABLE, value);
+        }
+    }
+    Ok(response)
 }
+
+/// Names the hosts a fleet-wide list had to skip.
+pub const UNREACHABLE: &str = "x-capstan-unreachable";
 
 /// `GET /api/v1/hosts/{host}/containers`.
 pub async fn list(
