@@ -121,6 +121,8 @@ pub struct Fleet {
     snapshot: Arc<RwLock<HashMap<String, HostStatus>>>,
     /// Set once the monitor runs: hosts added later get their own probe task.
     monitor: Arc<Mutex<Option<Monitor>>>,
+    /// Hosts with a probe scheduled by [`Fleet::refresh_soon`].
+    refreshing: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 struct Monitor {
@@ -139,6 +141,7 @@ impl Fleet {
             deadline,
             snapshot: Arc::default(),
             monitor: Arc::default(),
+            refreshing: Arc::default(),
         };
         for c in configs {
             fleet.add(c)?;
@@ -274,6 +277,28 @@ impl Fleet {
             }
         }
         status
+    }
+
+    /// Probes a host again shortly, because something changed on it (an engine event): the
+    /// snapshot catches up at once instead of at the next interval. Bursts of events cost one
+    /// probe per host per half second.
+    pub fn refresh_soon(&self, slug: &str) {
+        let Ok(mut pending) = self.refreshing.lock() else { return };
+        if !pending.insert(slug.to_string()) {
+            return;
+        }
+        drop(pending);
+        let fleet = self.clone();
+        let slug = slug.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if let Ok(mut pending) = fleet.refreshing.lock() {
+                pending.remove(&slug);
+            }
+            if let Ok(host) = fleet.host(&slug) {
+                fleet.status_of(&host).await;
+            }
+        });
     }
 
     /// The last recorded status of a host, without probing.

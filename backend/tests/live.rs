@@ -397,3 +397,37 @@ async fn events_arrive_for_start_stop_and_die() {
     }
     assert!(EventFilter::parse(Some("bogus"), None).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_events_refresh_the_hosts_snapshot_at_once() {
+    use backend::fleet::{Fleet, Health, HostConfig};
+    let name = "capstan-lead-snapshot";
+    // No monitor runs: only the event feed can bring the snapshot up to date.
+    let fleet = Fleet::new(
+        vec![HostConfig::new("a", "a", unix_spec())],
+        Timeouts { call: Duration::from_secs(10) },
+        Duration::from_secs(5),
+    )
+    .expect("fleet");
+    let token = CancellationToken::new();
+    let hub = Hub::new(HubConfig::default(), token.clone()).with_fleet(fleet.clone());
+    let host = fleet.host("a").expect("host");
+    let before = fleet.status_of(&host).await;
+    let Health::Up { summary: before, .. } = before.health else { panic!("engine a is up") };
+    let mut events = hub.events(&host, EventFilter::default());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _c = Container::run(name, "sleep 60");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        // Keep the feed read, as a viewer would.
+        let _ = tokio::time::timeout(Duration::from_millis(100), events.next()).await;
+        let now = fleet.snapshot_of("a").expect("snapshot");
+        if let Health::Up { summary, .. } = &now.health {
+            if summary.containers_running > before.containers_running {
+                break;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the snapshot never saw the new container");
+    }
+    token.cancel();
+}

@@ -160,7 +160,16 @@ async fn run(config: Config) -> Result<(), String> {
             }
         });
     }
-    let state = AppState { leptos_options, fleet, accounts, registry, settings: Arc::new(settings), live: backend::live::Hub::new(backend::live::HubConfig::default(), shutdown.clone()), shutdown: shutdown.clone() };
+    let live = backend::live::Hub::new(backend::live::HubConfig::default(), shutdown.clone()).with_fleet(fleet.clone());
+    let state = AppState {
+        leptos_options,
+        fleet,
+        accounts,
+        registry,
+        settings: Arc::new(settings),
+        live,
+        shutdown: shutdown.clone(),
+    };
     let app = router(state, sessions);
 
     let listener = tokio::net::TcpListener::bind(addr)

@@ -182,15 +182,23 @@ impl Hub {
     fn subscribe_events(&self, host: &Host) -> broadcast::Receiver<SharedEvent> {
         let key = (host.slug.clone(), String::new());
         let engine = host.engine.clone();
+        let fleet = self.fleet.clone();
+        let slug = host.slug.clone();
         self.pumps.subscribe(
             &self.events,
             key,
             move || async move {
                 let events = engine.events(&HashMap::new()).await?;
-                Ok(
-                    Box::pin(events.map(|e| e.map(|e| SharedEvent::Event(Arc::new(e)))))
-                        as Chunks<SharedEvent>,
-                )
+                Ok(Box::pin(events.map(move |e| {
+                    e.map(|e| {
+                        if let Some(fleet) = &fleet {
+                            if matches!(e.kind.as_str(), "container" | "image" | "volume" | "network") {
+                                fleet.refresh_soon(&slug);
+                            }
+                        }
+                        SharedEvent::Event(Arc::new(e))
+                    })
+                })) as Chunks<SharedEvent>)
             },
             |stop| async move {
                 Some(SharedEvent::End(match stop {

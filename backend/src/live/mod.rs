@@ -69,9 +69,18 @@ pub struct Hub {
     stats: Arc<Channels<StatsItem>>,
     events: Arc<Channels<events::SharedEvent>>,
     capacity: usize,
+    /// Told about container, image, volume and network events, so the hosts snapshot follows
+    /// them at once (set with [`Hub::with_fleet`]).
+    fleet: Option<crate::fleet::Fleet>,
 }
 
 impl Hub {
+    /// Engine events seen by this hub refresh the fleet's snapshot of their host.
+    pub fn with_fleet(mut self, fleet: crate::fleet::Fleet) -> Hub {
+        self.fleet = Some(fleet);
+        self
+    }
+
     /// Every stream ends when `shutdown` is cancelled.
     pub fn new(config: HubConfig, shutdown: CancellationToken) -> Hub {
         Hub {
@@ -84,6 +93,7 @@ impl Hub {
             stats: Arc::new(Channels::new(config.capacity)),
             events: Arc::new(Channels::new(config.capacity)),
             capacity: config.capacity.max(1),
+            fleet: None,
         }
     }
 
