@@ -72,6 +72,8 @@ async fn networks_check_subnets_and_attach_containers() {
     let refused = engine.create_network(&overlap).await;
     assert!(matches!(&refused, Err(Error::Conflict(m)) if m.starts_with("subnet")), "{refused:?}");
     assert!(matches!(engine.create_network(&spec).await, Err(Error::Conflict(_))));
+    let nodriver = NetworkSpec { name: unique("bdrv"), driver: Some("capstan-h7-nodriver".into()), ..Default::default() };
+    assert!(matches!(engine.create_network(&nodriver).await, Err(Error::Invalid { field, .. }) if field == "driver"));
 
     docker_a(&["run", "-d", "--name", &container, &env("CAPSTAN_TEST_IMAGE"), "sleep", "600"]);
     let connected = engine.connect_network(&name, &container, &["alias-one".to_owned()]).await;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::container_ops::check_container_ref;
 use super::images::{name_list, validate_label_filter, Pruned, Usage};
-use super::volumes::{valid_object_name, validate_driver, validate_labels};
+use super::volumes::{valid_object_name, validate_driver, validate_labels, DriverKind};
 use super::Engine;
 use crate::error::{Error, Result};
 
@@ -369,6 +369,12 @@ impl Engine {
     /// conflict; the engine (API 1.41) would otherwise make a second network of the same name.
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkDetail> {
         let subnet = spec.validate()?;
+        if let Some(driver) = spec.driver.as_deref().filter(|d| *d != "bridge") {
+            // The engine looks for a missing driver plugin for many seconds; refuse it up front.
+            if !self.drivers(DriverKind::Network).await?.iter().any(|d| d == driver) {
+                return Err(Error::invalid("driver", "no such network driver on this engine"));
+            }
+        }
         if !self.networks_named(&spec.name).await?.is_empty() {
             return Err(Error::Conflict(format!("a network named {} already exists", spec.name)));
         }

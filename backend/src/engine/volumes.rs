@@ -140,7 +140,24 @@ fn convert(v: Volume, usage: &Usage) -> VolumeInfo {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DriverKind {
+    Volume,
+    Network,
+}
+
 impl Engine {
+    /// The volume or network drivers the engine has (`docker info`'s plugins).
+    pub(super) async fn drivers(&self, kind: DriverKind) -> Result<Vec<String>> {
+        let info = self.call(|d| async move { d.info().await }).await?;
+        let plugins = info.plugins.unwrap_or_default();
+        Ok(match kind {
+            DriverKind::Volume => plugins.volume,
+            DriverKind::Network => plugins.network,
+        }
+        .unwrap_or_default())
+    }
+
     /// `docker volume ls`, by name, each with the containers that mount it.
     pub async fn list_volumes(&self) -> Result<Vec<VolumeInfo>> {
         let (volumes, usage) = tokio::join!(
@@ -167,6 +184,12 @@ impl Engine {
     /// quietly hand back the existing volume).
     pub async fn create_volume(&self, spec: &VolumeSpec) -> Result<VolumeInfo> {
         spec.validate()?;
+        if let Some(driver) = spec.driver.as_deref().filter(|d| *d != "local") {
+            // The engine looks for a missing driver plugin for many seconds; refuse it up front.
+            if !self.drivers(DriverKind::Volume).await?.iter().any(|d| d == driver) {
+                return Err(Error::invalid("driver", "no such volume driver on this engine"));
+            }
+        }
         let name = spec.name.clone();
         match self.call(|d| async move { d.inspect_volume(&name).await }).await {
             Ok(_) => return Err(Error::Conflict(format!("a volume named {} already exists", spec.name))),
