@@ -14,7 +14,12 @@ use crate::store::{internal, now};
 
 /// Docker Hub, however it is written.
 const HUB: &str = "docker.io";
-const HUB_ALIASES: [&str; 4] = ["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
+const HUB_ALIASES: [&str; 4] = [
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "registry.hub.docker.com",
+];
 /// The address the engine expects in credentials for Docker Hub.
 const HUB_AUTH_ADDRESS: &str = "https://index.docker.io/v1/";
 
@@ -56,10 +61,22 @@ pub struct Registries {
 /// A registry address as people write it (`https://reg.example.com:5000/`, `index.docker.io`)
 /// reduced to the form image references use: `host[:port]`, lowercase, Docker Hub as `docker.io`.
 pub fn normalize_server(raw: &str) -> Result<String> {
-    let bad = || Error::invalid("server", "must be a registry host with an optional port, like registry.example.com:5000");
+    let bad = || {
+        Error::invalid(
+            "server",
+            "must be a registry host with an optional port, like registry.example.com:5000",
+        )
+    };
     let text = raw.trim();
-    let text = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")).unwrap_or(text);
-    let host = text.split('/').next().unwrap_or_default().to_ascii_lowercase();
+    let text = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .unwrap_or(text);
+    let host = text
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if host.is_empty() || host.len() > 255 {
         return Err(bad());
     }
@@ -70,7 +87,9 @@ pub fn normalize_server(raw: &str) -> Result<String> {
         Some((h, p)) => (h, Some(p)),
         None => (host.as_str(), None),
     };
-    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0) && p.chars().all(|c| c.is_ascii_digit()));
+    let port_ok = port.is_none_or(|p| {
+        p.parse::<u16>().is_ok_and(|p| p > 0) && p.chars().all(|c| c.is_ascii_digit())
+    });
     let name_ok = name.split('.').all(|l| {
         !l.is_empty()
             && l.len() <= 63
@@ -95,10 +114,16 @@ impl NewRegistry {
         let server = normalize_server(&self.server)?;
         let user = self.username.trim();
         if user.is_empty() || user.len() > 255 || user.chars().any(char::is_control) {
-            return Err(Error::invalid("username", "is required: one line, 255 characters at most"));
+            return Err(Error::invalid(
+                "username",
+                "is required: one line, 255 characters at most",
+            ));
         }
         if self.password.is_empty() || self.password.len() > 8192 || self.password.contains('\0') {
-            return Err(Error::invalid("password", "is required (a password or an access token, 8 KiB at most)"));
+            return Err(Error::invalid(
+                "password",
+                "is required (a password or an access token, 8 KiB at most)",
+            ));
         }
         Ok(server)
     }
@@ -107,7 +132,10 @@ impl NewRegistry {
 impl Registries {
     /// Over the store's pool, sealing with the data directory's key (the one host TLS keys use).
     pub fn open(pool: SqlitePool, data_dir: &Path) -> Result<Self> {
-        Ok(Registries { pool, secrets: Arc::new(SecretBox::open(data_dir)?) })
+        Ok(Registries {
+            pool,
+            secrets: Arc::new(SecretBox::open(data_dir)?),
+        })
     }
 
     /// Every stored credential, by server.
@@ -124,7 +152,9 @@ impl Registries {
     /// Stores a credential; a server that already has one is a conflict (remove it first).
     pub async fn add(&self, new: &NewRegistry) -> Result<StoredRegistry> {
         let server = new.validate()?;
-        let sealed = self.secrets.seal(&context(&server), new.password.as_bytes())?;
+        let sealed = self
+            .secrets
+            .seal(&context(&server), new.password.as_bytes())?;
         let inserted = sqlx::query(
             "INSERT INTO registry_credentials (server, username, password_sealed, created_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (server) DO NOTHING",
@@ -137,13 +167,17 @@ impl Registries {
         .await
         .map_err(internal)?;
         if inserted.rows_affected() == 0 {
-            return Err(Error::Conflict(format!("credentials for {server} are already stored; remove them first")));
+            return Err(Error::Conflict(format!(
+                "credentials for {server} are already stored; remove them first"
+            )));
         }
-        let row = sqlx::query("SELECT id, server, username, created_at FROM registry_credentials WHERE id = ?")
-            .bind(inserted.last_insert_rowid())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(internal)?;
+        let row = sqlx::query(
+            "SELECT id, server, username, created_at FROM registry_credentials WHERE id = ?",
+        )
+        .bind(inserted.last_insert_rowid())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(internal)?;
         tracing::info!(%server, "registry credentials stored");
         stored(&row)
     }
@@ -166,18 +200,28 @@ impl Registries {
             Ok(s) => s,
             Err(_) => return Ok(None),
         };
-        let row = sqlx::query("SELECT username, password_sealed FROM registry_credentials WHERE server = ?")
-            .bind(&server)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?;
+        let row = sqlx::query(
+            "SELECT username, password_sealed FROM registry_credentials WHERE server = ?",
+        )
+        .bind(&server)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
         let Some(row) = row else { return Ok(None) };
         let username: String = row.try_get("username").map_err(internal)?;
         let sealed: Vec<u8> = row.try_get("password_sealed").map_err(internal)?;
         let password = String::from_utf8(self.secrets.open_sealed(&context(&server), &sealed)?)
             .map_err(|_| Error::Internal(format!("the stored password of {server} is not text")))?;
-        let address = if server == HUB { HUB_AUTH_ADDRESS.to_owned() } else { server };
-        Ok(Some(RegistryAuth { server: address, username, password }))
+        let address = if server == HUB {
+            HUB_AUTH_ADDRESS.to_owned()
+        } else {
+            server
+        };
+        Ok(Some(RegistryAuth {
+            server: address,
+            username,
+            password,
+        }))
     }
 }
 
@@ -196,26 +240,73 @@ mod tests {
 
     #[test]
     fn servers() {
-        assert_eq!(normalize_server("https://index.docker.io/v1/").ok().as_deref(), Some("docker.io"));
-        assert_eq!(normalize_server(" Registry.Example.com:5000/ ").ok().as_deref(), Some("registry.example.com:5000"));
-        assert_eq!(normalize_server("127.0.0.1:37573").ok().as_deref(), Some("127.0.0.1:37573"));
-        assert_eq!(normalize_server("localhost").ok().as_deref(), Some("localhost"));
-        for bad in ["", "https://", "a b", "reg:port", "reg:0", "-reg.io", "reg..io", "reg:99999"] {
+        assert_eq!(
+            normalize_server("https://index.docker.io/v1/")
+                .ok()
+                .as_deref(),
+            Some("docker.io")
+        );
+        assert_eq!(
+            normalize_server(" Registry.Example.com:5000/ ")
+                .ok()
+                .as_deref(),
+            Some("registry.example.com:5000")
+        );
+        assert_eq!(
+            normalize_server("127.0.0.1:37573").ok().as_deref(),
+            Some("127.0.0.1:37573")
+        );
+        assert_eq!(
+            normalize_server("localhost").ok().as_deref(),
+            Some("localhost")
+        );
+        for bad in [
+            "",
+            "https://",
+            "a b",
+            "reg:port",
+            "reg:0",
+            "-reg.io",
+            "reg..io",
+            "reg:99999",
+        ] {
             assert!(normalize_server(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn new_credentials() {
-        let ok = NewRegistry { server: "reg.io".into(), username: "me".into(), password: "pw".into() };
+        let ok = NewRegistry {
+            server: "reg.io".into(),
+            username: "me".into(),
+            password: "pw".into(),
+        };
         assert_eq!(ok.validate().ok().as_deref(), Some("reg.io"));
         let field = |n: NewRegistry| match n.validate() {
             Err(Error::Invalid { field, .. }) => field,
             other => format!("{other:?}"),
         };
-        assert_eq!(field(NewRegistry { username: " ".into(), ..ok.clone() }), "username");
-        assert_eq!(field(NewRegistry { password: String::new(), ..ok.clone() }), "password");
-        assert_eq!(field(NewRegistry { server: "x y".into(), ..ok.clone() }), "server");
+        assert_eq!(
+            field(NewRegistry {
+                username: " ".into(),
+                ..ok.clone()
+            }),
+            "username"
+        );
+        assert_eq!(
+            field(NewRegistry {
+                password: String::new(),
+                ..ok.clone()
+            }),
+            "password"
+        );
+        assert_eq!(
+            field(NewRegistry {
+                server: "x y".into(),
+                ..ok.clone()
+            }),
+            "server"
+        );
         assert!(!format!("{ok:?}").contains("pw"));
     }
 }

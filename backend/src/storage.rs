@@ -28,7 +28,10 @@ pub struct FleetList<T> {
 
 impl<T> Default for FleetList<T> {
     fn default() -> Self {
-        FleetList { items: Vec::new(), unreachable: Vec::new() }
+        FleetList {
+            items: Vec::new(),
+            unreachable: Vec::new(),
+        }
     }
 }
 
@@ -37,14 +40,19 @@ where
     F: Fn(Engine) -> Fut,
     Fut: Future<Output = Result<Vec<T>>>,
 {
-    let mut hosts: Vec<Host> =
-        fleet.hosts().into_iter().filter(|h| authorize(who, &h.slug, HostAction::View).is_ok()).collect();
+    let mut hosts: Vec<Host> = fleet
+        .hosts()
+        .into_iter()
+        .filter(|h| authorize(who, &h.slug, HostAction::View).is_ok())
+        .collect();
     hosts.sort_by(|a, b| a.slug.cmp(&b.slug));
     let deadline = fleet.deadline();
     let answers = join_all(hosts.iter().map(|h| {
         let work = list(h.engine.clone());
         async move {
-            let result = tokio::time::timeout(deadline, work).await.unwrap_or(Err(Error::EngineTimeout));
+            let result = tokio::time::timeout(deadline, work)
+                .await
+                .unwrap_or(Err(Error::EngineTimeout));
             (h.slug.clone(), result)
         }
     }))
@@ -52,10 +60,16 @@ where
     let mut out = FleetList::default();
     for (host, result) in answers {
         match result {
-            Ok(list) => out.items.extend(list.into_iter().map(|item| OnHost { host: host.clone(), item })),
+            Ok(list) => out.items.extend(list.into_iter().map(|item| OnHost {
+                host: host.clone(),
+                item,
+            })),
             Err(e) => {
                 tracing::debug!(host = %host, error = %e.log_detail(), "listing {what} failed");
-                out.unreachable.push(HostProblem { host, error: e.public_message() });
+                out.unreachable.push(HostProblem {
+                    host,
+                    error: e.public_message(),
+                });
             }
         }
     }
@@ -63,16 +77,32 @@ where
 }
 
 /// The images of every host `who` may view (only dangling or only tagged ones with `dangling`).
-pub async fn images(fleet: &Fleet, who: &Principal, dangling: Option<bool>) -> FleetList<ImageSummary> {
-    fan_out(fleet, who, "images", |e| async move { e.list_images(dangling).await }).await
+pub async fn images(
+    fleet: &Fleet,
+    who: &Principal,
+    dangling: Option<bool>,
+) -> FleetList<ImageSummary> {
+    fan_out(fleet, who, "images", |e| async move {
+        e.list_images(dangling).await
+    })
+    .await
 }
 
 /// The volumes of every host `who` may view.
 pub async fn volumes(fleet: &Fleet, who: &Principal) -> FleetList<VolumeInfo> {
-    fan_out(fleet, who, "volumes", |e| async move { e.list_volumes().await }).await
+    fan_out(
+        fleet,
+        who,
+        "volumes",
+        |e| async move { e.list_volumes().await },
+    )
+    .await
 }
 
 /// The networks of every host `who` may view.
 pub async fn networks(fleet: &Fleet, who: &Principal) -> FleetList<NetworkDetail> {
-    fan_out(fleet, who, "networks", |e| async move { e.list_networks().await }).await
+    fan_out(fleet, who, "networks", |e| async move {
+        e.list_networks().await
+    })
+    .await
 }

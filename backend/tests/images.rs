@@ -21,7 +21,11 @@ struct Images(Vec<String>);
 impl Drop for Images {
     fn drop(&mut self) {
         for i in &self.0 {
-            let _ = std::process::Command::new("docker").arg("-H").arg(env("CAPSTAN_TEST_UNIX_URL")).args(["rmi", "-f", i]).output();
+            let _ = std::process::Command::new("docker")
+                .arg("-H")
+                .arg(env("CAPSTAN_TEST_UNIX_URL"))
+                .args(["rmi", "-f", i])
+                .output();
         }
     }
 }
@@ -35,19 +39,35 @@ async fn pull_reports_layers_then_ends_and_the_image_is_there() {
     docker_a(&["push", &image]);
     docker_a(&["rmi", &image]);
 
-    let mut stream = engine.pull_image_progress(&image, None).await.expect("pull starts");
+    let mut stream = engine
+        .pull_image_progress(&image, None)
+        .await
+        .expect("pull starts");
     let mut events = Vec::new();
     while let Some(event) = stream.next().await {
         events.push(event.expect("no error mid-pull"));
     }
-    assert!(events.iter().any(|e| e.id.is_some()), "layer events: {events:?}");
-    assert!(events.iter().any(|e| e.status.starts_with("Status:") || e.status.starts_with("Digest:")), "{events:?}");
+    assert!(
+        events.iter().any(|e| e.id.is_some()),
+        "layer events: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.status.starts_with("Status:") || e.status.starts_with("Digest:")),
+        "{events:?}"
+    );
     let detail = engine.inspect_image(&image).await.expect("pulled");
     assert!(detail.repo_tags.contains(&image));
 
     let missing = format!("{}/{}:v1", env("CAPSTAN_TEST_REGISTRY"), unique("none"));
-    assert!(matches!(engine.pull_image_progress(&missing, None).await.err(), Some(Error::NotFound(_))));
-    assert!(matches!(engine.pull_image_progress("UPPER/case", None).await.err(), Some(Error::Invalid { field, .. }) if field == "image"));
+    assert!(matches!(
+        engine.pull_image_progress(&missing, None).await.err(),
+        Some(Error::NotFound(_))
+    ));
+    assert!(
+        matches!(engine.pull_image_progress("UPPER/case", None).await.err(), Some(Error::Invalid { field, .. }) if field == "image")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,17 +76,31 @@ async fn list_tag_history_and_remove_on_both_engines() {
         let engine = Engine::new(spec, Timeouts::default());
         let repo = unique(&format!("btag-{slug}"));
         let tagged = format!("{repo}:v1");
-        engine.tag_image(&env("CAPSTAN_TEST_IMAGE"), &repo, Some("v1")).await.expect("tag");
+        engine
+            .tag_image(&env("CAPSTAN_TEST_IMAGE"), &repo, Some("v1"))
+            .await
+            .expect("tag");
         let list = engine.list_images(Some(false)).await.expect("list");
-        let ours = list.iter().find(|i| i.repo_tags.contains(&tagged)).expect("listed");
+        let ours = list
+            .iter()
+            .find(|i| i.repo_tags.contains(&tagged))
+            .expect("listed");
         assert!(!ours.dangling && ours.size > 0 && ours.created > 0);
         let history = engine.image_history(&tagged).await.expect("history");
         assert!(!history.is_empty());
-        assert!(matches!(engine.tag_image(&tagged, "Bad", None).await, Err(Error::Invalid { field, .. }) if field == "repo"));
+        assert!(
+            matches!(engine.tag_image(&tagged, "Bad", None).await, Err(Error::Invalid { field, .. }) if field == "repo")
+        );
         let removed = engine.remove_image(&tagged, false).await.expect("untag");
         assert_eq!(removed.untagged, vec![tagged.clone()]);
-        assert!(matches!(engine.inspect_image(&tagged).await, Err(Error::NotFound(_))));
-        assert!(matches!(engine.remove_image("../containers/json", false).await, Err(Error::NotFound(_))));
+        assert!(matches!(
+            engine.inspect_image(&tagged).await,
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(
+            engine.remove_image("../containers/json", false).await,
+            Err(Error::NotFound(_))
+        ));
     }
 }
 
@@ -76,28 +110,70 @@ async fn credentials_are_sealed_matched_by_registry_and_never_listed() {
     let store = Store::open(dir.path()).await.expect("store");
     let registries = Registries::open(store.pool().clone(), dir.path()).expect("registries");
     let stored = registries
-        .add(&NewRegistry { server: "https://Reg.Example.com:5000/".into(), username: "ci".into(), password: "tok3n".into() })
+        .add(&NewRegistry {
+            server: "https://Reg.Example.com:5000/".into(),
+            username: "ci".into(),
+            password: "tok3n".into(),
+        })
         .await
         .expect("add");
     assert_eq!(stored.server, "reg.example.com:5000");
     assert!(matches!(
-        registries.add(&NewRegistry { server: "reg.example.com:5000".into(), username: "x".into(), password: "y".into() }).await,
+        registries
+            .add(&NewRegistry {
+                server: "reg.example.com:5000".into(),
+                username: "x".into(),
+                password: "y".into()
+            })
+            .await,
         Err(Error::Conflict(_))
     ));
     registries
-        .add(&NewRegistry { server: "index.docker.io".into(), username: "hub".into(), password: "hubpw".into() })
+        .add(&NewRegistry {
+            server: "index.docker.io".into(),
+            username: "hub".into(),
+            password: "hubpw".into(),
+        })
         .await
         .expect("hub");
-    let auth = registries.auth_for("reg.example.com:5000/team/app:1").await.expect("lookup").expect("matched");
-    assert_eq!((auth.username.as_str(), auth.password.as_str()), ("ci", "tok3n"));
-    let hub = registries.auth_for("library/busybox").await.expect("lookup").expect("hub matched");
-    assert_eq!((hub.server.as_str(), hub.password.as_str()), ("https://index.docker.io/v1/", "hubpw"));
-    assert!(registries.auth_for("other.example.com/app").await.expect("lookup").is_none());
+    let auth = registries
+        .auth_for("reg.example.com:5000/team/app:1")
+        .await
+        .expect("lookup")
+        .expect("matched");
+    assert_eq!(
+        (auth.username.as_str(), auth.password.as_str()),
+        ("ci", "tok3n")
+    );
+    let hub = registries
+        .auth_for("library/busybox")
+        .await
+        .expect("lookup")
+        .expect("hub matched");
+    assert_eq!(
+        (hub.server.as_str(), hub.password.as_str()),
+        ("https://index.docker.io/v1/", "hubpw")
+    );
+    assert!(registries
+        .auth_for("other.example.com/app")
+        .await
+        .expect("lookup")
+        .is_none());
     let list = registries.list().await.expect("list");
-    let servers: BTreeMap<String, String> = list.iter().map(|r| (r.server.clone(), r.username.clone())).collect();
+    let servers: BTreeMap<String, String> = list
+        .iter()
+        .map(|r| (r.server.clone(), r.username.clone()))
+        .collect();
     assert_eq!(servers.get("docker.io").map(String::as_str), Some("hub"));
     assert!(!format!("{auth:?}").contains("tok3n"));
     registries.remove(stored.id).await.expect("remove");
-    assert!(matches!(registries.remove(stored.id).await, Err(Error::NotFound(_))));
-    assert!(registries.auth_for("reg.example.com:5000/team/app:1").await.expect("lookup").is_none());
+    assert!(matches!(
+        registries.remove(stored.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(registries
+        .auth_for("reg.example.com:5000/team/app:1")
+        .await
+        .expect("lookup")
+        .is_none());
 }

@@ -121,11 +121,21 @@ impl PullLine {
     }
 
     pub fn done(image: String) -> Self {
-        PullLine { status: Some(Self::DONE.into()), image: Some(image), ..Default::default() }
+        PullLine {
+            status: Some(Self::DONE.into()),
+            image: Some(image),
+            ..Default::default()
+        }
     }
 
     pub fn failed(code: &str, message: String) -> Self {
-        PullLine { error: Some(ErrorBody { code: code.into(), message }), ..Default::default() }
+        PullLine {
+            error: Some(ErrorBody {
+                code: code.into(),
+                message,
+            }),
+            ..Default::default()
+        }
     }
 }
 
@@ -216,7 +226,9 @@ impl std::fmt::Debug for NewRegistryRequest {
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use backend::engine::{HistoryEntry, ImageDetail, ImageSummary, PullProgress, RemovedImage, SearchHit};
+    use backend::engine::{
+        HistoryEntry, ImageDetail, ImageSummary, PullProgress, RemovedImage, SearchHit,
+    };
     use backend::registries::{NewRegistry, StoredRegistry};
 
     use super::*;
@@ -240,7 +252,11 @@ mod convert {
     impl From<backend::storage::FleetList<ImageSummary>> for FleetImages {
         fn from(l: backend::storage::FleetList<ImageSummary>) -> Self {
             FleetImages {
-                images: l.items.into_iter().map(|o| ImageView::new(o.host, o.item)).collect(),
+                images: l
+                    .items
+                    .into_iter()
+                    .map(|o| ImageView::new(o.host, o.item))
+                    .collect(),
                 unreachable: l.unreachable.into_iter().map(Into::into).collect(),
             }
         }
@@ -288,13 +304,23 @@ mod convert {
 
     impl From<PullProgress> for PullLine {
         fn from(p: PullProgress) -> Self {
-            PullLine { id: p.id, status: Some(p.status), current: p.current, total: p.total, image: None, error: None }
+            PullLine {
+                id: p.id,
+                status: Some(p.status),
+                current: p.current,
+                total: p.total,
+                image: None,
+                error: None,
+            }
         }
     }
 
     impl From<RemovedImage> for RemovedView {
         fn from(r: RemovedImage) -> Self {
-            RemovedView { untagged: r.untagged, deleted: r.deleted }
+            RemovedView {
+                untagged: r.untagged,
+                deleted: r.deleted,
+            }
         }
     }
 
@@ -312,13 +338,22 @@ mod convert {
 
     impl From<StoredRegistry> for RegistryView {
         fn from(r: StoredRegistry) -> Self {
-            RegistryView { id: r.id, server: r.server, username: r.username, created_at: r.created_at }
+            RegistryView {
+                id: r.id,
+                server: r.server,
+                username: r.username,
+                created_at: r.created_at,
+            }
         }
     }
 
     impl From<NewRegistryRequest> for NewRegistry {
         fn from(r: NewRegistryRequest) -> Self {
-            NewRegistry { server: r.server, username: r.username, password: r.password }
+            NewRegistry {
+                server: r.server,
+                username: r.username,
+                password: r.password,
+            }
         }
     }
 }

@@ -142,19 +142,27 @@ pub struct AttachRequest {
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use backend::engine::{AttachedContainer, NetworkDetail, NetworkSpec, Pruned, SubnetInfo, VolumeInfo, VolumeSpec};
+    use backend::engine::{
+        AttachedContainer, NetworkDetail, NetworkSpec, Pruned, SubnetInfo, VolumeInfo, VolumeSpec,
+    };
 
     use super::*;
 
     impl From<Pruned> for PruneResult {
         fn from(p: Pruned) -> Self {
-            PruneResult { deleted: p.deleted, space_reclaimed: p.space_reclaimed }
+            PruneResult {
+                deleted: p.deleted,
+                space_reclaimed: p.space_reclaimed,
+            }
         }
     }
 
     impl From<backend::containers::HostProblem> for HostNotice {
         fn from(p: backend::containers::HostProblem) -> Self {
-            HostNotice { host: p.host, error: p.error }
+            HostNotice {
+                host: p.host,
+                error: p.error,
+            }
         }
     }
 
@@ -178,7 +186,11 @@ mod convert {
     impl From<backend::storage::FleetList<VolumeInfo>> for FleetVolumes {
         fn from(l: backend::storage::FleetList<VolumeInfo>) -> Self {
             FleetVolumes {
-                volumes: l.items.into_iter().map(|o| VolumeView::new(o.host, o.item)).collect(),
+                volumes: l
+                    .items
+                    .into_iter()
+                    .map(|o| VolumeView::new(o.host, o.item))
+                    .collect(),
                 unreachable: l.unreachable.into_iter().map(Into::into).collect(),
             }
         }
@@ -197,13 +209,22 @@ mod convert {
 
     impl From<SubnetInfo> for SubnetView {
         fn from(s: SubnetInfo) -> Self {
-            SubnetView { subnet: s.subnet, gateway: s.gateway }
+            SubnetView {
+                subnet: s.subnet,
+                gateway: s.gateway,
+            }
         }
     }
 
     impl From<AttachedContainer> for AttachedView {
         fn from(c: AttachedContainer) -> Self {
-            AttachedView { id: c.id, name: c.name, ipv4: c.ipv4, ipv6: c.ipv6, mac: c.mac }
+            AttachedView {
+                id: c.id,
+                name: c.name,
+                ipv4: c.ipv4,
+                ipv6: c.ipv6,
+                mac: c.mac,
+            }
         }
     }
 
@@ -232,7 +253,11 @@ mod convert {
     impl From<backend::storage::FleetList<NetworkDetail>> for FleetNetworks {
         fn from(l: backend::storage::FleetList<NetworkDetail>) -> Self {
             FleetNetworks {
-                networks: l.items.into_iter().map(|o| NetworkView::new(o.host, o.item)).collect(),
+                networks: l
+                    .items
+                    .into_iter()
+                    .map(|o| NetworkView::new(o.host, o.item))
+                    .collect(),
                 unreachable: l.unreachable.into_iter().map(Into::into).collect(),
             }
         }

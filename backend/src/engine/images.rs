@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{
-    CreateImageOptions, ImportImageOptions, ListContainersOptions, ListImagesOptions, PruneImagesOptions,
-    RemoveImageOptions, SearchImagesOptions, TagImageOptions,
+    CreateImageOptions, ImportImageOptions, ListContainersOptions, ListImagesOptions,
+    PruneImagesOptions, RemoveImageOptions, SearchImagesOptions, TagImageOptions,
 };
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -169,7 +169,9 @@ pub(super) fn check_image_ref(id: &str) -> Result<&str> {
     let ok = !id.is_empty()
         && id.len() <= 512
         && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/' | '@'))
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/' | '@'))
         && !id.split('/').any(|p| p.is_empty() || p == "." || p == "..");
     if ok {
         Ok(id)
@@ -205,11 +207,19 @@ impl Usage {
     }
 
     pub fn on_network(&self, network_id: &str) -> Vec<&UsedBy> {
-        self.containers.iter().filter(|c| c.networks.iter().any(|(_, id)| id == network_id)).collect()
+        self.containers
+            .iter()
+            .filter(|c| c.networks.iter().any(|(_, id)| id == network_id))
+            .collect()
     }
 
     fn names(&self, pred: impl Fn(&UsedBy) -> bool) -> Vec<String> {
-        let mut names: Vec<String> = self.containers.iter().filter(|c| pred(c)).map(|c| c.name.clone()).collect();
+        let mut names: Vec<String> = self
+            .containers
+            .iter()
+            .filter(|c| pred(c))
+            .map(|c| c.name.clone())
+            .collect();
         names.sort();
         names
     }
@@ -218,7 +228,12 @@ impl Usage {
 /// "a, b and 3 more" for messages that name the containers in the way.
 pub(super) fn name_list(names: &[String]) -> String {
     const SHOWN: usize = 5;
-    let mut text = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    let mut text = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > SHOWN {
         text.push_str(&format!(" and {} more", names.len() - SHOWN));
     }
@@ -230,7 +245,10 @@ fn real_tags(tags: Vec<String>) -> Vec<String> {
 }
 
 fn real_digests(digests: Vec<String>) -> Vec<String> {
-    digests.into_iter().filter(|d| d != "<none>@<none>").collect()
+    digests
+        .into_iter()
+        .filter(|d| d != "<none>@<none>")
+        .collect()
 }
 
 fn bytes(n: i64) -> u64 {
@@ -244,7 +262,10 @@ fn image_error(err: Error, doing: &str) -> Error {
         Error::Engine { status: 404, .. } => Error::NotFound("image".into()),
         Error::Engine { status, message } if status >= 500 => {
             tracing::warn!(status, engine = %message, "engine failed to {doing}");
-            Error::Engine { status, message: format!("the engine could not {doing}") }
+            Error::Engine {
+                status,
+                message: format!("the engine could not {doing}"),
+            }
         }
         other => other,
     }
@@ -261,8 +282,14 @@ fn pull_failure(reference: &str, message: &str) -> Error {
         || m.contains("repository does not exist")
     {
         Error::NotFound(format!("image {reference}"))
-    } else if m.contains("unauthorized") || m.contains("authentication required") || m.contains("denied") {
-        Error::invalid("image", format!("{reference} could not be pulled: the registry refused access"))
+    } else if m.contains("unauthorized")
+        || m.contains("authentication required")
+        || m.contains("denied")
+    {
+        Error::invalid(
+            "image",
+            format!("{reference} could not be pulled: the registry refused access"),
+        )
     } else {
         Error::invalid(
             "image",
@@ -278,7 +305,10 @@ fn pull_parts(reference: &str) -> (String, Option<String>) {
     }
     let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
     match reference[last_slash..].rfind(':') {
-        Some(i) => (reference[..last_slash + i].to_owned(), Some(reference[last_slash + i + 1..].to_owned())),
+        Some(i) => (
+            reference[..last_slash + i].to_owned(),
+            Some(reference[last_slash + i + 1..].to_owned()),
+        ),
         None => (reference.to_owned(), Some("latest".into())),
     }
 }
@@ -287,7 +317,13 @@ fn pull_parts(reference: &str) -> (String, Option<String>) {
 fn save_name(reference: &str) -> String {
     let safe: String = reference
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(100)
         .collect();
     let safe = safe.trim_start_matches(['.', '_']);
@@ -305,7 +341,10 @@ pub fn validate_search_term(term: &str) -> Result<()> {
         return Err(Error::invalid("term", "is required: what to search for"));
     }
     if term.len() > 256 || term.chars().any(char::is_control) {
-        return Err(Error::invalid("term", "use at most 256 characters on one line"));
+        return Err(Error::invalid(
+            "term",
+            "use at most 256 characters on one line",
+        ));
     }
     Ok(())
 }
@@ -313,8 +352,13 @@ pub fn validate_search_term(term: &str) -> Result<()> {
 impl Engine {
     /// Who uses which image, volume and network: one container list.
     pub(super) async fn usage(&self) -> Result<Usage> {
-        let options = ListContainersOptions { all: true, ..Default::default() };
-        let list = self.call(|d| async move { d.list_containers(Some(options)).await }).await?;
+        let options = ListContainersOptions {
+            all: true,
+            ..Default::default()
+        };
+        let list = self
+            .call(|d| async move { d.list_containers(Some(options)).await })
+            .await?;
         let containers = list
             .into_iter()
             .map(|c| UsedBy {
@@ -352,9 +396,15 @@ impl Engine {
         if let Some(d) = dangling {
             filters.insert("dangling".into(), vec![d.to_string()]);
         }
-        let options = ListImagesOptions { all: false, filters: Some(filters), ..Default::default() };
-        let (images, usage) =
-            tokio::join!(self.call(|d| async move { d.list_images(Some(options)).await }), self.usage());
+        let options = ListImagesOptions {
+            all: false,
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let (images, usage) = tokio::join!(
+            self.call(|d| async move { d.list_images(Some(options)).await }),
+            self.usage()
+        );
         let (images, usage) = (images?, usage?);
         let mut counts: HashMap<&str, u32> = HashMap::new();
         for c in &usage.containers {
@@ -437,10 +487,18 @@ impl Engine {
     /// `docker pull` with its progress: the engine's events, one by one as they arrive.
     /// Failures before the first event (a missing image, a refused login) are returned as the
     /// error; later ones end the stream. Without a tag, `latest` is pulled.
-    pub async fn pull_image_progress(&self, reference: &str, auth: Option<RegistryAuth>) -> Result<PullStream> {
+    pub async fn pull_image_progress(
+        &self,
+        reference: &str,
+        auth: Option<RegistryAuth>,
+    ) -> Result<PullStream> {
         validate_image(reference)?;
         let (name, tag) = pull_parts(reference);
-        let options = CreateImageOptions { from_image: Some(name), tag, ..Default::default() };
+        let options = CreateImageOptions {
+            from_image: Some(name),
+            tag,
+            ..Default::default()
+        };
         let credentials = auth.map(|a| bollard::auth::DockerCredentials {
             username: Some(a.username),
             password: Some(a.password),
@@ -448,7 +506,9 @@ impl Engine {
             ..Default::default()
         });
         let docker = self.docker().await?.with_timeout(LONG);
-        let mut stream = docker.create_image(Some(options), None, credentials).boxed();
+        let mut stream = docker
+            .create_image(Some(options), None, credentials)
+            .boxed();
         let reference = reference.to_owned();
         let first = match tokio::time::timeout(STALL, stream.next()).await {
             Err(_) => return Err(Error::EngineTimeout),
@@ -478,7 +538,10 @@ impl Engine {
         if let Some(t) = tag {
             validate_tag(t)?;
         }
-        let options = TagImageOptions { repo: Some(repo.to_owned()), tag: Some(tag.unwrap_or("latest").to_owned()) };
+        let options = TagImageOptions {
+            repo: Some(repo.to_owned()),
+            tag: Some(tag.unwrap_or("latest").to_owned()),
+        };
         self.call(|d| async move { d.tag_image(&id, Some(options)).await })
             .await
             .map_err(|e| image_error(e, "tag the image"))
@@ -488,7 +551,11 @@ impl Engine {
     /// with force when one of them is running.
     pub async fn remove_image(&self, id: &str, force: bool) -> Result<RemovedImage> {
         let id = check_image_ref(id)?.to_owned();
-        let options = RemoveImageOptions { force, noprune: false, platforms: None };
+        let options = RemoveImageOptions {
+            force,
+            noprune: false,
+            platforms: None,
+        };
         let owned = id.clone();
         let result = self
             .call(|d| async move { d.remove_image(&owned, Some(options), None).await })
@@ -502,7 +569,10 @@ impl Engine {
                 }
                 Ok(out)
             }
-            Err(Error::Engine { status: 409, message }) => Err(self.removal_conflict(&id, &message).await),
+            Err(Error::Engine {
+                status: 409,
+                message,
+            }) => Err(self.removal_conflict(&id, &message).await),
             Err(e) => Err(image_error(e, "remove the image")),
         }
     }
@@ -510,19 +580,28 @@ impl Engine {
     async fn removal_conflict(&self, id: &str, message: &str) -> Error {
         tracing::info!(image = %id, engine = %message, "the engine refused to remove an image");
         let owned = id.to_owned();
-        let image_id = self.call(|d| async move { d.inspect_image(&owned).await }).await.ok().and_then(|i| i.id);
+        let image_id = self
+            .call(|d| async move { d.inspect_image(&owned).await })
+            .await
+            .ok()
+            .and_then(|i| i.id);
         let users = match (image_id, self.usage().await) {
             (Some(image_id), Ok(usage)) => usage.of_image(&image_id),
             _ => Vec::new(),
         };
         if !users.is_empty() {
-            return Error::Conflict(format!("the image is in use by containers: {}", name_list(&users)));
+            return Error::Conflict(format!(
+                "the image is in use by containers: {}",
+                name_list(&users)
+            ));
         }
         let m = message.to_ascii_lowercase();
         if m.contains("child") {
             Error::Conflict("other images are built on this image; remove them first".into())
         } else if m.contains("multiple repositories") {
-            Error::Conflict("the image has several names; remove one name at a time, or force".into())
+            Error::Conflict(
+                "the image has several names; remove one name at a time, or force".into(),
+            )
         } else {
             Error::Conflict("the engine refused to remove the image in its current state".into())
         }
@@ -537,18 +616,27 @@ impl Engine {
             validate_label_filter(l)?;
             filters.insert("label".into(), vec![l.to_owned()]);
         }
-        let options = PruneImagesOptions { filters: Some(filters) };
+        let options = PruneImagesOptions {
+            filters: Some(filters),
+        };
         let docker = self.docker().await?.with_timeout(LONG);
         let pruned = tokio::time::timeout(STALL, docker.prune_images(Some(options)))
             .await
             .map_err(|_| Error::EngineTimeout)?
             .map_err(classify::call)
             .map_err(|e| match e {
-                Error::Engine { status: 409, .. } => Error::Conflict("a prune is already running on this engine".into()),
+                Error::Engine { status: 409, .. } => {
+                    Error::Conflict("a prune is already running on this engine".into())
+                }
                 other => image_error(other, "prune images"),
             })?;
         Ok(Pruned {
-            deleted: pruned.images_deleted.unwrap_or_default().into_iter().filter_map(|i| i.deleted).collect(),
+            deleted: pruned
+                .images_deleted
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|i| i.deleted)
+                .collect(),
             space_reclaimed: bytes(pruned.space_reclaimed.unwrap_or(0)),
         })
     }
@@ -562,22 +650,40 @@ impl Engine {
             .await
             .map_err(|e| image_error(e, "inspect the image"))?;
         let docker = self.docker().await?.with_timeout(LONG);
-        let stream = streamed(docker.export_image(&id), self.inner.timeouts.call.max(Duration::from_secs(60))).await?;
-        Ok(Download { filename: save_name(&id), stream })
+        let stream = streamed(
+            docker.export_image(&id),
+            self.inner.timeouts.call.max(Duration::from_secs(60)),
+        )
+        .await?;
+        Ok(Download {
+            filename: save_name(&id),
+            stream,
+        })
     }
 
     /// `docker load`: the images of a `docker save` tar. Returns what the engine loaded
     /// (`repo:tag` names, or `sha256:…` ids for untagged images).
     pub async fn load_images(&self, body: SpooledBody) -> Result<Vec<String>> {
         if body.is_empty() {
-            return Err(Error::invalid("body", "is empty; send a tar made by docker save"));
+            return Err(Error::invalid(
+                "body",
+                "is empty; send a tar made by docker save",
+            ));
         }
-        let deadline = self.inner.timeouts.call + Duration::from_secs(body.len() / (1024 * 1024)) + STALL;
+        let deadline =
+            self.inner.timeouts.call + Duration::from_secs(body.len() / (1024 * 1024)) + STALL;
         let file = body.into_file();
         let stream = ReaderStream::with_capacity(file, 64 * 1024);
         let docker = self.docker().await?.with_timeout(LONG);
         let mut events = docker
-            .import_image(ImportImageOptions { quiet: false, platform: None }, bollard::body_try_stream(stream), None)
+            .import_image(
+                ImportImageOptions {
+                    quiet: false,
+                    platform: None,
+                },
+                bollard::body_try_stream(stream),
+                None,
+            )
             .boxed();
         let work = async {
             let mut loaded = Vec::new();
@@ -585,8 +691,9 @@ impl Engine {
                 match event {
                     Ok(info) => {
                         for line in info.stream.iter().flat_map(|s| s.lines()) {
-                            if let Some(name) =
-                                line.strip_prefix("Loaded image: ").or_else(|| line.strip_prefix("Loaded image ID: "))
+                            if let Some(name) = line
+                                .strip_prefix("Loaded image: ")
+                                .or_else(|| line.strip_prefix("Loaded image ID: "))
                             {
                                 loaded.push(name.trim().to_owned());
                             }
@@ -597,24 +704,38 @@ impl Engine {
             }
             Ok(loaded)
         };
-        let loaded = tokio::time::timeout(deadline, work).await.map_err(|_| Error::EngineTimeout)??;
+        let loaded = tokio::time::timeout(deadline, work)
+            .await
+            .map_err(|_| Error::EngineTimeout)??;
         if loaded.is_empty() {
-            return Err(Error::invalid("body", "holds no image; send a tar made by docker save"));
+            return Err(Error::invalid(
+                "body",
+                "holds no image; send a tar made by docker save",
+            ));
         }
         Ok(loaded)
     }
 
     /// `docker import`: a filesystem tar becomes a one-layer image `repo:tag` (`latest` without
     /// a tag). Returns the new image's id.
-    pub async fn import_image(&self, body: SpooledBody, repo: &str, tag: Option<&str>) -> Result<String> {
+    pub async fn import_image(
+        &self,
+        body: SpooledBody,
+        repo: &str,
+        tag: Option<&str>,
+    ) -> Result<String> {
         validate_repo(repo)?;
         if let Some(t) = tag {
             validate_tag(t)?;
         }
         if body.is_empty() {
-            return Err(Error::invalid("body", "is empty; send a tar of a filesystem"));
+            return Err(Error::invalid(
+                "body",
+                "is empty; send a tar of a filesystem",
+            ));
         }
-        let deadline = self.inner.timeouts.call + Duration::from_secs(body.len() / (1024 * 1024)) + STALL;
+        let deadline =
+            self.inner.timeouts.call + Duration::from_secs(body.len() / (1024 * 1024)) + STALL;
         let file = body.into_file();
         let stream = ReaderStream::with_capacity(file, 64 * 1024);
         let options = CreateImageOptions {
@@ -624,7 +745,9 @@ impl Engine {
             ..Default::default()
         };
         let docker = self.docker().await?.with_timeout(LONG);
-        let mut events = docker.create_image(Some(options), Some(bollard::body_try_stream(stream)), None).boxed();
+        let mut events = docker
+            .create_image(Some(options), Some(bollard::body_try_stream(stream)), None)
+            .boxed();
         let work = async {
             let mut id = None;
             while let Some(event) = events.next().await {
@@ -639,8 +762,15 @@ impl Engine {
             }
             Ok(id)
         };
-        let id = tokio::time::timeout(deadline, work).await.map_err(|_| Error::EngineTimeout)??;
-        id.ok_or_else(|| Error::invalid("body", "the engine made no image of it; send a tar of a filesystem"))
+        let id = tokio::time::timeout(deadline, work)
+            .await
+            .map_err(|_| Error::EngineTimeout)??;
+        id.ok_or_else(|| {
+            Error::invalid(
+                "body",
+                "the engine made no image of it; send a tar of a filesystem",
+            )
+        })
     }
 
     /// `docker search` through the engine (which asks its registry). Bounded by
@@ -690,16 +820,20 @@ fn progress(info: bollard::models::CreateImageInfo) -> PullProgress {
         id: info.id.filter(|i| !i.is_empty()),
         status: info.status.unwrap_or_default(),
         current: detail.current.and_then(|c| u64::try_from(c).ok()),
-        total: detail.total.and_then(|t| u64::try_from(t).ok()).filter(|t| *t > 0),
+        total: detail
+            .total
+            .and_then(|t| u64::try_from(t).ok())
+            .filter(|t| *t > 0),
     }
 }
 
 fn pull_error(reference: &str, err: BollardError) -> Error {
     match err {
         BollardError::DockerStreamError { error } => pull_failure(reference, &error),
-        BollardError::DockerResponseServerError { status_code, message } if (400..=500).contains(&status_code) => {
-            pull_failure(reference, &message)
-        }
+        BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        } if (400..=500).contains(&status_code) => pull_failure(reference, &message),
         other => classify::call(other),
     }
 }
@@ -711,7 +845,10 @@ fn load_error(err: BollardError) -> Error {
             tracing::info!(engine = %error, "the engine refused an image archive");
             Error::invalid("body", "the engine could not read the archive as an image")
         }
-        BollardError::DockerResponseServerError { status_code, message } if (400..=500).contains(&status_code) => {
+        BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        } if (400..=500).contains(&status_code) => {
             tracing::info!(status = status_code, engine = %message, "the engine refused an image archive");
             Error::invalid("body", "the engine could not read the archive as an image")
         }
@@ -726,7 +863,10 @@ where
     S: Stream<Item = std::result::Result<Bytes, BollardError>> + Send + 'static,
 {
     let mut stream = Box::pin(stream);
-    let first = match tokio::time::timeout(first_wait, stream.next()).await.map_err(|_| Error::EngineTimeout)? {
+    let first = match tokio::time::timeout(first_wait, stream.next())
+        .await
+        .map_err(|_| Error::EngineTimeout)?
+    {
         None => None,
         Some(Ok(b)) => Some(b),
         Some(Err(e)) => return Err(image_error(classify::call(e), "save the image")),
@@ -743,7 +883,13 @@ where
             }
             Err(_) => {
                 tracing::warn!("an image save stalled");
-                Some((Err(io::Error::new(io::ErrorKind::TimedOut, "the engine stopped sending")), None))
+                Some((
+                    Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the engine stopped sending",
+                    )),
+                    None,
+                ))
             }
         }
     });
@@ -765,19 +911,43 @@ mod tests {
 
     #[test]
     fn image_refs() {
-        for ok in ["busybox", "sha256:0123abcd", "127.0.0.1:5000/a/b:1", "a@sha256:00ff", "0f80e3d4"] {
+        for ok in [
+            "busybox",
+            "sha256:0123abcd",
+            "127.0.0.1:5000/a/b:1",
+            "a@sha256:00ff",
+            "0f80e3d4",
+        ] {
             assert!(check_image_ref(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "../containers/json", "a/../b", "a?b", "/a", "a//b", "a b", "a/"] {
+        for bad in [
+            "",
+            "../containers/json",
+            "a/../b",
+            "a?b",
+            "/a",
+            "a//b",
+            "a b",
+            "a/",
+        ] {
             assert!(check_image_ref(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn parts_and_names() {
-        assert_eq!(pull_parts("busybox"), ("busybox".into(), Some("latest".into())));
-        assert_eq!(pull_parts("r:5000/a:1"), ("r:5000/a".into(), Some("1".into())));
-        assert_eq!(pull_parts("r:5000/a"), ("r:5000/a".into(), Some("latest".into())));
+        assert_eq!(
+            pull_parts("busybox"),
+            ("busybox".into(), Some("latest".into()))
+        );
+        assert_eq!(
+            pull_parts("r:5000/a:1"),
+            ("r:5000/a".into(), Some("1".into()))
+        );
+        assert_eq!(
+            pull_parts("r:5000/a"),
+            ("r:5000/a".into(), Some("latest".into()))
+        );
         assert_eq!(save_name("r:5000/a:1"), "r_5000_a_1.tar");
         assert_eq!(save_name("sha256:ab"), "sha256_ab.tar");
         assert_eq!(name_list(&["a".into(), "b".into()]), "a, b");

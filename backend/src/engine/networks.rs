@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-use bollard::models::{EndpointSettings, Ipam, IpamConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest};
+use bollard::models::{
+    EndpointSettings, Ipam, IpamConfig, NetworkConnectRequest, NetworkCreateRequest,
+    NetworkDisconnectRequest,
+};
 use bollard::query_parameters::{InspectNetworkOptions, ListNetworksOptions, PruneNetworksOptions};
 use serde::{Deserialize, Serialize};
 
@@ -162,25 +165,41 @@ impl NetworkSpec {
     /// Checks the fields and returns the parsed subnet, if any.
     pub fn validate(&self) -> Result<Option<Cidr>> {
         if !valid_object_name(&self.name, 1) {
-            return Err(Error::invalid("name", "use a letter or digit, then letters, digits, _ . and - (255 at most)"));
+            return Err(Error::invalid(
+                "name",
+                "use a letter or digit, then letters, digits, _ . and - (255 at most)",
+            ));
         }
         if let Some(d) = &self.driver {
             validate_driver(d)?;
         }
         validate_labels(&self.labels)?;
         for (k, v) in &self.options {
-            if k.is_empty() || k.len() > 255 || k.chars().any(|c| c.is_control() || c == '=') || v.len() > 4096 {
-                return Err(Error::invalid("options", format!("{k:?} is not a driver option")));
+            if k.is_empty()
+                || k.len() > 255
+                || k.chars().any(|c| c.is_control() || c == '=')
+                || v.len() > 4096
+            {
+                return Err(Error::invalid(
+                    "options",
+                    format!("{k:?} is not a driver option"),
+                ));
             }
         }
         let subnet = match self.subnet.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(text) => {
                 let cidr = Cidr::parse(text).ok_or_else(|| {
-                    Error::invalid("subnet", "must be a network in CIDR notation, like 10.42.0.0/24")
+                    Error::invalid(
+                        "subnet",
+                        "must be a network in CIDR notation, like 10.42.0.0/24",
+                    )
                 })?;
                 if width(cidr.v6) - cidr.prefix < 2 {
-                    return Err(Error::invalid("subnet", "is too small for any container (use /30 or larger)"));
+                    return Err(Error::invalid(
+                        "subnet",
+                        "is too small for any container (use /30 or larger)",
+                    ));
                 }
                 if !cidr.is_network_address() {
                     return Err(Error::invalid(
@@ -192,7 +211,9 @@ impl NetworkSpec {
             }
         };
         if let Some(text) = self.gateway.as_deref().filter(|s| !s.is_empty()) {
-            let ip: IpAddr = text.parse().map_err(|_| Error::invalid("gateway", "must be an IP address, like 10.42.0.1"))?;
+            let ip: IpAddr = text
+                .parse()
+                .map_err(|_| Error::invalid("gateway", "must be an IP address, like 10.42.0.1"))?;
             let Some(cidr) = subnet else {
                 return Err(Error::invalid("gateway", "needs a subnet to belong to"));
             };
@@ -200,7 +221,10 @@ impl NetworkSpec {
                 return Err(Error::invalid("gateway", "must be inside the subnet"));
             }
             if bits(ip).0 == cidr.base {
-                return Err(Error::invalid("gateway", "must not be the subnet's network address"));
+                return Err(Error::invalid(
+                    "gateway",
+                    "must not be the subnet's network address",
+                ));
             }
         }
         Ok(subnet)
@@ -220,7 +244,10 @@ fn network_error(err: Error, doing: &str) -> Error {
         Error::Engine { status: 404, .. } => Error::NotFound("network".into()),
         Error::Engine { status, message } if status >= 500 => {
             tracing::warn!(status, engine = %message, "engine failed to {doing}");
-            Error::Engine { status, message: format!("the engine could not {doing}") }
+            Error::Engine {
+                status,
+                message: format!("the engine could not {doing}"),
+            }
         }
         other => other,
     }
@@ -230,7 +257,10 @@ fn network_error(err: Error, doing: &str) -> Error {
 /// which.
 fn attach_error(err: Error, doing: &str) -> Error {
     match err {
-        Error::Engine { status: 404, message } => {
+        Error::Engine {
+            status: 404,
+            message,
+        } => {
             if message.to_ascii_lowercase().contains("container") {
                 Error::NotFound("container".into())
             } else {
@@ -240,14 +270,22 @@ fn attach_error(err: Error, doing: &str) -> Error {
         Error::Engine { status, message } if (400..=500).contains(&status) => {
             let m = message.to_ascii_lowercase();
             tracing::info!(status, engine = %message, "the engine refused to {doing}");
-            if m.contains("already exists") || m.contains("already attached") || m.contains("already connected") {
+            if m.contains("already exists")
+                || m.contains("already attached")
+                || m.contains("already connected")
+            {
                 Error::Conflict("the container is already connected to this network".into())
             } else if m.contains("not connected") {
                 Error::Conflict("the container is not connected to this network".into())
             } else if m.contains("no such container") {
                 Error::NotFound("container".into())
-            } else if m.contains("host mode") || m.contains("conflicts with") || m.contains("cannot be") {
-                Error::Conflict(format!("the engine refused to {doing}: the container's network mode does not allow it"))
+            } else if m.contains("host mode")
+                || m.contains("conflicts with")
+                || m.contains("cannot be")
+            {
+                Error::Conflict(format!(
+                    "the engine refused to {doing}: the container's network mode does not allow it"
+                ))
             } else if status == 500 {
                 network_error(Error::Engine { status, message }, doing)
             } else {
@@ -263,7 +301,10 @@ fn subnets(ipam: Option<Ipam>) -> Vec<SubnetInfo> {
         .unwrap_or_default()
         .into_iter()
         .filter_map(|c| {
-            Some(SubnetInfo { subnet: c.subnet.filter(|s| !s.is_empty())?, gateway: c.gateway.filter(|g| !g.is_empty()) })
+            Some(SubnetInfo {
+                subnet: c.subnet.filter(|s| !s.is_empty())?,
+                gateway: c.gateway.filter(|g| !g.is_empty()),
+            })
         })
         .collect()
 }
@@ -272,7 +313,13 @@ fn attached_from_usage(usage: &Usage, id: &str) -> Vec<AttachedContainer> {
     let mut out: Vec<AttachedContainer> = usage
         .on_network(id)
         .into_iter()
-        .map(|c| AttachedContainer { id: c.id.clone(), name: c.name.clone(), ipv4: None, ipv6: None, mac: None })
+        .map(|c| AttachedContainer {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            ipv4: None,
+            ipv6: None,
+            mac: None,
+        })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
@@ -360,9 +407,17 @@ impl Engine {
     async fn networks_named(&self, name: &str) -> Result<Vec<String>> {
         let mut filters = HashMap::new();
         filters.insert("name".to_owned(), vec![name.to_owned()]);
-        let options = ListNetworksOptions { filters: Some(filters) };
-        let list = self.call(|d| async move { d.list_networks(Some(options)).await }).await?;
-        Ok(list.into_iter().filter(|n| n.name.as_deref() == Some(name)).filter_map(|n| n.id).collect())
+        let options = ListNetworksOptions {
+            filters: Some(filters),
+        };
+        let list = self
+            .call(|d| async move { d.list_networks(Some(options)).await })
+            .await?;
+        Ok(list
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .filter_map(|n| n.id)
+            .collect())
     }
 
     /// `docker network create`. A taken name or a subnet that overlaps another network's is a
@@ -371,15 +426,28 @@ impl Engine {
         let subnet = spec.validate()?;
         if let Some(driver) = spec.driver.as_deref().filter(|d| *d != "bridge") {
             // The engine looks for a missing driver plugin for many seconds; refuse it up front.
-            if !self.drivers(DriverKind::Network).await?.iter().any(|d| d == driver) {
-                return Err(Error::invalid("driver", "no such network driver on this engine"));
+            if !self
+                .drivers(DriverKind::Network)
+                .await?
+                .iter()
+                .any(|d| d == driver)
+            {
+                return Err(Error::invalid(
+                    "driver",
+                    "no such network driver on this engine",
+                ));
             }
         }
         if !self.networks_named(&spec.name).await?.is_empty() {
-            return Err(Error::Conflict(format!("a network named {} already exists", spec.name)));
+            return Err(Error::Conflict(format!(
+                "a network named {} already exists",
+                spec.name
+            )));
         }
         if let Some(cidr) = subnet {
-            let existing = self.call(|d| async move { d.list_networks(None::<ListNetworksOptions>).await }).await?;
+            let existing = self
+                .call(|d| async move { d.list_networks(None::<ListNetworksOptions>).await })
+                .await?;
             for n in existing {
                 for s in subnets(n.ipam) {
                     if Cidr::parse(&s.subnet).is_some_and(|other| other.overlaps(&cidr)) {
@@ -440,14 +508,20 @@ impl Engine {
         let named = self.networks_named(&spec.name).await.unwrap_or_default();
         if named.len() > 1 {
             self.discard_network(&created.id).await;
-            return Err(Error::Conflict(format!("a network named {} already exists", spec.name)));
+            return Err(Error::Conflict(format!(
+                "a network named {} already exists",
+                spec.name
+            )));
         }
         self.inspect_network(&created.id).await
     }
 
     async fn discard_network(&self, id: &str) {
         let owned = id.to_owned();
-        if let Err(e) = self.call(|d| async move { d.remove_network(&owned).await }).await {
+        if let Err(e) = self
+            .call(|d| async move { d.remove_network(&owned).await })
+            .await
+        {
             tracing::warn!(network = %id, error = %e.log_detail(), "could not remove a network after a failed create");
         }
     }
@@ -457,48 +531,83 @@ impl Engine {
     pub async fn remove_network(&self, id: &str) -> Result<()> {
         let network = self.inspect_network(id).await?;
         if network.builtin || network.ingress {
-            return Err(Error::Conflict(format!("{} is made by the engine and cannot be removed", network.name)));
+            return Err(Error::Conflict(format!(
+                "{} is made by the engine and cannot be removed",
+                network.name
+            )));
         }
         if !network.containers.is_empty() {
             let names: Vec<String> = network.containers.iter().map(|c| c.name.clone()).collect();
-            return Err(Error::Conflict(format!("the network has containers attached: {}", name_list(&names))));
+            return Err(Error::Conflict(format!(
+                "the network has containers attached: {}",
+                name_list(&names)
+            )));
         }
         let owned = network.id.clone();
-        self.call(|d| async move { d.remove_network(&owned).await }).await.map_err(|e| match e {
-            Error::Engine { status: 403 | 409, message } => {
-                tracing::info!(engine = %message, "the engine refused to remove a network");
-                if message.contains("pre-defined") {
-                    Error::Conflict(format!("{} is made by the engine and cannot be removed", network.name))
-                } else {
-                    Error::Conflict("the network is in use".into())
+        self.call(|d| async move { d.remove_network(&owned).await })
+            .await
+            .map_err(|e| match e {
+                Error::Engine {
+                    status: 403 | 409,
+                    message,
+                } => {
+                    tracing::info!(engine = %message, "the engine refused to remove a network");
+                    if message.contains("pre-defined") {
+                        Error::Conflict(format!(
+                            "{} is made by the engine and cannot be removed",
+                            network.name
+                        ))
+                    } else {
+                        Error::Conflict("the network is in use".into())
+                    }
                 }
-            }
-            other => network_error(other, "remove the network"),
-        })
+                other => network_error(other, "remove the network"),
+            })
     }
 
     /// `docker network connect [--alias …]`.
-    pub async fn connect_network(&self, network: &str, container: &str, aliases: &[String]) -> Result<()> {
+    pub async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        aliases: &[String],
+    ) -> Result<()> {
         let network = check_network_ref(network)?.to_owned();
         let container = check_container_ref(container)?.to_owned();
         for a in aliases {
             if !valid_object_name(a, 1) {
-                return Err(Error::invalid("aliases", format!("{a:?} is not a host name: use letters, digits, _ . and -")));
+                return Err(Error::invalid(
+                    "aliases",
+                    format!("{a:?} is not a host name: use letters, digits, _ . and -"),
+                ));
             }
         }
-        let endpoint = (!aliases.is_empty())
-            .then(|| EndpointSettings { aliases: Some(aliases.to_vec()), ..Default::default() });
-        let request = NetworkConnectRequest { container, endpoint_config: endpoint };
+        let endpoint = (!aliases.is_empty()).then(|| EndpointSettings {
+            aliases: Some(aliases.to_vec()),
+            ..Default::default()
+        });
+        let request = NetworkConnectRequest {
+            container,
+            endpoint_config: endpoint,
+        };
         self.call(|d| async move { d.connect_network(&network, request).await })
             .await
             .map_err(|e| attach_error(e, "connect the container"))
     }
 
     /// `docker network disconnect [--force]`.
-    pub async fn disconnect_network(&self, network: &str, container: &str, force: bool) -> Result<()> {
+    pub async fn disconnect_network(
+        &self,
+        network: &str,
+        container: &str,
+        force: bool,
+    ) -> Result<()> {
         let network = check_network_ref(network)?.to_owned();
         let container = check_container_ref(container)?.to_owned();
-        let request = NetworkDisconnectRequest { container, force: Some(force) };
+        let request = NetworkDisconnectRequest {
+            container,
+            force: Some(force),
+        };
         self.call(|d| async move { d.disconnect_network(&network, request).await })
             .await
             .map_err(|e| attach_error(e, "disconnect the container"))
@@ -512,17 +621,24 @@ impl Engine {
             validate_label_filter(l)?;
             filters.insert("label".into(), vec![l.to_owned()]);
         }
-        let options = PruneNetworksOptions { filters: Some(filters) };
+        let options = PruneNetworksOptions {
+            filters: Some(filters),
+        };
         let pruned = self
             .call(|d| async move { d.prune_networks(Some(options)).await })
             .await
             .map_err(|e| match e {
-                Error::Engine { status: 409, .. } => Error::Conflict("a prune is already running on this engine".into()),
+                Error::Engine { status: 409, .. } => {
+                    Error::Conflict("a prune is already running on this engine".into())
+                }
                 other => network_error(other, "prune networks"),
             })?;
         let mut deleted = pruned.networks_deleted.unwrap_or_default();
         deleted.sort();
-        Ok(Pruned { deleted, space_reclaimed: 0 })
+        Ok(Pruned {
+            deleted,
+            space_reclaimed: 0,
+        })
     }
 }
 
@@ -555,8 +671,17 @@ mod tests {
         assert!(!a.overlaps(&Cidr::parse("10.2.0.0/16").expect("cidr")));
         assert!(!a.overlaps(&Cidr::parse("fd00::/64").expect("cidr")));
         assert!(Cidr::parse("0.0.0.0/0").expect("cidr").overlaps(&a));
-        assert!(!Cidr::parse("10.1.2.3/16").expect("cidr").is_network_address());
-        for bad in ["10.1.0.0", "10.1.0.0/33", "10.1.0/16", "x/8", "10.0.0.0/+8", "fd00::/129"] {
+        assert!(!Cidr::parse("10.1.2.3/16")
+            .expect("cidr")
+            .is_network_address());
+        for bad in [
+            "10.1.0.0",
+            "10.1.0.0/33",
+            "10.1.0/16",
+            "x/8",
+            "10.0.0.0/+8",
+            "fd00::/129",
+        ] {
             assert!(Cidr::parse(bad).is_none(), "{bad}");
         }
         assert!(Cidr::parse("fd00:1::/64").expect("v6").is_network_address());
@@ -565,14 +690,25 @@ mod tests {
     #[test]
     fn specs() {
         assert!(spec(None, None).validate().is_ok());
-        assert!(spec(Some("10.42.0.0/24"), Some("10.42.0.1")).validate().is_ok());
+        assert!(spec(Some("10.42.0.0/24"), Some("10.42.0.1"))
+            .validate()
+            .is_ok());
         assert_eq!(field(spec(Some("10.42.0.0"), None).validate()), "subnet");
         assert_eq!(field(spec(Some("10.42.0.5/24"), None).validate()), "subnet");
         assert_eq!(field(spec(Some("10.42.0.0/31"), None).validate()), "subnet");
-        assert_eq!(field(spec(Some("10.42.0.0/24"), Some("10.43.0.1")).validate()), "gateway");
-        assert_eq!(field(spec(Some("10.42.0.0/24"), Some("nope")).validate()), "gateway");
+        assert_eq!(
+            field(spec(Some("10.42.0.0/24"), Some("10.43.0.1")).validate()),
+            "gateway"
+        );
+        assert_eq!(
+            field(spec(Some("10.42.0.0/24"), Some("nope")).validate()),
+            "gateway"
+        );
         assert_eq!(field(spec(None, Some("10.42.0.1")).validate()), "gateway");
-        assert_eq!(field(spec(Some("10.42.0.0/24"), Some("10.42.0.0")).validate()), "gateway");
+        assert_eq!(
+            field(spec(Some("10.42.0.0/24"), Some("10.42.0.0")).validate()),
+            "gateway"
+        );
         let mut bad = spec(None, None);
         bad.name = "a b".into();
         assert_eq!(field(bad.validate()), "name");

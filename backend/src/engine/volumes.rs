@@ -55,14 +55,27 @@ pub(super) fn valid_object_name(name: &str, min: usize) -> bool {
 /// Labels a person sets: a key on one line, at most 64 of them.
 pub(super) fn validate_labels(labels: &BTreeMap<String, String>) -> Result<()> {
     if labels.len() > MAX_LABELS {
-        return Err(Error::invalid("labels", format!("use at most {MAX_LABELS} labels")));
+        return Err(Error::invalid(
+            "labels",
+            format!("use at most {MAX_LABELS} labels"),
+        ));
     }
     for (k, v) in labels {
-        if k.is_empty() || k.len() > 255 || k.chars().any(|c| c.is_control() || c == '=' || c.is_whitespace()) {
-            return Err(Error::invalid("labels", format!("{k:?} is not a label key: use letters, digits and . - _ /")));
+        if k.is_empty()
+            || k.len() > 255
+            || k.chars()
+                .any(|c| c.is_control() || c == '=' || c.is_whitespace())
+        {
+            return Err(Error::invalid(
+                "labels",
+                format!("{k:?} is not a label key: use letters, digits and . - _ /"),
+            ));
         }
         if v.len() > 4096 || v.contains('\0') {
-            return Err(Error::invalid("labels", format!("the value of {k} is too long (4096 bytes at most)")));
+            return Err(Error::invalid(
+                "labels",
+                format!("the value of {k} is too long (4096 bytes at most)"),
+            ));
         }
     }
     Ok(())
@@ -77,7 +90,10 @@ pub(super) fn validate_driver(driver: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid("driver", "use a driver name such as local (letters, digits, _ . - : /)"))
+        Err(Error::invalid(
+            "driver",
+            "use a driver name such as local (letters, digits, _ . - : /)",
+        ))
     }
 }
 
@@ -93,14 +109,23 @@ impl VolumeSpec {
             validate_driver(d)?;
         }
         if self.driver_opts.len() > MAX_LABELS {
-            return Err(Error::invalid("driver_opts", format!("use at most {MAX_LABELS} options")));
+            return Err(Error::invalid(
+                "driver_opts",
+                format!("use at most {MAX_LABELS} options"),
+            ));
         }
         for (k, v) in &self.driver_opts {
             if k.is_empty() || k.len() > 255 || k.chars().any(|c| c.is_control() || c == '=') {
-                return Err(Error::invalid("driver_opts", format!("{k:?} is not an option name")));
+                return Err(Error::invalid(
+                    "driver_opts",
+                    format!("{k:?} is not an option name"),
+                ));
             }
             if v.len() > 4096 || v.contains('\0') {
-                return Err(Error::invalid("driver_opts", format!("the value of {k} is too long")));
+                return Err(Error::invalid(
+                    "driver_opts",
+                    format!("the value of {k} is too long"),
+                ));
             }
         }
         validate_labels(&self.labels)
@@ -120,7 +145,10 @@ fn volume_error(err: Error, doing: &str) -> Error {
         Error::Engine { status: 404, .. } => Error::NotFound("volume".into()),
         Error::Engine { status, message } if status >= 500 => {
             tracing::warn!(status, engine = %message, "engine failed to {doing}");
-            Error::Engine { status, message: format!("the engine could not {doing}") }
+            Error::Engine {
+                status,
+                message: format!("the engine could not {doing}"),
+            }
         }
         other => other,
     }
@@ -134,7 +162,11 @@ fn convert(v: Volume, usage: &Usage) -> VolumeInfo {
         mountpoint: v.mountpoint,
         created: v.created_at.filter(|c| !c.is_empty()),
         labels: v.labels.into_iter().collect(),
-        scope: v.scope.map(|s| s.to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| "local".into()),
+        scope: v
+            .scope
+            .map(|s| s.to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "local".into()),
         options: v.options.into_iter().collect(),
         size: v.usage_data.and_then(|u| u64::try_from(u.size).ok()),
     }
@@ -165,8 +197,12 @@ impl Engine {
             self.usage()
         );
         let (volumes, usage) = (volumes?, usage?);
-        let mut out: Vec<VolumeInfo> =
-            volumes.volumes.unwrap_or_default().into_iter().map(|v| convert(v, &usage)).collect();
+        let mut out: Vec<VolumeInfo> = volumes
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| convert(v, &usage))
+            .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -174,8 +210,10 @@ impl Engine {
     /// `docker volume inspect`.
     pub async fn inspect_volume(&self, name: &str) -> Result<VolumeInfo> {
         let name = check_volume_ref(name)?.to_owned();
-        let (volume, usage) =
-            tokio::join!(self.call(|d| async move { d.inspect_volume(&name).await }), self.usage());
+        let (volume, usage) = tokio::join!(
+            self.call(|d| async move { d.inspect_volume(&name).await }),
+            self.usage()
+        );
         let volume = volume.map_err(|e| volume_error(e, "inspect the volume"))?;
         Ok(convert(volume, &usage?))
     }
@@ -186,20 +224,41 @@ impl Engine {
         spec.validate()?;
         if let Some(driver) = spec.driver.as_deref().filter(|d| *d != "local") {
             // The engine looks for a missing driver plugin for many seconds; refuse it up front.
-            if !self.drivers(DriverKind::Volume).await?.iter().any(|d| d == driver) {
-                return Err(Error::invalid("driver", "no such volume driver on this engine"));
+            if !self
+                .drivers(DriverKind::Volume)
+                .await?
+                .iter()
+                .any(|d| d == driver)
+            {
+                return Err(Error::invalid(
+                    "driver",
+                    "no such volume driver on this engine",
+                ));
             }
         }
         let name = spec.name.clone();
-        match self.call(|d| async move { d.inspect_volume(&name).await }).await {
-            Ok(_) => return Err(Error::Conflict(format!("a volume named {} already exists", spec.name))),
+        match self
+            .call(|d| async move { d.inspect_volume(&name).await })
+            .await
+        {
+            Ok(_) => {
+                return Err(Error::Conflict(format!(
+                    "a volume named {} already exists",
+                    spec.name
+                )))
+            }
             Err(Error::Engine { status: 404, .. }) => {}
             Err(e) => return Err(volume_error(e, "inspect the volume")),
         }
         let request = VolumeCreateRequest {
             name: Some(spec.name.clone()),
             driver: Some(spec.driver.clone().unwrap_or_else(|| "local".into())),
-            driver_opts: Some(spec.driver_opts.clone().into_iter().collect::<HashMap<_, _>>()),
+            driver_opts: Some(
+                spec.driver_opts
+                    .clone()
+                    .into_iter()
+                    .collect::<HashMap<_, _>>(),
+            ),
             labels: Some(spec.labels.clone().into_iter().collect::<HashMap<_, _>>()),
             cluster_volume_spec: None,
         };
@@ -223,17 +282,30 @@ impl Engine {
         let name = check_volume_ref(name)?.to_owned();
         let owned = name.clone();
         let result = self
-            .call(|d| async move { d.remove_volume(&owned, Some(RemoveVolumeOptions { force })).await })
+            .call(|d| async move {
+                d.remove_volume(&owned, Some(RemoveVolumeOptions { force }))
+                    .await
+            })
             .await;
         match result {
             Ok(()) => Ok(()),
-            Err(Error::Engine { status: 409, message }) => {
+            Err(Error::Engine {
+                status: 409,
+                message,
+            }) => {
                 tracing::info!(volume = %name, engine = %message, "the engine refused to remove a volume");
-                let users = self.usage().await.map(|u| u.of_volume(&name)).unwrap_or_default();
+                let users = self
+                    .usage()
+                    .await
+                    .map(|u| u.of_volume(&name))
+                    .unwrap_or_default();
                 Err(if users.is_empty() {
                     Error::Conflict("the volume is in use".into())
                 } else {
-                    Error::Conflict(format!("the volume is in use by containers: {}", name_list(&users)))
+                    Error::Conflict(format!(
+                        "the volume is in use by containers: {}",
+                        name_list(&users)
+                    ))
                 })
             }
             Err(e) => Err(volume_error(e, "remove the volume")),
@@ -248,17 +320,24 @@ impl Engine {
             validate_label_filter(l)?;
             filters.insert("label".into(), vec![l.to_owned()]);
         }
-        let options = PruneVolumesOptions { filters: Some(filters) };
+        let options = PruneVolumesOptions {
+            filters: Some(filters),
+        };
         let pruned = self
             .call(|d| async move { d.prune_volumes(Some(options)).await })
             .await
             .map_err(|e| match e {
-                Error::Engine { status: 409, .. } => Error::Conflict("a prune is already running on this engine".into()),
+                Error::Engine { status: 409, .. } => {
+                    Error::Conflict("a prune is already running on this engine".into())
+                }
                 other => volume_error(other, "prune volumes"),
             })?;
         let mut deleted = pruned.volumes_deleted.unwrap_or_default();
         deleted.sort();
-        Ok(Pruned { deleted, space_reclaimed: u64::try_from(pruned.space_reclaimed.unwrap_or(0)).unwrap_or(0) })
+        Ok(Pruned {
+            deleted,
+            space_reclaimed: u64::try_from(pruned.space_reclaimed.unwrap_or(0)).unwrap_or(0),
+        })
     }
 }
 
@@ -268,21 +347,48 @@ mod tests {
 
     #[test]
     fn specs() {
-        let ok = VolumeSpec { name: "data_1.x-y".into(), ..Default::default() };
+        let ok = VolumeSpec {
+            name: "data_1.x-y".into(),
+            ..Default::default()
+        };
         assert!(ok.validate().is_ok());
         for bad in ["", "a", "-ab", "a b", "a/b", ".ab"] {
-            let spec = VolumeSpec { name: bad.into(), ..Default::default() };
-            assert!(matches!(spec.validate(), Err(Error::Invalid { ref field, .. }) if field == "name"), "{bad}");
+            let spec = VolumeSpec {
+                name: bad.into(),
+                ..Default::default()
+            };
+            assert!(
+                matches!(spec.validate(), Err(Error::Invalid { ref field, .. }) if field == "name"),
+                "{bad}"
+            );
         }
-        let spec = VolumeSpec { name: "ok".into(), driver: Some("bad driver".into()), ..Default::default() };
-        assert!(matches!(spec.validate(), Err(Error::Invalid { ref field, .. }) if field == "driver"));
+        let spec = VolumeSpec {
+            name: "ok".into(),
+            driver: Some("bad driver".into()),
+            ..Default::default()
+        };
+        assert!(
+            matches!(spec.validate(), Err(Error::Invalid { ref field, .. }) if field == "driver")
+        );
         let mut labels = BTreeMap::new();
         labels.insert("a=b".to_owned(), String::new());
-        let spec = VolumeSpec { name: "ok".into(), labels, ..Default::default() };
-        assert!(matches!(spec.validate(), Err(Error::Invalid { ref field, .. }) if field == "labels"));
+        let spec = VolumeSpec {
+            name: "ok".into(),
+            labels,
+            ..Default::default()
+        };
+        assert!(
+            matches!(spec.validate(), Err(Error::Invalid { ref field, .. }) if field == "labels")
+        );
         let mut opts = BTreeMap::new();
         opts.insert(String::new(), "x".to_owned());
-        let spec = VolumeSpec { name: "ok".into(), driver_opts: opts, ..Default::default() };
-        assert!(matches!(spec.validate(), Err(Error::Invalid { ref field, .. }) if field == "driver_opts"));
+        let spec = VolumeSpec {
+            name: "ok".into(),
+            driver_opts: opts,
+            ..Default::default()
+        };
+        assert!(
+            matches!(spec.validate(), Err(Error::Invalid { ref field, .. }) if field == "driver_opts")
+        );
     }
 }

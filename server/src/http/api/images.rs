@@ -13,8 +13,9 @@ use futures::StreamExt;
 use serde::Deserialize;
 
 use app::model::images::{
-    FleetImages, HistoryView, ImageDetailView, ImageListParams, ImageView, ImportParams, ImportedView, LoadedView,
-    PullLine, PullRequest, RemovedView, SearchHitView, SearchParams, TagRequest,
+    FleetImages, HistoryView, ImageDetailView, ImageListParams, ImageView, ImportParams,
+    ImportedView, LoadedView, PullLine, PullRequest, RemovedView, SearchHitView, SearchParams,
+    TagRequest,
 };
 use app::model::storage::{PruneParams, PruneResult};
 use backend::engine::{spool, validate_image, Download, Spooled, SpooledBody, SEARCH_DEADLINE};
@@ -31,7 +32,11 @@ type ApiResult<T> = Result<T, ApiError>;
 /// A query string that does not parse is a bad request in the API's own error shape.
 pub(super) fn params<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
     query.map(|Query(p)| p).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("the query string does not fit: {}", e.body_text()))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the query string does not fit: {}", e.body_text()),
+        )
     })
 }
 
@@ -65,7 +70,11 @@ pub async fn list_all(
     query: Result<Query<ImageListParams>, QueryRejection>,
 ) -> ApiResult<Json<FleetImages>> {
     let dangling = flag("dangling", params(query)?.dangling.as_deref())?;
-    Ok(Json(backend::storage::images(&state.fleet, &who, dangling).await.into()))
+    Ok(Json(
+        backend::storage::images(&state.fleet, &who, dangling)
+            .await
+            .into(),
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/images?dangling=`.
@@ -79,7 +88,11 @@ pub async fn list(
     let dangling = flag("dangling", params(query)?.dangling.as_deref())?;
     let host = state.fleet.host(&host)?;
     let list = host.engine.list_images(dangling).await?;
-    Ok(Json(list.into_iter().map(|i| ImageView::new(host.slug.clone(), i)).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|i| ImageView::new(host.slug.clone(), i))
+            .collect(),
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/images/{id}`.
@@ -152,9 +165,15 @@ pub async fn pull(
         .take_until(state.shutdown.clone().cancelled_owned());
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (header::HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no")),
+            (
+                header::HeaderName::from_static("x-accel-buffering"),
+                HeaderValue::from_static("no"),
+            ),
         ],
         HttpBody::from_stream(lines),
     )
@@ -181,7 +200,9 @@ pub async fn tag(
     authorize(&who, &host, HostAction::ManageStorage)?;
     let host = state.fleet.host(&host)?;
     let tag = request.tag.filter(|t| !t.is_empty());
-    host.engine.tag_image(&id, &request.repo, tag.as_deref()).await?;
+    host.engine
+        .tag_image(&id, &request.repo, tag.as_deref())
+        .await?;
     Ok(StatusCode::CREATED)
 }
 
@@ -210,7 +231,9 @@ pub async fn prune(
     authorize(&who, &host, HostAction::ManageStorage)?;
     let label = params(query)?.label.filter(|l| !l.is_empty());
     let host = state.fleet.host(&host)?;
-    Ok(Json(host.engine.prune_images(label.as_deref()).await?.into()))
+    Ok(Json(
+        host.engine.prune_images(label.as_deref()).await?.into(),
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/images/{id}/export`: `docker save` as a tar, streamed.
@@ -290,7 +313,10 @@ pub async fn import(
     authorize(&who, &host, HostAction::ManageStorage)?;
     let ImportParams { repo, tag } = params(query)?;
     let repo = repo.filter(|r| !r.is_empty()).ok_or_else(|| {
-        ApiError::from(backend::Error::invalid("repo", "is required: the new image's repository, like team/app"))
+        ApiError::from(backend::Error::invalid(
+            "repo",
+            "is required: the new image's repository, like team/app",
+        ))
     })?;
     backend::engine::validate_repo(&repo)?;
     let tag = tag.filter(|t| !t.is_empty());
@@ -299,7 +325,10 @@ pub async fn import(
     }
     let host = state.fleet.host(&host)?;
     let spooled = spooled(&state, &headers, body).await?;
-    let id = host.engine.import_image(spooled, &repo, tag.as_deref()).await?;
+    let id = host
+        .engine
+        .import_image(spooled, &repo, tag.as_deref())
+        .await?;
     let image = format!("{repo}:{}", tag.as_deref().unwrap_or("latest"));
     tracing::info!(by = %who.username, host = %host.slug, %image, "image imported");
     Ok((StatusCode::CREATED, Json(ImportedView { id, image })))
@@ -311,8 +340,17 @@ async fn spooled(state: &AppState, headers: &HeaderMap, body: HttpBody) -> ApiRe
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    if !matches!(media.as_deref(), None | Some("application/x-tar" | "application/octet-stream")) {
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if !matches!(
+        media.as_deref(),
+        None | Some("application/x-tar" | "application/octet-stream")
+    ) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -335,17 +373,29 @@ async fn spooled(state: &AppState, headers: &HeaderMap, body: HttpBody) -> ApiRe
 }
 
 fn too_large(limit: u64) -> ApiError {
-    let limit = if limit >= 1024 * 1024 { format!("{} MiB", limit / (1024 * 1024)) } else { format!("{limit} bytes") };
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("the upload is larger than the limit of {limit}"))
+    let limit = if limit >= 1024 * 1024 {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else {
+        format!("{limit} bytes")
+    };
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the upload is larger than the limit of {limit}"),
+    )
 }
 
 fn tar_download(download: Download) -> Response {
     // The file name is reduced to [A-Za-z0-9._-] by the backend, so it is a valid header value.
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.filename))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"image.tar\""));
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.filename))
+            .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"image.tar\""));
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/x-tar")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-tar"),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],

@@ -15,11 +15,17 @@ use crate::state::AppState;
 
 /// The credential store over the server's database, sealing with the data directory's key.
 pub(super) fn registries(state: &AppState) -> Result<Registries, ApiError> {
-    Ok(Registries::open(state.accounts_pool().clone(), &state.settings.data_dir)?)
+    Ok(Registries::open(
+        state.accounts_pool().clone(),
+        &state.settings.data_dir,
+    )?)
 }
 
 /// `GET /api/v1/registries` → `[{id, server, username, created_at}]`.
-pub async fn list(State(state): State<AppState>, Admin(_): Admin) -> Result<Json<Vec<RegistryView>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+) -> Result<Json<Vec<RegistryView>>, ApiError> {
     let list = registries(&state)?.list().await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use app::model::storage::{
-    AttachRequest, CreateNetworkRequest, CreateVolumeRequest, FleetNetworks, FleetVolumes, NetworkView, PruneParams,
-    PruneResult, VolumeView,
+    AttachRequest, CreateNetworkRequest, CreateVolumeRequest, FleetNetworks, FleetVolumes,
+    NetworkView, PruneParams, PruneResult, VolumeView,
 };
 use backend::policy::{authorize, HostAction};
 
@@ -22,7 +22,10 @@ type ApiResult<T> = Result<T, ApiError>;
 
 /// `GET /api/v1/volumes`: every visible host's volumes; hosts that do not answer are listed in
 /// `unreachable`.
-pub async fn list_all_volumes(State(state): State<AppState>, Auth(who): Auth) -> Json<FleetVolumes> {
+pub async fn list_all_volumes(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Json<FleetVolumes> {
     Json(backend::storage::volumes(&state.fleet, &who).await.into())
 }
 
@@ -35,7 +38,11 @@ pub async fn list_volumes(
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     let list = host.engine.list_volumes().await?;
-    Ok(Json(list.into_iter().map(|v| VolumeView::new(host.slug.clone(), v)).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|v| VolumeView::new(host.slug.clone(), v))
+            .collect(),
+    ))
 }
 
 /// `POST /api/v1/hosts/{host}/volumes` `{name, driver?, driver_opts?, labels?}` → 201 the
@@ -50,7 +57,10 @@ pub async fn create_volume(
     let host = state.fleet.host(&host)?;
     let created = host.engine.create_volume(&request.into()).await?;
     tracing::info!(by = %who.username, host = %host.slug, volume = %created.name, "volume created");
-    Ok((StatusCode::CREATED, Json(VolumeView::new(host.slug.clone(), created))))
+    Ok((
+        StatusCode::CREATED,
+        Json(VolumeView::new(host.slug.clone(), created)),
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/volumes/{name}`.
@@ -91,11 +101,16 @@ pub async fn prune_volumes(
     authorize(&who, &host, HostAction::ManageStorage)?;
     let label = params(query)?.label.filter(|l| !l.is_empty());
     let host = state.fleet.host(&host)?;
-    Ok(Json(host.engine.prune_volumes(label.as_deref()).await?.into()))
+    Ok(Json(
+        host.engine.prune_volumes(label.as_deref()).await?.into(),
+    ))
 }
 
 /// `GET /api/v1/networks`.
-pub async fn list_all_networks(State(state): State<AppState>, Auth(who): Auth) -> Json<FleetNetworks> {
+pub async fn list_all_networks(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Json<FleetNetworks> {
     Json(backend::storage::networks(&state.fleet, &who).await.into())
 }
 
@@ -108,7 +123,11 @@ pub async fn list_networks(
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     let list = host.engine.list_networks().await?;
-    Ok(Json(list.into_iter().map(|n| NetworkView::new(host.slug.clone(), n)).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|n| NetworkView::new(host.slug.clone(), n))
+            .collect(),
+    ))
 }
 
 /// `POST /api/v1/hosts/{host}/networks` `{name, driver?, subnet?, gateway?, internal?,
@@ -124,7 +143,10 @@ pub async fn create_network(
     let host = state.fleet.host(&host)?;
     let created = host.engine.create_network(&request.into()).await?;
     tracing::info!(by = %who.username, host = %host.slug, network = %created.name, "network created");
-    Ok((StatusCode::CREATED, Json(NetworkView::new(host.slug.clone(), created))))
+    Ok((
+        StatusCode::CREATED,
+        Json(NetworkView::new(host.slug.clone(), created)),
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/networks/{id}`: with the attached containers' addresses.
@@ -163,7 +185,9 @@ pub async fn connect(
     authorize(&who, &host, HostAction::ManageStorage)?;
     let container = required_container(&request)?;
     let host = state.fleet.host(&host)?;
-    host.engine.connect_network(&id, container, &request.aliases).await?;
+    host.engine
+        .connect_network(&id, container, &request.aliases)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -177,14 +201,18 @@ pub async fn disconnect(
     authorize(&who, &host, HostAction::ManageStorage)?;
     let container = required_container(&request)?;
     let host = state.fleet.host(&host)?;
-    host.engine.disconnect_network(&id, container, request.force).await?;
+    host.engine
+        .disconnect_network(&id, container, request.force)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 fn required_container(request: &AttachRequest) -> ApiResult<&str> {
     let c = request.container.trim();
     if c.is_empty() {
-        return Err(backend::Error::invalid("container", "is required: a container's name or id").into());
+        return Err(
+            backend::Error::invalid("container", "is required: a container's name or id").into(),
+        );
     }
     Ok(c)
 }
@@ -199,5 +227,7 @@ pub async fn prune_networks(
     authorize(&who, &host, HostAction::ManageStorage)?;
     let label = params(query)?.label.filter(|l| !l.is_empty());
     let host = state.fleet.host(&host)?;
-    Ok(Json(host.engine.prune_networks(label.as_deref()).await?.into()))
+    Ok(Json(
+        host.engine.prune_networks(label.as_deref()).await?.into(),
+    ))
 }
