@@ -333,8 +333,9 @@ async fn list_inspect_history_tag_and_remove() {
         "{detail}"
     );
     assert!(detail["layers"].as_array().is_some_and(|l| !l.is_empty()));
-    let list = app.get("/api/v1/images", &[w[0]]).await.json();
-    let count = list["images"]
+    let listed = app.get("/api/v1/images", &[w[0]]).await;
+    let list = listed.json();
+    let count = list
         .as_array()
         .expect("images")
         .iter()
@@ -344,11 +345,11 @@ async fn list_inspect_history_tag_and_remove() {
         .expect("count");
     assert!(count >= 1);
     assert!(
-        list["unreachable"]
-            .as_array()
-            .expect("notices")
-            .iter()
-            .any(|n| n["host"] == "stopped-engine"),
+        listed
+            .headers
+            .get("x-capstan-unreachable")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|h| h == "stopped-engine")),
         "{list}"
     );
 
@@ -696,7 +697,7 @@ async fn roles_credentials_and_a_search_without_a_registry() {
     );
     let fleet = app.get("/api/v1/images", &[s[0]]).await.json();
     assert!(
-        fleet["images"].as_array().expect("images").is_empty(),
+        fleet.as_array().expect("images").is_empty(),
         "a stranger sees no host's images"
     );
 

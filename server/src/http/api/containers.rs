@@ -30,18 +30,8 @@ pub async fn list_all(
 ) -> ApiResult<Response> {
     let query = params.to_query()?;
     let fleet: FleetContainers = backend::containers::list(&state.fleet, &who, &query).await.into();
-    let unreachable: Vec<&str> = fleet.unreachable.iter().map(|n| n.host.as_str()).collect();
-    let mut response = Json(fleet.containers).into_response();
-    if !unreachable.is_empty() {
-        if let Ok(value) = axum::http::HeaderValue::from_str(&unreachable.join(",")) {
-            response.headers_mut().insert(UNREACHABLE, value);
-        }
-    }
-    Ok(response)
+    Ok(super::fleet_list(fleet.containers, fleet.unreachable.into_iter().map(|n| n.host).collect()))
 }
-
-/// Names the hosts a fleet-wide list had to skip.
-pub const UNREACHABLE: &str = "x-capstan-unreachable";
 
 /// `GET /api/v1/hosts/{host}/containers`.
 pub async fn list(

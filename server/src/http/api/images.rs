@@ -62,19 +62,16 @@ impl ForceParams {
     }
 }
 
-/// `GET /api/v1/images?dangling=`: every visible host's images; hosts that do not answer are
-/// listed in `unreachable`.
+/// `GET /api/v1/images?dangling=`: every visible host's images, as an array; hosts that do not
+/// answer are named in the `X-Capstan-Unreachable` header.
 pub async fn list_all(
     State(state): State<AppState>,
     Auth(who): Auth,
     query: Result<Query<ImageListParams>, QueryRejection>,
-) -> ApiResult<Json<FleetImages>> {
+) -> ApiResult<axum::response::Response> {
     let dangling = flag("dangling", params(query)?.dangling.as_deref())?;
-    Ok(Json(
-        backend::storage::images(&state.fleet, &who, dangling)
-            .await
-            .into(),
-    ))
+    let fleet: FleetImages = backend::storage::images(&state.fleet, &who, dangling).await.into();
+    Ok(super::fleet_list(fleet.images, fleet.unreachable.into_iter().map(|n| n.host).collect()))
 }
 
 /// `GET /api/v1/hosts/{host}/images?dangling=`.

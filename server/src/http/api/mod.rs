@@ -101,6 +101,21 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], include_str!("../openapi.json"))
 }
 
+/// Names the hosts a fleet-wide list had to skip (comma-separated slugs; `/api/v1/hosts` says
+/// why). Fleet-wide lists stay the plain JSON arrays api.md promises.
+pub const UNREACHABLE: &str = "x-capstan-unreachable";
+
+/// A fleet-wide list: the array, with the hosts that did not answer in [`UNREACHABLE`].
+pub fn fleet_list<T: serde::Serialize>(items: Vec<T>, unreachable: Vec<String>) -> axum::response::Response {
+    let mut response = axum::Json(items).into_response();
+    if !unreachable.is_empty() {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&unreachable.join(",")) {
+            response.headers_mut().insert(UNREACHABLE, value);
+        }
+    }
+    response
+}
+
 /// JSON bodies whose problems are reported like every other invalid input: 400 for a body that
 /// is not JSON, 422 naming the field for a body of the wrong shape.
 pub struct Body<T>(pub T);

@@ -20,13 +20,11 @@ use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// `GET /api/v1/volumes`: every visible host's volumes; hosts that do not answer are listed in
-/// `unreachable`.
-pub async fn list_all_volumes(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-) -> Json<FleetVolumes> {
-    Json(backend::storage::volumes(&state.fleet, &who).await.into())
+/// `GET /api/v1/volumes`: every visible host's volumes, as an array; hosts that do not answer
+/// are named in the `X-Capstan-Unreachable` header.
+pub async fn list_all_volumes(State(state): State<AppState>, Auth(who): Auth) -> axum::response::Response {
+    let fleet: FleetVolumes = backend::storage::volumes(&state.fleet, &who).await.into();
+    super::fleet_list(fleet.volumes, fleet.unreachable.into_iter().map(|n| n.host).collect())
 }
 
 /// `GET /api/v1/hosts/{host}/volumes`.
@@ -106,12 +104,11 @@ pub async fn prune_volumes(
     ))
 }
 
-/// `GET /api/v1/networks`.
-pub async fn list_all_networks(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-) -> Json<FleetNetworks> {
-    Json(backend::storage::networks(&state.fleet, &who).await.into())
+/// `GET /api/v1/networks`: as an array; hosts that do not answer are named in the
+/// `X-Capstan-Unreachable` header.
+pub async fn list_all_networks(State(state): State<AppState>, Auth(who): Auth) -> axum::response::Response {
+    let fleet: FleetNetworks = backend::storage::networks(&state.fleet, &who).await.into();
+    super::fleet_list(fleet.networks, fleet.unreachable.into_iter().map(|n| n.host).collect())
 }
 
 /// `GET /api/v1/hosts/{host}/networks`.
