@@ -12,5 +12,6 @@ pub mod policy;
 pub mod registries;
 pub mod storage;
 pub mod store;
+pub mod teams;
 
 pub use error::{Error, Result};

@@ -320,7 +320,13 @@ impl Accounts {
     }
 
     async fn principal(&self, user_id: i64, username: String, admin: bool) -> Result<Principal> {
-        let rows = sqlx::query("SELECT host, role FROM grants WHERE subject_kind = 'user' AND subject_id = ?")
+        // The user's own grants and those of every team the user belongs to; the highest wins.
+        let rows = sqlx::query(
+            "SELECT host, role FROM grants WHERE subject_kind = 'user' AND subject_id = ?1
+             UNION ALL
+             SELECT g.host, g.role FROM grants g JOIN team_members m ON g.subject_kind = 'team' AND g.subject_id = m.team_id
+             WHERE m.user_id = ?1",
+        )
             .bind(user_id)
             .fetch_all(self.pool())
             .await
@@ -525,9 +531,10 @@ impl Accounts {
 
     pub async fn grants_on(&self, host: &str) -> Result<Vec<Grant>> {
         let rows = sqlx::query(
-            "SELECT g.host, g.subject_kind, g.subject_id, COALESCE(u.username, '?'), g.role
+            "SELECT g.host, g.subject_kind, g.subject_id, COALESCE(u.username, t.name, '?'), g.role
              FROM grants g LEFT JOIN users u ON g.subject_kind = 'user' AND u.id = g.subject_id
-             WHERE g.host = ? ORDER BY 4",
+             LEFT JOIN teams t ON g.subject_kind = 'team' AND t.id = g.subject_id
+             WHERE g.host = ? ORDER BY g.subject_kind DESC, 4 COLLATE NOCASE",
         )
         .bind(host)
         .fetch_all(self.pool())
@@ -549,9 +556,15 @@ impl Accounts {
     /// Grants (or changes) a user's role on a host. The host must be checked by the caller.
     pub async fn set_grant(&self, host: &str, subject: SubjectKind, subject_id: i64, role: Role) -> Result<()> {
         if subject == SubjectKind::Team {
-            return Err(Error::invalid("team", "teams are not available yet"));
+            let team: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = ?")
+                .bind(subject_id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(internal)?;
+            team.ok_or_else(|| Error::invalid("team", "no such team"))?;
+        } else {
+            self.user(subject_id).await.map_err(|_| Error::invalid("user", "no such user"))?;
         }
-        self.user(subject_id).await.map_err(|_| Error::invalid("user", "no such user"))?;
         sqlx::query(
             "INSERT INTO grants (host, subject_kind, subject_id, role, created_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (host, subject_kind, subject_id) DO UPDATE SET role = excluded.role",
