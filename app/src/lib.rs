@@ -22,6 +22,10 @@ use pages::account::AccountPage;
 use pages::container::{ContainerLayout, ContainerOverview};
 use pages::container_tabs::{ChangesTab, FilesTab, ProcessesTab};
 use pages::containers::ContainersPage;
+use pages::events::EventsPage;
+use pages::logs::{LogsPage, LogsTab};
+use pages::stats::StatsTab;
+use pages::terminal::TerminalTab;
 use pages::host::HostPage;
 use pages::host_form::{EditHostPage, NewHostPage};
 use pages::hosts::HostsPage;
@@ -76,6 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hosts/:host") view=HostPage />
                     <Route path=path!("/hosts/:host/edit") view=EditHostPage />
                     <Route path=path!("/containers") view=ContainersPage />
+                    <Route path=path!("/logs") view=LogsPage />
+                    <Route path=path!("/events") view=EventsPage />
                     <Route path=path!("/run") view=RunPage />
                     <Route path=path!("/hosts/:host/containers/:id/duplicate") view=DuplicatePage />
                     <ParentRoute path=path!("/hosts/:host/containers/:id") view=ContainerLayout>
@@ -83,6 +89,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/processes") view=ProcessesTab />
                         <Route path=path!("/changes") view=ChangesTab />
                         <Route path=path!("/files") view=FilesTab />
+                        <Route path=path!("/logs") view=LogsTab />
+                        <Route path=path!("/stats") view=StatsTab />
+                        <Route path=path!("/terminal") view=TerminalTab />
                     </ParentRoute>
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/users") view=UsersPage />

@@ -26,6 +26,9 @@ pub const TABS: &[(&str, &str)] = &[
     ("Processes", "/processes"),
     ("Changes", "/changes"),
     ("Files", "/files"),
+    ("Logs", "/logs"),
+    ("Stats", "/stats"),
+    ("Terminal", "/terminal"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,7 +135,9 @@ pub fn ContainerLayout() -> impl IntoView {
         <nav class="tabs" aria-label="Container">
             {TABS.iter().map(|(label, path)| {
                 let href = move || format!("{}{}", container_href(&host.get(), &id.get()), path);
-                view! { <A href=href exact=true>{*label}</A> }
+                // The terminal is for managers only (the server checks it too).
+                let hidden = move || (*path == "/terminal" && !page.get().and_then(Result::ok).is_some_and(|p| role_at_least(Some(p.role), RoleView::Manager))).then_some("");
+                view! { <A href=href exact=true attr:hidden=hidden>{*label}</A> }
             }).collect_view()}
         </nav>
         <div class="tab-body">

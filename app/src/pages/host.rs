@@ -139,6 +139,7 @@ fn HostBody(d: HostPageData) -> AnyView {
             view! {
                 <div class="panels panels-wide">
                     <EngineFacts i labels />
+                    {crate::pages::stats::host_totals_panel(h.slug.clone())}
                     <DiskUsagePanel df=disk_usage error=disk_usage_error />
                     {manager.then(|| view! { <SwarmNodesPanel nodes error=nodes_error /> })}
                 </div>

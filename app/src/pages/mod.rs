@@ -9,3 +9,7 @@ pub mod login;
 pub mod users;
 pub mod not_found;
 pub mod run;
+pub mod events;
+pub mod logs;
+pub mod stats;
+pub mod terminal;

@@ -1,5 +1,7 @@
 //! Security headers on every response. The CSP allows scripts only from this origin plus the one
-//! inline hydration script, which carries a nonce minted here per response.
+//! inline hydration script, which carries a nonce minted here per response. The same nonce lets
+//! `<style>` elements that the page's own scripts create apply (xterm.js writes its cell sizes and
+//! colours that way; the Terminal tab gives them the nonce); style attributes stay refused.
 
 use axum::extract::Request;
 use axum::http::header::{self, HeaderValue};
@@ -16,7 +18,7 @@ pub async fn headers(mut req: Request, next: Next) -> Response {
     let h = res.headers_mut();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
