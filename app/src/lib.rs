@@ -29,6 +29,10 @@ use pages::terminal::TerminalTab;
 use pages::host::HostPage;
 use pages::host_form::{EditHostPage, NewHostPage};
 use pages::hosts::HostsPage;
+use pages::images::{ImagePage, ImagesPage};
+use pages::networks::NetworksPage;
+use pages::registries::RegistriesPage;
+use pages::volumes::VolumesPage;
 use pages::login::{LoginPage, SetupPage};
 use pages::not_found::NotFound;
 use pages::run::{DuplicatePage, RunPage};
@@ -83,6 +87,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/logs") view=LogsPage />
                     <Route path=path!("/events") view=EventsPage />
                     <Route path=path!("/run") view=RunPage />
+                    <Route path=path!("/images") view=ImagesPage />
+                    <Route path=path!("/images/:host/:id") view=ImagePage />
+                    <Route path=path!("/volumes") view=VolumesPage />
+                    <Route path=path!("/networks") view=NetworksPage />
                     <Route path=path!("/hosts/:host/containers/:id/duplicate") view=DuplicatePage />
                     <ParentRoute path=path!("/hosts/:host/containers/:id") view=ContainerLayout>
                         <Route path=path!("") view=ContainerOverview />
@@ -95,6 +103,7 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/users") view=UsersPage />
+                    <Route path=path!("/registries") view=RegistriesPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -63,10 +63,14 @@ fn Nav(admin: bool) -> impl IntoView {
             <ul>
                 <li><A href="/hosts">"Hosts"</A></li>
                 <li><A href="/containers">"Containers"</A></li>
+                <li><A href="/images">"Images"</A></li>
+                <li><A href="/volumes">"Volumes"</A></li>
+                <li><A href="/networks">"Networks"</A></li>
                 <li><A href="/events">"Events"</A></li>
                 {admin.then(|| view! {
                     <li class="nav-section" aria-hidden="true">"Admin"</li>
                     <li><A href="/users">"Users & access"</A></li>
+                    <li><A href="/registries">"Registries"</A></li>
                 })}
             </ul>
         </nav>

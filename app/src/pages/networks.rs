@@ -1,0 +1,517 @@
+//! `/networks`: the networks of every host the caller may see; create, remove, connect and
+//! disconnect a container, prune.
+
+// `create_network` takes the form's eight fields as arguments (a server fn's arguments are its
+// form fields); the browser half the `server` macro generates cannot carry an item-level allow.
+#![allow(clippy::too_many_arguments)]
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::components::badge::{Badge, Tone};
+use crate::components::page::{ErrorNotice, PageHeader, SkeletonRows};
+use crate::error::AppError;
+use crate::format;
+use crate::model::storage::{HostNotice, NetworkView, PruneResult};
+use crate::pages::account::Confirm;
+use crate::pages::images::{
+    act, encode, short_id, HostNotices, HostSelect, Outcome, OutcomeNotice, StorageHost,
+};
+
+const COLUMNS: usize = 6;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworksData {
+    pub networks: Vec<NetworkView>,
+    pub unreachable: Vec<HostNotice>,
+    pub hosts: Vec<StorageHost>,
+}
+
+/// A container one could attach: id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerChoice {
+    pub id: String,
+    pub name: String,
+}
+
+#[server]
+pub async fn list_networks() -> Result<NetworksData, AppError> {
+    let who = crate::ssr::principal()?;
+    let fleet = crate::ssr::fleet()?;
+    let list: crate::model::storage::FleetNetworks =
+        backend::storage::networks(&fleet, &who).await.into();
+    Ok(NetworksData {
+        networks: list.networks,
+        unreachable: list.unreachable,
+        hosts: crate::pages::images::visible_hosts(&who, &fleet),
+    })
+}
+
+/// The host's containers (running or not), for the connect select.
+#[server]
+pub async fn host_containers(host: String) -> Result<Vec<ContainerChoice>, AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    authorize(&who, &host, HostAction::View)?;
+    let h = crate::ssr::fleet()?.host(&host)?;
+    let params = crate::model::containers::ContainerListParams {
+        all: Some("true".into()),
+        ..Default::default()
+    };
+    let list = h.engine.list_containers(&params.to_query()?).await?;
+    Ok(list
+        .into_iter()
+        .map(|c| ContainerChoice {
+            id: c.id,
+            name: c.name,
+        })
+        .collect())
+}
+
+#[server]
+pub async fn create_network(
+    host: String,
+    name: String,
+    driver: String,
+    subnet: String,
+    gateway: String,
+    internal: Option<String>,
+    attachable: Option<String>,
+    labels: String,
+) -> Result<NetworkView, AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    authorize(&who, &host, HostAction::ManageStorage)?;
+    let some = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let request = crate::model::storage::CreateNetworkRequest {
+        name: name.trim().to_string(),
+        driver: some(driver),
+        subnet: some(subnet),
+        gateway: some(gateway),
+        internal: internal.is_some(),
+        attachable: attachable.is_some(),
+        labels: crate::pages::images::parse_pairs("labels", &labels).map_err(AppError::respond)?,
+        options: Default::default(),
+    };
+    let h = crate::ssr::fleet()?.host(&host)?;
+    let created = h.engine.create_network(&request.into()).await?;
+    tracing::info!(by = %who.username, host, network = %created.name, "network created");
+    Ok(NetworkView::new(h.slug.clone(), created))
+}
+
+#[server]
+pub async fn remove_network(host: String, id: String) -> Result<(), AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    authorize(&who, &host, HostAction::ManageStorage)?;
+    let h = crate::ssr::fleet()?.host(&host)?;
+    h.engine.remove_network(&id).await?;
+    tracing::info!(by = %who.username, host, network = %id, "network removed");
+    Ok(())
+}
+
+/// Connects (`connect = true`) or disconnects a container.
+#[server]
+pub async fn attach_container(
+    host: String,
+    network: String,
+    container: String,
+    connect: bool,
+) -> Result<(), AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    authorize(&who, &host, HostAction::ManageStorage)?;
+    if container.trim().is_empty() {
+        return Err(AppError::Invalid {
+            field: "container".into(),
+            message: "choose a container".into(),
+        }
+        .respond());
+    }
+    let h = crate::ssr::fleet()?.host(&host)?;
+    if connect {
+        h.engine.connect_network(&network, &container, &[]).await?;
+    } else {
+        h.engine
+            .disconnect_network(&network, &container, false)
+            .await?;
+    }
+    tracing::info!(by = %who.username, host, network, container, connect, "network attachment changed");
+    Ok(())
+}
+
+#[server]
+pub async fn prune_networks(host: String) -> Result<PruneResult, AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    authorize(&who, &host, HostAction::ManageStorage)?;
+    let h = crate::ssr::fleet()?.host(&host)?;
+    let pruned = h.engine.prune_networks(None).await?;
+    tracing::info!(by = %who.username, host, count = pruned.deleted.len(), "networks pruned");
+    Ok(pruned.into())
+}
+
+#[component]
+pub fn NetworksPage() -> impl IntoView {
+    let create = ServerAction::<CreateNetwork>::new();
+    let version = RwSignal::new(0u32);
+    let data = Resource::new(
+        move || (version.get(), create.version().get()),
+        |_| list_networks(),
+    );
+    let hosts = Resource::new(|| (), |_| crate::pages::images::storage_hosts());
+    let outcome: Outcome = RwSignal::new(None);
+    let text = RwSignal::new(String::new());
+    let refresh = move || version.update(|n| *n += 1);
+    view! {
+        <PageHeader title="Networks">
+            <button type="button" class="button" on:click=move |_| refresh()>"Refresh"</button>
+        </PageHeader>
+        <Transition fallback=|| view! { <p class="page-summary muted">"Loading networks…"</p> }>
+            {move || Suspend::new(async move {
+                data.await.ok().map(|d| {
+                    let attached: usize = d.networks.iter().map(|n| n.containers.len()).sum();
+                    view! {
+                        <p class="page-summary">{format!("{} · {} attached", format::plural(d.networks.len(), "network", "networks"), format::plural(attached, "container", "containers"))}</p>
+                    }
+                })
+            })}
+        </Transition>
+        <OutcomeNotice outcome testid="networks-outcome" />
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let hosts = hosts.await.unwrap_or_default();
+                hosts.iter().any(StorageHost::manages).then(|| view! {
+                    <div class="panels">
+                        <CreateNetworkForm hosts=hosts.clone() create />
+                        <PruneNetworks hosts outcome on_done=refresh />
+                    </div>
+                })
+            })}
+        </Transition>
+        <div class="filter-bar" role="search" aria-label="Filter networks">
+            <label class="field filter-text">
+                <span>"Name"</span>
+                <input type="search" placeholder="backend, bridge…" autocomplete="off"
+                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
+            </label>
+        </div>
+        <Transition fallback=move || view! { <NetworksTable rows=None text outcome on_change=refresh /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! {
+                        <HostNotices list=d.unreachable.clone() />
+                        <NetworksTable rows=Some(d) text outcome on_change=refresh />
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CreateNetworkForm(
+    hosts: Vec<StorageHost>,
+    create: ServerAction<CreateNetwork>,
+) -> impl IntoView {
+    let host = RwSignal::new(String::new());
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(f)) = (create.value().get(), form.get()) {
+            f.reset();
+        }
+    });
+    let result = move || {
+        match create.value().get() {
+        Some(Ok(n)) => Some(view! { <p class="form-ok" role="status">{format!("Created network {} on {}.", n.name, n.host)}</p> }.into_any()),
+        Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
+        None => None,
+    }
+    };
+    view! {
+        <section class="panel" aria-labelledby="new-network-title">
+            <h2 id="new-network-title">"Create a network"</h2>
+            <ActionForm action=create node_ref=form>
+                <div class="form-grid">
+                    <HostSelect hosts value=host label="Host" />
+                    <label class="field">
+                        <span>"Name"</span>
+                        <input name="name" class="mono" required maxlength="255" autocomplete="off" placeholder="backend" />
+                    </label>
+                    <label class="field">
+                        <span>"Driver"</span>
+                        <input name="driver" class="mono" placeholder="bridge" autocomplete="off" />
+                    </label>
+                    <label class="field">
+                        <span>"Subnet"</span>
+                        <input name="subnet" class="mono" placeholder="10.42.0.0/24" autocomplete="off" />
+                    </label>
+                    <label class="field">
+                        <span>"Gateway"</span>
+                        <input name="gateway" class="mono" placeholder="10.42.0.1" autocomplete="off" />
+                    </label>
+                    <label class="field">
+                        <span>"Labels (key=value per line)"</span>
+                        <textarea name="labels" class="mono" rows="2" placeholder="team=web"></textarea>
+                    </label>
+                </div>
+                <div class="form-actions">
+                    <label class="check">
+                        <input type="checkbox" name="internal" value="on" />
+                        <span>"Internal (no outside access)"</span>
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" name="attachable" value="on" />
+                        <span>"Attachable"</span>
+                    </label>
+                    <button type="submit" class="button button-primary" prop:disabled=move || create.pending().get()>"Create network"</button>
+                </div>
+            </ActionForm>
+            <div aria-live="polite" data-testid="create-network-result">{result}</div>
+        </section>
+    }
+}
+
+#[component]
+fn PruneNetworks(
+    hosts: Vec<StorageHost>,
+    outcome: Outcome,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let host = RwSignal::new(String::new());
+    view! {
+        <section class="panel" aria-labelledby="prune-networks-title">
+            <h2 id="prune-networks-title">"Prune unused networks"</h2>
+            <p class="muted small">"Removes networks no container uses, like docker network prune."</p>
+            <div class="inline-form">
+                <HostSelect hosts value=host label="Host" />
+                {move || {
+                    let question = format!("Remove every unused network on {}?", host.get());
+                    view! {
+                        <Confirm label="Prune" question on_yes=move || {
+                            act(outcome, prune_networks(host.get_untracked()), |p: PruneResult| {
+                                if p.deleted.is_empty() { "Nothing to prune.".to_string() } else { format!("Pruned {}.", p.deleted.join(", ")) }
+                            }, on_done);
+                        } />
+                    }
+                }}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn NetworksTable(
+    rows: Option<NetworksData>,
+    text: RwSignal<String>,
+    outcome: Outcome,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let body = match rows {
+        None => view! { <SkeletonRows rows=3 cols=COLUMNS /> }.into_any(),
+        Some(d) => {
+            let hosts = d.hosts;
+            d.networks
+                .into_iter()
+                .map(|n| {
+                    let host = hosts.iter().find(|h| h.slug == n.host);
+                    let host_name = host.map_or_else(|| n.host.clone(), |h| h.name.clone());
+                    let manage = host.is_some_and(StorageHost::manages);
+                    let name = n.name.to_lowercase();
+                    let visible = move || {
+                        let t = text.get().trim().to_lowercase();
+                        t.is_empty() || name.contains(&t)
+                    };
+                    view! {
+                        <Show when=visible.clone()>
+                            <NetworkRow n=n.clone() host_name=host_name.clone() manage outcome on_change />
+                        </Show>
+                    }
+                })
+                .collect_view()
+                .into_any()
+        }
+    };
+    view! {
+        <div class="table-wrap">
+            <table class="table table-cards" aria-label="Networks">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Host"</th>
+                        <th scope="col">"Driver"</th>
+                        <th scope="col">"Subnet / gateway"</th>
+                        <th scope="col">"Containers"</th>
+                        <th scope="col"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn NetworkRow(
+    n: NetworkView,
+    host_name: String,
+    manage: bool,
+    outcome: Outcome,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let question = format!("Remove network {} on {host_name}?", n.name);
+    let (host, id, name) = (n.host.clone(), n.id.clone(), n.name.clone());
+    let remove = {
+        let (host, id, name) = (host.clone(), id.clone(), name.clone());
+        move || {
+            let label = name.clone();
+            act(
+                outcome,
+                remove_network(host.clone(), id.clone()),
+                move |()| format!("Removed network {label}."),
+                on_change,
+            );
+        }
+    };
+    let subnets = if n.subnets.is_empty() {
+        view! { <span class="muted">"—"</span> }.into_any()
+    } else {
+        view! {
+            <span class="stack mono small">
+                {n.subnets.iter().map(|s| view! {
+                    <span>{s.subnet.clone()}{s.gateway.clone().map(|g| format!(" via {g}"))}</span>
+                }).collect_view()}
+            </span>
+        }
+        .into_any()
+    };
+    let attached = n.containers.clone();
+    let (h2, id2, name2) = (host.clone(), id.clone(), name.clone());
+    let detach = move |container: String, cname: String| {
+        let label = format!("Disconnected {cname} from {}.", name2);
+        act(
+            outcome,
+            attach_container(h2.clone(), id2.clone(), container, false),
+            move |()| label,
+            on_change,
+        );
+    };
+    let detach = StoredValue::new(detach);
+    let containers = if attached.is_empty() {
+        view! { <span class="muted">"—"</span> }.into_any()
+    } else {
+        let host = host.clone();
+        view! {
+            <ul class="plain-list">
+                {attached.into_iter().map(|c| {
+                    let href = format!("/hosts/{}/containers/{}", encode(&host), encode(&c.id));
+                    let (cid, cname) = (c.id.clone(), c.name.clone());
+                    let label = format!("Disconnect {} from {}", c.name, name);
+                    view! {
+                        <li>
+                            <a href=href>{c.name.clone()}</a>
+                            {c.ipv4.clone().map(|ip| view! { <span class="mono small muted">{format!(" {ip}")}</span> })}
+                            {manage.then(|| view! {
+                                <button type="button" class="link-button" aria-label=label
+                                    on:click=move |_| detach.with_value(|f| f(cid.clone(), cname.clone()))>"disconnect"</button>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let connecting = RwSignal::new(false);
+    view! {
+        <tr data-network=n.name.clone() data-host=n.host.clone()>
+            <td data-label="Name" class="cell-primary">
+                <div class="strong mono cell-wrap">{n.name.clone()}</div>
+                <div class="small muted mono" title=n.id.clone()>
+                    {short_id(&n.id)}
+                    {n.builtin.then(|| view! { <span class="chip">"built in"</span> })}
+                </div>
+            </td>
+            <td data-label="Host">{host_name}</td>
+            <td data-label="Driver">
+                <div class="stack">
+                    <span>{n.driver.clone()}<span class="chip">{n.scope.clone()}</span></span>
+                    <span class="badges">
+                        {n.internal.then(|| view! { <Badge tone=Tone::Warn label="internal" /> })}
+                        {n.attachable.then(|| view! { <Badge tone=Tone::Info label="attachable" /> })}
+                    </span>
+                </div>
+            </td>
+            <td data-label="Subnet / gateway">{subnets}</td>
+            <td data-label="Containers">{containers}</td>
+            <td class="actions">
+                {(manage && n.driver != "host" && n.driver != "null").then(|| view! {
+                    <Show when=move || connecting.get()
+                        fallback=move || view! { <button type="button" class="button button-quiet" on:click=move |_| connecting.set(true)>"Connect…"</button> }>
+                        <ConnectForm host=host.clone() network=id.clone() name=name.clone() outcome on_change done=move || connecting.set(false) />
+                    </Show>
+                })}
+                {(manage && !n.builtin).then(|| view! { <Confirm label="Remove" question=question.clone() on_yes=remove.clone() /> })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn ConnectForm(
+    host: String,
+    network: String,
+    name: String,
+    outcome: Outcome,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+    done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let choices = Resource::new(
+        {
+            let host = host.clone();
+            move || host.clone()
+        },
+        host_containers,
+    );
+    let chosen = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let container = chosen.get_untracked();
+        if container.is_empty() {
+            return;
+        }
+        let label = format!("Connected {container} to {name}.");
+        act(
+            outcome,
+            attach_container(host.clone(), network.clone(), container, true),
+            move |()| label,
+            on_change,
+        );
+        done();
+    };
+    view! {
+        <form class="confirm" on:submit=submit>
+            <Suspense fallback=|| view! { <span class="muted small">"Loading containers…"</span> }>
+                {move || Suspend::new(async move {
+                    match choices.await {
+                        Ok(list) if list.is_empty() => view! { <span class="muted small">"No containers on this host."</span> }.into_any(),
+                        Ok(list) => {
+                            if let Some(first) = list.first() {
+                                chosen.set(first.name.clone());
+                            }
+                            view! {
+                                <select aria-label="Container to connect" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                                    {list.into_iter().map(|c| view! { <option value=c.name.clone()>{c.name.clone()}</option> }).collect_view()}
+                                </select>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <span class="form-error">{e.to_string()}</span> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <button type="submit" class="button">"Connect"</button>
+            <button type="button" class="button" on:click=move |_| done()>"Cancel"</button>
+        </form>
+    }
+}
