@@ -93,6 +93,10 @@ pub struct ContainerCtx {
     pub id: Memo<String>,
     pub page: Resource<Result<ContainerInfo, AppError>>,
     pub reload: RwSignal<u32>,
+    /// What an action is doing now, and how the last one went: kept here, above the header
+    /// that is rebuilt when the container is read again.
+    pub busy: RwSignal<Option<String>>,
+    pub result: RwSignal<Option<Result<String, AppError>>>,
 }
 
 pub fn use_container() -> ContainerCtx {
@@ -109,11 +113,21 @@ pub fn ContainerLayout() -> impl IntoView {
         move || (host.get(), id.get(), reload.get()),
         |(h, i, _)| load_container(h, i),
     );
+    let busy = RwSignal::new(None::<String>);
+    let result = RwSignal::new(None::<Result<String, AppError>>);
+    // Another container (a recreate, or a link) starts with a clean slate.
+    Effect::new(move |_| {
+        host.track();
+        id.track();
+        result.set(None);
+    });
     provide_context(ContainerCtx {
         host,
         id,
         page,
         reload,
+        busy,
+        result,
     });
     view! {
         <Transition fallback=|| view! { <header class="page-header"><h1>"Container"</h1></header> <p class="muted">"Loading container…"</p> }>
@@ -132,6 +146,13 @@ pub fn ContainerLayout() -> impl IntoView {
                 }
             })}
         </Transition>
+        <div aria-live="polite" data-testid="action-outcome">
+            {move || busy.get().map(|b| view! { <p class="muted" role="status" aria-busy="true">{b}</p> })}
+            {move || result.get().map(|r| match r {
+                Ok(text) => view! { <p class="form-ok" role="status">{text}</p> }.into_any(),
+                Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </div>
         <nav class="tabs" aria-label="Container">
             {TABS.iter().map(|(label, path)| {
                 let href = move || format!("{}{}", container_href(&host.get(), &id.get()), path);
@@ -207,8 +228,7 @@ fn Actions(p: ContainerInfo) -> impl IntoView {
     let (host, id, name) = (d.host.clone(), d.id.clone(), d.name.clone());
     let operate = role_at_least(Some(p.role), RoleView::Operator);
     let manage = role_at_least(Some(p.role), RoleView::Manager);
-    let busy = RwSignal::new(None::<String>);
-    let result = RwSignal::new(None::<Result<String, AppError>>);
+    let (busy, result) = (ctx.busy, ctx.result);
     let navigate = use_navigate();
 
     let act = {
@@ -364,13 +384,6 @@ fn Actions(p: ContainerInfo) -> impl IntoView {
                 </div>
             </details>
         })}
-        <div aria-live="polite" data-testid="action-outcome">
-            {move || busy.get().map(|b| view! { <p class="muted" role="status" aria-busy="true">{b}</p> })}
-            {move || result.get().map(|r| match r {
-                Ok(text) => view! { <p class="form-ok" role="status">{text}</p> }.into_any(),
-                Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-            })}
-        </div>
     }
 }
 

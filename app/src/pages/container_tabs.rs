@@ -332,7 +332,7 @@ pub fn TextField(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
-            {(!hint.is_empty()).then(|| view! { <span class="muted small">{hint}</span> })}
+            {(!hint.is_empty()).then(|| view! { <small class="muted field-hint">{hint}</small> })}
             <span class="field-error" role="alert">{error}</span>
         </label>
     }

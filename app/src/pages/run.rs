@@ -502,7 +502,7 @@ fn LinesField(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             ></textarea>
-            <span class="muted small">{hint}</span>
+            <small class="muted field-hint">{hint}</small>
             <span class="field-error" role="alert">{error}</span>
         </label>
     }

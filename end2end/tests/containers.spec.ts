@@ -1,0 +1,172 @@
+import { expect, Page, test } from "@playwright/test";
+import { dockerA, hydrated, screenshot, unexpected, watchConsole } from "./support";
+
+const IMAGE = process.env.CAPSTAN_TEST_IMAGE ?? "capstan-test/busybox:latest";
+
+/** Removes the named containers from engine a, whatever state the test left them in. */
+function cleanup(...names: string[]) {
+  for (const name of names) {
+    try {
+      dockerA("rm", "-f", "-v", name);
+    } catch {
+      // Already gone: the test removed it.
+    }
+  }
+}
+
+function engineState(name: string): string {
+  return dockerA("inspect", "-f", "{{.State.Status}}", name);
+}
+
+async function open(page: Page, path: string) {
+  await page.goto(path);
+  await hydrated(page);
+}
+
+test.describe("Containers", () => {
+  test("run from the form, see it listed, stop and start it, look inside, upload a file, remove it", async ({ page }, info) => {
+    test.setTimeout(180_000);
+    const p = info.project.name;
+    const name = `e2e-ctr-${p}-${Date.now()}`;
+    const problems = watchConsole(page);
+    try {
+      // The run form, with a field error shown at its field.
+      await open(page, "/run?host=unix-engine");
+      await expect(page.getByRole("heading", { name: "Run a container" })).toBeVisible();
+      await page.getByLabel("Image").fill(IMAGE);
+      await page.getByLabel("Name", { exact: true }).fill(name);
+      await page.getByLabel("Command").fill("sleep 600");
+      await page.getByLabel("Environment").fill("GREETING=hello\nAPI_TOKEN=s3cret-value");
+      await page.getByLabel("Labels").fill(`e2e=${name}`);
+      await page.getByLabel("Ports").fill("99999:80");
+      await screenshot(page, `run-form-${p}`);
+      await page.getByRole("button", { name: "Create and start" }).click();
+      const portsField = page.locator("label.field", { has: page.locator('textarea[name="ports"]') });
+      await expect(portsField.locator(".field-error")).not.toBeEmpty();
+      await expect(portsField).toHaveClass(/field-invalid/);
+      await screenshot(page, `run-form-error-${p}`);
+      // Nothing was created by the refused attempt.
+      expect(dockerA("ps", "-aq", "--filter", `name=^/${name}$`)).toBe("");
+
+      await page.getByLabel("Ports").fill("");
+      await page.getByRole("button", { name: "Create and start" }).click();
+      await expect(page).toHaveURL(/\/hosts\/unix-engine\/containers\/[0-9a-f]{12,}$/, { timeout: 60_000 });
+      await hydrated(page);
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+      await expect(page.getByTestId("container-state")).toContainText("running");
+      expect(engineState(name)).toBe("running");
+
+      // Overview: the secret-looking value is masked until revealed.
+      const env = page.getByTestId("environment");
+      await expect(env.locator('tr[data-env="GREETING"]')).toContainText("hello");
+      await expect(env.locator('tr[data-env="API_TOKEN"]')).not.toContainText("s3cret-value");
+      await expect(page.locator("pre.pre")).not.toContainText("s3cret-value");
+      await screenshot(page, `container-overview-${p}`);
+      await env.getByRole("button", { name: "Reveal secrets" }).click();
+      await expect(env.locator('tr[data-env="API_TOKEN"]')).toContainText("s3cret-value");
+      await expect(page.getByTestId("container-labels")).toContainText(name);
+
+      // Stop, then start, each checked on the engine itself.
+      await page.getByRole("button", { name: "Stop", exact: true }).click();
+      await expect(page.getByTestId("action-outcome")).toContainText(`Stopped ${name}`, { timeout: 30_000 });
+      await expect(page.getByTestId("container-state")).toContainText("exited");
+      expect(engineState(name)).toBe("exited");
+      await page.getByRole("button", { name: "Start", exact: true }).click();
+      await expect(page.getByTestId("action-outcome")).toContainText(`Started ${name}`);
+      await expect(page.getByTestId("container-state")).toContainText("running");
+      expect(engineState(name)).toBe("running");
+
+      // Processes.
+      await page.getByRole("navigation", { name: "Container" }).getByRole("link", { name: "Processes" }).click();
+      await expect(page.getByTestId("processes")).toContainText("sleep 600");
+      await screenshot(page, `container-processes-${p}`);
+
+      // Files: into /tmp, upload a file, see it listed and in the container.
+      await page.getByRole("navigation", { name: "Container" }).getByRole("link", { name: "Files" }).click();
+      await expect(page.getByTestId("files").locator('tr[data-file="etc"]')).toBeVisible();
+      await page.getByTestId("files").locator('tr[data-file="tmp"] a').click();
+      await expect(page).toHaveURL(/\/files\?path=%2Ftmp$/);
+      await expect(page.getByTestId("breadcrumb")).toContainText("tmp");
+      await page.locator('.upload-form input[type="file"]').setInputFiles({
+        name: "e2e-upload.txt",
+        mimeType: "text/plain",
+        buffer: Buffer.from("hello from the browser\n"),
+      });
+      await page.getByRole("button", { name: "Upload", exact: true }).click();
+      await expect(page.getByTestId("upload-outcome")).toContainText("Uploaded e2e-upload.txt");
+      const uploaded = page.getByTestId("files").locator('tr[data-file="e2e-upload.txt"]');
+      await expect(uploaded).toBeVisible();
+      await expect(uploaded).toContainText("23 B");
+      expect(dockerA("exec", name, "cat", "/tmp/e2e-upload.txt")).toBe("hello from the browser");
+      await screenshot(page, `container-files-${p}`);
+
+      // Changes: the upload shows as an added file.
+      await page.getByRole("navigation", { name: "Container" }).getByRole("link", { name: "Changes" }).click();
+      const change = page.getByTestId("changes").locator("li", { hasText: "/tmp/e2e-upload.txt" });
+      await expect(change).toContainText("added");
+      await screenshot(page, `container-changes-${p}`);
+
+      // The list: filtered by name (in the URL), and by label.
+      await open(page, `/containers?q=${encodeURIComponent(name)}`);
+      const row = page.locator(`tr[data-container="${name}"]`);
+      await expect(row).toContainText("running");
+      await expect(row).toContainText("unix-engine");
+      await expect(page.locator("tr[data-container]")).toHaveCount(1);
+      await open(page, `/containers?label=${encodeURIComponent(`e2e=${name}`)}&state=running`);
+      await expect(page.locator(`tr[data-container="${name}"]`)).toBeVisible();
+      await expect(page.getByLabel("State")).toHaveValue("running");
+      await open(page, "/containers");
+      await expect(page.locator(`tr[data-container="${name}"]`)).toBeVisible();
+      // The stopped engine is a notice, not an error page.
+      await expect(page.getByTestId("host-notice").filter({ hasText: "stopped-engine" })).toBeVisible();
+      await screenshot(page, `containers-${p}`);
+
+      // Remove, with confirmation naming it.
+      await page.locator(`tr[data-container="${name}"] a`).first().click();
+      await expect(page).toHaveURL(/\/containers\/[0-9a-f]{12,}$/);
+      await hydrated(page);
+      await page.getByText("Remove…").click();
+      await page.getByLabel("Force: stop it first").check();
+      await page.getByRole("button", { name: "Remove container" }).click();
+      const confirm = page.getByRole("group").filter({ hasText: `Remove container ${name} on` });
+      await expect(confirm).toBeVisible();
+      await confirm.getByRole("button", { name: "Remove container" }).click();
+      await expect(page).toHaveURL(/\/containers\?host=unix-engine$/, { timeout: 30_000 });
+      expect(dockerA("ps", "-aq", "--filter", `name=^/${name}$`)).toBe("");
+      expect(unexpected(problems)).toEqual([]);
+    } finally {
+      cleanup(name);
+    }
+  });
+
+  test("bulk stop and remove from the list, with a confirmation that names them", async ({ page }, info) => {
+    test.setTimeout(120_000);
+    const tag = `e2e-bulk-${info.project.name}-${Date.now()}`;
+    const names = [`${tag}-a`, `${tag}-b`];
+    const problems = watchConsole(page);
+    try {
+      for (const n of names) dockerA("run", "-d", "--name", n, "--label", `e2e=${tag}`, IMAGE, "sleep", "600");
+      await open(page, `/containers?label=${encodeURIComponent(`e2e=${tag}`)}`);
+      await expect(page.locator("tr[data-container]")).toHaveCount(2);
+      await page.getByLabel("Select all shown containers").check();
+      await expect(page.getByTestId("bulk-bar")).toContainText("2 selected");
+      await screenshot(page, `containers-bulk-${info.project.name}`);
+      await page.getByTestId("bulk-bar").getByRole("button", { name: "Stop", exact: true }).click();
+      await expect(page.getByTestId("bulk-outcome")).toContainText("Stopped", { timeout: 30_000 });
+      for (const n of names) expect(engineState(n)).toBe("exited");
+
+      await page.getByLabel("Select all shown containers").check();
+      await page.getByTestId("bulk-bar").getByRole("button", { name: "Remove", exact: true }).click();
+      const confirm = page.getByTestId("bulk-bar").getByRole("group");
+      await expect(confirm).toContainText(names[0]);
+      await expect(confirm).toContainText(names[1]);
+      await confirm.getByRole("button", { name: "Remove", exact: true }).click();
+      await expect(page.getByTestId("bulk-outcome")).toContainText("Removed");
+      await expect(page.getByTestId("containers-empty")).toBeVisible();
+      for (const n of names) expect(dockerA("ps", "-aq", "--filter", `name=^/${n}$`)).toBe("");
+      expect(unexpected(problems)).toEqual([]);
+    } finally {
+      cleanup(...names);
+    }
+  });
+});
