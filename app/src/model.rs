@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod access;
 pub mod containers;
 pub mod files;
 pub mod hosts;

@@ -1,6 +1,7 @@
 //! Capstan's domain, free of Leptos: engines (bollard behind our own types) and the fleet of
 //! hosts. Accounts, policy and audit join it in later issues; nothing here knows about HTTP.
 
+pub mod audit;
 pub mod auth;
 pub mod containers;
 pub mod engine;

@@ -32,11 +32,16 @@ pub fn validate_team_name(name: &str) -> Result<String> {
     let name = name.trim();
     let ok = !name.is_empty()
         && name.chars().count() <= 64
-        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'));
     if ok {
         Ok(name.to_string())
     } else {
-        Err(Error::invalid("name", "use 1 to 64 letters, digits, spaces, dots, dashes or underscores"))
+        Err(Error::invalid(
+            "name",
+            "use 1 to 64 letters, digits, spaces, dots, dashes or underscores",
+        ))
     }
 }
 
@@ -55,10 +60,11 @@ impl Teams {
     }
 
     pub async fn list(&self) -> Result<Vec<Team>> {
-        let rows = sqlx::query("SELECT id, name, created_at FROM teams ORDER BY name COLLATE NOCASE")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
+        let rows =
+            sqlx::query("SELECT id, name, created_at FROM teams ORDER BY name COLLATE NOCASE")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(internal)?;
         let members = sqlx::query(
             "SELECT m.team_id, u.id, u.username FROM team_members m JOIN users u ON u.id = m.user_id
              ORDER BY u.username COLLATE NOCASE",
@@ -77,7 +83,10 @@ impl Teams {
                     members: members
                         .iter()
                         .filter(|m| m.get::<i64, _>(0) == id)
-                        .map(|m| Member { user_id: m.get(1), username: m.get(2) })
+                        .map(|m| Member {
+                            user_id: m.get(1),
+                            username: m.get(2),
+                        })
                         .collect(),
                 }
             })
@@ -103,18 +112,25 @@ impl Teams {
             id: row.get(0),
             name: row.get(1),
             created_at: row.get(2),
-            members: members.into_iter().map(|m| Member { user_id: m.get(0), username: m.get(1) }).collect(),
+            members: members
+                .into_iter()
+                .map(|m| Member {
+                    user_id: m.get(0),
+                    username: m.get(1),
+                })
+                .collect(),
         })
     }
 
     pub async fn create(&self, name: &str) -> Result<Team> {
         let name = validate_team_name(name)?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO teams (name, created_at) VALUES (?, ?) RETURNING id")
-            .bind(&name)
-            .bind(now())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unique_violation(&name))?;
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO teams (name, created_at) VALUES (?, ?) RETURNING id")
+                .bind(&name)
+                .bind(now())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(unique_violation(&name))?;
         self.get(id).await
     }
 
@@ -196,6 +212,8 @@ impl Teams {
             .fetch_optional(&self.pool)
             .await
             .map_err(internal)?;
-        found.map(|_| ()).ok_or_else(|| Error::NotFound("team".into()))
+        found
+            .map(|_| ())
+            .ok_or_else(|| Error::NotFound("team".into()))
     }
 }

@@ -168,6 +168,7 @@ async fn run(config: Config) -> Result<(), String> {
         registry,
         settings: Arc::new(settings),
         live,
+        audit: backend::audit::Audit::start(store.pool().clone(), shutdown.clone()),
         shutdown: shutdown.clone(),
     };
     let app = router(state, sessions);

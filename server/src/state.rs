@@ -19,6 +19,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Live streams (logs, stats, events) shared between viewers; they end on `shutdown`.
     pub live: backend::live::Hub,
+    /// The audit log: every request worth recording is queued here (never waits).
+    pub audit: backend::audit::Audit,
     /// Cancelled when the server shuts down; long-lived streams end on it.
     pub shutdown: CancellationToken,
 }

@@ -1,8 +1,9 @@
 //! Router composition. Every request passes, outermost first: request id → trace span →
 //! security headers → compression → session → same-origin check → identity → login redirect
-//! for pages → body limit → the route.
+//! for pages → audit log → body limit → the route.
 
 mod api;
+pub mod audit;
 pub mod auth;
 mod error;
 mod security;
@@ -77,7 +78,8 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
                 .layer(sessions)
                 .layer(middleware::from_fn(auth::same_origin))
                 .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
-                .layer(middleware::from_fn_with_state(state.clone(), auth::require_login_for_pages)),
+                .layer(middleware::from_fn_with_state(state.clone(), auth::require_login_for_pages))
+                .layer(middleware::from_fn_with_state(state.clone(), audit::record)),
         )
         .with_state(state)
 }

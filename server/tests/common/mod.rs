@@ -111,6 +111,7 @@ impl TestApp {
             registry,
             settings: Arc::new(settings),
             live: backend::live::Hub::new(backend::live::HubConfig::default(), shutdown.clone()),
+            audit: backend::audit::Audit::start(store.pool().clone(), shutdown.clone()),
             shutdown,
         };
         let router = router(state.clone(), sessions).layer(MockConnectInfo(SocketAddr::from(([10, 1, 2, 3], 4000))));

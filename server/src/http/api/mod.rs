@@ -2,6 +2,7 @@
 //! (the `Auth`/`Admin` extractors), the policy, one backend call, convert.
 
 mod account;
+mod audit;
 mod container_files;
 mod containers;
 mod host_admin;
@@ -11,6 +12,7 @@ mod live;
 mod live_exec;
 mod registries;
 mod storage;
+mod teams;
 mod users;
 
 use axum::http::{header, StatusCode};
@@ -31,6 +33,12 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}", delete(account::revoke_token))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::update).delete(users::remove))
+        .route("/teams", get(teams::list).post(teams::create))
+        .route("/teams/{id}", get(teams::get).patch(teams::rename).delete(teams::remove))
+        .route("/teams/{id}/members/{user_id}", put(teams::add_member).delete(teams::remove_member))
+        .route("/audit", get(audit::list))
+        .route("/audit.csv", get(audit::csv))
+        .route("/audit/settings", get(audit::settings).put(audit::set_settings))
         .route("/hosts", get(hosts::list).post(host_admin::create))
         .route("/hosts/{host}", get(hosts::get).patch(host_admin::update).delete(host_admin::remove))
         .route("/hosts/{host}/settings", get(host_admin::settings))

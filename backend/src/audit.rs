@@ -1,0 +1,521 @@
+//! The audit log: who did what, where, when, from which address, and how it ended.
+//!
+//! Rows are appended by one writer task fed through a bounded channel, so recording never
+//! slows a request: when the channel is full the row is dropped, counted and warned about.
+//! Rows are never changed (a trigger refuses any UPDATE); the retention task is the only thing
+//! that deletes them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+use crate::store::{internal, now};
+
+/// How many rows may wait for the writer before new ones are dropped.
+const QUEUE: usize = 4096;
+/// The most rows written in one transaction.
+const BATCH: usize = 256;
+const RETENTION_KEY: &str = "audit_retention_days";
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+pub const MAX_PAGE: u32 = 500;
+const REDACTED: &str = "[redacted]";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// Refused: not signed in, wrong credentials, not allowed, or a host the caller may not see.
+    Denied,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Outcome> {
+        match s {
+            "ok" => Ok(Outcome::Ok),
+            "denied" => Ok(Outcome::Denied),
+            "failed" => Ok(Outcome::Failed),
+            _ => Err(Error::invalid("outcome", "must be ok, denied or failed")),
+        }
+    }
+
+    /// The outcome an HTTP status stands for; `denied` covers 401 and 403 (a policy 404 is
+    /// marked by the caller, which knows it came from the policy).
+    pub fn of_status(status: u16) -> Outcome {
+        match status {
+            401 | 403 => Outcome::Denied,
+            s if s < 400 => Outcome::Ok,
+            _ => Outcome::Failed,
+        }
+    }
+}
+
+/// One thing that happened, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub at: i64,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub client: Option<String>,
+    pub host: Option<String>,
+    pub object: Option<String>,
+    pub action: String,
+    /// A JSON object; secrets must already be redacted (see [`redact`]).
+    pub params: serde_json::Value,
+    pub status: u16,
+    pub outcome: Outcome,
+}
+
+/// A stored row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: i64,
+    #[serde(flatten)]
+    pub record: Record,
+}
+
+/// What to look for; every field narrows. Newest first, `before` an id for the next page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    /// A username (case-insensitive).
+    pub user: Option<String>,
+    pub host: Option<String>,
+    /// An action, or a prefix ending in `.` or `*` (`container.` → every container action).
+    pub action: Option<String>,
+    pub outcome: Option<String>,
+    /// Unix seconds, inclusive.
+    pub since: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+    pub limit: Option<u32>,
+    pub before: Option<i64>,
+}
+
+impl Filter {
+    /// Checks the fields, naming the first that is wrong.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(o) = &self.outcome {
+            Outcome::parse(o)?;
+        }
+        if let Some(l) = self.limit {
+            if !(1..=MAX_PAGE).contains(&l) {
+                return Err(Error::invalid(
+                    "limit",
+                    format!("must be between 1 and {MAX_PAGE}"),
+                ));
+            }
+        }
+        if let (Some(s), Some(u)) = (self.since, self.until) {
+            if s > u {
+                return Err(Error::invalid("until", "must not be before since"));
+            }
+        }
+        Ok(())
+    }
+
+    fn push_where(&self, q: &mut QueryBuilder<'_, Sqlite>) {
+        q.push(" WHERE 1 = 1");
+        if let Some(u) = self.user.as_deref().filter(|u| !u.is_empty()) {
+            q.push(" AND username = ")
+                .push_bind(u.to_string())
+                .push(" COLLATE NOCASE");
+        }
+        if let Some(h) = self.host.as_deref().filter(|h| !h.is_empty()) {
+            q.push(" AND host = ").push_bind(h.to_string());
+        }
+        if let Some(a) = self.action.as_deref().filter(|a| !a.is_empty()) {
+            if let Some(prefix) = a
+                .strip_suffix('*')
+                .or_else(|| a.ends_with('.').then_some(a))
+            {
+                q.push(" AND substr(action, 1, ")
+                    .push_bind(prefix.len() as i64)
+                    .push(") = ")
+                    .push_bind(prefix.to_string());
+            } else {
+                q.push(" AND action = ").push_bind(a.to_string());
+            }
+        }
+        if let Some(o) = self.outcome.as_deref().filter(|o| !o.is_empty()) {
+            q.push(" AND outcome = ").push_bind(o.to_string());
+        }
+        if let Some(s) = self.since {
+            q.push(" AND at >= ").push_bind(s);
+        }
+        if let Some(u) = self.until {
+            q.push(" AND at < ").push_bind(u);
+        }
+        if let Some(b) = self.before {
+            q.push(" AND id < ").push_bind(b);
+        }
+    }
+}
+
+enum Msg {
+    Row(Box<Record>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The handle every entry point records through; cheap to clone.
+#[derive(Clone)]
+pub struct Audit {
+    pool: SqlitePool,
+    tx: mpsc::Sender<Msg>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Audit {
+    /// Starts the writer task (it ends once every handle is gone) and the daily retention task
+    /// (it ends on `shutdown`).
+    pub fn start(pool: SqlitePool, shutdown: CancellationToken) -> Audit {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(writer(pool.clone(), rx));
+        let audit = Audit {
+            pool,
+            tx,
+            dropped: Arc::default(),
+        };
+        let pruner = audit.clone_without_sender();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(86_400));
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = every.tick() => match pruner.prune().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(rows = n, "audit rows past retention deleted"),
+                        Err(e) => tracing::warn!(error = %e.log_detail(), "pruning the audit log"),
+                    },
+                }
+            }
+        });
+        audit
+    }
+
+    /// A handle for the pruner that does not keep the writer alive.
+    fn clone_without_sender(&self) -> Pruner {
+        Pruner {
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// Queues a row; never waits. A full queue drops the row, counts it and warns.
+    pub fn record(&self, record: Record) {
+        if let Err(e) = self.tx.try_send(Msg::Row(Box::new(record))) {
+            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            let action = match &e {
+                mpsc::error::TrySendError::Full(Msg::Row(r))
+                | mpsc::error::TrySendError::Closed(Msg::Row(r)) => r.action.clone(),
+                _ => String::new(),
+            };
+            tracing::warn!(
+                dropped_total = n,
+                action,
+                "audit queue full: a row was dropped"
+            );
+        }
+    }
+
+    /// Rows dropped because the queue was full, since start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every row queued before this call is written.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// Newest first, at most `filter.limit` (default 100) rows.
+    pub async fn query(&self, filter: &Filter) -> Result<Vec<Entry>> {
+        filter.validate()?;
+        fetch(&self.pool, filter, filter.limit.unwrap_or(100)).await
+    }
+
+    /// Every matching row as CSV (header first), newest first, read from the store a page at a
+    /// time as the client takes it.
+    pub fn csv(
+        &self,
+        filter: Filter,
+    ) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static> {
+        filter.validate()?;
+        let pool = self.pool.clone();
+        let header = Bytes::from_static(
+            b"id,time,user_id,user,client,host,object,action,params,status,outcome\n",
+        );
+        let pages = futures::stream::unfold(Some(filter), move |state| {
+            let pool = pool.clone();
+            async move {
+                let filter = state?;
+                match fetch(&pool, &filter, MAX_PAGE).await {
+                    Ok(rows) if rows.is_empty() => None,
+                    Ok(rows) => {
+                        let next = Filter {
+                            before: rows.last().map(|r| r.id),
+                            ..filter
+                        };
+                        let full = rows.len() == MAX_PAGE as usize;
+                        let mut out = String::new();
+                        for r in &rows {
+                            csv_line(&mut out, r);
+                        }
+                        Some((Ok(Bytes::from(out)), full.then_some(next)))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e.log_detail(), "audit CSV export");
+                        Some((
+                            Err(std::io::Error::other("the audit log could not be read")),
+                            None,
+                        ))
+                    }
+                }
+            }
+        });
+        Ok(futures::StreamExt::chain(
+            futures::stream::once(async move { Ok(header) }),
+            pages,
+        ))
+    }
+
+    pub async fn retention_days(&self) -> Result<u32> {
+        retention_days(&self.pool).await
+    }
+
+    pub async fn set_retention_days(&self, days: u32) -> Result<()> {
+        if !(1..=3650).contains(&days) {
+            return Err(Error::invalid(
+                "retention_days",
+                "must be between 1 and 3650 days",
+            ));
+        }
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(RETENTION_KEY)
+            .bind(days.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    /// Deletes rows older than the retention; the only deletion of audit rows anywhere.
+    pub async fn prune(&self) -> Result<u64> {
+        self.clone_without_sender().prune().await
+    }
+}
+
+struct Pruner {
+    pool: SqlitePool,
+}
+
+impl Pruner {
+    async fn prune(&self) -> Result<u64> {
+        let days = retention_days(&self.pool).await?;
+        let cutoff = now() - i64::from(days) * 86_400;
+        let done = sqlx::query("DELETE FROM audit_log WHERE at < ?")
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(done.rows_affected())
+    }
+}
+
+async fn retention_days(pool: &SqlitePool) -> Result<u32> {
+    let value: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+        .bind(RETENTION_KEY)
+        .fetch_optional(pool)
+        .await
+        .map_err(internal)?;
+    Ok(value
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_RETENTION_DAYS))
+}
+
+async fn fetch(pool: &SqlitePool, filter: &Filter, limit: u32) -> Result<Vec<Entry>> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT id, at, user_id, username, client, host, object, action, params, status, outcome FROM audit_log",
+    );
+    filter.push_where(&mut q);
+    q.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(limit));
+    let rows = q.build().fetch_all(pool).await.map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Entry {
+            id: r.get(0),
+            record: Record {
+                at: r.get(1),
+                user_id: r.get(2),
+                username: r.get(3),
+                client: r.get(4),
+                host: r.get(5),
+                object: r.get(6),
+                action: r.get(7),
+                params: serde_json::from_str(r.get::<&str, _>(8))
+                    .unwrap_or(serde_json::Value::Null),
+                status: u16::try_from(r.get::<i64, _>(9)).unwrap_or(0),
+                outcome: Outcome::parse(r.get::<&str, _>(10)).unwrap_or(Outcome::Failed),
+            },
+        })
+        .collect())
+}
+
+async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Msg>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut waiting = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            match msg {
+                Msg::Row(r) => batch.push(r),
+                Msg::Flush(done) => waiting.push(done),
+            }
+            next = if batch.len() < BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !batch.is_empty() {
+            if let Err(e) = insert(&pool, &batch).await {
+                tracing::error!(rows = batch.len(), error = %e.log_detail(), "writing audit rows");
+            }
+            batch.clear();
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn insert(pool: &SqlitePool, rows: &[Box<Record>]) -> Result<()> {
+    let mut tx = pool.begin().await.map_err(internal)?;
+    for r in rows {
+        sqlx::query(
+            "INSERT INTO audit_log (at, user_id, username, client, host, object, action, params, status, outcome)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(r.at)
+        .bind(r.user_id)
+        .bind(&r.username)
+        .bind(&r.client)
+        .bind(&r.host)
+        .bind(&r.object)
+        .bind(&r.action)
+        .bind(r.params.to_string())
+        .bind(i64::from(r.status))
+        .bind(r.outcome.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    }
+    tx.commit().await.map_err(internal)
+}
+
+/// Whether a parameter's name says its value is a secret.
+pub fn is_secret_name(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    // A password change's fields, by their names in the forms.
+    if matches!(k.as_str(), "new" | "current" | "confirm") {
+        return true;
+    }
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "key",
+        "pem",
+        "credential",
+        "auth",
+        "ca",
+        "cert",
+    ]
+    .iter()
+    .any(|s| if *s == "ca" { k == "ca" } else { k.contains(s) })
+}
+
+/// Replaces, in place, the values of secret-looking keys and anything that looks like a PEM
+/// block by `"[redacted]"`, at any depth.
+pub fn redact(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_secret_name(k) && !v.is_null() {
+                    *v = serde_json::Value::String(REDACTED.into());
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+        serde_json::Value::String(s) if s.contains("-----BEGIN") => *s = REDACTED.into(),
+        _ => {}
+    }
+}
+
+fn csv_field(out: &mut String, text: &str) {
+    // A leading =, +, - or @ makes spreadsheets evaluate the cell: quote it as text.
+    let risky = text.starts_with(['=', '+', '-', '@']);
+    if risky || text.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        if risky {
+            out.push('\'');
+        }
+        out.push_str(&text.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(text);
+    }
+}
+
+fn csv_line(out: &mut String, e: &Entry) {
+    let r = &e.record;
+    let time = time::OffsetDateTime::from_unix_timestamp(r.at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| r.at.to_string());
+    let fields = [
+        e.id.to_string(),
+        time,
+        r.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        r.username.clone().unwrap_or_default(),
+        r.client.clone().unwrap_or_default(),
+        r.host.clone().unwrap_or_default(),
+        r.object.clone().unwrap_or_default(),
+        r.action.clone(),
+        r.params.to_string(),
+        r.status.to_string(),
+        r.outcome.as_str().to_string(),
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        csv_field(out, f);
+    }
+    out.push('\n');
+}

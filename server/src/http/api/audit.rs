@@ -1,0 +1,163 @@
+//! The audit log for admins: filtered pages (keyset by id), a streamed CSV export, and the
+//! retention setting.
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use app::model::access::{AuditEntryView, AuditPageView, AuditSettingsView};
+use backend::audit::{Entry, Filter};
+
+use super::Body as JsonBody;
+use crate::http::auth::Admin;
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// The query string (no `serde(flatten)`: numbers in flattened query structs do not parse).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    user: Option<String>,
+    host: Option<String>,
+    action: Option<String>,
+    outcome: Option<String>,
+    since: Option<i64>,
+    until: Option<i64>,
+    limit: Option<u32>,
+    before: Option<i64>,
+    /// `csv` for the export; JSON otherwise.
+    format: Option<String>,
+}
+
+impl AuditQuery {
+    fn filter(self) -> Filter {
+        Filter {
+            user: self.user,
+            host: self.host,
+            action: self.action,
+            outcome: self.outcome,
+            since: self.since,
+            until: self.until,
+            limit: self.limit,
+            before: self.before,
+        }
+    }
+}
+
+fn view(e: Entry) -> AuditEntryView {
+    let r = e.record;
+    AuditEntryView {
+        id: e.id,
+        at: r.at,
+        user_id: r.user_id,
+        username: r.username,
+        client: r.client,
+        host: r.host,
+        object: r.object,
+        action: r.action,
+        params: r.params,
+        status: r.status,
+        outcome: r.outcome.as_str().to_string(),
+    }
+}
+
+fn query(
+    raw: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<AuditQuery, ApiError> {
+    raw.map(|Query(q)| q).map_err(|e| {
+        let text = e.body_text();
+        let detail = text
+            .split_once(": ")
+            .map_or(text.as_str(), |(_, rest)| rest);
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("the query does not fit: {detail}"),
+        )
+    })
+}
+
+/// `GET /api/v1/audit?user=&host=&action=&outcome=&since=&until=&limit=&before=` → 200
+/// `{entries: [...], next_before}` newest first; `format=csv` streams the CSV export instead.
+pub async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+    raw: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(raw)?;
+    let csv = q.format.as_deref() == Some("csv");
+    let filter = q.filter();
+    if csv {
+        return csv_response(&state, filter);
+    }
+    let limit = filter.limit.unwrap_or(100);
+    let entries: Vec<AuditEntryView> = state
+        .audit
+        .query(&filter)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect();
+    let next_before = (entries.len() == limit as usize)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    Ok(Json(AuditPageView {
+        entries,
+        next_before,
+    })
+    .into_response())
+}
+
+/// `GET /api/v1/audit.csv?…` (same filters; `limit` and `before` are ignored: every matching
+/// row) → 200 `text/csv`, streamed.
+pub async fn csv(
+    State(state): State<AppState>,
+    _: Admin,
+    raw: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    csv_response(&state, query(raw)?.filter())
+}
+
+fn csv_response(state: &AppState, filter: Filter) -> Result<Response, ApiError> {
+    let filter = Filter {
+        limit: None,
+        before: None,
+        ..filter
+    };
+    let stream = state.audit.csv(filter)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"capstan-audit.csv\"",
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/audit/settings` → 200 `{retention_days}`.
+pub async fn settings(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<AuditSettingsView>, ApiError> {
+    Ok(Json(AuditSettingsView {
+        retention_days: state.audit.retention_days().await?,
+    }))
+}
+
+/// `PUT /api/v1/audit/settings {retention_days}` (1–3650) → 200 `{retention_days}`.
+pub async fn set_settings(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    JsonBody(body): JsonBody<AuditSettingsView>,
+) -> Result<Json<AuditSettingsView>, ApiError> {
+    state.audit.set_retention_days(body.retention_days).await?;
+    tracing::info!(by = %by.username, days = body.retention_days, "audit retention changed");
+    Ok(Json(body))
+}

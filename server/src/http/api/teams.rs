@@ -1,0 +1,102 @@
+//! Teams and their members: admins only.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+
+use app::model::access::{TeamRequest, TeamView};
+use backend::teams::Teams;
+
+use super::Body;
+use crate::http::auth::Admin;
+use crate::http::ApiError;
+use crate::state::AppState;
+
+fn teams(state: &AppState) -> Teams {
+    Teams::new(state.accounts.pool().clone())
+}
+
+/// `GET /api/v1/teams` → 200 `[TeamView]`, by name.
+pub async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<Vec<TeamView>>, ApiError> {
+    Ok(Json(
+        teams(&state)
+            .list()
+            .await?
+            .into_iter()
+            .map(TeamView::from)
+            .collect(),
+    ))
+}
+
+/// `POST /api/v1/teams {name}` → 201 `TeamView`; 409 when the name is taken.
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    Body(body): Body<TeamRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let team = teams(&state).create(&body.name).await?;
+    tracing::info!(by = %by.username, team = %team.name, "team created");
+    Ok((StatusCode::CREATED, Json(TeamView::from(team))))
+}
+
+/// `GET /api/v1/teams/{id}` → 200 `TeamView`.
+pub async fn get(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<i64>,
+) -> Result<Json<TeamView>, ApiError> {
+    Ok(Json(teams(&state).get(id).await?.into()))
+}
+
+/// `PATCH /api/v1/teams/{id} {name}` → 200 `TeamView` (rename).
+pub async fn rename(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    Path(id): Path<i64>,
+    Body(body): Body<TeamRequest>,
+) -> Result<Json<TeamView>, ApiError> {
+    let team = teams(&state).rename(id, &body.name).await?;
+    tracing::info!(by = %by.username, team = %team.name, "team renamed");
+    Ok(Json(team.into()))
+}
+
+/// `DELETE /api/v1/teams/{id}` → 204; the team's grants go with it.
+pub async fn remove(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    teams(&state).delete(id).await?;
+    tracing::info!(by = %by.username, team_id = id, "team deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/v1/teams/{id}/members/{user_id}` → 201 when added, 204 when already a member.
+pub async fn add_member(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    Path((id, user_id)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let added = teams(&state).add_member(id, user_id).await?;
+    tracing::info!(by = %by.username, team_id = id, user_id, "team member added");
+    Ok(if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::NO_CONTENT
+    })
+}
+
+/// `DELETE /api/v1/teams/{id}/members/{user_id}` → 204; 404 when not a member.
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    Path((id, user_id)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    teams(&state).remove_member(id, user_id).await?;
+    tracing::info!(by = %by.username, team_id = id, user_id, "team member removed");
+    Ok(StatusCode::NO_CONTENT)
+}

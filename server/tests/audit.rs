@@ -1,0 +1,497 @@
+//! The audit log through the router: REST actions, a server fn, sign-in, failed sign-in and
+//! sign-out, denials (403 and the 404 of a hidden host), redaction, filters, the CSV export,
+//! retention, and that rows cannot be changed. Also teams over REST, since team
+//! administration is audited too. Containers made here are named `aud-<test>-<random>`.
+
+mod common;
+
+use std::process::Command;
+
+use axum::http::{Method, StatusCode};
+use backend::auth::SubjectKind;
+use backend::policy::Role;
+use common::*;
+use serde_json::{json, Value};
+
+fn unique(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "aud-{test}-{:08x}",
+        nanos ^ std::process::id().rotate_left(16)
+    )
+}
+
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args([
+                "-H",
+                &env("CAPSTAN_TEST_UNIX_URL"),
+                "rm",
+                "-f",
+                "-v",
+                &self.0,
+            ])
+            .output();
+    }
+}
+
+/// A cookie-authenticated request from our own pages.
+fn same(cookie: &str) -> [(&str, &str); 2] {
+    [("cookie", cookie), ("sec-fetch-site", "same-origin")]
+}
+
+async fn entries(app: &TestApp, cookie: &str, query: &str) -> Vec<Value> {
+    app.state.audit.flush().await;
+    let res = app
+        .get(&format!("/api/v1/audit?{query}"), &same(cookie))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    res.json()["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_admin_actions_and_denials_are_recorded_with_secrets_redacted() {
+    let app = TestApp::new().await;
+    // A failed sign-in names the account tried and is a denial.
+    let bad = app
+        .send(
+            Method::POST,
+            "/api/v1/session",
+            &[],
+            Some(json!({"username": "root", "password": "wrong password!!"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    let root = app.as_root().await;
+
+    let created = app
+        .send(
+            Method::POST,
+            "/api/v1/users",
+            &same(&root),
+            Some(json!({"username": "vic", "password": PW, "admin": false})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let vic_id = created.json()["id"].as_i64().expect("id");
+    app.accounts
+        .set_grant("unix-engine", SubjectKind::User, vic_id, Role::Viewer)
+        .await
+        .expect("grant");
+    let vic = app.login("vic", PW).await;
+
+    // A viewer may not stop (403) and may not see tls-engine (404): both are denials.
+    let stop = app
+        .send(
+            Method::POST,
+            "/api/v1/hosts/unix-engine/containers/nothing-here/stop",
+            &same(&vic),
+            None,
+        )
+        .await;
+    assert_eq!(stop.status, StatusCode::FORBIDDEN);
+    let hidden = app
+        .get("/api/v1/hosts/tls-engine/containers", &same(&vic))
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    // Non-admins cannot read the log.
+    assert_eq!(
+        app.get("/api/v1/audit", &same(&vic)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let out = app
+        .send(Method::DELETE, "/api/v1/session", &same(&vic), None)
+        .await;
+    assert!(out.status.is_success(), "{}", out.text());
+
+    let logins = entries(&app, &root, "action=session.login").await;
+    let failed = logins
+        .iter()
+        .find(|e| e["outcome"] == "denied")
+        .expect("failed login row");
+    assert_eq!(
+        (failed["username"].as_str(), failed["status"].as_u64()),
+        (Some("root"), Some(401))
+    );
+    assert_eq!(failed["client"], "10.1.2.3");
+    assert_eq!(failed["params"]["password"], "[redacted]");
+    assert!(logins
+        .iter()
+        .any(|e| e["outcome"] == "ok" && e["username"] == "vic"));
+
+    let create = entries(&app, &root, "action=user.create").await;
+    assert_eq!(create.len(), 1);
+    assert_eq!(create[0]["username"], "root");
+    assert_eq!(create[0]["params"]["username"], "vic");
+    assert_eq!(
+        create[0]["params"]["password"], "[redacted]",
+        "the password never reaches the log"
+    );
+    let raw: String = sqlx::query_scalar("SELECT group_concat(params) FROM audit_log")
+        .fetch_one(app.state.accounts_pool())
+        .await
+        .expect("params");
+    assert!(
+        !raw.contains(PW) && !raw.contains("wrong password"),
+        "no password anywhere in the log: {raw}"
+    );
+
+    let denials = entries(&app, &root, "outcome=denied&user=vic").await;
+    assert!(
+        denials
+            .iter()
+            .any(|e| e["action"] == "audit.list" && e["status"] == 403),
+        "reading the log is a denial too"
+    );
+    let forbidden = denials
+        .iter()
+        .find(|e| e["status"] == 403 && e["action"] == "container.stop")
+        .expect("403 row");
+    assert_eq!(
+        (
+            forbidden["action"].as_str(),
+            forbidden["host"].as_str(),
+            forbidden["object"].as_str()
+        ),
+        (
+            Some("container.stop"),
+            Some("unix-engine"),
+            Some("nothing-here")
+        )
+    );
+    let not_found = denials
+        .iter()
+        .find(|e| e["status"] == 404)
+        .expect("hidden host row");
+    assert_eq!(not_found["host"], "tls-engine");
+    assert_eq!(not_found["action"], "container.list");
+
+    let logout = entries(&app, &root, "action=session.logout").await;
+    assert_eq!(logout[0]["username"], "vic");
+
+    // Pages: newest first, `next_before` continues.
+    let page = app.get("/api/v1/audit?limit=2", &same(&root)).await.json();
+    let first: Vec<i64> = page["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["id"].as_i64())
+        .collect();
+    assert_eq!(first.len(), 2);
+    assert!(first[0] > first[1]);
+    let next = page["next_before"].as_i64().expect("more pages");
+    let second = entries(&app, &root, &format!("limit=2&before={next}")).await;
+    assert!(second
+        .iter()
+        .all(|e| e["id"].as_i64().is_some_and(|id| id < first[1])));
+    // Bad filters name their field.
+    let bad = app.get("/api/v1/audit?outcome=maybe", &same(&root)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("outcome"), "{}", bad.text());
+    assert_eq!(
+        app.get("/api/v1/audit?since=abc", &same(&root))
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // The CSV export, streamed, with the same filters.
+    let csv = app.get("/api/v1/audit.csv?user=vic", &same(&root)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("text/csv"));
+    let text = csv.text();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,time,user_id,user,client,host,object,action,params,status,outcome")
+    );
+    assert!(
+        text.contains("container.stop") && text.contains("session.logout"),
+        "{text}"
+    );
+    assert!(text.lines().skip(1).all(|l| l.contains(",vic,")), "{text}");
+    let same = app
+        .get("/api/v1/audit?format=csv&user=vic", &same(&root))
+        .await;
+    assert_eq!(same.text(), text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_fn_call_is_recorded() {
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let path = <app::pages::login::Logout as ServerFn>::PATH;
+    let res = app
+        .send(
+            Method::POST,
+            path,
+            &[
+                ("cookie", &root),
+                ("sec-fetch-site", "same-origin"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            None,
+        )
+        .await;
+    assert!(
+        res.status.is_success() || res.status.is_redirection(),
+        "{}: {}",
+        res.status,
+        res.text()
+    );
+    let root = app.as_root().await;
+    let rows = entries(&app, &root, "action=fn.logout").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["username"], "root");
+    // Reads through server fns are not recorded.
+    let reads = entries(&app, &root, "action=fn.current_user").await;
+    assert!(reads.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_stopped_this_container_and_when() {
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let name = unique("stop");
+    let _cleanup = Cleanup(name.clone());
+    let image = env("CAPSTAN_TEST_IMAGE");
+    let run = app
+        .send(
+            Method::POST,
+            "/api/v1/hosts/unix-engine/containers",
+            &same(&root),
+            Some(json!({"image": image, "name": name, "cmd": ["sleep", "300"], "start": true})),
+        )
+        .await;
+    assert_eq!(run.status, StatusCode::CREATED, "{}", run.text());
+    let before = backend::store::now();
+    let stop = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/hosts/unix-engine/containers/{name}/stop?t=0"),
+            &same(&root),
+            None,
+        )
+        .await;
+    assert_eq!(stop.status, StatusCode::NO_CONTENT, "{}", stop.text());
+
+    let rows = entries(&app, &root, "action=container.stop&host=unix-engine").await;
+    let row = rows
+        .iter()
+        .find(|e| e["object"] == name.as_str())
+        .expect("the stop is in the log");
+    assert_eq!(row["username"], "root");
+    assert_eq!(row["outcome"], "ok");
+    assert_eq!(row["params"]["t"], "0");
+    assert!(row["at"].as_i64().is_some_and(|at| at >= before - 1));
+    // Prefix filters: every action on containers.
+    let all = entries(&app, &root, "action=container.&host=unix-engine").await;
+    assert!(all
+        .iter()
+        .any(|e| e["action"] == "container.create" && e["params"]["name"] == name.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_prunes_old_rows_and_rows_cannot_be_changed() {
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let pool = app.state.accounts_pool();
+    let now = backend::store::now();
+    for (age_days, action) in [(40, "test.old"), (10, "test.recent")] {
+        sqlx::query("INSERT INTO audit_log (at, action, params, status, outcome) VALUES (?, ?, '{}', 200, 'ok')")
+            .bind(now - age_days * 86_400)
+            .bind(action)
+            .execute(pool)
+            .await
+            .expect("insert");
+    }
+    assert_eq!(
+        app.get("/api/v1/audit/settings", &same(&root)).await.json()["retention_days"],
+        90
+    );
+    let bad = app
+        .send(
+            Method::PUT,
+            "/api/v1/audit/settings",
+            &same(&root),
+            Some(json!({"retention_days": 0})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("retention_days"));
+    let set = app
+        .send(
+            Method::PUT,
+            "/api/v1/audit/settings",
+            &same(&root),
+            Some(json!({"retention_days": 30})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+
+    assert_eq!(app.state.audit.prune().await.expect("prune"), 1);
+    assert!(entries(&app, &root, "action=test.old").await.is_empty());
+    assert_eq!(entries(&app, &root, "action=test.recent").await.len(), 1);
+    let changes = entries(&app, &root, "action=audit.settings.set").await;
+    assert!(changes.iter().any(|e| e["params"]["retention_days"] == 30));
+
+    let update = sqlx::query("UPDATE audit_log SET action = 'forged'")
+        .execute(pool)
+        .await;
+    assert!(update.is_err(), "the store refuses to change audit rows");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teams_over_rest_give_their_members_the_team_role() {
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let dee = app
+        .accounts
+        .create_user("dee", PW, false)
+        .await
+        .expect("user");
+    let dee_cookie = app.login("dee", PW).await;
+    assert_eq!(
+        app.get("/api/v1/teams", &same(&dee_cookie)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let team = app
+        .send(
+            Method::POST,
+            "/api/v1/teams",
+            &same(&root),
+            Some(json!({"name": "ops"})),
+        )
+        .await;
+    assert_eq!(team.status, StatusCode::CREATED, "{}", team.text());
+    let id = team.json()["id"].as_i64().expect("id");
+    let dup = app
+        .send(
+            Method::POST,
+            "/api/v1/teams",
+            &same(&root),
+            Some(json!({"name": "OPS"})),
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    let nameless = app
+        .send(Method::POST, "/api/v1/teams", &same(&root), Some(json!({})))
+        .await;
+    assert_eq!(nameless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nameless.text().contains("name"));
+
+    let add = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/teams/{id}/members/{}", dee.id),
+            &same(&root),
+            None,
+        )
+        .await;
+    assert_eq!(add.status, StatusCode::CREATED);
+    let again = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/teams/{id}/members/{}", dee.id),
+            &same(&root),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.send(
+            Method::PUT,
+            &format!("/api/v1/teams/{id}/members/9999"),
+            &same(&root),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let grant = app
+        .send(
+            Method::PUT,
+            "/api/v1/hosts/unix-engine/grants",
+            &same(&root),
+            Some(json!({"team": id, "role": "operator"})),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::NO_CONTENT, "{}", grant.text());
+
+    let me = app.get("/api/v1/me", &same(&dee_cookie)).await.json();
+    assert_eq!(
+        me["hosts"],
+        json!([{"host": "unix-engine", "role": "operator"}])
+    );
+    let grants = app
+        .get("/api/v1/hosts/unix-engine/grants", &same(&root))
+        .await
+        .json();
+    assert_eq!(grants[0]["subject"], "team");
+    assert_eq!(grants[0]["name"], "ops");
+
+    let renamed = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/teams/{id}"),
+            &same(&root),
+            Some(json!({"name": "platform"})),
+        )
+        .await;
+    assert_eq!(renamed.json()["name"], "platform");
+    let got = app
+        .get(&format!("/api/v1/teams/{id}"), &same(&root))
+        .await
+        .json();
+    assert_eq!(
+        got["members"],
+        json!([{"user_id": dee.id, "username": "dee"}])
+    );
+    assert_eq!(
+        app.send(
+            Method::DELETE,
+            &format!("/api/v1/teams/{id}"),
+            &same(&root),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &same(&dee_cookie)).await.json()["hosts"],
+        json!([])
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/teams/{id}"), &same(&root))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let rows = entries(&app, &root, "action=team.").await;
+    let actions: Vec<&str> = rows.iter().filter_map(|e| e["action"].as_str()).collect();
+    for a in [
+        "team.create",
+        "team.member.add",
+        "team.update",
+        "team.remove",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+}
