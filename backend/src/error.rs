@@ -15,6 +15,9 @@ pub enum Error {
     Unauthenticated(String),
     #[error("not allowed")]
     Forbidden,
+    /// Not allowed, with the rule that refused it (a host's guardrails): safe to show.
+    #[error("{0}")]
+    Denied(String),
     /// Too many failed attempts; try again after the duration.
     #[error("too many attempts; try again in {} seconds", .retry_after.as_secs().max(1))]
     Throttled { retry_after: std::time::Duration },

@@ -7,6 +7,7 @@ pub mod containers;
 pub mod engine;
 pub mod error;
 pub mod fleet;
+pub mod guardrails;
 pub mod hosts;
 pub mod live;
 pub mod policy;

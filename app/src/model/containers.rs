@@ -191,6 +191,16 @@ pub struct RunSpec {
     pub cpus: Option<f64>,
     /// Start the container once created.
     pub start: bool,
+    /// `--privileged`. Non-admins need the host's guardrail.
+    pub privileged: bool,
+    /// `--cap-add`, e.g. `NET_ADMIN`. Non-admins need the host's guardrail.
+    pub cap_add: Vec<String>,
+    /// `--device`: `/dev/x[:/dev/y[:rwm]]`. Non-admins need the host's guardrail.
+    pub devices: Vec<String>,
+    /// `--pid`: `host` (a guardrail for non-admins) or `container:<name>`.
+    pub pid: Option<String>,
+    /// `--ipc`: `host` (a guardrail for non-admins), `private`, `shareable`, `none` or `container:<name>`.
+    pub ipc: Option<String>,
 }
 
 fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -414,6 +424,11 @@ mod convert {
                 memory: s.memory,
                 cpus: s.cpus,
                 start: s.start,
+                privileged: s.privileged,
+                cap_add: s.cap_add,
+                devices: s.devices,
+                pid: s.pid,
+                ipc: s.ipc,
             }
         }
     }
@@ -441,6 +456,11 @@ mod convert {
                 memory: s.memory,
                 cpus: s.cpus,
                 start: s.start,
+                privileged: s.privileged,
+                cap_add: s.cap_add,
+                devices: s.devices,
+                pid: s.pid,
+                ipc: s.ipc,
             }
         }
     }

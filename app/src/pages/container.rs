@@ -76,10 +76,13 @@ pub async fn recreate_container(host: String, id: String) -> Result<Created, App
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::ManageContainers)?;
+    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
+        .limits_for(&who, &host)
+        .await?;
     let created = crate::ssr::fleet()?
         .host(&host)?
         .engine
-        .recreate_container(&id)
+        .recreate_container_within(&id, limits.as_ref())
         .await?;
     tracing::info!(by = %who.username, host, old = %id, new = %created.id, "container recreated");
     Ok(created.into())

@@ -47,10 +47,13 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
         .respond());
     }
     authorize(&who, &host, HostAction::ManageContainers)?;
+    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
+        .limits_for(&who, &host)
+        .await?;
     let created = crate::ssr::fleet()?
         .host(&host)?
         .engine
-        .run_container(&spec.into())
+        .run_container_within(&spec.into(), limits.as_ref())
         .await?;
     tracing::info!(by = %who.username, host, container = %created.id, name = %created.name, "container created");
     Ok(created.into())
@@ -269,6 +272,9 @@ impl Fields {
             memory: opt(self.memory),
             cpus,
             start: self.start.get_untracked(),
+            // The form has no fields for privileged, capabilities, devices, pid and ipc yet:
+            // the REST API takes them.
+            ..RunSpec::default()
         })
     }
 }

@@ -956,6 +956,106 @@ impl Engine {
         self.create_and_start(plan).await
     }
 
+    /// [`Self::run_container`] for a person bound by `limits` (the host's guardrails; `None`
+    /// for admins): refused with the guardrail's name before anything is pulled or created.
+    pub async fn run_container_within(
+        &self,
+        spec: &RunSpec,
+        limits: Option<&crate::guardrails::Guardrails>,
+    ) -> Result<Created> {
+        let plan = spec.plan()?;
+        if let Some(g) = limits {
+            self.check_guardrails(g, plan.body.host_config.as_ref()).await?;
+        }
+        if !self.has_image(&plan.image).await? {
+            self.pull_image(&plan.image).await?;
+        }
+        self.create_and_start(plan).await
+    }
+
+    /// [`Self::recreate_container`] for a person bound by `limits`: the old container's
+    /// configuration, which the new one would repeat, must pass the guardrails.
+    pub async fn recreate_container_within(
+        &self,
+        id: &str,
+        limits: Option<&crate::guardrails::Guardrails>,
+    ) -> Result<Created> {
+        if let Some(g) = limits {
+            let old = self.inspect_raw(id).await?;
+            self.check_guardrails(g, old.host_config.as_ref()).await?;
+        }
+        self.recreate_container(id).await
+    }
+
+    /// The guardrails hook: what `hc` asks of the host, including named volumes whose `local`
+    /// driver options bind-mount a host path, judged by `g`.
+    async fn check_guardrails(
+        &self,
+        g: &crate::guardrails::Guardrails,
+        hc: Option<&HostConfig>,
+    ) -> Result<()> {
+        use bollard::models::MountType;
+        let Some(hc) = hc else { return Ok(()) };
+        let mut r = crate::guardrails::Requested {
+            privileged: hc.privileged.unwrap_or(false),
+            network_mode: hc.network_mode.clone(),
+            pid_mode: hc.pid_mode.clone(),
+            ipc_mode: hc.ipc_mode.clone(),
+            cap_add: hc.cap_add.clone().unwrap_or_default(),
+            devices: hc
+                .devices
+                .iter()
+                .flatten()
+                .filter_map(|d| d.path_on_host.clone())
+                .chain(hc.device_cgroup_rules.iter().flatten().cloned())
+                .collect(),
+            bind_sources: Vec::new(),
+        };
+        let mut volumes = Vec::new();
+        for b in hc.binds.iter().flatten() {
+            let source = b.split(':').next().unwrap_or_default();
+            if source.starts_with('/') {
+                r.bind_sources.push(source.to_string());
+            } else if !source.is_empty() {
+                volumes.push(source.to_string());
+            }
+        }
+        for m in hc.mounts.iter().flatten() {
+            let source = m.source.clone().unwrap_or_default();
+            match m.typ {
+                Some(MountType::BIND) => r.bind_sources.push(source),
+                Some(MountType::VOLUME) => {
+                    let driver = m.volume_options.as_ref().and_then(|o| o.driver_config.as_ref());
+                    let options: BTreeMap<String, String> = driver
+                        .and_then(|d| d.options.clone())
+                        .unwrap_or_default()
+                        .into_iter()
+                        .collect();
+                    let name = driver.and_then(|d| d.name.clone()).unwrap_or_else(|| "local".into());
+                    if let Some(device) = local_bind_device(&name, &options) {
+                        r.bind_sources.push(device);
+                    } else if !source.is_empty() {
+                        volumes.push(source);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for name in volumes {
+            match self.inspect_volume(&name).await {
+                Ok(v) => {
+                    if let Some(device) = local_bind_device(&v.driver, &v.options) {
+                        r.bind_sources.push(device);
+                    }
+                }
+                // Made fresh by the engine at create: a plain volume.
+                Err(Error::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        g.check(&r)
+    }
+
     async fn create_and_start(&self, plan: RunPlan) -> Result<Created> {
         let RunPlan {
             name, body, start, ..
@@ -1411,7 +1511,38 @@ fn spec_from_inspect(c: &ContainerInspectResponse, image: &ImageConfig) -> RunSp
         memory: hc.memory.filter(|m| *m > 0).map(|m| m.to_string()),
         cpus,
         start: true,
+        privileged: hc.privileged.unwrap_or(false),
+        cap_add: hc.cap_add.clone().unwrap_or_default(),
+        devices: hc
+            .devices
+            .iter()
+            .flatten()
+            .filter_map(|d| {
+                let host = d.path_on_host.clone()?;
+                let inside = d.path_in_container.clone().unwrap_or_else(|| host.clone());
+                let perms = d.cgroup_permissions.clone().unwrap_or_else(|| "rwm".into());
+                Some(format!("{host}:{inside}:{perms}"))
+            })
+            .collect(),
+        pid: hc.pid_mode.clone().filter(|p| !p.is_empty()),
+        ipc: hc
+            .ipc_mode
+            .clone()
+            .filter(|p| !p.is_empty() && p != "private" && p != "shareable"),
     }
+}
+
+/// The host path a `local` volume bind-mounts (`o=bind` or `type=none` with a `device`).
+fn local_bind_device(driver: &str, options: &BTreeMap<String, String>) -> Option<String> {
+    if driver != "local" {
+        return None;
+    }
+    let device = options.get("device").filter(|d| !d.is_empty())?;
+    let binds = options
+        .get("o")
+        .is_some_and(|o| o.split(',').any(|x| matches!(x.trim(), "bind" | "rbind")));
+    let no_type = options.get("type").is_some_and(|t| t == "none");
+    (binds || no_type).then(|| device.clone())
 }
 
 #[cfg(test)]

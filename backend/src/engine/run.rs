@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, NetworkingConfig, PortBinding,
+    ContainerCreateBody, DeviceMapping, EndpointSettings, HostConfig, NetworkingConfig, PortBinding,
     RestartPolicy, RestartPolicyNameEnum,
 };
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,16 @@ pub struct RunSpec {
     pub cpus: Option<f64>,
     /// Start the container once it is created.
     pub start: bool,
+    /// `--privileged`. Non-admins need the host's guardrail.
+    pub privileged: bool,
+    /// `--cap-add`, e.g. `NET_ADMIN`. Non-admins need the host's guardrail.
+    pub cap_add: Vec<String>,
+    /// `--device`: `/dev/x[:/dev/y[:rwm]]`. Non-admins need the host's guardrail.
+    pub devices: Vec<String>,
+    /// `--pid`: `host` (a guardrail for non-admins) or `container:<name>`.
+    pub pid: Option<String>,
+    /// `--ipc`: `host` (a guardrail for non-admins), `private`, `shareable`, `none` or `container:<name>`.
+    pub ipc: Option<String>,
 }
 
 /// A checked [`RunSpec`], ready for the engine.
@@ -160,6 +170,20 @@ impl RunSpec {
         }
         let memory = opt(&self.memory).map(parse_memory).transpose()?;
         let nano_cpus = self.cpus.map(parse_cpus).transpose()?;
+        let cap_add = self
+            .cap_add
+            .iter()
+            .map(|c| parse_capability(c))
+            .collect::<Result<Vec<_>>>()?;
+        let devices = self
+            .devices
+            .iter()
+            .map(|d| parse_device(d))
+            .collect::<Result<Vec<_>>>()?;
+        let pid = opt(&self.pid).map(|p| validate_namespace("pid", p, &["host"])).transpose()?;
+        let ipc = opt(&self.ipc)
+            .map(|p| validate_namespace("ipc", p, &["host", "private", "shareable", "none"]))
+            .transpose()?;
 
         let networking_config =
             network
@@ -184,6 +208,11 @@ impl RunSpec {
             auto_remove: Some(self.auto_remove),
             memory,
             nano_cpus,
+            privileged: self.privileged.then_some(true),
+            cap_add: (!cap_add.is_empty()).then_some(cap_add),
+            devices: (!devices.is_empty()).then_some(devices),
+            pid_mode: pid,
+            ipc_mode: ipc,
             ..Default::default()
         };
         let body = ContainerCreateBody {
@@ -209,6 +238,53 @@ impl RunSpec {
             body,
             start: self.start,
         })
+    }
+}
+
+/// `NET_ADMIN` or `CAP_NET_ADMIN` (or `ALL`): letters, digits and underscores.
+fn parse_capability(text: &str) -> Result<String> {
+    let t = text.trim().to_ascii_uppercase();
+    let ok = !t.is_empty() && t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(t)
+    } else {
+        Err(Error::invalid("cap_add", format!("{text:?} is not a capability name like NET_ADMIN")))
+    }
+}
+
+/// `/dev/x`, `/dev/x:/dev/y` or `/dev/x:/dev/y:rwm`.
+fn parse_device(text: &str) -> Result<DeviceMapping> {
+    let bad = || Error::invalid("devices", format!("{text:?}: use /dev/host[:/dev/container[:rwm]]"));
+    let parts: Vec<&str> = text.trim().split(':').collect();
+    let (host, container, perms) = match parts.as_slice() {
+        [h] => (*h, *h, "rwm"),
+        [h, c] if c.starts_with('/') => (*h, *c, "rwm"),
+        [h, p] => (*h, *h, *p),
+        [h, c, p] => (*h, *c, *p),
+        _ => return Err(bad()),
+    };
+    let perms_ok = !perms.is_empty() && perms.chars().all(|c| matches!(c, 'r' | 'w' | 'm'));
+    if !host.starts_with('/') || !container.starts_with('/') || !perms_ok || text.contains('\0') {
+        return Err(bad());
+    }
+    Ok(DeviceMapping {
+        path_on_host: Some(host.to_string()),
+        path_in_container: Some(container.to_string()),
+        cgroup_permissions: Some(perms.to_string()),
+    })
+}
+
+/// A `--pid`/`--ipc` mode: one of `allowed` or `container:<name>`.
+fn validate_namespace(field: &str, value: &str, allowed: &[&str]) -> Result<String> {
+    if allowed.contains(&value) {
+        return Ok(value.to_string());
+    }
+    match value.strip_prefix("container:") {
+        Some(name) => {
+            validate_name(field, name)?;
+            Ok(value.to_string())
+        }
+        None => Err(Error::invalid(field, format!("must be {} or container:<name>", allowed.join(", ")))),
     }
 }
 

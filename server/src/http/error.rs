@@ -31,7 +31,7 @@ impl From<backend::Error> for ApiError {
         let (status, code) = match &err {
             E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             E::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            E::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            E::Forbidden | E::Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
             E::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),

@@ -83,8 +83,9 @@ pub async fn create(
     Body(spec): Body<RunSpec>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
+    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone()).limits_for(&who, &host).await?;
     let host = state.fleet.host(&host)?;
-    let created = host.engine.run_container(&spec.into()).await?;
+    let created = host.engine.run_container_within(&spec.into(), limits.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -95,8 +96,9 @@ pub async fn recreate(
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
+    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone()).limits_for(&who, &host).await?;
     let host = state.fleet.host(&host)?;
-    let created = host.engine.recreate_container(&id).await?;
+    let created = host.engine.recreate_container_within(&id, limits.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 

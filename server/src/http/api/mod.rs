@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod container_files;
 mod containers;
+mod guardrails;
 mod host_admin;
 mod hosts;
 mod images;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/hosts/{host}/df", get(hosts::disk_usage))
         .route("/hosts/{host}/nodes", get(hosts::nodes))
         .route("/hosts/{host}/grants", get(users::grants).put(users::grant).delete(users::revoke))
+        .route("/hosts/{host}/guardrails", get(guardrails::get).put(guardrails::set))
         .route("/containers", get(containers::list_all))
         .route("/hosts/{host}/containers", get(containers::list).post(containers::create))
         .route("/hosts/{host}/containers/{id}", get(containers::inspect).delete(containers::remove))
