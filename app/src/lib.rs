@@ -37,6 +37,9 @@ use pages::login::{LoginPage, SetupPage};
 use pages::not_found::NotFound;
 use pages::run::{DuplicatePage, RunPage};
 use pages::users::UsersPage;
+use pages::audit::AuditPage;
+use pages::teams::TeamsPage;
+use pages::host_access::HostAccessPage;
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -83,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hosts/new") view=NewHostPage />
                     <Route path=path!("/hosts/:host") view=HostPage />
                     <Route path=path!("/hosts/:host/edit") view=EditHostPage />
+                    <Route path=path!("/hosts/:host/access") view=HostAccessPage />
                     <Route path=path!("/containers") view=ContainersPage />
                     <Route path=path!("/logs") view=LogsPage />
                     <Route path=path!("/events") view=EventsPage />
@@ -103,6 +107,8 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/users") view=UsersPage />
+                    <Route path=path!("/teams") view=TeamsPage />
+                    <Route path=path!("/audit") view=AuditPage />
                     <Route path=path!("/registries") view=RegistriesPage />
                 </ParentRoute>
             </Routes>

@@ -302,25 +302,53 @@ impl Audit {
     }
 
     pub async fn set_retention_days(&self, days: u32) -> Result<()> {
-        if !(1..=3650).contains(&days) {
-            return Err(Error::invalid(
-                "retention_days",
-                "must be between 1 and 3650 days",
-            ));
-        }
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(RETENTION_KEY)
-            .bind(days.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(internal)?;
-        Ok(())
+        set_retention_days_in(&self.pool, "retention_days", days).await
     }
 
     /// Deletes rows older than the retention; the only deletion of audit rows anywhere.
     pub async fn prune(&self) -> Result<u64> {
         self.clone_without_sender().prune().await
     }
+}
+
+/// Reads the log without a writer handle (for server fns): like [`Audit::query`].
+pub async fn query_in(pool: &SqlitePool, filter: &Filter) -> Result<Vec<Entry>> {
+    filter.validate()?;
+    fetch(pool, filter, filter.limit.unwrap_or(100)).await
+}
+
+/// Sets the retention (1–3650 days); `field` names the input on error. The daily pruning
+/// reads it from the store.
+pub async fn set_retention_days_in(pool: &SqlitePool, field: &str, days: u32) -> Result<()> {
+    if !(1..=3650).contains(&days) {
+        return Err(Error::invalid(field, "must be between 1 and 3650 days"));
+    }
+    sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(RETENTION_KEY)
+        .bind(days.to_string())
+        .execute(pool)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// The retention in days, read from the store.
+pub async fn retention_days_in(pool: &SqlitePool) -> Result<u32> {
+    retention_days(pool).await
+}
+
+/// `YYYY-MM-DD` → the unix second that day starts (UTC); `field` names the input on error.
+pub fn day_start(field: &str, date: &str) -> Result<i64> {
+    let bad = || Error::invalid(field, "use a date like 2026-01-31");
+    let mut parts = date.trim().splitn(3, '-').map(str::parse::<u16>);
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let month = time::Month::try_from(u8::try_from(m).map_err(|_| bad())?).map_err(|_| bad())?;
+    let day =
+        time::Date::from_calendar_date(i32::from(y), month, u8::try_from(d).map_err(|_| bad())?)
+            .map_err(|_| bad())?;
+    Ok(day.midnight().assume_utc().unix_timestamp())
 }
 
 struct Pruner {

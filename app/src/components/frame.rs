@@ -70,6 +70,8 @@ fn Nav(admin: bool) -> impl IntoView {
                 {admin.then(|| view! {
                     <li class="nav-section" aria-hidden="true">"Admin"</li>
                     <li><A href="/users">"Users & access"</A></li>
+                    <li><A href="/teams">"Teams"</A></li>
+                    <li><A href="/audit">"Audit log"</A></li>
                     <li><A href="/registries">"Registries"</A></li>
                 })}
             </ul>

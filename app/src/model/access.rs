@@ -85,9 +85,60 @@ pub struct GuardrailsView {
     pub devices: bool,
 }
 
+/// `/hosts/:host/access`: the host's grants, the teams and users one may grant, and its
+/// guardrails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostAccessView {
+    pub host: String,
+    pub grants: Vec<crate::model::GrantView>,
+    pub teams: Vec<TeamView>,
+    pub users: Vec<crate::model::UserView>,
+    pub guardrails: GuardrailsView,
+}
+
 #[cfg(feature = "ssr")]
 mod convert {
     use super::*;
+
+    impl From<backend::guardrails::Guardrails> for GuardrailsView {
+        fn from(g: backend::guardrails::Guardrails) -> Self {
+            use backend::guardrails::BindMounts;
+            GuardrailsView {
+                privileged: g.privileged,
+                bind_mounts: match g.bind_mounts {
+                    BindMounts::Never => BindMountsView::Never,
+                    BindMounts::Prefixes => BindMountsView::Prefixes,
+                    BindMounts::Any => BindMountsView::Any,
+                },
+                bind_prefixes: g.bind_prefixes,
+                host_network: g.host_network,
+                host_pid: g.host_pid,
+                host_ipc: g.host_ipc,
+                cap_add: g.cap_add,
+                devices: g.devices,
+            }
+        }
+    }
+
+    impl From<GuardrailsView> for backend::guardrails::Guardrails {
+        fn from(v: GuardrailsView) -> Self {
+            use backend::guardrails::BindMounts;
+            backend::guardrails::Guardrails {
+                privileged: v.privileged,
+                bind_mounts: match v.bind_mounts {
+                    BindMountsView::Never => BindMounts::Never,
+                    BindMountsView::Prefixes => BindMounts::Prefixes,
+                    BindMountsView::Any => BindMounts::Any,
+                },
+                bind_prefixes: v.bind_prefixes,
+                host_network: v.host_network,
+                host_pid: v.host_pid,
+                host_ipc: v.host_ipc,
+                cap_add: v.cap_add,
+                devices: v.devices,
+            }
+        }
+    }
 
     impl From<backend::teams::Team> for TeamView {
         fn from(t: backend::teams::Team) -> Self {
