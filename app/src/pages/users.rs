@@ -293,7 +293,9 @@ fn AccessTable(
                             let empty = grants.is_empty();
                             view! {
                                 <tr data-access=host.clone()>
-                                    <td data-label="Host" class="cell-primary strong">{host.clone()}</td>
+                                    <td data-label="Host" class="cell-primary strong">
+                                        <a href=format!("/hosts/{host}/access") title="Grants to users and teams, and guardrails">{host.clone()}</a>
+                                    </td>
                                     <td data-label="Who">
                                         {empty.then(|| view! { <span class="muted">"admins only"</span> })}
                                         <ul class="grant-list">
@@ -301,14 +303,23 @@ fn AccessTable(
                                                 .into_iter()
                                                 .map(|g| {
                                                     let (host, user) = (g.host.clone(), g.subject_id);
+                                                    // Team grants are managed on the host's access page.
+                                                    let team = g.subject == "team";
+                                                    let page = format!("/hosts/{}/access", g.host);
                                                     view! {
                                                         <li>
-                                                            <span class="strong">{g.name.clone()}</span>
+                                                            <span class="strong">{if team { format!("team {}", g.name) } else { g.name.clone() }}</span>
                                                             <span class="chip">{g.role.as_str()}</span>
-                                                            <button type="button" class="link-button" aria-label=format!("Revoke {} on {}", g.name, g.host)
-                                                                on:click=move |_| { revoke.dispatch(Revoke { host: host.clone(), user }); }>
-                                                                "revoke"
-                                                            </button>
+                                                            {if team {
+                                                                view! { <a class="link-button" href=page>"manage"</a> }.into_any()
+                                                            } else {
+                                                                view! {
+                                                                    <button type="button" class="link-button" aria-label=format!("Revoke {} on {}", g.name, g.host)
+                                                                        on:click=move |_| { revoke.dispatch(Revoke { host: host.clone(), user }); }>
+                                                                        "revoke"
+                                                                    </button>
+                                                                }.into_any()
+                                                            }}
                                                         </li>
                                                     }
                                                 })
