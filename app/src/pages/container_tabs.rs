@@ -77,10 +77,13 @@ pub async fn list_files(host: String, id: String, path: String) -> Result<DirLis
         .into())
 }
 
-/// The caller's role on the container's host, once the layout has read it.
-fn role() -> Signal<Option<RoleView>> {
-    let ctx = use_container();
-    Signal::derive(move || ctx.page.get().and_then(Result::ok).map(|p| p.role))
+/// Whether the caller manages the container's host, once the layout has read it (awaited, so
+/// the server and the browser render the same thing).
+async fn manages(ctx: crate::pages::container::ContainerCtx) -> bool {
+    ctx.page
+        .await
+        .ok()
+        .is_some_and(|p| role_at_least(Some(p.role), RoleView::Manager))
 }
 
 // ---------- Processes ----------
@@ -174,7 +177,6 @@ pub fn ChangesTab() -> impl IntoView {
         |(h, i, _, _)| container_changes(h, i),
     );
     let (pending, set_pending) = signal(false);
-    let role = role();
     view! {
         <section class="panel" aria-labelledby="changes-title">
             <div class="panel-title-row">
@@ -193,7 +195,9 @@ pub fn ChangesTab() -> impl IntoView {
                 })}
             </Transition>
         </section>
-        {move || role_at_least(role.get(), RoleView::Manager).then(|| view! { <CommitForm /> })}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move { manages(ctx).await.then(|| view! { <CommitForm /> }) })}
+        </Transition>
     }
 }
 
@@ -394,8 +398,6 @@ pub fn FilesTab() -> impl IntoView {
         move || (ctx.host.get(), ctx.id.get(), path.get(), refreshes.get()),
         |(h, i, p, _)| list_files(h, i, p),
     );
-    let role = role();
-    let manage = move || role_at_least(role.get(), RoleView::Manager);
     let export_href = move || format!("{}/export", api_base(&ctx.host.get(), &ctx.id.get()));
     view! {
         <section class="panel" aria-labelledby="files-title">
@@ -403,17 +405,26 @@ pub fn FilesTab() -> impl IntoView {
                 <h2 id="files-title">"Files"</h2>
                 <span class="page-actions">
                     <button type="button" class="button" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
-                    {move || manage().then(|| view! {
-                        <a class="button" href=export_href() download="" title="The whole filesystem as a tar (docker export)">"Export filesystem"</a>
-                    })}
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            manages(ctx).await.then(|| view! {
+                                <a class="button" href=export_href() download="" title="The whole filesystem as a tar (docker export)">"Export filesystem"</a>
+                            })
+                        })}
+                    </Transition>
                 </span>
             </div>
             <Breadcrumb path=path />
-            {move || manage().then(|| view! { <Upload dir=path on_done=move || refreshes.update(|n| *n += 1) /> })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    manages(ctx).await.then(|| view! { <Upload dir=path on_done=move || refreshes.update(|n| *n += 1) /> })
+                })}
+            </Transition>
             <Transition fallback=|| view! { <FileTable listing=None manage=false /> }>
                 {move || Suspend::new(async move {
+                    let manage = manages(ctx).await;
                     match listing.await {
-                        Ok(l) => view! { <FileTable listing=Some(l) manage=manage() /> }.into_any(),
+                        Ok(l) => view! { <FileTable listing=Some(l) manage /> }.into_any(),
                         Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
                     }
                 })}
