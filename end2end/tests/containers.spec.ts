@@ -28,6 +28,7 @@ test.describe("Containers", () => {
     test.setTimeout(180_000);
     const p = info.project.name;
     const name = `e2e-ctr-${p}-${Date.now()}`;
+    const volume = `${name}-data`;
     const problems = watchConsole(page);
     try {
       // The run form, with a field error shown at its field.
@@ -48,13 +49,17 @@ test.describe("Containers", () => {
       // Nothing was created by the refused attempt.
       expect(dockerA("ps", "-aq", "--filter", `name=^/${name}$`)).toBe("");
 
-      await page.getByLabel("Ports").fill("");
+      // A published port (random host port) and a named volume, as `docker run -p 80 -v`.
+      await page.getByLabel("Ports").fill("80");
+      await page.getByLabel("Volumes").fill(`${volume}:/data`);
       await page.getByRole("button", { name: "Create and start" }).click();
       await expect(page).toHaveURL(/\/hosts\/unix-engine\/containers\/[0-9a-f]{12,}$/, { timeout: 60_000 });
       await hydrated(page);
       await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
       await expect(page.getByTestId("container-state")).toContainText("running");
       expect(engineState(name)).toBe("running");
+      expect(dockerA("port", name, "80/tcp")).toMatch(/:\d+$/);
+      expect(dockerA("inspect", "-f", "{{range .Mounts}}{{.Name}}:{{.Destination}}{{end}}", name)).toBe(`${volume}:/data`);
 
       // Overview: the secret-looking value is masked until revealed.
       const env = page.getByTestId("environment");
@@ -81,12 +86,13 @@ test.describe("Containers", () => {
       await expect(page.getByTestId("processes")).toContainText("sleep 600");
       await screenshot(page, `container-processes-${p}`);
 
-      // Files: into /tmp, upload a file, see it listed and in the container.
+      // Files: into /etc (the busybox image has no /tmp), upload a file, see it listed and in
+      // the container. The volume's mount point is listed too.
       await page.getByRole("navigation", { name: "Container" }).getByRole("link", { name: "Files" }).click();
-      await expect(page.getByTestId("files").locator('tr[data-file="etc"]')).toBeVisible();
-      await page.getByTestId("files").locator('tr[data-file="tmp"] a').click();
-      await expect(page).toHaveURL(/\/files\?path=%2Ftmp$/);
-      await expect(page.getByTestId("breadcrumb")).toContainText("tmp");
+      await expect(page.getByTestId("files").locator('tr[data-file="data"]')).toBeVisible();
+      await page.getByTestId("files").locator('tr[data-file="etc"] a').click();
+      await expect(page).toHaveURL(/\/files\?path=%2Fetc$/);
+      await expect(page.getByTestId("breadcrumb")).toContainText("etc");
       await page.locator('.upload-form input[type="file"]').setInputFiles({
         name: "e2e-upload.txt",
         mimeType: "text/plain",
@@ -97,12 +103,12 @@ test.describe("Containers", () => {
       const uploaded = page.getByTestId("files").locator('tr[data-file="e2e-upload.txt"]');
       await expect(uploaded).toBeVisible();
       await expect(uploaded).toContainText("23 B");
-      expect(dockerA("exec", name, "cat", "/tmp/e2e-upload.txt")).toBe("hello from the browser");
+      expect(dockerA("exec", name, "cat", "/etc/e2e-upload.txt")).toBe("hello from the browser");
       await screenshot(page, `container-files-${p}`);
 
       // Changes: the upload shows as an added file.
       await page.getByRole("navigation", { name: "Container" }).getByRole("link", { name: "Changes" }).click();
-      const change = page.getByTestId("changes").locator("li", { hasText: "/tmp/e2e-upload.txt" });
+      const change = page.getByTestId("changes").locator("li", { hasText: "/etc/e2e-upload.txt" });
       await expect(change).toContainText("added");
       await screenshot(page, `container-changes-${p}`);
 
@@ -136,6 +142,11 @@ test.describe("Containers", () => {
       expect(unexpected(problems)).toEqual([]);
     } finally {
       cleanup(name);
+      try {
+        dockerA("volume", "rm", "-f", volume);
+      } catch {
+        // already gone
+      }
     }
   });
 

@@ -69,7 +69,8 @@ test.describe("Live", () => {
 
       // Terminal: type a command, see its answer.
       await open(page, `${base}/terminal`);
-      await expect(page.getByTestId("terminal-state")).toContainText("connected", { timeout: 20_000 });
+      // "not connected" also contains "connected": wait for the open state itself.
+      await expect(page.getByTestId("terminal-state")).toHaveText(/^\s*connected\s*$/, { timeout: 20_000 });
       await page.locator(".terminal-screen .xterm").click();
       await page.keyboard.type("echo capstan-$((6*7))");
       await page.keyboard.press("Enter");

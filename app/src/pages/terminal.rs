@@ -435,22 +435,35 @@ async fn start(
     Ok(())
 }
 
-/// The container page's Terminal tab (managers only; the server checks it again).
+/// The container page's Terminal tab (managers only; the server checks it again). The role and
+/// state come from the container page's resource, awaited under Suspense like the other tabs
+/// (reading it with `get()` outside Suspense never saw it resolve after hydration).
 #[component]
 pub fn TerminalTab() -> impl IntoView {
     let ctx = use_container();
-    let manager = Signal::derive(move || {
-        ctx.page
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|p| role_at_least(Some(p.role), RoleView::Manager))
-    });
-    let running = Signal::derive(move || {
-        ctx.page
-            .get()
-            .and_then(Result::ok)
-            .map(|p| p.detail.state == "running")
-    });
+    view! {
+        <Suspense fallback=|| view! {
+            <section class="panel terminal-panel"><p class="muted">"Checking your role…"</p></section>
+        }>
+            {move || Suspend::new(async move {
+                match ctx.page.await {
+                    Ok(p) => {
+                        let manager = role_at_least(Some(p.role), RoleView::Manager);
+                        let running = p.detail.state == "running";
+                        view! { <TerminalBody manager running /> }.into_any()
+                    }
+                    Err(e) => view! { <crate::components::page::ErrorNotice message=e.to_string() /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TerminalBody(manager: bool, running: bool) -> impl IntoView {
+    let ctx = use_container();
+    let manager = Signal::derive(move || manager);
+    let running = Signal::derive(move || Some(running));
     let shell = RwSignal::new(SHELLS[0].to_string());
     let state = RwSignal::new(TermState::Idle);
     let holder: Local<Session> = StoredValue::new(None);
@@ -497,7 +510,7 @@ pub fn TerminalTab() -> impl IntoView {
                 </span>
             </div>
             <Show when=move || manager.get() fallback=move || view! {
-                <p class="muted">{move || if ctx.page.get().is_none() { "Checking your role…" } else { "A terminal needs the manager role on this host." }}</p>
+                <p class="muted">"A terminal needs the manager role on this host."</p>
             }>
                 <form class="terminal-bar" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); connect(); }>
                     <label class="inline-select">
