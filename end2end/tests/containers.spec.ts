@@ -51,7 +51,7 @@ test.describe("Containers", () => {
 
       // A published port (random host port) and a named volume, as `docker run -p 80 -v`.
       await page.getByLabel("Ports").fill("80");
-      await page.getByLabel("Volumes").fill(`${volume}:/data`);
+      await page.locator('textarea[name="volumes"]').fill(`${volume}:/data`);
       await page.getByRole("button", { name: "Create and start" }).click();
       await expect(page).toHaveURL(/\/hosts\/unix-engine\/containers\/[0-9a-f]{12,}$/, { timeout: 60_000 });
       await hydrated(page);
@@ -90,7 +90,7 @@ test.describe("Containers", () => {
       // the container. The volume's mount point is listed too.
       await page.getByRole("navigation", { name: "Container" }).getByRole("link", { name: "Files" }).click();
       await expect(page.getByTestId("files").locator('tr[data-file="data"]')).toBeVisible();
-      await page.getByTestId("files").locator('tr[data-file="etc"] a').click();
+      await page.getByTestId("files").locator('tr[data-file="etc"] a.host-link').click();
       await expect(page).toHaveURL(/\/files\?path=%2Fetc$/);
       await expect(page.getByTestId("breadcrumb")).toContainText("etc");
       await page.locator('.upload-form input[type="file"]').setInputFiles({
@@ -120,7 +120,7 @@ test.describe("Containers", () => {
       await expect(page.locator("tr[data-container]")).toHaveCount(1);
       await open(page, `/containers?label=${encodeURIComponent(`e2e=${name}`)}&state=running`);
       await expect(page.locator(`tr[data-container="${name}"]`)).toBeVisible();
-      await expect(page.getByLabel("State")).toHaveValue("running");
+      await expect(page.locator('select[name="state"]')).toHaveValue("running");
       await open(page, "/containers");
       await expect(page.locator(`tr[data-container="${name}"]`)).toBeVisible();
       // The stopped engine is a notice, not an error page.
