@@ -134,7 +134,7 @@ test.describe("Containers", () => {
       await page.getByText("Remove…").click();
       await page.getByLabel("Force: stop it first").check();
       await page.getByRole("button", { name: "Remove container" }).click();
-      const confirm = page.getByRole("group").filter({ hasText: `Remove container ${name} on` });
+      const confirm = page.locator("span.confirm[role=group]").filter({ hasText: `Remove container ${name} on` });
       await expect(confirm).toBeVisible();
       await confirm.getByRole("button", { name: "Remove container" }).click();
       await expect(page).toHaveURL(/\/containers\?host=unix-engine$/, { timeout: 30_000 });
