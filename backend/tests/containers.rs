@@ -540,3 +540,227 @@ async fn a_missing_image_is_pulled_from_its_registry_and_recreate_keeps_name_and
         other => panic!("an unreachable registry: {other:?}"),
     }
 }
+
+/// The names of the containers whose name starts with `prefix`, sorted.
+fn names_with_prefix(prefix: &str) -> Vec<String> {
+    let out = docker_a(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("name={prefix}"),
+        "--format",
+        "{{.Names}}",
+    ]);
+    let mut names: Vec<String> = out
+        .lines()
+        .map(str::trim)
+        .filter(|n| n.starts_with(prefix))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_replaces_the_container_under_its_name_and_keeps_its_volumes() {
+    let e = engine();
+    let mut clean = Cleanup::new();
+    let name = unique("edit");
+    let volume = unique("editvol");
+    clean.containers.push(name.clone());
+    clean.volumes.push(volume.clone());
+    let first = e
+        .run_container(&RunSpec {
+            env: vec!["COLOUR=blue".into()],
+            volumes: vec![format!("{volume}:/data"), "/anon".into()],
+            ..sleeper(&name)
+        })
+        .await
+        .expect("run");
+    docker_a(&[
+        "exec",
+        &name,
+        "sh",
+        "-c",
+        "echo kept > /data/f && echo anon > /anon/f",
+    ]);
+    let anon_volume = docker_a(&[
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{if eq .Destination \"/anon\"}}{{.Name}}{{end}}{{end}}",
+        &name,
+    ]);
+    assert!(!anon_volume.is_empty());
+
+    // The form's prefill, changed: another value, a published port.
+    let mut spec = e.run_spec_of(&name).await.expect("spec");
+    assert_eq!(spec.env, ["COLOUR=blue"]);
+    assert!(
+        spec.volumes.contains(&"/anon".to_string()),
+        "{:?}",
+        spec.volumes
+    );
+    let port = free_port();
+    spec.env = vec!["COLOUR=green".into()];
+    spec.ports = vec![format!("{port}:80")];
+    spec.start = false;
+    let edited = e
+        .replace_container_within(&name, &spec, false, None)
+        .await
+        .expect("edit");
+    assert_eq!(edited.name, name);
+    assert_ne!(edited.id, first.id);
+    assert_eq!(
+        docker_a(&["inspect", "-f", "{{.Id}} {{.State.Status}}", &name]),
+        format!("{} running", edited.id),
+        "started because the old one ran"
+    );
+    assert!(docker_a(&["inspect", "-f", "{{json .Config.Env}}", &name]).contains("COLOUR=green"));
+    assert_eq!(
+        docker_a(&["port", &name, "80/tcp"])
+            .lines()
+            .next()
+            .and_then(|l| l.rsplit(':').next())
+            .map(str::to_string),
+        Some(port.to_string())
+    );
+    assert!(
+        !docker_try(&["inspect", &first.id]).0,
+        "the old container is gone"
+    );
+    assert_eq!(docker_a(&["exec", &name, "cat", "/data/f"]), "kept");
+    assert_eq!(
+        docker_a(&["exec", &name, "cat", "/anon/f"]),
+        "anon",
+        "the anonymous volume came along"
+    );
+    assert!(
+        docker_try(&["volume", "inspect", &anon_volume]).0,
+        "the reused anonymous volume survived the old container's removal"
+    );
+    assert_eq!(
+        names_with_prefix(&name),
+        [name.clone()],
+        "nothing left aside"
+    );
+
+    // A stopped container stays stopped unless the spec says start.
+    docker_a(&["stop", "-t", "0", &name]);
+    let mut spec = e.run_spec_of(&name).await.expect("spec");
+    spec.start = false;
+    spec.env = vec!["COLOUR=red".into()];
+    let stopped = e
+        .replace_container_within(&name, &spec, false, None)
+        .await
+        .expect("edit a stopped one");
+    assert_eq!(state_of(&name), "created");
+    assert_eq!(docker_a(&["inspect", "-f", "{{.Id}}", &name]), stopped.id);
+    let _ = docker_try(&["volume", "rm", "-f", &anon_volume]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_edit_puts_the_old_container_back_named_and_running() {
+    let e = engine();
+    let mut clean = Cleanup::new();
+    let prefix = unique("rollback");
+    let blocker = format!("{prefix}-blocker");
+    let name = format!("{prefix}-web");
+    clean.containers.extend([blocker.clone(), name.clone()]);
+    let port = free_port();
+    e.run_container(&RunSpec {
+        ports: vec![format!("{port}:80")],
+        ..sleeper(&blocker)
+    })
+    .await
+    .expect("blocker");
+    let old = e
+        .run_container(&RunSpec {
+            env: vec!["COLOUR=blue".into()],
+            volumes: vec!["/anon".into()],
+            ..sleeper(&name)
+        })
+        .await
+        .expect("run");
+    docker_a(&["exec", &name, "sh", "-c", "echo anon > /anon/f"]);
+    let expect_back = |why: &str| {
+        assert_eq!(
+            docker_a(&["inspect", "-f", "{{.Id}} {{.State.Status}}", &name]),
+            format!("{} running", old.id),
+            "{why}: the old container is back, named and running"
+        );
+        assert_eq!(
+            docker_a(&["inspect", "-f", "{{json .Config.Env}}", &name]).contains("COLOUR=blue"),
+            true,
+            "{why}"
+        );
+        assert_eq!(
+            names_with_prefix(&prefix),
+            [blocker.clone(), name.clone()],
+            "{why}: nothing else remains"
+        );
+        assert_eq!(
+            docker_a(&["exec", &name, "cat", "/anon/f"]),
+            "anon",
+            "{why}"
+        );
+    };
+
+    // Fails at start, after the old one was stopped and renamed: the port is taken.
+    let mut spec = e.run_spec_of(&name).await.expect("spec");
+    spec.env = vec!["COLOUR=green".into()];
+    spec.ports = vec![format!("{port}:80")];
+    match e.replace_container_within(&name, &spec, false, None).await {
+        Err(Error::Conflict(m)) => assert!(m.starts_with("ports"), "{m}"),
+        other => panic!("port in use: {other:?}"),
+    }
+    expect_back("a port in use");
+
+    // Fails at create: --volumes-from a container that does not exist.
+    let mut spec = e.run_spec_of(&name).await.expect("spec");
+    spec.volumes_from = vec![format!("{prefix}-no-such-source")];
+    match e.replace_container_within(&name, &spec, false, None).await {
+        Err(Error::Invalid { field, .. }) => assert_eq!(field, "volumes_from"),
+        other => panic!("volumes_from a missing container: {other:?}"),
+    }
+    expect_back("a create that fails");
+
+    // Refused before anything is touched: an image that cannot be pulled, a bad field, another
+    // name, and a guardrail.
+    let registry = env("CAPSTAN_TEST_REGISTRY");
+    let mut spec = e.run_spec_of(&name).await.expect("spec");
+    spec.image = format!("{registry}/h1c/nothing-here:{prefix}");
+    match e.replace_container_within(&name, &spec, false, None).await {
+        Err(Error::NotFound(what)) => assert!(what.starts_with("image"), "{what}"),
+        other => panic!("an image that cannot be pulled: {other:?}"),
+    }
+    let mut spec = e.run_spec_of(&name).await.expect("spec");
+    spec.memory = Some("lots".into());
+    match e.replace_container_within(&name, &spec, false, None).await {
+        Err(Error::Invalid { field, .. }) => assert_eq!(field, "memory"),
+        other => panic!("bad memory: {other:?}"),
+    }
+    let mut spec = e.run_spec_of(&name).await.expect("spec");
+    spec.name = Some(format!("{prefix}-other"));
+    match e.replace_container_within(&name, &spec, false, None).await {
+        Err(Error::Invalid { field, .. }) => assert_eq!(field, "name"),
+        other => panic!("another name: {other:?}"),
+    }
+    let mut spec = e.run_spec_of(&name).await.expect("spec");
+    spec.privileged = true;
+    let none_allowed = backend::guardrails::Guardrails::default();
+    match e
+        .replace_container_within(&name, &spec, false, Some(&none_allowed))
+        .await
+    {
+        Err(Error::Denied(m)) => assert!(m.contains("privileged"), "{m}"),
+        other => panic!("a guardrail: {other:?}"),
+    }
+    expect_back("refused up front");
+    match e
+        .replace_container_within(&format!("{prefix}-missing"), &spec, false, None)
+        .await
+    {
+        Err(Error::NotFound(_)) => {}
+        other => panic!("a missing container: {other:?}"),
+    }
+}

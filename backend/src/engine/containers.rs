@@ -873,7 +873,10 @@ impl Engine {
         };
         let limit = self.inner.timeouts.call + extra;
         // The client's own backstop is twice the ordinary deadline: lift it for this call.
-        let docker = self.docker().await?.with_timeout(limit + Duration::from_secs(1));
+        let docker = self
+            .docker()
+            .await?
+            .with_timeout(limit + Duration::from_secs(1));
         tokio::time::timeout(limit, f(docker))
             .await
             .map_err(|_| Error::EngineTimeout)?
@@ -916,7 +919,10 @@ impl Engine {
         }
         let options = options.build();
         // A pull may take long; only a pull that stalls is given up (see `PULL_STALL`).
-        let docker = self.docker().await?.with_timeout(Duration::from_secs(24 * 3600));
+        let docker = self
+            .docker()
+            .await?
+            .with_timeout(Duration::from_secs(24 * 3600));
         let mut stream = docker.create_image(Some(options), None, None);
         loop {
             let next = tokio::time::timeout(PULL_STALL, stream.next())
@@ -965,7 +971,8 @@ impl Engine {
     ) -> Result<Created> {
         let plan = spec.plan()?;
         if let Some(g) = limits {
-            self.check_guardrails(g, plan.body.host_config.as_ref()).await?;
+            self.check_guardrails(g, plan.body.host_config.as_ref())
+                .await?;
         }
         if !self.has_image(&plan.image).await? {
             self.pull_image(&plan.image).await?;
@@ -1025,13 +1032,18 @@ impl Engine {
             match m.typ {
                 Some(MountType::BIND) => r.bind_sources.push(source),
                 Some(MountType::VOLUME) => {
-                    let driver = m.volume_options.as_ref().and_then(|o| o.driver_config.as_ref());
+                    let driver = m
+                        .volume_options
+                        .as_ref()
+                        .and_then(|o| o.driver_config.as_ref());
                     let options: BTreeMap<String, String> = driver
                         .and_then(|d| d.options.clone())
                         .unwrap_or_default()
                         .into_iter()
                         .collect();
-                    let name = driver.and_then(|d| d.name.clone()).unwrap_or_else(|| "local".into());
+                    let name = driver
+                        .and_then(|d| d.name.clone())
+                        .unwrap_or_else(|| "local".into());
                     if let Some(device) = local_bind_device(&name, &options) {
                         r.bind_sources.push(device);
                     } else if !source.is_empty() {
@@ -1337,6 +1349,145 @@ impl Engine {
             warnings,
         })
     }
+
+    /// "Edit": replaces the container `id` with one made from `spec`, under the same name.
+    ///
+    /// Everything that can be refused is checked before the old container is touched: the
+    /// spec's fields (422 naming the field), the name (an edit keeps it), the guardrails in
+    /// `limits` (403 naming the guardrail) and the image (pulled when the host lacks it, or
+    /// again when `pull` is set). Then the old container is stopped if it runs and renamed
+    /// aside, the new one is created under the name and started when the old one ran (or when
+    /// `spec.start` asks), and the old one is removed. Anonymous volumes the new container
+    /// mounts at the same path (its spec's `/path` volumes or its image's `VOLUME`s) are the
+    /// old ones, so their data stays; named volumes are never removed.
+    ///
+    /// On any failure after the old container was touched, whatever was created is removed and
+    /// the old container gets its name and, if it was running, its run back.
+    pub async fn replace_container_within(
+        &self,
+        id: &str,
+        spec: &RunSpec,
+        pull: bool,
+        limits: Option<&crate::guardrails::Guardrails>,
+    ) -> Result<Created> {
+        let mut plan = spec.plan()?;
+        let old = self.inspect_raw(id).await?;
+        let old_id = old.id.clone().unwrap_or_default();
+        let name = old
+            .name
+            .clone()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string();
+        if let Some(wanted) = plan.name.as_deref() {
+            let wanted = wanted.trim().trim_start_matches('/');
+            if !wanted.is_empty() && wanted != name {
+                return Err(Error::invalid(
+                    "name",
+                    "an edit keeps the container's name; rename the container on its page",
+                ));
+            }
+        }
+        if let Some(g) = limits {
+            self.check_guardrails(g, plan.body.host_config.as_ref())
+                .await?;
+        }
+        let mut warnings = Vec::new();
+        if pull {
+            if let Err(e) = self.pull_image(&plan.image).await {
+                if !self.has_image(&plan.image).await? {
+                    return Err(e);
+                }
+                tracing::info!(image = %plan.image, error = %e.log_detail(), "edit: pull failed, using the local image");
+                warnings.push(format!(
+                    "the image could not be pulled again ({}); the local copy was used",
+                    e.public_message()
+                ));
+            }
+        } else if !self.has_image(&plan.image).await? {
+            self.pull_image(&plan.image).await?;
+        }
+        let image_volumes = self
+            .image_config(&plan.image)
+            .await?
+            .and_then(|c| c.volumes)
+            .unwrap_or_default();
+        reuse_anonymous_volumes(&old, &mut plan.body, &image_volumes);
+
+        let state = old.state.clone().unwrap_or_default();
+        let running = state.running.unwrap_or(false) || state.restarting.unwrap_or(false);
+        let start = plan.start || running;
+
+        // From here on the old container is touched: every failure puts it back.
+        if running {
+            if let Err(e) = self.stop_container(&old_id, None).await {
+                self.put_back(&old_id, None, running, None).await;
+                return Err(e);
+            }
+        }
+        let short_id: String = old_id.chars().take(12).collect();
+        let aside = format!("{name}-editing-{short_id}");
+        if let Err(e) = self.rename_container(&old_id, &aside).await {
+            self.put_back(&old_id, None, running, None).await;
+            return Err(e);
+        }
+        let created = match self.create_raw(Some(&name), plan.body).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.put_back(&old_id, Some(&name), running, None).await;
+                return Err(e);
+            }
+        };
+        if start {
+            if let Err(e) = self.start_container(&created.id).await {
+                self.put_back(&old_id, Some(&name), running, Some(&created.id))
+                    .await;
+                return Err(e);
+            }
+        }
+        // Anonymous volumes the new container mounts are in use, so the engine keeps them.
+        match self.remove_container(&old_id, true, true).await {
+            Ok(()) | Err(Error::NotFound(_)) => {}
+            Err(e) => {
+                tracing::warn!(container = %old_id, error = %e.log_detail(), "edit: the old container could not be removed");
+                warnings.push(format!(
+                    "the old container is left as {aside}: {}",
+                    e.public_message()
+                ));
+            }
+        }
+        warnings.extend(created.warnings);
+        Ok(Created {
+            id: created.id,
+            name: created.name,
+            warnings,
+        })
+    }
+
+    /// Undoes a failed edit: removes the new container (if one was made), gives the old one its
+    /// `name` back (if it had been renamed) and starts it again if it was running. Failures
+    /// here are logged; the caller reports the original one.
+    async fn put_back(
+        &self,
+        old_id: &str,
+        name: Option<&str>,
+        running: bool,
+        new_id: Option<&str>,
+    ) {
+        if let Some(new_id) = new_id {
+            self.discard(new_id).await;
+        }
+        if let Some(name) = name {
+            if let Err(e) = self.rename_container(old_id, name).await {
+                tracing::error!(container = %old_id, error = %e.log_detail(), "edit: could not give the old container its name back");
+            }
+        }
+        if running {
+            if let Err(e) = self.start_container(old_id).await {
+                tracing::error!(container = %old_id, error = %e.log_detail(), "edit: could not start the old container again");
+            }
+        }
+    }
 }
 
 fn pull_failure(reference: &str, message: &str) -> Error {
@@ -1396,6 +1547,72 @@ fn strip_image_defaults(config: &mut bollard::models::ContainerConfig, image: &I
     }
     if config.stop_signal.is_some() && config.stop_signal == image.stop_signal {
         config.stop_signal = None;
+    }
+}
+
+/// An edit's new container mounts the old one's anonymous volumes where it asks for an
+/// anonymous volume at the same path (a `/path` in its spec, or a `VOLUME` of its image): they
+/// are bound by name, so their data stays. Volumes the old container had by name, and paths the
+/// new spec binds to something else, are left alone.
+fn reuse_anonymous_volumes(
+    old: &ContainerInspectResponse,
+    body: &mut ContainerCreateBody,
+    image_volumes: &[String],
+) {
+    let old_hc = old.host_config.clone().unwrap_or_default();
+    let named: Vec<String> = old_hc
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| b.split(':').next().map(str::to_string))
+        .chain(
+            old_hc
+                .mounts
+                .iter()
+                .flatten()
+                .filter_map(|m| m.source.clone()),
+        )
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut anonymous: Vec<String> = body.volumes.clone().unwrap_or_default();
+    for v in image_volumes {
+        if !anonymous.contains(v) {
+            anonymous.push(v.clone());
+        }
+    }
+    let hc = body.host_config.get_or_insert_with(HostConfig::default);
+    let bound: Vec<String> = hc
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| b.split(':').nth(1).map(str::to_string))
+        .chain(hc.mounts.iter().flatten().filter_map(|m| m.target.clone()))
+        .collect();
+    let mut reused = Vec::new();
+    for m in old.mounts.iter().flatten() {
+        let (Some(volume), Some(dest)) = (&m.name, &m.destination) else {
+            continue;
+        };
+        if m.typ.as_deref() != Some("volume")
+            || volume.is_empty()
+            || named.contains(volume)
+            || !anonymous.contains(dest)
+            || bound.contains(dest)
+            || reused.contains(dest)
+        {
+            continue;
+        }
+        let mode = if m.rw == Some(false) { ":ro" } else { "" };
+        hc.binds
+            .get_or_insert_with(Vec::new)
+            .push(format!("{volume}:{dest}{mode}"));
+        reused.push(dest.clone());
+    }
+    if let Some(volumes) = &mut body.volumes {
+        volumes.retain(|v| !reused.contains(v));
+        if volumes.is_empty() {
+            body.volumes = None;
+        }
     }
 }
 
