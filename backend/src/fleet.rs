@@ -5,13 +5,23 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use futures::stream::{self, BoxStream};
+use futures::StreamExt;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, EngineSpec, EngineSummary, Timeouts};
 use crate::error::{Error, Result};
+use crate::live::{EventFilter, EventItem, Hub, LogEnd};
+
+/// The kinds of engine event that change what the hosts snapshot counts.
+const SNAPSHOT_EVENT_TYPES: [&str; 4] = ["container", "image", "volume", "network"];
+
+/// The longest wait between two attempts to reopen a host's event stream.
+const EVENTS_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// A host slug: `[a-z0-9][a-z0-9-]{0,62}` (api.md).
 pub fn validate_slug(slug: &str) -> Result<()> {
@@ -123,6 +133,10 @@ pub struct Fleet {
     monitor: Arc<Mutex<Option<Monitor>>>,
     /// Hosts with a probe scheduled by [`Fleet::refresh_soon`].
     refreshing: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// The live hub whose shared per-host event stream the monitor follows, so a host costs one
+    /// engine event stream however many people watch its feed. Without one the monitor opens
+    /// the engine's stream itself.
+    events_hub: Arc<watch::Sender<Option<Hub>>>,
 }
 
 struct Monitor {
@@ -142,6 +156,7 @@ impl Fleet {
             snapshot: Arc::default(),
             monitor: Arc::default(),
             refreshing: Arc::default(),
+            events_hub: Arc::new(watch::channel(None).0),
         };
         for c in configs {
             fleet.add(c)?;
@@ -301,6 +316,94 @@ impl Fleet {
         });
     }
 
+    /// Makes the monitor follow each host's events through `hub`'s shared stream (the one the
+    /// events feed uses). Event watchers already running switch over at once. The hub given
+    /// must not hold this fleet (it would keep itself alive).
+    pub(crate) fn attach_events_hub(&self, hub: Hub) {
+        self.events_hub.send_replace(Some(hub));
+    }
+
+    /// A host's snapshot-relevant engine events: the hub's shared stream when a hub is
+    /// attached, else a stream of the monitor's own.
+    fn snapshot_events(&self, host: &Host, hub: Option<&Hub>) -> BoxStream<'static, EventItem> {
+        let kinds: Vec<String> = SNAPSHOT_EVENT_TYPES.iter().map(|k| (*k).to_owned()).collect();
+        if let Some(hub) = hub {
+            return hub.events(host, EventFilter { types: kinds, actions: Vec::new() });
+        }
+        let engine = host.engine.clone();
+        let opened = stream::once(async move {
+            let filters = HashMap::from([("type".to_owned(), kinds)]);
+            engine.events(&filters).await
+        });
+        Box::pin(opened.flat_map(|opened| match opened {
+            Ok(events) => events
+                .map(|e| match e {
+                    Ok(e) => EventItem::Event(Arc::new(e)),
+                    Err(e) => EventItem::End(LogEnd::Error { message: e.log_detail() }),
+                })
+                .boxed(),
+            Err(e) => stream::iter([EventItem::End(LogEnd::Error { message: e.log_detail() })]).boxed(),
+        }))
+    }
+
+    /// Follows a host's engine events while `token` lives and asks for a fresh probe on each
+    /// container, image, volume or network event. A broken stream is reopened with backoff
+    /// (1 s doubling to 30 s, back to 1 s once a stream has worked).
+    async fn watch_events(self, slug: String, token: CancellationToken) {
+        let mut hubs = self.events_hub.subscribe();
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let Ok(host) = self.host(&slug) else { return };
+            let hub = hubs.borrow_and_update().clone();
+            let opened = Instant::now();
+            let mut events = self.snapshot_events(&host, hub.as_ref());
+            let mut delivered = false;
+            let mut switched = false;
+            loop {
+                let item = tokio::select! {
+                    _ = token.cancelled() => return,
+                    changed = hubs.changed() => {
+                        if changed.is_ok() {
+                            switched = true;
+                            break;
+                        }
+                        // The fleet is gone: nothing is left to refresh.
+                        return;
+                    }
+                    item = events.next() => item,
+                };
+                match item {
+                    Some(EventItem::Event(_) | EventItem::Skipped(_)) => {
+                        delivered = true;
+                        self.refresh_soon(&slug);
+                    }
+                    Some(EventItem::End(LogEnd::Shutdown)) => return,
+                    Some(EventItem::End(end)) => {
+                        if let LogEnd::Error { message } = end {
+                            tracing::debug!(host = %slug, error = %message, "the event stream broke; reopening");
+                        }
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            drop(events);
+            if switched {
+                continue;
+            }
+            // Events may have been missed while the stream was down.
+            self.refresh_soon(&slug);
+            if delivered || opened.elapsed() >= EVENTS_BACKOFF_MAX {
+                backoff = Duration::from_secs(1);
+            }
+            tokio::select! {
+                _ = token.cancelled() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(EVENTS_BACKOFF_MAX);
+        }
+    }
+
     /// The last recorded status of a host, without probing.
     pub fn snapshot_of(&self, slug: &str) -> Option<HostStatus> {
         self.cached(slug)
@@ -327,7 +430,10 @@ impl Fleet {
     /// Keeps the snapshot fresh: one task per host, so a slow or dead engine never delays the
     /// others. An up host is probed every `interval`; a down one backs off to every two
     /// intervals, so it is seen down within two intervals and up again within two intervals of
-    /// coming back. Hosts added later get their task when added. Ends on `shutdown`.
+    /// coming back. While a host is up its engine events are followed too (one stream per host,
+    /// shared with the events feed through the attached hub), so a change shows in the snapshot
+    /// within a second instead of at the next interval. Hosts added later get their task when
+    /// added. Ends on `shutdown`.
     pub fn spawn_monitor(&self, interval: Duration, shutdown: CancellationToken) {
         if let Ok(mut monitor) = self.monitor.lock() {
             *monitor = Some(Monitor { interval, shutdown, tasks: HashMap::new() });
@@ -350,6 +456,9 @@ impl Fleet {
         let slug = slug.to_string();
         tokio::spawn(async move {
             let mut failures: u32 = 0;
+            // The event watcher's token while the host is up; a child of the probe task's, so
+            // removing or replacing the host ends it too.
+            let mut watching: Option<CancellationToken> = None;
             loop {
                 // The host as it is now: a replaced host is probed with its new engine.
                 let Ok(host) = fleet.host(&slug) else { break };
@@ -358,8 +467,20 @@ impl Fleet {
                     s = fleet.status_of(&host) => s,
                 };
                 failures = match status.health {
-                    Health::Up { .. } => 0,
-                    Health::Down { .. } => failures.saturating_add(1),
+                    Health::Up { .. } => {
+                        if watching.is_none() {
+                            let child = token.child_token();
+                            tokio::spawn(fleet.clone().watch_events(slug.clone(), child.clone()));
+                            watching = Some(child);
+                        }
+                        0
+                    }
+                    Health::Down { .. } => {
+                        if let Some(watcher) = watching.take() {
+                            watcher.cancel();
+                        }
+                        failures.saturating_add(1)
+                    }
                 };
                 let wait = if failures <= 1 { interval } else { interval * 2 };
                 tokio::select! {

@@ -1,5 +1,6 @@
 //! The health monitor against a real engine behind a proxy the test can pull: the host goes
-//! down and comes back without a restart, and a hanging host never holds up the others.
+//! down and comes back without a restart, a hanging host never holds up the others, and engine
+//! events bring the snapshot up to date at once through one shared stream per host.
 
 mod common;
 
@@ -101,5 +102,120 @@ async fn a_hanging_host_does_not_hold_up_the_snapshot_of_others() {
         assert!(started.elapsed() < Duration::from_secs(10), "the unix host was held up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    stop.cancel();
+}
+
+/// A container of this test on engine a, removed on drop.
+struct Sleeper(String);
+
+impl Sleeper {
+    fn run(name: &str) -> Sleeper {
+        let _ = std::process::Command::new("docker")
+            .args(["-H", &env("CAPSTAN_TEST_UNIX_URL"), "rm", "-f", name])
+            .output();
+        docker_a(&["run", "-d", "--name", name, &env("CAPSTAN_TEST_IMAGE"), "sleep", "60"]);
+        Sleeper(name.to_owned())
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["-H", &env("CAPSTAN_TEST_UNIX_URL"), "rm", "-f", &self.0])
+            .output();
+    }
+}
+
+/// A fleet of engine a alone whose monitor probes only once a minute: within a test, only an
+/// engine event can bring its snapshot up to date.
+fn slow_fleet() -> Fleet {
+    Fleet::new(
+        vec![HostConfig::new("a", "a", unix_spec())],
+        Timeouts { call: Duration::from_secs(10) },
+        Duration::from_secs(5),
+    )
+    .expect("fleet")
+}
+
+/// Starts a container and waits until the snapshot is probed again after it (a later second)
+/// with it running; the monitor's interval is a minute, so only an event can do that.
+async fn snapshot_follows_a_start(fleet: &Fleet, name: &str) -> Sleeper {
+    let before = wait_for(fleet, "a", true, Duration::from_secs(10)).await;
+    // checked_at counts seconds: make sure the next probe lands in a later one.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let container = Sleeper::run(name);
+    let started = Instant::now();
+    loop {
+        let now = fleet.snapshot_of("a").expect("snapshot");
+        if let Health::Up { summary, .. } = &now.health {
+            if now.checked_at > before.checked_at && summary.containers_running >= 1 {
+                break;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(8), "the snapshot did not follow the start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    container
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_refresh_the_snapshot_with_no_viewer_through_the_one_shared_stream() {
+    use backend::live::{EventFilter, EventItem, Hub, HubConfig};
+    use futures::StreamExt;
+
+    let fleet = slow_fleet();
+    let stop = CancellationToken::new();
+    let hub = Hub::new(HubConfig { capacity: 64, linger: Duration::from_millis(200) }, stop.clone())
+        .with_fleet(fleet.clone());
+    fleet.spawn_monitor(Duration::from_secs(60), stop.clone());
+    wait_for(&fleet, "a", true, Duration::from_secs(10)).await;
+    let started = Instant::now();
+    while hub.open_streams() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the monitor never followed the host's events");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let container = snapshot_follows_a_start(&fleet, "capstan-monitor-events-shared").await;
+    assert_eq!(hub.engine_streams_opened(), 1, "the monitor holds one engine stream");
+
+    // A viewer joins the monitor's stream instead of opening another.
+    let host = fleet.host("a").expect("host");
+    let mut feed = hub.events(&host, EventFilter::parse(Some("container"), Some("die")).expect("filter"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    docker_a(&["stop", "-t", "0", "capstan-monitor-events-shared"]);
+    let died = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(item) = feed.next().await {
+            if let EventItem::Event(e) = item {
+                if e.name.as_deref() == Some("capstan-monitor-events-shared") {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(died, Ok(true), "the viewer saw the container die");
+    assert_eq!(hub.engine_streams_opened(), 1, "viewer and monitor share one engine stream");
+    drop(feed);
+    drop(container);
+
+    // Removing the host ends its watcher: the shared stream closes after its linger.
+    fleet.remove("a").expect("remove");
+    let started = Instant::now();
+    while hub.open_streams() > 0 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the host's event stream outlived the host");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_hub_the_monitor_follows_events_itself() {
+    let fleet = slow_fleet();
+    let stop = CancellationToken::new();
+    fleet.spawn_monitor(Duration::from_secs(60), stop.clone());
+    wait_for(&fleet, "a", true, Duration::from_secs(10)).await;
+    // Give the watcher a moment to open its stream before the event it must see.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _container = snapshot_follows_a_start(&fleet, "capstan-monitor-events-own").await;
     stop.cancel();
 }

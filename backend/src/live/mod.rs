@@ -75,8 +75,11 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Engine events seen by this hub refresh the fleet's snapshot of their host.
+    /// Engine events seen by this hub refresh the fleet's snapshot of their host, and the
+    /// fleet's monitor follows each host's events through this hub's shared stream.
     pub fn with_fleet(mut self, fleet: crate::fleet::Fleet) -> Hub {
+        // Given before the fleet is set, so the fleet does not keep itself alive through it.
+        fleet.attach_events_hub(self.clone());
         self.fleet = Some(fleet);
         self
     }
