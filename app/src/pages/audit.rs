@@ -212,7 +212,10 @@ fn AuditAdmin() -> impl IntoView {
     }
 }
 
-/// The CSV export takes unix seconds, not dates: translate what the form holds.
+/// The CSV export's query for the filter the page shows. The export takes unix seconds, the
+/// form holds days: "From" is the start of its day, "To" includes its whole day (UTC, as the
+/// table's own query counts them). A date the form could not hold is left out, like the table
+/// reports it.
 fn csv_query(f: &AuditFilter) -> String {
     let mut parts: Vec<String> = Vec::new();
     for (k, v) in [
@@ -221,11 +224,41 @@ fn csv_query(f: &AuditFilter) -> String {
         ("action", &f.action),
         ("outcome", &f.outcome),
     ] {
-        if !v.is_empty() {
-            parts.push(format!("{k}={}", urlencoding(v)));
+        if !v.trim().is_empty() {
+            parts.push(format!("{k}={}", urlencoding(v.trim())));
         }
     }
+    if let Some(since) = day_start(&f.since) {
+        parts.push(format!("since={since}"));
+    }
+    if let Some(until) = day_start(&f.until) {
+        parts.push(format!("until={}", until + 86_400));
+    }
     parts.join("&")
+}
+
+/// `YYYY-MM-DD` → the unix second its day starts (UTC), in plain arithmetic so the browser
+/// computes the same link as the server (days from the civil calendar, proleptic Gregorian).
+fn day_start(date: &str) -> Option<i64> {
+    let mut it = date.trim().splitn(3, '-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let february = if leap { 29 } else { 28 };
+    let month_days = [31, february, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let last = *month_days.get(usize::try_from(m - 1).ok()?)?;
+    if !(1..=last).contains(&d) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
 fn tone(outcome: &str) -> Tone {
@@ -278,5 +311,51 @@ fn AuditTable(page: AuditPageView, filter: AuditFilter) -> impl IntoView {
             </table>
         </div>
         {older.map(|href| view! { <p><a class="button" href=href>"Older entries →"</a></p> })}
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csv_link_keeps_every_filter_and_counts_days_like_the_server() {
+        for date in [
+            "1970-01-01",
+            "2000-02-29",
+            "2026-01-31",
+            "2026-12-31",
+            "2100-03-01",
+        ] {
+            assert_eq!(
+                day_start(date),
+                backend::audit::day_start("since", date).ok(),
+                "{date}"
+            );
+        }
+        for bad in [
+            "",
+            "2026-02-30",
+            "2026-13-01",
+            "26-01-01",
+            "2026-1-1",
+            "soon",
+        ] {
+            assert_eq!(day_start(bad), None, "{bad:?}");
+        }
+        let f = AuditFilter {
+            user: "ann".into(),
+            host: "web-1".into(),
+            action: "container.".into(),
+            outcome: "denied".into(),
+            since: "2026-01-01".into(),
+            until: "2026-01-02".into(),
+            before: Some(7),
+        };
+        assert_eq!(
+            csv_query(&f),
+            "user=ann&host=web-1&action=container.&outcome=denied&since=1767225600&until=1767398400"
+        );
+        assert_eq!(csv_query(&AuditFilter::default()), "");
     }
 }
