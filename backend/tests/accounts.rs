@@ -20,7 +20,7 @@ async fn fresh() -> (tempfile::TempDir, Store, Accounts) {
 async fn with_admin() -> (tempfile::TempDir, Store, Accounts, i64) {
     let (dir, store, accounts) = fresh().await;
     let token = accounts.prepare_setup(dir.path()).await.expect("prepare").expect("token");
-    let admin = accounts.complete_setup(dir.path(), &token, "root", PW).await.expect("setup");
+    let admin = accounts.complete_setup(dir.path(), &token, "root", PW, None).await.expect("setup");
     (dir, store, accounts, admin.id)
 }
 
@@ -40,15 +40,15 @@ async fn setup_token_is_private_single_use_and_then_setup_is_closed() {
         assert_eq!(std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777, 0o600);
     }
 
-    let wrong = accounts.complete_setup(dir.path(), "not-the-token", "root", PW).await;
+    let wrong = accounts.complete_setup(dir.path(), "not-the-token", "root", PW, None).await;
     assert!(matches!(wrong, Err(Error::Unauthenticated(_))), "{wrong:?}");
-    let short = accounts.complete_setup(dir.path(), &token, "root", "short").await;
+    let short = accounts.complete_setup(dir.path(), &token, "root", "short", None).await;
     assert!(matches!(short, Err(Error::Invalid { ref field, .. }) if field == "password"));
 
-    let admin = accounts.complete_setup(dir.path(), &token, "root", PW).await.expect("setup");
+    let admin = accounts.complete_setup(dir.path(), &token, "root", PW, None).await.expect("setup");
     assert!(admin.admin && !admin.disabled);
     assert!(!file.exists(), "the token file is gone once used");
-    let again = accounts.complete_setup(dir.path(), &token, "other", PW).await;
+    let again = accounts.complete_setup(dir.path(), &token, "other", PW, None).await;
     assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
     // A restart with users mints no new token.
     assert_eq!(accounts.prepare_setup(dir.path()).await.expect("prepare"), None);

@@ -30,7 +30,7 @@ pub async fn setup(setup_token: String, username: String, password: String, conf
     }
     let accounts = crate::ssr::accounts()?;
     let data_dir = crate::ssr::data_dir()?;
-    let user = accounts.complete_setup(&data_dir, &setup_token, &username, &password).await?;
+    let user = accounts.complete_setup(&data_dir, &setup_token, &username, &password, crate::ssr::client_ip()).await?;
     tracing::info!(user = %user.username, "first admin created; setup is closed");
     crate::ssr::sign_in(&accounts, user.id).await?;
     leptos_axum::redirect("/hosts");

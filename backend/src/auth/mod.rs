@@ -119,6 +119,10 @@ fn bad_credentials() -> Error {
     Error::Unauthenticated("wrong username or password".into())
 }
 
+fn wrong_setup_token() -> Error {
+    Error::Unauthenticated("the setup token is not valid — use the one in the server's log or data directory".into())
+}
+
 pub fn validate_username(name: &str) -> Result<()> {
     let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     let ok_start = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
@@ -178,16 +182,38 @@ impl Accounts {
 
     /// Creates the first admin with the setup token. Single use: the token is consumed in the
     /// same transaction that creates the user, so two racing requests cannot both succeed.
-    pub async fn complete_setup(&self, data_dir: &Path, token: &str, username: &str, password: &str) -> Result<User> {
+    /// The token is checked (one cheap query) before the password is hashed, and wrong tokens
+    /// are throttled per client like sign-ins, so the unauthenticated form cannot be used to
+    /// make the server hash (19 MiB each) or to guess the token.
+    pub async fn complete_setup(
+        &self,
+        data_dir: &Path,
+        token: &str,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<User> {
         validate_username(username)?;
         password::check_strength("password", password)?;
+        let keys = [format!("setup:{}", client.map(|c| c.to_string()).unwrap_or_else(|| "-".into()))];
+        self.limiter.check(&keys).map_err(|retry_after| Error::Throttled { retry_after })?;
         if self.user_count().await? > 0 {
             return Err(Error::Conflict("setup is already done; sign in instead".into()));
+        }
+        let token_hex = hex(&token_hash(token.trim()));
+        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM meta WHERE key = 'setup_token' AND value = ?")
+            .bind(&token_hex)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(internal)?;
+        if known.is_none() {
+            self.limiter.record_failure(&keys);
+            return Err(wrong_setup_token());
         }
         let hash = password::hash(password.to_string()).await?;
         let mut tx = self.pool().begin().await.map_err(internal)?;
         let consumed = sqlx::query("DELETE FROM meta WHERE key = 'setup_token' AND value = ?")
-            .bind(hex(&token_hash(token.trim())))
+            .bind(&token_hex)
             .execute(&mut *tx)
             .await
             .map_err(internal)?
@@ -197,11 +223,12 @@ impl Accounts {
             return Err(if users > 0 {
                 Error::Conflict("setup is already done; sign in instead".into())
             } else {
-                Error::Unauthenticated("the setup token is not valid — use the one in the server's log or data directory".into())
+                wrong_setup_token()
             });
         }
         let user = insert_user(&mut tx, username, &hash, true).await?;
         tx.commit().await.map_err(internal)?;
+        self.limiter.record_success(&keys[0]);
         let _ = std::fs::remove_file(data_dir.join(SETUP_TOKEN_FILE));
         Ok(user)
     }

@@ -25,12 +25,13 @@ pub struct SetupBody {
 /// The first admin, with the one-time token; signs them in. 409 once any user exists.
 pub async fn setup(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     session: Session,
     Body(body): Body<SetupBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let user = state
         .accounts
-        .complete_setup(&state.settings.data_dir, &body.setup_token, &body.username, &body.password)
+        .complete_setup(&state.settings.data_dir, &body.setup_token, &body.username, &body.password, Some(peer.ip()))
         .await?;
     tracing::info!(user = %user.username, "first admin created; setup is closed");
     sign_in(&session, &state, user.id).await?;
