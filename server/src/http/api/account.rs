@@ -81,6 +81,8 @@ pub struct PasswordBody {
 /// Changes the caller's password; every other session ends, this one carries on.
 pub async fn change_password(
     State(state): State<AppState>,
+    // Not signed in: 401 (extractors run in order; a missing identity would otherwise be a 500).
+    _: Auth,
     Extension(identity): Extension<Identity>,
     session: Session,
     Body(body): Body<PasswordBody>,
