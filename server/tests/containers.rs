@@ -321,3 +321,87 @@ async fn recreate_keeps_name_and_volumes_and_a_port_in_use_leaves_nothing() {
     assert_eq!(docker('a', &["inspect", "-f", "{{.State.Status}}", &name]).1, "running");
     assert!(!docker('a', &["inspect", &first_id]).0);
 }
+
+/// Audit entries whose action is `action`, as `GET /api/v1/audit` gives them to an admin.
+async fn audit_entries(app: &TestApp, admin: &Who, action: &str) -> Vec<Value> {
+    app.state.audit.flush().await;
+    let res = app.get(&format!("/api/v1/audit?action={action}"), &admin.h()).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    res.json()["entries"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recreate_with_a_spec_edits_under_the_same_name_and_a_failure_puts_the_old_one_back() {
+    let app = TestApp::new().await;
+    let admin = person(&app, "boss", None, true).await;
+    let manager = person(&app, "manager", Some(Role::Manager), false).await;
+    let operator = person(&app, "operator", Some(Role::Operator), false).await;
+    let prefix = unique("edit");
+    let name = format!("{prefix}-web");
+    let blocker = format!("{prefix}-blocker");
+    let _clean = Cleanup(vec![('a', name.clone()), ('a', blocker.clone())]);
+    let base = "/api/v1/hosts/unix-engine/containers";
+    let made = app.send(Method::POST, base, &manager.h(), Some(with(sleeper(&name), json!({"env": ["COLOUR=blue"]})))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let first_id = made.json()["id"].as_str().expect("id").to_string();
+    let url = format!("{base}/{name}/recreate");
+    let state_of = |n: &str| docker('a', &["inspect", "-f", "{{.Id}} {{.State.Status}}", n]).1;
+
+    // The form's prefill, with a changed variable.
+    let mut spec = app.get(&format!("{base}/{name}/spec"), &manager.h()).await.json();
+    spec["env"] = json!(["COLOUR=green"]);
+    assert_eq!(app.send(Method::POST, &url, &operator.h(), Some(json!({"spec": spec}))).await.status, StatusCode::FORBIDDEN);
+
+    // Refused up front, nothing touched: a bad field, an unknown one, a guardrail, pull=false without a spec.
+    let bad = app.send(Method::POST, &url, &manager.h(), Some(json!({"spec": with(spec.clone(), json!({"memory": "lots"}))}))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text());
+    assert!(bad.json()["error"]["message"].as_str().expect("msg").starts_with("memory"), "{}", bad.text());
+    let unknown = app.send(Method::POST, &url, &manager.h(), Some(json!({"spec": spec, "pul": true}))).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.text());
+    assert!(unknown.text().contains("pul"), "{}", unknown.text());
+    let privileged = app.send(Method::POST, &url, &manager.h(), Some(json!({"spec": with(spec.clone(), json!({"privileged": true}))}))).await;
+    assert_eq!(privileged.status, StatusCode::FORBIDDEN, "{}", privileged.text());
+    assert!(privileged.json()["error"]["message"].as_str().expect("msg").contains("privileged"), "{}", privileged.text());
+    let no_pull = app.send(Method::POST, &url, &manager.h(), Some(json!({"pull": false}))).await;
+    assert_eq!(no_pull.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_pull.text());
+    assert_eq!(state_of(&name), format!("{first_id} running"));
+
+    // A failure after the old one was stopped and renamed: the port is taken; it comes back.
+    let made = app.send(Method::POST, base, &manager.h(), Some(with(sleeper(&blocker), json!({"ports": ["80"]})))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let taken = docker('a', &["port", &blocker, "80/tcp"]).1;
+    let taken = taken.lines().next().and_then(|l| l.rsplit(':').next()).expect("published port").to_string();
+    let clash = app.send(Method::POST, &url, &manager.h(), Some(json!({"spec": with(spec.clone(), json!({"ports": [format!("{taken}:80")]}))}))).await;
+    assert_eq!(clash.status, StatusCode::CONFLICT, "{}", clash.text());
+    assert!(clash.json()["error"]["message"].as_str().expect("msg").starts_with("ports"), "{}", clash.text());
+    assert_eq!(state_of(&name), format!("{first_id} running"), "the old container is back, named and running");
+    let mine = docker('a', &["ps", "-a", "--filter", &format!("name={prefix}"), "--format", "{{.Names}}"]).1;
+    let mut mine: Vec<&str> = mine.lines().collect();
+    mine.sort_unstable();
+    assert_eq!(mine, [blocker.as_str(), name.as_str()], "nothing else remains");
+
+    // The edit itself: same name, new settings, running like the old one.
+    let edited = app.send(Method::POST, &url, &manager.h(), Some(json!({"spec": spec, "pull": false}))).await;
+    assert_eq!(edited.status, StatusCode::CREATED, "{}", edited.text());
+    let edited = edited.json();
+    assert_eq!(edited["name"], json!(name));
+    assert!(edited["warnings"].is_array());
+    let new_id = edited["id"].as_str().expect("id");
+    assert_ne!(new_id, first_id);
+    assert_eq!(state_of(&name), format!("{new_id} running"));
+    let detail = app.get(&format!("{base}/{name}"), &manager.h()).await.json();
+    assert!(detail["env"].as_array().expect("env").iter().any(|v| v["key"] == "COLOUR" && v["value"] == "green"), "{detail}");
+    assert!(!docker('a', &["inspect", &first_id]).0, "the old container is gone");
+
+    // No body at all is still the plain recreate.
+    let plain = app.send(Method::POST, &url, &manager.h(), None).await;
+    assert_eq!(plain.status, StatusCode::CREATED, "{}", plain.text());
+    assert_eq!(plain.json()["name"], json!(name));
+
+    // The audit log tells who recreated and edited it.
+    let audited = audit_entries(&app, &admin, "container.recreate").await;
+    let ok: Vec<&Value> = audited.iter().filter(|e| e["object"] == json!(name) && e["status"] == 201).collect();
+    assert_eq!(ok.len(), 2, "{audited:?}");
+    assert!(ok.iter().all(|e| e["username"] == "manager"), "{ok:?}");
+    assert!(ok.iter().any(|e| e["params"]["spec"]["env"] == json!(["COLOUR=green"])), "the edit's settings are recorded: {ok:?}");
+}

@@ -227,6 +227,17 @@ pub struct Created {
     pub warnings: Vec<String>,
 }
 
+/// `POST .../{id}/recreate`'s optional body. Without a body (or without `spec`) the container
+/// is recreated with its own settings and its image pulled again. With `spec` it is edited:
+/// replaced by a container made from `spec` under the same name, its image pulled only when
+/// the host lacks it unless `pull` is true.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecreateRequest {
+    pub spec: Option<RunSpec>,
+    pub pull: Option<bool>,
+}
+
 /// `POST .../rename`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

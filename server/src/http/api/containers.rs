@@ -9,9 +9,10 @@ use serde::Deserialize;
 
 use app::model::containers::{
     ContainerDetail, ContainerListParams, ContainerSummary, Created, FleetContainers,
-    RenameRequest, RunSpec,
+    RecreateRequest, RenameRequest, RunSpec,
 };
-use backend::policy::{authorize, HostAction};
+use backend::engine::Engine;
+use backend::policy::{authorize, HostAction, Principal};
 
 use super::Body;
 use crate::http::auth::Auth;
@@ -29,8 +30,13 @@ pub async fn list_all(
     Query(params): Query<ContainerListParams>,
 ) -> ApiResult<Response> {
     let query = params.to_query()?;
-    let fleet: FleetContainers = backend::containers::list(&state.fleet, &who, &query).await.into();
-    Ok(super::fleet_list(fleet.containers, fleet.unreachable.into_iter().map(|n| n.host).collect()))
+    let fleet: FleetContainers = backend::containers::list(&state.fleet, &who, &query)
+        .await
+        .into();
+    Ok(super::fleet_list(
+        fleet.containers,
+        fleet.unreachable.into_iter().map(|n| n.host).collect(),
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/containers`.
@@ -83,43 +89,110 @@ pub async fn create(
     Body(spec): Body<RunSpec>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
-    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone()).limits_for(&who, &host).await?;
+    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
+        .limits_for(&who, &host)
+        .await?;
     let host = state.fleet.host(&host)?;
-    let created = host.engine.run_container_within(&spec.into(), limits.as_ref()).await?;
+    let created = host
+        .engine
+        .run_container_within(&spec.into(), limits.as_ref())
+        .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// `POST .../{id}/recreate` → 201 `{id, name, warnings}` of the new container.
+///
+/// Without a body: recreated with its own settings and the image pulled again. With a JSON body
+/// `{"spec": <RunSpec>, "pull": bool}`: edited, i.e. replaced under the same name by a container
+/// made from `spec` (see [`RecreateRequest`]); nothing is touched when the spec is refused
+/// (422 naming the field, 403 naming the guardrail), and a failure later puts the old container
+/// back.
 pub async fn recreate(
     State(state): State<AppState>,
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
+    request: axum::extract::Request,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
-    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone()).limits_for(&who, &host).await?;
+    let body = recreate_body(request).await?;
+    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
+        .limits_for(&who, &host)
+        .await?;
     let host = state.fleet.host(&host)?;
-    let created = host.engine.recreate_container_within(&id, limits.as_ref()).await?;
+    let created = match body.spec {
+        Some(spec) => {
+            host.engine
+                .replace_container_within(&id, &spec.into(), body.pull.unwrap_or(false), limits.as_ref())
+                .await?
+        }
+        None if body.pull == Some(false) => {
+            return Err(backend::Error::invalid("pull", "a recreate without a spec always pulls the image again; send a spec to edit without pulling").into())
+        }
+        None => host.engine.recreate_container_within(&id, limits.as_ref()).await?,
+    };
     Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// The most a recreate body may hold: a run spec is small.
+const RECREATE_BODY_LIMIT: usize = 256 * 1024;
+
+/// The recreate body, which is optional: an empty body is `{}`.
+async fn recreate_body(request: axum::extract::Request) -> ApiResult<RecreateRequest> {
+    use axum::extract::FromRequest;
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, RECREATE_BODY_LIMIT)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request body is too large",
+            )
+        })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(RecreateRequest::default());
+    }
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    let Body(body) = Body::<RecreateRequest>::from_request(request, &()).await?;
+    Ok(body)
 }
 
 fn done() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-fn flag(field: &str, value: Option<&str>) -> ApiResult<bool> {
+/// What every action handler does: ask the policy first (so a person without the role learns
+/// nothing about the host), then make one engine call on the host; 204 when it is done.
+async fn act<F, Fut>(
+    state: &AppState,
+    who: &Principal,
+    host: &str,
+    action: HostAction,
+    call: F,
+) -> ApiResult<Response>
+where
+    F: FnOnce(Engine) -> Fut,
+    Fut: std::future::Future<Output = backend::Result<()>>,
+{
+    authorize(who, host, action)?;
+    let engine = state.fleet.host(host)?.engine;
+    call(engine).await?;
+    Ok(done())
+}
+
+fn flag(field: &str, value: Option<&str>) -> backend::Result<bool> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None | Some("false" | "0" | "no") => Ok(false),
         Some("true" | "1" | "yes") => Ok(true),
-        Some(_) => Err(backend::Error::invalid(field, "must be true or false").into()),
+        Some(_) => Err(backend::Error::invalid(field, "must be true or false")),
     }
 }
 
-fn seconds(value: Option<&str>) -> ApiResult<Option<i64>> {
+fn seconds(value: Option<&str>) -> backend::Result<Option<i64>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
             backend::Error::invalid("t", "seconds to wait, from 0 to 3600 (-1 waits forever)")
-                .into()
         }),
     }
 }
@@ -148,9 +221,10 @@ pub async fn start(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::Operate)?;
-    state.fleet.host(&host)?.engine.start_container(&id).await?;
-    Ok(done())
+    act(&state, &who, &host, HostAction::Operate, |e| async move {
+        e.start_container(&id).await
+    })
+    .await
 }
 
 pub async fn stop(
@@ -159,15 +233,10 @@ pub async fn stop(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<WaitParams>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::Operate)?;
-    let t = seconds(p.t.as_deref())?;
-    state
-        .fleet
-        .host(&host)?
-        .engine
-        .stop_container(&id, t)
-        .await?;
-    Ok(done())
+    act(&state, &who, &host, HostAction::Operate, |e| async move {
+        e.stop_container(&id, seconds(p.t.as_deref())?).await
+    })
+    .await
 }
 
 pub async fn restart(
@@ -176,15 +245,10 @@ pub async fn restart(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<WaitParams>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::Operate)?;
-    let t = seconds(p.t.as_deref())?;
-    state
-        .fleet
-        .host(&host)?
-        .engine
-        .restart_container(&id, t)
-        .await?;
-    Ok(done())
+    act(&state, &who, &host, HostAction::Operate, |e| async move {
+        e.restart_container(&id, seconds(p.t.as_deref())?).await
+    })
+    .await
 }
 
 pub async fn kill(
@@ -193,14 +257,10 @@ pub async fn kill(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<KillParams>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::Operate)?;
-    state
-        .fleet
-        .host(&host)?
-        .engine
-        .kill_container(&id, p.signal.as_deref())
-        .await?;
-    Ok(done())
+    act(&state, &who, &host, HostAction::Operate, |e| async move {
+        e.kill_container(&id, p.signal.as_deref()).await
+    })
+    .await
 }
 
 pub async fn pause(
@@ -208,9 +268,10 @@ pub async fn pause(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::Operate)?;
-    state.fleet.host(&host)?.engine.pause_container(&id).await?;
-    Ok(done())
+    act(&state, &who, &host, HostAction::Operate, |e| async move {
+        e.pause_container(&id).await
+    })
+    .await
 }
 
 pub async fn unpause(
@@ -218,14 +279,10 @@ pub async fn unpause(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::Operate)?;
-    state
-        .fleet
-        .host(&host)?
-        .engine
-        .unpause_container(&id)
-        .await?;
-    Ok(done())
+    act(&state, &who, &host, HostAction::Operate, |e| async move {
+        e.unpause_container(&id).await
+    })
+    .await
 }
 
 pub async fn rename(
@@ -234,14 +291,14 @@ pub async fn rename(
     Path((host, id)): Path<(String, String)>,
     Body(body): Body<RenameRequest>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::ManageContainers)?;
-    state
-        .fleet
-        .host(&host)?
-        .engine
-        .rename_container(&id, &body.name)
-        .await?;
-    Ok(done())
+    act(
+        &state,
+        &who,
+        &host,
+        HostAction::ManageContainers,
+        |e| async move { e.rename_container(&id, &body.name).await },
+    )
+    .await
 }
 
 /// `DELETE .../{id}?force=&volumes=`.
@@ -251,14 +308,16 @@ pub async fn remove(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<RemoveParams>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::ManageContainers)?;
-    let force = flag("force", p.force.as_deref())?;
-    let volumes = flag("volumes", p.volumes.as_deref())?;
-    state
-        .fleet
-        .host(&host)?
-        .engine
-        .remove_container(&id, force, volumes)
-        .await?;
-    Ok(done())
+    act(
+        &state,
+        &who,
+        &host,
+        HostAction::ManageContainers,
+        |e| async move {
+            let force = flag("force", p.force.as_deref())?;
+            let volumes = flag("volumes", p.volumes.as_deref())?;
+            e.remove_container(&id, force, volumes).await
+        },
+    )
+    .await
 }
