@@ -1,0 +1,771 @@
+//! The measurements. Every paired figure is taken in rounds that alternate which side goes
+//! first, so drift on a shared machine hits both sides alike; medians are over the rounds.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use serde_json::{json, Value};
+
+use crate::capstan::Capstan;
+use crate::http::{get_fresh, Endpoint};
+use crate::load::Engine;
+use crate::proxy::Proxy;
+use crate::table::{median, Row, Target};
+use crate::{Args, Fail};
+
+/// Every log line the bench's containers print is this text plus a newline: 100 bytes.
+const PAD: &str = "capstan-bench-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+const LINE_BYTES: u64 = PAD.len() as u64 + 1;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn kib(bytes: u64) -> f64 {
+    bytes as f64 / 1024.0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row 1 and 2: container lists
+
+/// How many items a JSON array has.
+fn array_len(body: &[u8]) -> Result<usize, Fail> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| Fail::new(format!("a list is not JSON: {e}")))?;
+    v.as_array()
+        .map(Vec::len)
+        .ok_or_else(|| Fail::new("a list is not a JSON array"))
+}
+
+const ENGINE_LIST: &str = "/containers/json?all=1";
+
+pub async fn lists(
+    args: &Args,
+    run_id: &str,
+    capstan: &Capstan,
+    engines: &[Engine],
+) -> Result<(Vec<Row>, Value), Fail> {
+    let a = &engines[0];
+    let mut rows = Vec::new();
+    let mut details = serde_json::Map::new();
+    let mut have = 0usize;
+    let mut sizes = args.sizes.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let mut conn = capstan.connect().await?;
+    let auth = capstan.api_headers();
+    if args.wants("list") {
+        for &n in &sizes {
+            eprintln!(
+                "list: {n} containers on engine a (creating {})",
+                n.saturating_sub(have)
+            );
+            let t = Instant::now();
+            a.fill(run_id, &args.image, have, n).await?;
+            have = have.max(n);
+            eprintln!(
+                "list: created in {:.1} s; measuring",
+                t.elapsed().as_secs_f64()
+            );
+            let path = format!("/api/v1/hosts/{}/containers?all=true", a.slug);
+            // Warm-up, and what each side returns.
+            let ours = conn.get_ok(&path, &auth, true).await?;
+            let theirs = Endpoint::connect(&a.endpoint)
+                .await?
+                .get_ok(ENGINE_LIST, &[], true)
+                .await?;
+            let (ours_n, theirs_n) = (array_len(&ours.body)?, array_len(&theirs.body)?);
+            let (mut c, mut e, mut r) = (Vec::new(), Vec::new(), Vec::new());
+            for round in 0..args.reps {
+                let (cd, ed) = if round % 2 == 0 {
+                    let cd = conn.get_ok(&path, &auth, false).await?.elapsed;
+                    (cd, get_fresh(&a.endpoint, ENGINE_LIST).await?.elapsed)
+                } else {
+                    let ed = get_fresh(&a.endpoint, ENGINE_LIST).await?.elapsed;
+                    (conn.get_ok(&path, &auth, false).await?.elapsed, ed)
+                };
+                c.push(ms(cd));
+                e.push(ms(ed));
+                r.push(cd.as_secs_f64() / ed.as_secs_f64().max(1e-9));
+            }
+            let row = Row::new(
+                &format!("list_{n}"),
+                &format!("container list, {n} (engine a)"),
+                "ms",
+                median(&c),
+            )
+            .reference(median(&e), median(&r))
+            .samples(args.reps)
+            .target(Target::RatioAtMost(1.10))
+            .note(format!(
+                "engine listed {theirs_n} containers ({} KiB JSON), Capstan {ours_n} ({} KiB JSON)",
+                kib(theirs.wire_bytes).round(),
+                kib(ours.wire_bytes).round()
+            ));
+            details.insert(
+                format!("list_{n}"),
+                json!({ "capstan_ms": c, "engine_ms": e, "ratios": r, "engine_items": theirs_n, "capstan_items": ours_n,
+                        "engine_bytes": theirs.wire_bytes, "capstan_bytes": ours.wire_bytes }),
+            );
+            rows.push(row);
+        }
+    }
+    if args.wants("fleet") {
+        let n = args.fleet_size;
+        for e in engines {
+            let from = if e.slug == a.slug { have } else { 0 };
+            eprintln!(
+                "fleet: {n} containers on engine {} (creating {})",
+                e.slug,
+                n.saturating_sub(from)
+            );
+            e.fill(run_id, &args.image, from, n).await?;
+        }
+        let path = "/api/v1/containers?all=true";
+        let ours = conn.get_ok(path, &auth, true).await?;
+        let ours_n = array_len(&ours.body)?;
+        let each = || join_all(engines.iter().map(|e| get_fresh(&e.endpoint, ENGINE_LIST)));
+        for r in each().await {
+            r?;
+        }
+        let (mut c, mut s, mut r) = (Vec::new(), Vec::new(), Vec::new());
+        let mut slowest_by = vec![0usize; engines.len()];
+        for round in 0..args.reps {
+            let run_engines = || async {
+                let answers = each().await;
+                let mut worst = (0usize, Duration::ZERO);
+                for (i, a) in answers.into_iter().enumerate() {
+                    let el = a?.elapsed;
+                    if el > worst.1 {
+                        worst = (i, el);
+                    }
+                }
+                Ok::<_, Fail>(worst)
+            };
+            let (cd, (wi, wd)) = if round % 2 == 0 {
+                let cd = conn.get_ok(path, &auth, false).await?.elapsed;
+                (cd, run_engines().await?)
+            } else {
+                let w = run_engines().await?;
+                (conn.get_ok(path, &auth, false).await?.elapsed, w)
+            };
+            slowest_by[wi] += 1;
+            c.push(ms(cd));
+            s.push(ms(wd));
+            r.push(cd.as_secs_f64() / wd.as_secs_f64().max(1e-9));
+        }
+        let slowest = engines
+            .iter()
+            .zip(&slowest_by)
+            .filter(|(_, n)| **n > 0)
+            .map(|(e, n)| format!("{} {n}×", e.slug))
+            .collect::<Vec<_>>()
+            .join(", ");
+        rows.push(
+            Row::new(
+                "fleet_list",
+                &format!("all-hosts list, {} engines × {n}", engines.len()),
+                "ms",
+                median(&c),
+            )
+            .reference(median(&s), median(&r))
+            .samples(args.reps)
+            .target(Target::RatioAtMost(1.15))
+            .note(format!(
+                "reference: the slowest of the engines' own lists, asked in parallel in the same round (slowest: {slowest}); Capstan returned {ours_n} containers ({} KiB JSON)",
+                kib(ours.wire_bytes).round()
+            )),
+        );
+        details.insert(
+            "fleet_list".into(),
+            json!({ "capstan_ms": c, "slowest_engine_ms": s, "ratios": r, "capstan_items": ours_n }),
+        );
+    }
+    Ok((rows, Value::Object(details)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row 3: log follow throughput
+
+/// What one follower read.
+#[derive(Debug, Default, Clone, Copy)]
+struct Read {
+    lines: u64,
+    /// Log text bytes (newlines included).
+    bytes: u64,
+    /// Bytes on the wire.
+    wire: u64,
+    /// Lines Capstan said this follower missed.
+    skipped: u64,
+    /// From the first line to the last.
+    span: Duration,
+    ended: bool,
+}
+
+/// Counts the lines of an engine's multiplexed log stream (8-byte frame headers).
+#[derive(Default)]
+struct Frames {
+    header: Vec<u8>,
+    left: usize,
+}
+
+impl Frames {
+    /// Returns (lines, text bytes) in `chunk`.
+    fn feed(&mut self, mut chunk: &[u8]) -> (u64, u64) {
+        let (mut lines, mut bytes) = (0u64, 0u64);
+        while !chunk.is_empty() {
+            if self.left == 0 {
+                let need = 8 - self.header.len();
+                let take = need.min(chunk.len());
+                self.header.extend_from_slice(&chunk[..take]);
+                chunk = &chunk[take..];
+                if self.header.len() == 8 {
+                    self.left = u32::from_be_bytes([
+                        self.header[4],
+                        self.header[5],
+                        self.header[6],
+                        self.header[7],
+                    ]) as usize;
+                    self.header.clear();
+                }
+                continue;
+            }
+            let take = self.left.min(chunk.len());
+            lines += memchr::memchr_iter(b'\n', &chunk[..take]).count() as u64;
+            bytes += take as u64;
+            self.left -= take;
+            chunk = &chunk[take..];
+        }
+        (lines, bytes)
+    }
+}
+
+/// Counts `line` events (and reads `skipped` counts, notices `end`) of Capstan's SSE stream.
+#[derive(Default)]
+struct Sse {
+    partial: Vec<u8>,
+    event: Vec<u8>,
+}
+
+impl Sse {
+    /// Returns (lines, skipped, ended) in `chunk`.
+    fn feed(&mut self, chunk: &[u8]) -> (u64, u64, bool) {
+        let (mut lines, mut skipped, mut ended) = (0u64, 0u64, false);
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', chunk) {
+            let line: &[u8] = if self.partial.is_empty() {
+                &chunk[start..nl]
+            } else {
+                self.partial.extend_from_slice(&chunk[start..nl]);
+                &self.partial
+            };
+            if let Some(ev) = line.strip_prefix(b"event: ") {
+                match ev {
+                    b"line" => lines += 1,
+                    b"end" => ended = true,
+                    _ => {}
+                }
+                self.event = ev.to_vec();
+            } else if let Some(data) = line.strip_prefix(b"data: ") {
+                if self.event == b"skipped" {
+                    skipped += serde_json::from_slice::<Value>(data)
+                        .ok()
+                        .and_then(|v| v.get("count").and_then(Value::as_u64))
+                        .unwrap_or(0);
+                }
+            }
+            self.partial.clear();
+            start = nl + 1;
+        }
+        self.partial.extend_from_slice(&chunk[start..]);
+        (lines, skipped, ended)
+    }
+}
+
+/// Reads a follow stream to its end (or until `stop`), counting with `count`.
+async fn read_stream(
+    mut body: Incoming,
+    mut count: impl FnMut(&[u8]) -> (u64, u64, u64, bool),
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Result<Read, Fail> {
+    let mut read = Read::default();
+    let (mut first, mut last) = (None::<Instant>, None::<Instant>);
+    let mut stop = stop;
+    loop {
+        let frame = match &mut stop {
+            Some(rx) => tokio::select! {
+                f = body.frame() => f,
+                _ = rx.changed() => break,
+            },
+            None => body.frame().await,
+        };
+        let Some(frame) = frame else { break };
+        let frame = frame.map_err(|e| Fail::new(format!("reading a log stream: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        read.wire += data.len() as u64;
+        let (lines, bytes, skipped, ended) = count(&data);
+        if lines > 0 {
+            let now = Instant::now();
+            first.get_or_insert(now);
+            last = Some(now);
+        }
+        read.lines += lines;
+        read.bytes += bytes;
+        read.skipped += skipped;
+        if ended {
+            read.ended = true;
+            break;
+        }
+    }
+    if let (Some(f), Some(l)) = (first, last) {
+        read.span = l - f;
+    }
+    Ok(read)
+}
+
+async fn follow_engine(engine: &Engine, id: &str) -> Result<Read, Fail> {
+    let mut conn = engine.endpoint.connect().await?;
+    let path = format!("/containers/{id}/logs?follow=1&stdout=1&stderr=1");
+    let res = conn.send(http::Method::GET, &path, &[], None).await?;
+    if !res.status().is_success() {
+        return Err(Fail::new(format!("engine logs: status {}", res.status())));
+    }
+    let mut frames = Frames::default();
+    let mut read = read_stream(
+        res.into_body(),
+        move |chunk| {
+            let (l, b) = frames.feed(chunk);
+            (l, b, 0, false)
+        },
+        None,
+    )
+    .await?;
+    read.ended = true;
+    Ok(read)
+}
+
+async fn follow_capstan(
+    capstan: &Capstan,
+    host: &str,
+    id: &str,
+    tail: &str,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Result<Read, Fail> {
+    let mut conn = capstan.connect().await?;
+    let path = format!("/api/v1/hosts/{host}/containers/{id}/logs?follow=true&tail={tail}");
+    let res = conn
+        .send(http::Method::GET, &path, &capstan.api_headers(), None)
+        .await?;
+    if !res.status().is_success() {
+        return Err(Fail::new(format!("Capstan logs: status {}", res.status())));
+    }
+    let mut sse = Sse::default();
+    read_stream(
+        res.into_body(),
+        move |chunk| {
+            let (l, s, e) = sse.feed(chunk);
+            (l, l * LINE_BYTES, s, e)
+        },
+        stop,
+    )
+    .await
+}
+
+fn printer(lines: u64) -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        format!("sleep 1; yes {PAD} | head -n {lines}"),
+    ]
+}
+
+/// One container printing `lines` lines as fast as it can, followed by Capstan or directly.
+async fn one_log_run(
+    run_id: &str,
+    image: &str,
+    capstan: Option<&Capstan>,
+    engine: &Engine,
+    lines: u64,
+    n: usize,
+) -> Result<Read, Fail> {
+    let who = if capstan.is_some() {
+        "capstan"
+    } else {
+        "engine"
+    };
+    let name = format!("capbench-{run_id}-logs-{who}-{n}");
+    let id = engine
+        .create(run_id, image, &name, printer(lines), true)
+        .await?;
+    let read = match capstan {
+        Some(c) => follow_capstan(c, &engine.slug, &id, "all", None).await,
+        None => follow_engine(engine, &id).await,
+    };
+    let removed = engine.remove(&id).await;
+    let read = read?;
+    removed?;
+    Ok(read)
+}
+
+pub async fn logs(
+    args: &Args,
+    run_id: &str,
+    capstan: &Capstan,
+    a: &Engine,
+) -> Result<(Vec<Row>, Value), Fail> {
+    // Enough lines for well over a second of reading at the engine's pace.
+    let probe_lines = 200_000u64;
+    let probe = one_log_run(run_id, &args.image, None, a, probe_lines, 0).await?;
+    let secs = probe.span.as_secs_f64().max(0.05);
+    let lines = ((probe_lines as f64 * 2.0 / secs) as u64).clamp(probe_lines, 3_000_000);
+    eprintln!(
+        "logs: {lines} lines per run ({:.0} lines/s in the probe)",
+        probe.lines as f64 / secs
+    );
+    let (mut c, mut e, mut r, mut cb, mut eb) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut skipped, mut short, mut unended) = (0u64, 0usize, 0usize);
+    for round in 0..args.reps {
+        let mut pair = [None, None];
+        for side in 0..2 {
+            let via_capstan = (round + side) % 2 == 0;
+            let read = one_log_run(
+                run_id,
+                &args.image,
+                via_capstan.then_some(capstan),
+                a,
+                lines,
+                round * 2 + side + 1,
+            )
+            .await?;
+            pair[usize::from(!via_capstan)] = Some(read);
+        }
+        let [Some(cr), Some(er)] = pair else {
+            return Err(Fail::new("a log run did not happen"));
+        };
+        let rate = |rd: &Read| rd.lines as f64 / rd.span.as_secs_f64().max(1e-6);
+        let brate = |rd: &Read| rd.bytes as f64 / rd.span.as_secs_f64().max(1e-6);
+        skipped += cr.skipped;
+        if cr.lines + cr.skipped < lines || er.lines < lines {
+            short += 1;
+        }
+        if !cr.ended {
+            unended += 1;
+        }
+        c.push(rate(&cr));
+        e.push(rate(&er));
+        cb.push(brate(&cr) / 1e6);
+        eb.push(brate(&er) / 1e6);
+        r.push(rate(&cr) / rate(&er).max(1e-9));
+    }
+    let mut note = format!(
+        "{lines} lines of {LINE_BYTES} bytes per run; time from the first line to the last; reference: the engine's /logs?follow=1 read directly"
+    );
+    if skipped > 0 {
+        note.push_str(&format!(
+            "; Capstan told the reader it skipped {skipped} lines in all (reader too slow)"
+        ));
+    }
+    if short > 0 {
+        note.push_str(&format!("; {short} rounds read fewer lines than printed"));
+    }
+    if unended > 0 {
+        note.push_str(&format!(
+            "; {unended} Capstan streams ended without an end event"
+        ));
+    }
+    let ratio_b: Vec<f64> = cb.iter().zip(&eb).map(|(x, y)| x / y.max(1e-9)).collect();
+    let rows = vec![
+        Row::new("logs_lines", "log follow, lines/s", "lines/s", median(&c))
+            .reference(median(&e), median(&r))
+            .samples(args.reps)
+            .target(Target::RatioAtLeast(0.9))
+            .note(note),
+        Row::new(
+            "logs_bytes",
+            "log follow, MB/s of log text",
+            "MB/s",
+            median(&cb),
+        )
+        .reference(median(&eb), median(&ratio_b))
+        .samples(args.reps)
+        .target(Target::RatioAtLeast(0.9)),
+    ];
+    let details = json!({ "lines_per_run": lines, "capstan_lines_per_s": c, "engine_lines_per_s": e, "ratios": r,
+                          "capstan_mb_per_s": cb, "engine_mb_per_s": eb, "skipped": skipped });
+    Ok((rows, details))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row 4: many followers of one container
+
+pub async fn followers(
+    args: &Args,
+    run_id: &str,
+    capstan: &Capstan,
+    a: &Engine,
+    proxy: &Proxy,
+) -> Result<(Vec<Row>, Value), Fail> {
+    let name = format!("capbench-{run_id}-followed");
+    // About 2,000 lines a second, steadily.
+    let cmd = vec![
+        "sh".into(),
+        "-c".into(),
+        format!("while :; do yes {PAD} | head -n 200; sleep 0.1; done"),
+    ];
+    let id = a.create(run_id, &args.image, &name, cmd, true).await?;
+    let result = followers_of(args, capstan, &a.slug, &id, proxy).await;
+    let removed = a.remove(&id).await;
+    let out = result?;
+    removed?;
+    Ok(out)
+}
+
+async fn followers_of(
+    args: &Args,
+    capstan: &Capstan,
+    host: &str,
+    id: &str,
+    proxy: &Proxy,
+) -> Result<(Vec<Row>, Value), Fail> {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (follows0, reads0, conns0) = (proxy.log_follows(), proxy.log_reads(), proxy.connections());
+    let before = capstan.memory()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..args.followers)
+        .map(|_| {
+            let rx = stop_rx.clone();
+            async move { follow_capstan(capstan, host, id, "0", Some(rx)).await }
+        })
+        .collect();
+    let sampler = async {
+        let mut peak = before;
+        // Let every follower connect, then follow for the given time.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let until = Instant::now() + Duration::from_secs(args.follow_secs);
+        while Instant::now() < until {
+            if let Ok(m) = capstan.memory() {
+                if m.rss_kib >= peak.rss_kib {
+                    peak = m;
+                }
+                peak.hwm_kib = m.hwm_kib;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let _ = stop_tx.send(true);
+        peak
+    };
+    let (reads, peak) = tokio::join!(join_all(tasks), sampler);
+    let elapsed = start.elapsed();
+    let follows = proxy.log_follows() - follows0;
+    let history_reads = proxy.log_reads() - reads0;
+    let connections = proxy.connections() - conns0;
+    let mut ok: Vec<Read> = Vec::new();
+    let mut failed = Vec::new();
+    for r in reads {
+        match r {
+            Ok(r) => ok.push(r),
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    if ok.is_empty() {
+        return Err(Fail::new(format!(
+            "no follower could follow: {}",
+            failed.first().cloned().unwrap_or_default()
+        )));
+    }
+    let lines: Vec<f64> = ok.iter().map(|r| r.lines as f64).collect();
+    let skipped: u64 = ok.iter().map(|r| r.skipped).sum();
+    let min_lines = lines.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut note = format!(
+        "{} followers for {:.0} s; lines per follower: median {:.0}, fewest {:.0}; {} skipped in all; the engine saw {follows} follow and {history_reads} history requests over {connections} connections (counted by a proxy in front of its socket)",
+        ok.len(),
+        elapsed.as_secs_f64(),
+        median(&lines),
+        min_lines,
+        skipped
+    );
+    if !failed.is_empty() {
+        note.push_str(&format!(
+            "; {} followers failed: {}",
+            failed.len(),
+            failed[0]
+        ));
+    }
+    let rows = vec![
+        Row::new("followers_streams", &format!("engine log streams, {} followers", args.followers), "", follows as f64)
+            .target(Target::Exactly(1.0))
+            .note(note),
+        Row::new("followers_rss", &format!("RSS with {} followers", args.followers), "MB", peak.rss_kib as f64 / 1024.0)
+            .samples(((args.follow_secs * 1000) / 200) as usize)
+            .note(format!(
+                "highest VmRSS sampled every 200 ms while following, {:.1} MB anonymous + {:.1} MB file-backed (before: {:.1} MB; VmHWM {:.1} MB)",
+                peak.anon_kib as f64 / 1024.0,
+                peak.file_kib as f64 / 1024.0,
+                before.rss_kib as f64 / 1024.0,
+                peak.hwm_kib as f64 / 1024.0
+            ))
+            .target(Target::AtMost(64.0)),
+    ];
+    let details = json!({ "followers": args.followers, "ok": ok.len(), "failed": failed, "engine_follow_requests": follows,
+                          "engine_history_requests": history_reads, "engine_connections": connections, "lines_per_follower": lines, "skipped": skipped,
+                          "rss_before_kib": before.rss_kib, "rss_peak_kib": peak.rss_kib, "hwm_kib": peak.hwm_kib });
+    Ok((rows, details))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row 5: the first load of the Hosts page
+
+/// The same-origin paths of scripts, styles and wasm a page references.
+fn assets(html: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for quote in ['"', '\''] {
+        for (i, piece) in html.split(quote).enumerate() {
+            // Odd pieces are inside quotes.
+            if i % 2 == 0 || !piece.starts_with('/') || piece.starts_with("//") {
+                continue;
+            }
+            let path = piece.split(['?', '#']).next().unwrap_or("");
+            if [".js", ".wasm", ".css"]
+                .iter()
+                .any(|ext| path.ends_with(ext))
+                && !out.iter().any(|p| p == piece)
+            {
+                out.push(piece.to_owned());
+            }
+        }
+    }
+    out
+}
+
+pub async fn page(args: &Args, capstan: &Capstan) -> Result<(Vec<Row>, Value), Fail> {
+    let mut conn = capstan.connect().await?;
+    let cookie = [("cookie", capstan.cookie.as_str())];
+    let compressed = [
+        ("cookie", capstan.cookie.as_str()),
+        ("accept-encoding", "br, gzip"),
+    ];
+    let html = conn.get_ok("/hosts", &cookie, true).await?;
+    let text = String::from_utf8_lossy(&html.body).into_owned();
+    if !text.contains("<html") {
+        return Err(Fail::new("/hosts did not answer a page"));
+    }
+    let html_wire = conn.get_ok("/hosts", &compressed, false).await?;
+    let encoding = |f: &crate::http::Fetched| {
+        f.headers
+            .get(http::header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("identity")
+            .to_owned()
+    };
+    let mut items = vec![
+        json!({ "path": "/hosts", "raw": html.wire_bytes, "wire": html_wire.wire_bytes, "encoding": encoding(&html_wire) }),
+    ];
+    let (mut raw, mut wire) = (html.wire_bytes, html_wire.wire_bytes);
+    let found = assets(&text);
+    if !found.iter().any(|p| p.ends_with(".wasm")) {
+        return Err(Fail::new(
+            "the Hosts page references no wasm (is the site built?)",
+        ));
+    }
+    for path in &found {
+        let r = conn.get_ok(path, &cookie, false).await?;
+        let w = conn.get_ok(path, &compressed, false).await?;
+        raw += r.wire_bytes;
+        wire += w.wire_bytes;
+        items.push(json!({ "path": path, "raw": r.wire_bytes, "wire": w.wire_bytes, "encoding": encoding(&w) }));
+    }
+    let listing = items
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {:.0}→{:.0} KiB {}",
+                i["path"].as_str().unwrap_or(""),
+                kib(i["raw"].as_u64().unwrap_or(0)),
+                kib(i["wire"].as_u64().unwrap_or(0)),
+                i["encoding"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Server-side render: the whole page, uncompressed, on a warm keep-alive connection.
+    let mut times = Vec::new();
+    for _ in 0..args.reps.max(9) {
+        times.push(ms(conn.get_ok("/hosts", &cookie, false).await?.elapsed));
+    }
+    let rows = vec![
+        Row::new(
+            "page_raw",
+            "first load (Hosts page + assets), raw",
+            "KiB",
+            kib(raw),
+        )
+        .note(listing),
+        Row::new(
+            "page_compressed",
+            "first load, compressed as served",
+            "KiB",
+            kib(wire),
+        )
+        .target(Target::AtMost(500.0)),
+        Row::new(
+            "page_render",
+            "Hosts page server-side render",
+            "ms",
+            median(&times),
+        )
+        .samples(times.len())
+        .note("GET /hosts signed in, to the last byte, uncompressed, 3 hosts"),
+    ];
+    Ok((rows, json!({ "items": items, "render_ms": times })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_frames_are_counted_across_chunks() {
+        let mut stream = Vec::new();
+        for text in ["a\nb\n", "c\n"] {
+            stream.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, text.len() as u8]);
+            stream.extend_from_slice(text.as_bytes());
+        }
+        let mut f = Frames::default();
+        let (mut lines, mut bytes) = (0, 0);
+        for piece in stream.chunks(3) {
+            let (l, b) = f.feed(piece);
+            lines += l;
+            bytes += b;
+        }
+        assert_eq!((lines, bytes), (3, 6));
+    }
+
+    #[test]
+    fn sse_events_are_counted_across_chunks() {
+        let text = "event: line\ndata: {\"line\":\"x\"}\n\nevent: skipped\ndata: {\"count\":7}\n\nevent: line\ndata: {}\n\nevent: end\ndata: {}\n\n";
+        let mut s = Sse::default();
+        let (mut lines, mut skipped, mut ended) = (0, 0, false);
+        for piece in text.as_bytes().chunks(5) {
+            let (l, k, e) = s.feed(piece);
+            lines += l;
+            skipped += k;
+            ended |= e;
+        }
+        assert_eq!((lines, skipped, ended), (2, 7, true));
+    }
+
+    #[test]
+    fn assets_are_found_in_the_page() {
+        let html = r#"<link rel="modulepreload" href="/pkg/capstan.js"><link rel="preload" href="/pkg/capstan.wasm"><link rel="stylesheet" href="/pkg/capstan.css"><script>import('/pkg/capstan.js')</script><a href="/hosts">"#;
+        assert_eq!(
+            assets(html),
+            vec!["/pkg/capstan.js", "/pkg/capstan.wasm", "/pkg/capstan.css"]
+        );
+    }
+}
