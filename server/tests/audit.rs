@@ -495,3 +495,142 @@ async fn teams_over_rest_give_their_members_the_team_role() {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
 }
+
+/// The CSV link of the `/audit` page for a filter, as the page renders it.
+async fn csv_link(app: &TestApp, cookie: &str, page_query: &str) -> String {
+    let html = app
+        .get(&format!("/audit?{page_query}"), &same(cookie))
+        .await
+        .text();
+    let start = html
+        .find("href=\"/api/v1/audit.csv")
+        .unwrap_or_else(|| panic!("no CSV link in {html}"))
+        + "href=\"".len();
+    let end = start + html[start..].find('"').expect("end of the link");
+    html[start..end].replace("&amp;", "&")
+}
+
+fn data_lines(text: &str) -> Vec<&str> {
+    text.lines().skip(1).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csv_export_honours_every_filter_and_the_pages_link_keeps_them() {
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let ann = app
+        .user_with_role("csv-ann", "unix-engine", Role::Viewer)
+        .await;
+    // Two denials of ann's (a 403 on engine a, the hidden 404 of engine b) and an admin change.
+    let stop = app
+        .send(
+            Method::POST,
+            "/api/v1/hosts/unix-engine/containers/csv-nothing/stop",
+            &ann.page(),
+            None,
+        )
+        .await;
+    assert_eq!(stop.status, StatusCode::FORBIDDEN);
+    let hidden = app
+        .get("/api/v1/hosts/tls-engine/containers", &ann.page())
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let team = app
+        .send(
+            Method::POST,
+            "/api/v1/teams",
+            &same(&root),
+            Some(json!({"name": "csv-team"})),
+        )
+        .await;
+    assert_eq!(team.status, StatusCode::CREATED, "{}", team.text());
+    app.state.audit.flush().await;
+
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = format!(
+        "{:04}-{:02}-{:02}",
+        today.year(),
+        u8::from(today.month()),
+        today.day()
+    );
+    let midnight = backend::audit::day_start("since", &day).expect("day");
+
+    // The page's link carries every filter; the dates become the export's seconds.
+    let link = csv_link(
+        &app,
+        &root,
+        &format!("user=csv-ann&host=unix-engine&action=container.&outcome=denied&since={day}&until={day}"),
+    )
+    .await;
+    for part in [
+        "user=csv-ann".to_string(),
+        "host=unix-engine".into(),
+        "action=container.".into(),
+        "outcome=denied".into(),
+        format!("since={midnight}"),
+        format!("until={}", midnight + 86_400),
+    ] {
+        assert!(link.contains(&part), "{part} missing from {link}");
+    }
+    let csv = app.get(&link, &same(&root)).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    let text = csv.text();
+    let lines = data_lines(&text);
+    assert_eq!(lines.len(), 1, "only ann's denial on engine a: {text}");
+    assert!(
+        lines[0].contains(",csv-ann,")
+            && lines[0].contains(",unix-engine,csv-nothing,container.stop,")
+            && lines[0].ends_with(",403,denied"),
+        "{text}"
+    );
+
+    // Each filter narrows on its own.
+    let count = |query: &'static str| {
+        let app = &app;
+        let root = root.clone();
+        async move {
+            let res = app
+                .get(&format!("/api/v1/audit.csv?{query}"), &same(&root))
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{query}: {}", res.text());
+            let text = res.text();
+            data_lines(&text)
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let all_ann = count("user=csv-ann").await;
+    assert!(all_ann.iter().all(|l| l.contains(",csv-ann,")));
+    assert!(all_ann.iter().any(|l| l.contains("session.login")));
+    let denied = count("user=csv-ann&outcome=denied").await;
+    assert_eq!(denied.len(), 2, "{denied:#?}");
+    let on_b = count("user=csv-ann&host=tls-engine").await;
+    assert!(
+        on_b.len() == 1 && on_b[0].contains("container.list") && on_b[0].ends_with(",404,denied"),
+        "{on_b:#?}"
+    );
+    let teams = count("action=team.").await;
+    assert!(
+        teams.len() == 1 && teams[0].contains(",root,") && teams[0].contains("team.create"),
+        "{teams:#?}"
+    );
+    // A time range before today, or after it, holds none of it.
+    let before = app
+        .get(
+            &format!("/api/v1/audit.csv?user=csv-ann&until={midnight}"),
+            &same(&root),
+        )
+        .await;
+    assert_eq!(data_lines(&before.text()).len(), 0, "{}", before.text());
+    let after = app
+        .get(
+            &format!("/api/v1/audit.csv?user=csv-ann&since={}", midnight + 86_400),
+            &same(&root),
+        )
+        .await;
+    assert_eq!(data_lines(&after.text()).len(), 0, "{}", after.text());
+
+    // No filter on the page: the link is the whole log.
+    assert_eq!(csv_link(&app, &root, "").await, "/api/v1/audit.csv?");
+}

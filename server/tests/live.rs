@@ -402,3 +402,111 @@ async fn shutdown_ends_open_streams() {
         "the stream ends: {rest}"
     );
 }
+
+/// The audit rows of a terminal's end, newest first, waiting (up to 5 s) for `n` of them: the
+/// server records the end once it has noticed it.
+async fn exec_closes(app: &TestApp, object: &str, n: usize) -> Vec<backend::audit::Entry> {
+    let filter = backend::audit::Filter {
+        action: Some("container.exec.close".into()),
+        ..Default::default()
+    };
+    for _ in 0..50 {
+        app.state.audit.flush().await;
+        let rows: Vec<_> = app
+            .state
+            .audit
+            .query(&filter)
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|e| e.record.object.as_deref() == Some(object))
+            .collect();
+        if rows.len() >= n {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{n} container.exec.close rows for {object} were not recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_sessions_are_audited_when_they_end() {
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let name = format!("capstan-h8-srv-exec-close-{}", std::process::id());
+    let _c = Container::run(&name, "sleep 120");
+    let addr = serve(&app).await;
+    let open = || {
+        let url = format!("ws://{addr}/api/v1/hosts/{HOST}/containers/{name}/exec");
+        let mut req = url.as_str().into_client_request().expect("request");
+        req.headers_mut()
+            .insert("cookie", root.parse().expect("cookie"));
+        req.headers_mut()
+            .insert("origin", format!("http://{addr}").parse().expect("origin"));
+        tokio_tungstenite::connect_async(req)
+    };
+
+    // The command ends by itself: "exited" with its code.
+    let (mut ws, _) = open().await.expect("upgrade");
+    ws.send(Message::Binary(b"exit 3\n".to_vec().into()))
+        .await
+        .expect("input");
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(msg)) = ws.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+    let rows = exec_closes(&app, &name, 1).await;
+    let r = &rows[0].record;
+    assert_eq!(
+        (
+            r.username.as_deref(),
+            r.host.as_deref(),
+            r.client.as_deref()
+        ),
+        (Some("root"), Some(HOST), Some("10.1.2.3"))
+    );
+    assert_eq!(r.outcome, backend::audit::Outcome::Ok);
+    assert_eq!(r.params["ended"], "exited", "{:?}", r.params);
+    assert_eq!(r.params["exit_code"], 3);
+    assert_eq!(r.params["shell"], "/bin/sh");
+    assert!(r.params["duration_secs"].as_u64().is_some_and(|s| s < 30));
+
+    // The browser goes away mid-session: "client_closed".
+    let (mut ws, _) = open().await.expect("upgrade");
+    ws.send(Message::Binary(b"echo still here\n".to_vec().into()))
+        .await
+        .expect("input");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ws.close(None).await.expect("close");
+    drop(ws);
+    let rows = exec_closes(&app, &name, 2).await;
+    assert_eq!(
+        rows[0].record.params["ended"], "client_closed",
+        "{:?}",
+        rows[0].record.params
+    );
+    assert!(rows[0].record.params["exit_code"].is_null());
+
+    // Each session's opening was recorded too, by the same user on the same object.
+    let opened = app
+        .state
+        .audit
+        .query(&backend::audit::Filter {
+            action: Some("container.exec".into()),
+            user: Some("root".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    assert_eq!(
+        opened
+            .iter()
+            .filter(|e| e.record.object.as_deref() == Some(name.as_str()))
+            .count(),
+        2
+    );
+}

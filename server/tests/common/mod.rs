@@ -10,9 +10,10 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use backend::auth::Accounts;
+use backend::auth::{Accounts, SubjectKind};
 use backend::engine::{EngineSpec, Timeouts, TlsFiles};
 use backend::fleet::{Fleet, HostConfig};
+use backend::policy::Role;
 use backend::store::Store;
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
@@ -24,7 +25,8 @@ use tower::ServiceExt;
 pub const PW: &str = "a long enough password";
 
 pub fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with `./dev test`"))
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run the tests with `./dev test`"))
 }
 
 fn host(slug: &str, url: String, tls: Option<TlsFiles>) -> HostConfig {
@@ -38,6 +40,34 @@ pub struct TestApp {
     pub dir: Arc<tempfile::TempDir>,
 }
 
+/// A person made for a test: the user's id, a signed-in session cookie (`name=value`) and a
+/// personal API token.
+#[derive(Debug, Clone)]
+pub struct Creds {
+    pub id: i64,
+    pub username: String,
+    pub cookie: String,
+    pub token: String,
+}
+
+impl Creds {
+    /// Headers of a cookie-authenticated request from Capstan's own pages (writes need the
+    /// same-origin mark).
+    pub fn page(&self) -> [(&str, &str); 2] {
+        from_page(&self.cookie)
+    }
+
+    /// The `Authorization` header value for the token.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+}
+
+/// Headers of a cookie-authenticated request from Capstan's own pages.
+pub fn from_page(cookie: &str) -> [(&str, &str); 2] {
+    [("cookie", cookie), ("sec-fetch-site", "same-origin")]
+}
+
 pub struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -46,7 +76,8 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("JSON body, got {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("JSON body, got {}", self.text()))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -61,7 +92,11 @@ impl Resp {
             .map(|v| v.split(';').next().unwrap_or_default().to_string())
     }
     pub fn set_cookie_header(&self) -> String {
-        self.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        self.headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -74,7 +109,10 @@ impl TestApp {
     /// A fresh data directory with the admin `root`.
     pub async fn new() -> TestApp {
         let app = Self::empty().await;
-        app.accounts.create_user("root", PW, true).await.expect("admin");
+        app.accounts
+            .create_user("root", PW, true)
+            .await
+            .expect("admin");
         app
     }
 
@@ -85,25 +123,43 @@ impl TestApp {
         let fleet = Fleet::new(
             vec![
                 host("unix-engine", env("CAPSTAN_TEST_UNIX_URL"), None),
-                host("tls-engine", env("CAPSTAN_TEST_TLS_URL"), Some(TlsFiles::from_dir(env("CAPSTAN_TEST_TLS_DIR")))),
+                host(
+                    "tls-engine",
+                    env("CAPSTAN_TEST_TLS_URL"),
+                    Some(TlsFiles::from_dir(env("CAPSTAN_TEST_TLS_DIR"))),
+                ),
                 host("stopped-engine", env("CAPSTAN_TEST_REFUSED_URL"), None),
             ],
-            Timeouts { call: Duration::from_secs(5) },
+            Timeouts {
+                call: Duration::from_secs(5),
+            },
             Duration::from_secs(5),
         )
         .expect("fleet");
-        let leptos_options = LeptosOptions::builder().output_name("capstan").site_root("target/site").build();
+        let leptos_options = LeptosOptions::builder()
+            .output_name("capstan")
+            .site_root("target/site")
+            .build();
         let shutdown = tokio_util::sync::CancellationToken::new();
         let sessions = session_layer(
             store.pool().clone(),
             dir.path(),
-            SessionOptions { idle: Duration::from_secs(3600), secure: false },
+            SessionOptions {
+                idle: Duration::from_secs(3600),
+                secure: false,
+            },
             shutdown.clone(),
         )
         .await
         .expect("sessions");
-        let settings = Settings { data_dir: dir.path().to_path_buf(), body_limit: 64 * 1024, upload_limit: 4 * 1024 * 1024, session_max: Duration::from_secs(86_400) };
-        let registry = backend::hosts::Registry::open(store.clone(), fleet.clone(), dir.path()).expect("registry");
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            body_limit: 64 * 1024,
+            upload_limit: 4 * 1024 * 1024,
+            session_max: Duration::from_secs(86_400),
+        };
+        let registry = backend::hosts::Registry::open(store.clone(), fleet.clone(), dir.path())
+            .expect("registry");
         let state = AppState {
             leptos_options,
             fleet,
@@ -114,11 +170,23 @@ impl TestApp {
             audit: backend::audit::Audit::start(store.pool().clone(), shutdown.clone()),
             shutdown,
         };
-        let router = router(state.clone(), sessions).layer(MockConnectInfo(SocketAddr::from(([10, 1, 2, 3], 4000))));
-        TestApp { router, accounts, state, dir }
+        let router = router(state.clone(), sessions)
+            .layer(MockConnectInfo(SocketAddr::from(([10, 1, 2, 3], 4000))));
+        TestApp {
+            router,
+            accounts,
+            state,
+            dir,
+        }
     }
 
-    pub async fn send(&self, method: Method, uri: &str, headers: &[(&str, &str)], body: Option<serde_json::Value>) -> Resp {
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Option<serde_json::Value>,
+    ) -> Resp {
         let mut req = Request::builder().method(method).uri(uri);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -130,10 +198,19 @@ impl TestApp {
             }
             None => Body::empty(),
         };
-        let res = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("response");
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).expect("request"))
+            .await
+            .expect("response");
         let (parts, body) = res.into_parts();
         let body = body.collect().await.expect("body").to_bytes().to_vec();
-        Resp { status: parts.status, headers: parts.headers, body }
+        Resp {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
     }
 
     pub async fn get(&self, uri: &str, headers: &[(&str, &str)]) -> Resp {
@@ -143,13 +220,75 @@ impl TestApp {
     /// Signs in through the API and returns the session cookie.
     pub async fn login(&self, username: &str, password: &str) -> String {
         let res = self
-            .send(Method::POST, "/api/v1/session", &[], Some(serde_json::json!({"username": username, "password": password})))
+            .send(
+                Method::POST,
+                "/api/v1/session",
+                &[],
+                Some(serde_json::json!({"username": username, "password": password})),
+            )
             .await;
-        assert_eq!(res.status, StatusCode::OK, "login as {username}: {}", res.text());
+        assert_eq!(
+            res.status,
+            StatusCode::OK,
+            "login as {username}: {}",
+            res.text()
+        );
         res.session_cookie().expect("a session cookie")
     }
 
     pub async fn as_root(&self) -> String {
         self.login("root", PW).await
+    }
+
+    /// A new non-admin user with the given roles (`&[("unix-engine", Role::Viewer)]`; empty for
+    /// none), signed in, with an API token.
+    pub async fn user_with_roles(&self, username: &str, grants: &[(&str, Role)]) -> Creds {
+        let user = self
+            .accounts
+            .create_user(username, PW, false)
+            .await
+            .expect("user");
+        for (host, role) in grants {
+            self.accounts
+                .set_grant(host, SubjectKind::User, user.id, *role)
+                .await
+                .expect("grant");
+        }
+        self.creds(user.id, username).await
+    }
+
+    /// A new non-admin user with `role` on `host`, signed in, with an API token.
+    pub async fn user_with_role(&self, username: &str, host: &str, role: Role) -> Creds {
+        self.user_with_roles(username, &[(host, role)]).await
+    }
+
+    /// A new admin, signed in, with an API token.
+    pub async fn admin_user(&self, username: &str) -> Creds {
+        let user = self
+            .accounts
+            .create_user(username, PW, true)
+            .await
+            .expect("admin");
+        self.creds(user.id, username).await
+    }
+
+    /// A fresh API token (no expiry) for the user.
+    pub async fn token_for(&self, user_id: i64) -> String {
+        self.accounts
+            .create_token(user_id, "test", None)
+            .await
+            .expect("token")
+            .1
+    }
+
+    async fn creds(&self, id: i64, username: &str) -> Creds {
+        let cookie = self.login(username, PW).await;
+        let token = self.token_for(id).await;
+        Creds {
+            id,
+            username: username.to_string(),
+            cookie,
+            token,
+        }
     }
 }

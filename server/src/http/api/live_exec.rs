@@ -9,13 +9,17 @@
 //!   exactly `{"resize":{"cols":N,"rows":N}}`, which resizes the terminal.
 //! - Closing the socket ends the session (the engine closes the shell's terminal); server
 //!   shutdown closes it with 1001.
+//!
+//! The audit middleware records the session's opening (`container.exec`); its end is recorded
+//! here as `container.exec.close` with how long it lasted and how it ended.
 
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
@@ -24,6 +28,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
+use backend::audit::{Audit, Outcome, Record};
 use backend::engine::Engine;
 use backend::live::{start_terminal, terminal_size, ExecParams, ExecRequest};
 use backend::policy::{authorize, HostAction};
@@ -65,6 +70,7 @@ pub async fn exec(
     State(state): State<AppState>,
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
+    client: Result<ConnectInfo<SocketAddr>, axum::extract::rejection::ExtensionRejection>,
     headers: HeaderMap,
     query: Result<Query<ExecParams>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -97,10 +103,83 @@ pub async fn exec(
     let shutdown = state.shutdown.clone();
     let engine = host.engine.clone();
     tracing::info!(user = %who.username, host = %host.slug, container = %detail.id, shell = %request.shell, "terminal opened");
+    let close = CloseRecord {
+        audit: state.audit.clone(),
+        user_id: who.user_id,
+        username: who.username,
+        client: client.ok().map(|ConnectInfo(a)| a.ip().to_string()),
+        host: host.slug.clone(),
+        // The id or name as asked, like the opening row's object, so both rows match a filter.
+        object: id,
+        shell: request.shell.clone(),
+    };
     Ok(upgrade
         .max_message_size(1024 * 1024)
-        .on_upgrade(move |socket| terminal(socket, engine, detail.id, request, shutdown))
+        .on_upgrade(move |socket| async move {
+            let started = Instant::now();
+            let ended = terminal(socket, engine, detail.id, request, shutdown).await;
+            close.record(&ended, started.elapsed());
+        })
         .into_response())
+}
+
+/// How a terminal session ended, for the audit log.
+enum Ended {
+    /// The command ended by itself, with its exit code when the engine knew it.
+    Exited(Option<i64>),
+    /// The browser closed the socket (or it broke).
+    ClientClosed,
+    /// The server is shutting down.
+    Shutdown,
+    /// The shell could not be started.
+    NotStarted,
+    /// The engine's stream failed.
+    EngineError,
+}
+
+/// What the closing audit row needs, taken before the upgrade.
+struct CloseRecord {
+    audit: Audit,
+    user_id: i64,
+    username: String,
+    client: Option<String>,
+    host: String,
+    object: String,
+    shell: String,
+}
+
+impl CloseRecord {
+    fn record(self, ended: &Ended, lasted: Duration) {
+        let (how, code, outcome) = match ended {
+            Ended::Exited(code) => ("exited", *code, Outcome::Ok),
+            Ended::ClientClosed => ("client_closed", None, Outcome::Ok),
+            Ended::Shutdown => ("server_shutdown", None, Outcome::Ok),
+            Ended::NotStarted => ("not_started", None, Outcome::Failed),
+            Ended::EngineError => ("engine_error", None, Outcome::Failed),
+        };
+        self.audit.record(Record {
+            at: backend::store::now(),
+            user_id: Some(self.user_id),
+            username: Some(self.username),
+            client: self.client,
+            host: Some(self.host),
+            object: Some(self.object),
+            action: "container.exec.close".into(),
+            params: json!({
+                "shell": self.shell,
+                "ended": how,
+                "exit_code": code,
+                "duration_secs": lasted.as_secs(),
+            }),
+            // The socket's close code: 1000 normal, 1001 going away, 1011 an error.
+            status: match ended {
+                Ended::Shutdown => close_code::AWAY,
+                Ended::NotStarted | Ended::Exited(_) | Ended::ClientClosed => close_code::NORMAL,
+                Ended::EngineError => close_code::ERROR,
+            },
+            outcome,
+        });
+    }
 }
 
 fn json_frame(value: &serde_json::Value) -> Message {
@@ -122,7 +201,7 @@ async fn terminal(
     id: String,
     request: ExecRequest,
     shutdown: CancellationToken,
-) {
+) -> Ended {
     let (mut tx, mut rx) = socket.split();
     let session = match start_terminal(&engine, &id, &request).await {
         Ok(session) => session,
@@ -141,41 +220,41 @@ async fn terminal(
                 .send(json_frame(&json!({ "type": "error", "message": message })))
                 .await;
             close(&mut tx, close_code::NORMAL, "").await;
-            return;
+            return Ended::NotStarted;
         }
     };
     let exec_id = session.exec_id;
     let mut output = session.output;
     let mut input = session.input;
-    loop {
+    let ended = loop {
         tokio::select! {
             () = shutdown.cancelled() => {
                 close(&mut tx, close_code::AWAY, "the server is shutting down").await;
-                break;
+                break Ended::Shutdown;
             }
             out = output.next() => match out {
                 Some(Ok(bytes)) => {
                     if tx.send(Message::Binary(bytes)).await.is_err() {
-                        break;
+                        break Ended::ClientClosed;
                     }
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e.log_detail(), "terminal output");
                     let _ = tx.send(json_frame(&json!({ "type": "error", "message": e.public_message() }))).await;
                     close(&mut tx, close_code::ERROR, "").await;
-                    break;
+                    break Ended::EngineError;
                 }
                 None => {
                     let code = exit_code(&engine, &exec_id).await;
                     let _ = tx.send(json_frame(&json!({ "type": "exit", "code": code }))).await;
                     close(&mut tx, close_code::NORMAL, "").await;
-                    break;
+                    break Ended::Exited(code);
                 }
             },
             msg = rx.next() => match msg {
                 Some(Ok(Message::Binary(bytes))) => {
                     if input.write_all(&bytes).await.is_err() || input.flush().await.is_err() {
-                        break;
+                        break Ended::EngineError;
                     }
                 }
                 Some(Ok(Message::Text(text))) => {
@@ -195,15 +274,16 @@ async fn terminal(
                             }
                         }
                     } else if input.write_all(text.as_bytes()).await.is_err() || input.flush().await.is_err() {
-                        break;
+                        break Ended::EngineError;
                     }
                 }
-                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break Ended::ClientClosed,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             },
         }
-    }
+    };
     let _ = input.shutdown().await;
+    ended
 }
 
 /// The command's exit code: the engine may report it a moment after the output ends.
