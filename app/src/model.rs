@@ -23,7 +23,9 @@ pub enum HostState {
 pub struct HostView {
     pub slug: String,
     pub name: String,
-    pub url: String,
+    /// The engine's address: only admins are told it (it names internal addresses and
+    /// socket paths); `None` for everyone else.
+    pub url: Option<String>,
     pub tls: bool,
     pub status: HostState,
     /// Why the host is down, in words a person can act on.
@@ -284,6 +286,15 @@ mod convert {
         }
     }
 
+    impl HostView {
+        /// The view for `who`: the engine's address only when `who` is an admin.
+        pub fn seen_by(s: HostStatus, who: &backend::policy::Principal) -> Self {
+            let url = who.admin.then(|| s.url.clone());
+            HostView { url, ..HostView::from(s) }
+        }
+    }
+
+    /// Without the engine's address; see [`HostView::seen_by`].
     impl From<HostStatus> for HostView {
         fn from(s: HostStatus) -> Self {
             let (status, error, latency_ms, engine) = match s.health {
@@ -298,7 +309,7 @@ mod convert {
             HostView {
                 slug: s.slug,
                 name: s.name,
-                url: s.url,
+                url: None,
                 tls: s.tls,
                 status,
                 error,

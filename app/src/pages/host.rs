@@ -47,7 +47,7 @@ pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
     let (nodes, nodes_error): (Option<Vec<backend::engine::SwarmNode>>, _) =
         split(&host, "swarm nodes", nodes);
     Ok(HostPageData {
-        host: status.into(),
+        host: HostView::seen_by(status, &who),
         info,
         info_error,
         disk_usage,
@@ -125,7 +125,7 @@ fn HostBody(d: HostPageData) -> AnyView {
             </div>
         </header>
         <p class="page-summary">
-            {badge} " " <span class="mono">{h.url.clone()}</span>
+            {badge} {h.url.clone().map(|url| view! { " " <span class="mono">{url}</span> })}
             {h.tls.then(|| view! { <span class="chip">"TLS"</span> })}
             {h.latency_ms.map(|ms| format!(" · {} round trip", format::latency_ms(ms)))}
         </p>

@@ -21,7 +21,7 @@ pub async fn list_hosts(fresh: bool) -> Result<Vec<HostView>, AppError> {
     } else {
         fleet.known_statuses(visible).await
     };
-    Ok(statuses.into_iter().map(HostView::from).collect())
+    Ok(statuses.into_iter().map(|s| HostView::seen_by(s, &who)).collect())
 }
 
 const COLUMNS: usize = 7;
@@ -173,7 +173,7 @@ fn HostRow(host: HostView) -> impl IntoView {
         <td data-label="Host" class="cell-primary">
             <a class="strong host-link" href=format!("/hosts/{}", host.slug)>{host.name.clone()}</a>
             <div class="mono muted small" title=host.url.clone()>
-                {host.url.clone()}
+                {host.url.clone().unwrap_or_else(|| host.slug.clone())}
                 {host.tls.then(|| view! { <span class="chip">"TLS"</span> })}
             </div>
         </td>

@@ -25,7 +25,7 @@ pub async fn create(State(state): State<AppState>, Admin(by): Admin, Body(input)
     tracing::info!(by = %by.username, host = %record.slug, "host added");
     let host = state.fleet.host(&record.slug)?;
     let status = state.fleet.status_of(&host).await;
-    Ok((StatusCode::CREATED, Json(HostView::from(status))).into_response())
+    Ok((StatusCode::CREATED, Json(HostView::seen_by(status, &by))).into_response())
 }
 
 /// `GET /api/v1/hosts/{host}/settings`: the configuration (no private key), for admins.
@@ -43,7 +43,7 @@ pub async fn update(
     let record = state.registry.update(&host, patch.into()).await?;
     tracing::info!(by = %by.username, host = %record.slug, "host changed");
     let host = state.fleet.host(&record.slug)?;
-    Ok(Json(state.fleet.status_of(&host).await.into()))
+    Ok(Json(HostView::seen_by(state.fleet.status_of(&host).await, &by)))
 }
 
 /// `DELETE /api/v1/hosts/{host}`: the host and every grant on it.

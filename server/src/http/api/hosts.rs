@@ -14,13 +14,13 @@ use crate::state::AppState;
 pub async fn list(State(state): State<AppState>, Auth(who): Auth) -> Json<Vec<HostView>> {
     let hosts = state.fleet.hosts();
     let visible = hosts.iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
-    Json(state.fleet.known_statuses(visible).await.into_iter().map(HostView::from).collect())
+    Json(state.fleet.known_statuses(visible).await.into_iter().map(|s| HostView::seen_by(s, &who)).collect())
 }
 
 pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<HostView>, ApiError> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
-    Ok(Json(state.fleet.known_status(&host).await.into()))
+    Ok(Json(HostView::seen_by(state.fleet.known_status(&host).await, &who)))
 }
 
 /// `docker info` + `docker version` of one host, for anyone who may see it.
