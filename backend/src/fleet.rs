@@ -323,6 +323,12 @@ impl Fleet {
         self.events_hub.send_replace(Some(hub));
     }
 
+    /// The live hub attached with `Hub::with_fleet`, for callers that only hold the fleet
+    /// (server fns) and want the hub's shared results.
+    pub fn live_hub(&self) -> Option<Hub> {
+        self.events_hub.borrow().clone()
+    }
+
     /// A host's snapshot-relevant engine events: the hub's shared stream when a hub is
     /// attached, else a stream of the monitor's own.
     fn snapshot_events(&self, host: &Host, hub: Option<&Hub>) -> BoxStream<'static, EventItem> {

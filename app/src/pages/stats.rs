@@ -326,7 +326,11 @@ pub async fn read_host_totals(host: String) -> Result<HostTotals, AppError> {
     authorize(&who, &host, HostAction::View)?;
     let fleet = crate::ssr::fleet()?;
     let h = fleet.host(&host)?;
-    let usage = backend::live::host_usage(&h.engine, fleet.deadline()).await?;
+    // Shared with every other viewer of this host through the server's live hub.
+    let usage = match fleet.live_hub() {
+        Some(hub) => hub.host_usage(&h.engine, &h.slug, fleet.deadline()).await?,
+        None => backend::live::host_usage(&h.engine, fleet.deadline()).await?,
+    };
     let mut busiest: Vec<BusyContainer> = usage
         .containers
         .into_iter()

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::engine::{Engine, ExecSession};
+use crate::engine::{ContainerDetail, Engine, ExecSession};
 use crate::error::{Error, Result};
 
 /// The shells a terminal may start.
@@ -57,16 +57,22 @@ impl ExecRequest {
     }
 }
 
-/// Starts the shell in the running container `id`. A container that is not running is a
-/// conflict; a shell the container lacks is `Invalid("cmd")` with a message to show.
-pub async fn start_terminal(engine: &Engine, id: &str, req: &ExecRequest) -> Result<ExecSession> {
-    let detail = engine.inspect_container(id).await?;
+/// Whether a terminal may be opened in a container as inspected: it must be running and not
+/// paused. Asked before a WebSocket upgrade, so the refusal is an ordinary 409.
+pub fn can_open_terminal(detail: &ContainerDetail) -> Result<()> {
     if !detail.running || detail.paused {
         return Err(Error::Conflict(
             "the container is not running; start it to open a terminal".into(),
         ));
     }
-    if !engine.container_path_exists(&detail.id, &req.shell).await? {
+    Ok(())
+}
+
+/// Starts the shell in the container `container_id` (its full id, from the inspect that
+/// [`can_open_terminal`] judged). A shell the container lacks is `Invalid("cmd")` with a
+/// message to show.
+pub async fn start_terminal(engine: &Engine, container_id: &str, req: &ExecRequest) -> Result<ExecSession> {
+    if !engine.container_path_exists(container_id, &req.shell).await? {
         return Err(Error::invalid(
             "cmd",
             format!("{} is not available in this container", req.shell),
@@ -74,7 +80,7 @@ pub async fn start_terminal(engine: &Engine, id: &str, req: &ExecRequest) -> Res
     }
     engine
         .exec_tty(
-            &detail.id,
+            container_id,
             std::slice::from_ref(&req.shell),
             req.cols,
             req.rows,

@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 pub use events::{EventFilter, EventItem, FleetItem, HostEvent, EVENT_TYPES};
-pub use exec::{start_terminal, terminal_size, ExecParams, ExecRequest, DEFAULT_SHELL, SHELLS};
+pub use exec::{can_open_terminal, start_terminal, terminal_size, ExecParams, ExecRequest, DEFAULT_SHELL, SHELLS};
 pub use logs::{
     parse_time, LogBatch, LogFeed, LogItem, LogLine, LogMessage, LogParams, LogQuery, Search,
     DEFAULT_TAIL, MAX_LINE, MAX_TAIL,
@@ -69,6 +69,8 @@ pub struct Hub {
     stats: Arc<Channels<StatsItem>>,
     events: Arc<Channels<events::SharedEvent>>,
     capacity: usize,
+    /// Each host's last totals, shared by every viewer.
+    usage: Arc<stats::UsageCache>,
     /// Told about container, image, volume and network events, so the hosts snapshot follows
     /// them at once (set with [`Hub::with_fleet`]).
     fleet: Option<crate::fleet::Fleet>,
@@ -96,6 +98,7 @@ impl Hub {
             stats: Arc::new(Channels::new(config.capacity)),
             events: Arc::new(Channels::new(config.capacity)),
             capacity: config.capacity.max(1),
+            usage: Arc::new(stats::UsageCache::default()),
             fleet: None,
         }
     }

@@ -2,7 +2,7 @@
 //! prints, shared per container like logs; and one snapshot of a host's running containers.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::stream::{self, BoxStream};
 use futures::StreamExt;
@@ -214,8 +214,55 @@ impl Hub {
     }
 }
 
-/// One sample of every running container of a host (each asked at once, within `deadline`),
-/// and their totals.
+/// How long a host's totals are served to further viewers before the engine is asked again.
+pub(crate) const USAGE_FRESH: Duration = Duration::from_secs(5);
+
+/// The last totals of each host, shared by every viewer: one fan-out at a time per host
+/// (later callers wait for it) and its result reused for [`USAGE_FRESH`].
+#[derive(Default)]
+pub(crate) struct UsageCache {
+    #[allow(clippy::type_complexity)]
+    hosts: std::sync::Mutex<
+        std::collections::HashMap<(String, String), Arc<tokio::sync::Mutex<Option<(Instant, HostUsage)>>>>,
+    >,
+    pub(crate) fanouts: std::sync::atomic::AtomicU64,
+}
+
+impl Hub {
+    /// [`host_usage`] of `host`, shared: viewers asking within a few seconds of each other
+    /// cost the engine one stats call per running container, not one each.
+    pub async fn host_usage(&self, engine: &Engine, host: &str, deadline: Duration) -> Result<HostUsage> {
+        // Keyed by the connection too, so a host given a new address starts afresh.
+        let key = (host.to_owned(), engine.spec().url.clone());
+        let slot = {
+            let mut hosts = self.usage.hosts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Hosts not asked for a while are forgotten, so removed hosts do not linger.
+            hosts.retain(|_, slot| {
+                Arc::strong_count(slot) > 1
+                    || slot.try_lock().map_or(true, |s| s.as_ref().is_some_and(|(at, _)| at.elapsed() < USAGE_FRESH * 12))
+            });
+            hosts.entry(key).or_default().clone()
+        };
+        let mut cached = slot.lock().await;
+        if let Some((at, usage)) = cached.as_ref() {
+            if at.elapsed() < USAGE_FRESH {
+                return Ok(usage.clone());
+            }
+        }
+        self.usage.fanouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let usage = host_usage(engine, deadline).await?;
+        *cached = Some((Instant::now(), usage.clone()));
+        Ok(usage)
+    }
+
+    /// Fan-outs [`Hub::host_usage`] has made since start (for tests and metrics).
+    pub fn host_usage_fanouts(&self) -> u64 {
+        self.usage.fanouts.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// One sample of every running container of a host (asked a few at a time, all within
+/// `deadline`; those that miss it are counted as missing), and their totals.
 pub async fn host_usage(engine: &Engine, deadline: Duration) -> Result<HostUsage> {
     let query = ListQuery {
         all: false,
@@ -224,7 +271,7 @@ pub async fn host_usage(engine: &Engine, deadline: Duration) -> Result<HostUsage
     };
     let running = engine.list_containers(&query).await?;
     let count = running.len();
-    let samples: Vec<Option<(ContainerUsage, RawStats)>> = stream::iter(running)
+    let fanout = stream::iter(running)
         .map(|c| async move {
             let sample = tokio::time::timeout(deadline, async {
                 let mut raw = engine.container_stats(&c.id, false).await?;
@@ -253,12 +300,18 @@ pub async fn host_usage(engine: &Engine, deadline: Duration) -> Result<HostUsage
                 Err(_) => None,
             }
         })
-        .buffer_unordered(SNAPSHOT_CONCURRENCY)
-        .collect()
-        .await;
+        .buffer_unordered(SNAPSHOT_CONCURRENCY);
+    let mut samples: Vec<Option<(ContainerUsage, RawStats)>> = Vec::with_capacity(count);
+    let _in_time = tokio::time::timeout(deadline, async {
+        futures::pin_mut!(fanout);
+        while let Some(sample) = fanout.next().await {
+            samples.push(sample);
+        }
+    })
+    .await;
     let mut total = HostUsage {
         running: count,
-        missing: 0,
+        missing: count - samples.len(),
         cpu_percent: 0.0,
         memory_usage: 0,
         net_rx: 0,
