@@ -8,6 +8,25 @@ async function open(page: Page, path: string) {
   await hydrated(page);
 }
 
+/** Makes an image of the test image plus two layers of random bytes (6 MiB and 4 MiB, so the
+ *  pull has something to download and extract), pushes it to the local registry and removes it
+ *  from engine a again: pulling it through Capstan then downloads two new layers. */
+function pushLayeredImage(repo: string, work: string): string {
+  const base = process.env.CAPSTAN_TEST_IMAGE ?? "capstan-test/busybox:latest";
+  const ref = `${repo}:1`;
+  const layer = (from: string, file: string, kib: number, to: string) => {
+    quietly("rm", "-f", work);
+    dockerA("run", "--name", work, from, "sh", "-c", `dd if=/dev/urandom of=/${file} bs=1024 count=${kib} 2>/dev/null`);
+    dockerA("commit", work, to);
+    dockerA("rm", work);
+  };
+  layer(base, "blob-one", 6144, `${repo}:step`);
+  layer(`${repo}:step`, "blob-two", 4096, ref);
+  dockerA("push", "--quiet", ref);
+  dockerA("rmi", ref, `${repo}:step`);
+  return ref;
+}
+
 /** Runs the docker CLI against engine a and ignores a failure (the thing is already gone). */
 function quietly(...args: string[]) {
   try {
@@ -18,14 +37,17 @@ function quietly(...args: string[]) {
 }
 
 test.describe("Images, volumes and networks", () => {
-  test("pull from the local registry with live progress, look at the image, untag it", async ({ page }, info) => {
+  test("pull a multi-layer image with a row per layer, look at the image, untag it", async ({ page }, info) => {
     test.setTimeout(180_000);
     if (!REGISTRY) throw new Error("CAPSTAN_TEST_REGISTRY is not set: run with `./dev e2e`");
-    const ref = `${REGISTRY}/capstan-test/busybox:latest`;
     const p = info.project.name;
+    const stamp = Date.now();
+    const repo = `${REGISTRY}/capstan-e2e-layers-${p}-${stamp}`;
+    const work = `capstan-e2e-layers-${p}-${stamp}`;
     const problems = watchConsole(page);
-    quietly("rmi", ref);
+    let ref = `${repo}:1`;
     try {
+      ref = pushLayeredImage(repo, work);
       await open(page, "/images");
       await expect(page).toHaveTitle("Images · Capstan");
       await expect(page.getByTestId("images-summary")).toContainText("image");
@@ -35,15 +57,53 @@ test.describe("Images, volumes and networks", () => {
 
       await page.getByRole("button", { name: "Pull image" }).click();
       const panel = page.getByRole("region", { name: "Pull an image" });
-      await panel.getByLabel("Host").selectOption("unix-engine");
+      // The form starts on a host that is up; the stopped engine is listed but cannot be chosen.
+      const hostPicker = panel.getByLabel("Host");
+      await expect(hostPicker).not.toHaveValue("stopped-engine");
+      await expect(hostPicker.locator('option[value="stopped-engine"]')).toBeDisabled();
+      await hostPicker.selectOption("unix-engine");
       await panel.getByLabel("Image").fill(ref);
+
+      // A slow line to the browser, so the pull can be seen on its way (the local registry is
+      // faster than any eye): the server reads the engine only as fast as the browser reads.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("Network.enable");
+      await cdp.send("Network.emulateNetworkConditions", {
+        offline: false,
+        latency: 0,
+        downloadThroughput: 600,
+        uploadThroughput: -1,
+      });
       await panel.getByRole("button", { name: "Pull", exact: true }).click();
       const progress = panel.getByTestId("pull-progress");
       await expect(progress).toBeVisible();
+      const layers = progress.getByTestId("pull-layer");
+      await expect(layers.nth(1)).toBeVisible({ timeout: 60_000 });
+      if ((await progress.getAttribute("data-state")) === "running") {
+        await screenshot(page, `images-pull-running-${p}`);
+      }
+      await cdp.send("Network.emulateNetworkConditions", {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: -1,
+      });
       await expect(progress).toHaveAttribute("data-state", "done", { timeout: 90_000 });
       await expect(progress).toContainText(`Pulled ${ref}`);
       await expect(progress.locator("progress.pull-overall")).toHaveAttribute("value", "100");
       await expect(progress).toContainText("100 %");
+      // Two new layers were downloaded and extracted (the base's may be there already): each
+      // has its row, finished, with its full bar and its size.
+      expect(await layers.count()).toBeGreaterThanOrEqual(2);
+      const pulled = progress.locator('[data-testid="pull-layer"][data-status="Pull complete"]');
+      await expect(pulled).toHaveCount(2);
+      for (const row of await layers.all()) {
+        await expect(row).toHaveAttribute("data-status", /^(Pull complete|Already exists)$/);
+        await expect(row.locator("progress")).toHaveAttribute("value", "100");
+        await expect(row.locator(".pull-layer-id")).toHaveText(/^[0-9a-f]{12}$/);
+      }
+      await expect(pulled.first().locator(".pull-amount")).toContainText(/MB/);
+      await expect(progress.getByRole("status")).toContainText(`Done: ${ref} is on the host.`);
       await screenshot(page, `images-pull-${p}`);
       expect(dockerA("image", "inspect", "-f", "{{.Id}}", ref)).toMatch(/^sha256:/);
 
@@ -85,7 +145,9 @@ test.describe("Images, volumes and networks", () => {
       await expect(search.getByTestId("search-result")).toContainText(/.+/, { timeout: 20_000 });
       await screenshot(page, `images-search-${p}`);
     } finally {
+      quietly("rm", "-f", work);
       quietly("rmi", ref);
+      quietly("rmi", `${repo}:step`);
     }
   });
 
@@ -99,6 +161,9 @@ test.describe("Images, volumes and networks", () => {
       await open(page, "/volumes");
       await expect(page).toHaveTitle("Volumes · Capstan");
       const vform = page.getByRole("region", { name: "Create a volume" });
+      // Forms start on a host that is up, never on the stopped engine, which cannot be chosen.
+      await expect(vform.getByLabel("Host")).not.toHaveValue("stopped-engine");
+      await expect(vform.getByLabel("Host").locator('option[value="stopped-engine"]')).toBeDisabled();
       await vform.getByLabel("Host").selectOption("unix-engine");
       await vform.getByLabel("Name").fill(volume);
       await vform.getByLabel("Labels").fill(`e2e=${volume}`);
@@ -120,6 +185,7 @@ test.describe("Images, volumes and networks", () => {
       await open(page, "/networks");
       await expect(page).toHaveTitle("Networks · Capstan");
       const nform = page.getByRole("region", { name: "Create a network" });
+      await expect(nform.getByLabel("Host")).not.toHaveValue("stopped-engine");
       await nform.getByLabel("Host").selectOption("unix-engine");
       await nform.getByLabel("Name").fill(network);
       await nform.getByLabel("Attachable").check();

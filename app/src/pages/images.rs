@@ -1,7 +1,7 @@
 //! `/images`: the images of every host the caller may see, with pull (live progress read from
 //! the REST endpoint's NDJSON stream), load and import (tar uploads to REST with progress),
 //! registry search, tag, remove and prune. `/images/:host/:id`: one image's config, users and
-//! history. Also the parts the volume and network pages share.
+//! history.
 
 use std::collections::BTreeMap;
 
@@ -19,207 +19,13 @@ use crate::model::images::{
     SearchHitView,
 };
 use crate::model::storage::{HostNotice, PruneResult};
-use crate::model::RoleView;
 use crate::pages::account::Confirm;
-
-// ---------- parts the storage pages share ----------
-
-/// A host the caller may see, and their role on it (buttons follow the role; the server
-/// decides).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StorageHost {
-    pub slug: String,
-    pub name: String,
-    pub role: RoleView,
-}
-
-impl StorageHost {
-    pub fn manages(&self) -> bool {
-        self.role == RoleView::Manager
-    }
-}
-
-/// The hosts `who` may see, by slug.
+use crate::pages::storage_common::{
+    act, ago, encode, rfc3339_short, short_id, storage_hosts, HostNotices, HostSelect, Outcome,
+    OutcomeNotice, PrunePanel, StorageHost,
+};
 #[cfg(feature = "ssr")]
-pub(crate) fn visible_hosts(
-    who: &backend::policy::Principal,
-    fleet: &backend::fleet::Fleet,
-) -> Vec<StorageHost> {
-    let mut hosts: Vec<StorageHost> = fleet
-        .hosts()
-        .iter()
-        .filter_map(|h| {
-            who.role_on(&h.slug).map(|role| StorageHost {
-                slug: h.slug.clone(),
-                name: h.name.clone(),
-                role: role.into(),
-            })
-        })
-        .collect();
-    hosts.sort_by(|a, b| a.slug.cmp(&b.slug));
-    hosts
-}
-
-/// The server's clock in Unix seconds: pages render "3 min ago" against it, so the server and
-/// the browser print the same text.
-#[cfg(feature = "ssr")]
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// `then` relative to `now`: "just now", "5 min ago", "3 hours ago", "12 days ago".
-pub fn ago(now: i64, then: i64) -> String {
-    let secs = now.saturating_sub(then).max(0);
-    match secs {
-        0..=59 => "just now".into(),
-        60..=3_599 => format!("{} min ago", secs / 60),
-        3_600..=86_399 => format::plural((secs / 3_600) as usize, "hour ago", "hours ago"),
-        86_400..=5_183_999 => format::plural((secs / 86_400) as usize, "day ago", "days ago"),
-        5_184_000..=63_071_999 => {
-            format::plural((secs / 2_592_000) as usize, "month ago", "months ago")
-        }
-        _ => format::plural((secs / 31_536_000) as usize, "year ago", "years ago"),
-    }
-}
-
-/// An RFC 3339 time as `2026-11-28 05:27` (what the engine reports for volumes and networks).
-pub fn rfc3339_short(t: Option<&str>) -> String {
-    match t {
-        Some(t) if t.len() >= 16 && !t.starts_with("0001-") => {
-            format!("{} {}", &t[..10], &t[11..16])
-        }
-        _ => "—".into(),
-    }
-}
-
-/// `key=value` lines (blank lines ignored) as a map; a line without `=` is an error naming
-/// `field`.
-pub fn parse_pairs(field: &str, text: &str) -> Result<BTreeMap<String, String>, AppError> {
-    let mut out = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            return Err(AppError::Invalid {
-                field: field.into(),
-                message: format!("line {} ({line:?}) is not key=value", n + 1),
-            });
-        };
-        let k = k.trim();
-        if k.is_empty() {
-            return Err(AppError::Invalid {
-                field: field.into(),
-                message: format!("line {} has no key before =", n + 1),
-            });
-        }
-        out.insert(k.to_string(), v.trim().to_string());
-    }
-    Ok(out)
-}
-
-/// `encodeURIComponent`, the same on the server and in the browser.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// `sha256:0123…` → `0123456789ab`, as `docker images` shows ids.
-pub fn short_id(id: &str) -> String {
-    id.strip_prefix("sha256:")
-        .unwrap_or(id)
-        .chars()
-        .take(12)
-        .collect()
-}
-
-/// The result of the last action on a page, in words.
-pub type Outcome = RwSignal<Option<Result<String, String>>>;
-
-/// Runs a server fn from a button: the outcome in words, then `after` (a refresh).
-pub fn act<T, Fut>(
-    outcome: Outcome,
-    fut: Fut,
-    ok: impl FnOnce(T) -> String + 'static,
-    after: impl FnOnce() + 'static,
-) where
-    T: 'static,
-    Fut: std::future::Future<Output = Result<T, AppError>> + 'static,
-{
-    outcome.set(None);
-    leptos::task::spawn_local(async move {
-        match fut.await {
-            Ok(v) => outcome.set(Some(Ok(ok(v)))),
-            Err(e) => outcome.set(Some(Err(e.to_string()))),
-        }
-        after();
-    });
-}
-
-/// The last outcome as a notice that screen readers hear.
-#[component]
-pub fn OutcomeNotice(outcome: Outcome, #[prop(into)] testid: String) -> impl IntoView {
-    view! {
-        <div aria-live="polite" data-testid=testid>
-            {move || outcome.get().map(|o| match o {
-                Ok(text) => view! { <div class="notice notice-good" role="status">{text}</div> }.into_any(),
-                Err(text) => view! { <div class="notice notice-bad" role="alert">{text}</div> }.into_any(),
-            })}
-        </div>
-    }
-}
-
-/// Hosts whose objects could not be listed: a notice each, never a broken page.
-#[component]
-pub fn HostNotices(list: Vec<HostNotice>) -> impl IntoView {
-    list.into_iter()
-        .map(|n| {
-            view! {
-                <div class="notice notice-bad" role="alert" data-testid="host-notice">
-                    <strong>{format!("{} did not answer: ", n.host)}</strong>
-                    {n.error}
-                </div>
-            }
-        })
-        .collect_view()
-}
-
-/// A select of the hosts the caller manages.
-#[component]
-pub fn HostSelect(
-    hosts: Vec<StorageHost>,
-    value: RwSignal<String>,
-    #[prop(into)] label: String,
-) -> impl IntoView {
-    let managed: Vec<StorageHost> = hosts.into_iter().filter(StorageHost::manages).collect();
-    if value.get_untracked().is_empty() {
-        if let Some(first) = managed.first() {
-            value.set(first.slug.clone());
-        }
-    }
-    view! {
-        <label class="field">
-            <span>{label}</span>
-            <select name="host" on:change=move |ev| value.set(event_target_value(&ev))>
-                {managed.into_iter().map(|h| {
-                    let selected = h.slug == value.get_untracked();
-                    view! { <option value=h.slug.clone() selected=selected>{h.name}</option> }
-                }).collect_view()}
-            </select>
-        </label>
-    }
-}
+use crate::pages::storage_common::{now, visible_hosts};
 
 /// The message of a REST error answer (`{"error":{"message"}}`), or the status in words.
 fn api_message(text: &str, status: u16) -> String {
@@ -242,13 +48,6 @@ pub fn image_href(host: &str, id: &str) -> String {
 }
 
 // ---------- server fns ----------
-
-/// The hosts the caller may see, with their role (for the pages' forms and buttons).
-#[server]
-pub async fn storage_hosts() -> Result<Vec<StorageHost>, AppError> {
-    let who = crate::ssr::principal()?;
-    Ok(visible_hosts(&who, &crate::ssr::fleet()?))
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImagesData {
@@ -438,7 +237,15 @@ pub fn ImagesPage() -> impl IntoView {
                     Some(Tool::Load) => view! { <UploadPanel hosts=hosts.clone() import=false on_done=refresh /> }.into_any(),
                     Some(Tool::Import) => view! { <UploadPanel hosts=hosts.clone() import=true on_done=refresh /> }.into_any(),
                     Some(Tool::Search) => view! { <SearchPanel hosts=hosts.clone() /> }.into_any(),
-                    Some(Tool::Prune) => view! { <PrunePanel hosts=hosts.clone() outcome on_done=refresh /> }.into_any(),
+                    Some(Tool::Prune) => view! {
+                        <PrunePanel id="prune-title" title="Prune dangling images" tool=true
+                            hint="Removes images without a tag that no container uses, like docker image prune."
+                            hosts=hosts.clone()
+                            question=|host| format!("Remove every dangling image on {host}?")
+                            prune=prune_images
+                            done=|p| format!("Pruned {} — {} reclaimed.", format::plural(p.deleted.len(), "image", "images"), format::bytes(p.space_reclaimed))
+                            outcome on_done=refresh />
+                    }.into_any(),
                     None => ().into_any(),
                 }
             })}
@@ -673,11 +480,35 @@ struct Layer {
     status: String,
     current: Option<u64>,
     total: Option<u64>,
+    /// The layer's size, once the engine told it (kept after the download is done).
+    size: Option<u64>,
 }
 
 impl Layer {
     fn finished(&self) -> bool {
         matches!(self.status.as_str(), "Pull complete" | "Already exists")
+    }
+
+    /// The engine's status in a word or two, as `docker pull` shows it.
+    fn word(&self) -> &str {
+        match self.status.as_str() {
+            "Pulling fs layer" | "Waiting" => "Waiting",
+            "Verifying Checksum" => "Verifying",
+            other => other,
+        }
+    }
+
+    /// `1.2 MB / 6.3 MB` while bytes move, the layer's size once it is done.
+    fn amounts(&self) -> String {
+        match (self.status.as_str(), self.current, self.total) {
+            ("Downloading" | "Extracting", Some(c), Some(t)) if t > 0 => {
+                format!("{} / {}", format::bytes(c.min(t)), format::bytes(t))
+            }
+            _ if self.finished() || self.status == "Download complete" => {
+                self.size.map(format::bytes).unwrap_or_default()
+            }
+            _ => String::new(),
+        }
     }
 
     /// How far the layer is, 0 to 1: downloading is the first half, extracting the second.
@@ -721,14 +552,19 @@ impl PullState {
         let status = line.status.unwrap_or_default();
         match line.id {
             Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                let layer = Layer {
+                let mut layer = Layer {
                     id: id.clone(),
                     status,
                     current: line.current,
                     total: line.total,
+                    size: line.total,
                 };
                 match self.layers.iter_mut().find(|l| l.id == id) {
-                    Some(l) => *l = layer,
+                    Some(l) => {
+                        // Extracting counts the same bytes again: the download's total stays.
+                        layer.size = l.size.or(layer.size);
+                        *l = layer;
+                    }
                     None => self.layers.push(layer),
                 }
             }
@@ -812,15 +648,17 @@ fn PullProgress(s: PullState) -> impl IntoView {
     let pct = format!("{:.0}", overall * 100.0);
     let done_layers = s.layers.iter().filter(|l| l.finished()).count();
     let headline = match &s.outcome {
+        None if s.layers.is_empty() => format!("Pulling {} — asking the registry", s.image),
         None => format!(
-            "Pulling {} — {} of {} layers",
+            "Pulling {} — {} of {} done",
             s.image,
             done_layers,
-            s.layers.len()
+            format::plural(s.layers.len(), "layer", "layers")
         ),
         Some(Ok(image)) => format!("Pulled {image}"),
         Some(Err(_)) => format!("Could not pull {}", s.image),
     };
+    let nothing_new = matches!(s.outcome, Some(Ok(_))) && s.layers.is_empty();
     let state = match &s.outcome {
         None => "running",
         Some(Ok(_)) => "done",
@@ -833,23 +671,26 @@ fn PullProgress(s: PullState) -> impl IntoView {
                 <span class="num muted">{format!("{pct} %")}</span>
             </div>
             <progress class="pull-overall" max="100" value=pct.clone() aria-label="Overall progress"></progress>
-            <ul class="pull-layers">
+            <ul class="pull-layers" aria-label="Layers">
                 {s.layers.into_iter().map(|l| {
                     let p = l.progress();
-                    let amounts = match (l.current, l.total) {
-                        (Some(c), Some(t)) if t > 0 && !l.finished() => format!("{} / {}", format::bytes(c), format::bytes(t)),
-                        _ => String::new(),
-                    };
+                    let amounts = l.amounts();
+                    let word = l.word().to_string();
+                    let status = word.clone();
                     view! {
-                        <li class="pull-layer" class:pull-layer-done=l.finished()>
-                            <span class="mono">{l.id.clone()}</span>
-                            <span class="pull-status">{l.status.clone()}</span>
+                        <li class="pull-layer" class:pull-layer-done=l.finished() data-testid="pull-layer"
+                            data-layer=l.id.clone() data-status=status>
+                            <span class="mono pull-layer-id">{l.id.clone()}</span>
+                            <span class="pull-status">{word}</span>
                             <progress max="100" value=format!("{:.0}", p * 100.0) aria-label=format!("Layer {}", l.id)></progress>
                             <span class="mono small muted pull-amount">{amounts}</span>
                         </li>
                     }
                 }).collect_view()}
             </ul>
+            {nothing_new.then(|| view! {
+                <p class="muted small">"Every layer was already on the host: nothing to download."</p>
+            })}
             {(!s.messages.is_empty()).then(|| view! {
                 <pre class="pre pre-small pull-messages">{s.messages.join("\n")}</pre>
             })}
@@ -1096,8 +937,7 @@ fn send_tar(
 
 #[component]
 fn SearchPanel(hosts: Vec<StorageHost>) -> impl IntoView {
-    let first = hosts.first().map(|h| h.slug.clone()).unwrap_or_default();
-    let host = RwSignal::new(first);
+    let host = RwSignal::new(String::new());
     let term = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let result = RwSignal::new(None::<Result<Vec<SearchHitView>, String>>);
@@ -1116,12 +956,7 @@ fn SearchPanel(hosts: Vec<StorageHost>) -> impl IntoView {
             <h2 id="search-title">"Search a registry"</h2>
             <p class="muted small">"The host's engine searches its registry (Docker Hub unless configured otherwise)."</p>
             <form class="inline-form" on:submit=start>
-                <label class="field">
-                    <span>"Through host"</span>
-                    <select on:change=move |ev| host.set(event_target_value(&ev))>
-                        {hosts.into_iter().map(|h| view! { <option value=h.slug.clone()>{h.name}</option> }).collect_view()}
-                    </select>
-                </label>
+                <HostSelect hosts value=host label="Through host" any_role=true />
                 <label class="field filter-text">
                     <span>"Term"</span>
                     <input type="search" required placeholder="nginx" bind:value=term />
@@ -1160,45 +995,6 @@ fn SearchPanel(hosts: Vec<StorageHost>) -> impl IntoView {
                         </div>
                     }.into_any(),
                 })}
-            </div>
-        </section>
-    }
-}
-
-#[component]
-fn PrunePanel(
-    hosts: Vec<StorageHost>,
-    outcome: Outcome,
-    on_done: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let host = RwSignal::new(String::new());
-    let names: BTreeMap<String, String> = hosts
-        .iter()
-        .map(|h| (h.slug.clone(), h.name.clone()))
-        .collect();
-    let question = move || {
-        let slug = host.get();
-        format!(
-            "Remove every dangling image on {}?",
-            names.get(&slug).cloned().unwrap_or(slug)
-        )
-    };
-    view! {
-        <section class="panel tool-panel" aria-labelledby="prune-title">
-            <h2 id="prune-title">"Prune dangling images"</h2>
-            <p class="muted small">"Removes images without a tag that no container uses, like docker image prune."</p>
-            <div class="inline-form">
-                <HostSelect hosts value=host label="Host" />
-                {move || {
-                    let q = question();
-                    view! {
-                        <Confirm label="Prune" question=q on_yes=move || {
-                            act(outcome, prune_images(host.get_untracked()), |p: PruneResult| {
-                                format!("Pruned {} — {} reclaimed.", format::plural(p.deleted.len(), "image", "images"), format::bytes(p.space_reclaimed))
-                            }, on_done);
-                        } />
-                    }
-                }}
             </div>
         </section>
     }
@@ -1378,23 +1174,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn relative_times() {
-        assert_eq!(ago(1000, 990), "just now");
-        assert_eq!(ago(10_000, 10_000 - 300), "5 min ago");
-        assert_eq!(ago(100_000, 100_000 - 7_200), "2 hours ago");
-        assert_eq!(ago(10_000_000, 10_000_000 - 86_400), "1 day ago");
-        assert_eq!(ago(0, 100), "just now");
-    }
-
-    #[test]
-    fn pairs_name_the_bad_line() {
-        let ok = parse_pairs("labels", "a=1\n\n b = two \n").expect("valid pairs");
-        assert_eq!(ok.get("b").map(String::as_str), Some("two"));
-        let err = parse_pairs("labels", "a=1\nnope").expect_err("a line without =");
-        assert!(err.to_string().starts_with("labels: line 2"));
-    }
-
-    #[test]
     fn pull_lines_build_layers_and_finish() {
         let mut s = PullState {
             running: true,
@@ -1414,12 +1193,40 @@ mod tests {
         });
         assert_eq!(s.layers.len(), 1);
         assert!((s.overall() - 0.25).abs() < 1e-9);
+        assert_eq!(s.layers[0].word(), "Downloading");
+        assert_eq!(
+            s.layers[0].amounts(),
+            format!("{} / {}", format::bytes(50), format::bytes(100))
+        );
+        s.apply(PullLine {
+            id: Some("0123456789ab".into()),
+            status: Some("Verifying Checksum".into()),
+            ..Default::default()
+        });
+        assert_eq!(s.layers[0].word(), "Verifying");
+        assert_eq!(
+            s.layers[0].size,
+            Some(100),
+            "the size outlives the download"
+        );
         s.apply(PullLine {
             id: Some("0123456789ab".into()),
             status: Some("Pull complete".into()),
             ..Default::default()
         });
         assert!((s.overall() - 1.0).abs() < 1e-9);
+        assert_eq!(s.layers[0].amounts(), format::bytes(100));
+        s.apply(PullLine {
+            id: Some("fedcba987654".into()),
+            status: Some("Pulling fs layer".into()),
+            ..Default::default()
+        });
+        assert_eq!(s.layers[1].word(), "Waiting");
+        s.apply(PullLine {
+            id: Some("fedcba987654".into()),
+            status: Some("Already exists".into()),
+            ..Default::default()
+        });
         s.apply(PullLine::done("x:latest".into()));
         assert_eq!(s.outcome, Some(Ok("x:latest".into())));
         assert!(!s.running);

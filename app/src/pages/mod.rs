@@ -8,6 +8,7 @@ pub mod hosts;
 pub mod images;
 pub mod networks;
 pub mod registries;
+pub mod storage_common;
 pub mod volumes;
 pub mod login;
 pub mod users;

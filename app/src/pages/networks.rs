@@ -9,23 +9,25 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::components::badge::{Badge, Tone};
-use crate::components::page::{ErrorNotice, PageHeader, SkeletonRows};
+use crate::components::page::SkeletonRows;
 use crate::error::AppError;
 use crate::format;
-use crate::model::storage::{HostNotice, NetworkView, PruneResult};
+use crate::model::storage::{NetworkView, PruneResult};
 use crate::pages::account::Confirm;
-use crate::pages::images::{
-    act, encode, short_id, HostNotices, HostSelect, Outcome, OutcomeNotice, StorageHost,
+use crate::pages::storage_common::{
+    act, encode, filtered_rows, reset_on_success, short_id, storage_hosts, FormResult, HostSelect,
+    Outcome, PrunePanel, StorageHost, StorageList, StorageListPage, StorageTable,
 };
 
-const COLUMNS: usize = 6;
+pub type NetworksData = StorageList<NetworkView>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NetworksData {
-    pub networks: Vec<NetworkView>,
-    pub unreachable: Vec<HostNotice>,
-    pub hosts: Vec<StorageHost>,
-}
+const COLUMNS: &[(&str, bool)] = &[
+    ("Name", false),
+    ("Host", false),
+    ("Driver", false),
+    ("Subnet / gateway", false),
+    ("Containers", false),
+];
 
 /// A container one could attach: id and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,10 +42,10 @@ pub async fn list_networks() -> Result<NetworksData, AppError> {
     let fleet = crate::ssr::fleet()?;
     let list: crate::model::storage::FleetNetworks =
         backend::storage::networks(&fleet, &who).await.into();
-    Ok(NetworksData {
-        networks: list.networks,
+    Ok(StorageList {
+        items: list.networks,
         unreachable: list.unreachable,
-        hosts: crate::pages::images::visible_hosts(&who, &fleet),
+        hosts: crate::pages::storage_common::visible_hosts(&who, &fleet),
     })
 }
 
@@ -90,7 +92,8 @@ pub async fn create_network(
         gateway: some(gateway),
         internal: internal.is_some(),
         attachable: attachable.is_some(),
-        labels: crate::pages::images::parse_pairs("labels", &labels).map_err(AppError::respond)?,
+        labels: crate::pages::storage_common::parse_pairs("labels", &labels)
+            .map_err(AppError::respond)?,
         options: Default::default(),
     };
     let h = crate::ssr::fleet()?.host(&host)?;
@@ -159,54 +162,35 @@ pub fn NetworksPage() -> impl IntoView {
         move || (version.get(), create.version().get()),
         |_| list_networks(),
     );
-    let hosts = Resource::new(|| (), |_| crate::pages::images::storage_hosts());
+    let hosts = Resource::new(|| (), |_| storage_hosts());
     let outcome: Outcome = RwSignal::new(None);
     let text = RwSignal::new(String::new());
     let refresh = move || version.update(|n| *n += 1);
+    let summary = |d: &NetworksData| {
+        let attached: usize = d.items.iter().map(|n| n.containers.len()).sum();
+        format!(
+            "{} · {} attached",
+            format::plural(d.items.len(), "network", "networks"),
+            format::plural(attached, "container", "containers")
+        )
+    };
+    let panels = move |hosts: Vec<StorageHost>| {
+        view! {
+            <CreateNetworkForm hosts=hosts.clone() create />
+            <PrunePanel id="prune-networks-title" title="Prune unused networks"
+                hint="Removes networks no container uses, like docker network prune."
+                hosts
+                question=|host| format!("Remove every unused network on {host}?")
+                prune=prune_networks
+                done=|p| if p.deleted.is_empty() { "Nothing to prune.".to_string() } else { format!("Pruned {}.", p.deleted.join(", ")) }
+                outcome on_done=refresh />
+        }
+        .into_any()
+    };
+    let table = move |rows: Option<NetworksData>| networks_table(rows, text, outcome, refresh);
     view! {
-        <PageHeader title="Networks">
-            <button type="button" class="button" on:click=move |_| refresh()>"Refresh"</button>
-        </PageHeader>
-        <Transition fallback=|| view! { <p class="page-summary muted">"Loading networks…"</p> }>
-            {move || Suspend::new(async move {
-                data.await.ok().map(|d| {
-                    let attached: usize = d.networks.iter().map(|n| n.containers.len()).sum();
-                    view! {
-                        <p class="page-summary">{format!("{} · {} attached", format::plural(d.networks.len(), "network", "networks"), format::plural(attached, "container", "containers"))}</p>
-                    }
-                })
-            })}
-        </Transition>
-        <OutcomeNotice outcome testid="networks-outcome" />
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let hosts = hosts.await.unwrap_or_default();
-                hosts.iter().any(StorageHost::manages).then(|| view! {
-                    <div class="panels">
-                        <CreateNetworkForm hosts=hosts.clone() create />
-                        <PruneNetworks hosts outcome on_done=refresh />
-                    </div>
-                })
-            })}
-        </Transition>
-        <div class="filter-bar" role="search" aria-label="Filter networks">
-            <label class="field filter-text">
-                <span>"Name"</span>
-                <input type="search" placeholder="backend, bridge…" autocomplete="off"
-                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
-            </label>
-        </div>
-        <Transition fallback=move || view! { <NetworksTable rows=None text outcome on_change=refresh /> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! {
-                        <HostNotices list=d.unreachable.clone() />
-                        <NetworksTable rows=Some(d) text outcome on_change=refresh />
-                    }.into_any(),
-                    Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <StorageListPage title="Networks" noun="networks" data hosts outcome outcome_testid="networks-outcome"
+            text filter_placeholder="backend, bridge…" summary panels table on_refresh=refresh />
     }
 }
 
@@ -217,18 +201,13 @@ fn CreateNetworkForm(
 ) -> impl IntoView {
     let host = RwSignal::new(String::new());
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(f)) = (create.value().get(), form.get()) {
-            f.reset();
-        }
+    let result = Signal::derive(move || {
+        create.value().get().map(|r| {
+            r.map(|n| format!("Created network {} on {}.", n.name, n.host))
+                .map_err(|e| e.to_string())
+        })
     });
-    let result = move || {
-        match create.value().get() {
-        Some(Ok(n)) => Some(view! { <p class="form-ok" role="status">{format!("Created network {} on {}.", n.name, n.host)}</p> }.into_any()),
-        Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
-        None => None,
-    }
-    };
+    reset_on_success(form, result);
     view! {
         <section class="panel" aria-labelledby="new-network-title">
             <h2 id="new-network-title">"Create a network"</h2>
@@ -268,88 +247,27 @@ fn CreateNetworkForm(
                     <button type="submit" class="button button-primary" prop:disabled=move || create.pending().get()>"Create network"</button>
                 </div>
             </ActionForm>
-            <div aria-live="polite" data-testid="create-network-result">{result}</div>
+            <FormResult result testid="create-network-result" />
         </section>
     }
 }
 
-#[component]
-fn PruneNetworks(
-    hosts: Vec<StorageHost>,
-    outcome: Outcome,
-    on_done: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let host = RwSignal::new(String::new());
-    view! {
-        <section class="panel" aria-labelledby="prune-networks-title">
-            <h2 id="prune-networks-title">"Prune unused networks"</h2>
-            <p class="muted small">"Removes networks no container uses, like docker network prune."</p>
-            <div class="inline-form">
-                <HostSelect hosts value=host label="Host" />
-                {move || {
-                    let question = format!("Remove every unused network on {}?", host.get());
-                    view! {
-                        <Confirm label="Prune" question on_yes=move || {
-                            act(outcome, prune_networks(host.get_untracked()), |p: PruneResult| {
-                                if p.deleted.is_empty() { "Nothing to prune.".to_string() } else { format!("Pruned {}.", p.deleted.join(", ")) }
-                            }, on_done);
-                        } />
-                    }
-                }}
-            </div>
-        </section>
-    }
-}
-
-#[component]
-fn NetworksTable(
+fn networks_table(
     rows: Option<NetworksData>,
     text: RwSignal<String>,
     outcome: Outcome,
     on_change: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+) -> AnyView {
     let body = match rows {
-        None => view! { <SkeletonRows rows=3 cols=COLUMNS /> }.into_any(),
-        Some(d) => {
-            let hosts = d.hosts;
-            d.networks
-                .into_iter()
-                .map(|n| {
-                    let host = hosts.iter().find(|h| h.slug == n.host);
-                    let host_name = host.map_or_else(|| n.host.clone(), |h| h.name.clone());
-                    let manage = host.is_some_and(StorageHost::manages);
-                    let name = n.name.to_lowercase();
-                    let visible = move || {
-                        let t = text.get().trim().to_lowercase();
-                        t.is_empty() || name.contains(&t)
-                    };
-                    view! {
-                        <Show when=visible.clone()>
-                            <NetworkRow n=n.clone() host_name=host_name.clone() manage outcome on_change />
-                        </Show>
-                    }
-                })
-                .collect_view()
-                .into_any()
-        }
+        None => view! { <SkeletonRows rows=3 cols=COLUMNS.len() + 1 /> }.into_any(),
+        Some(d) => filtered_rows(
+            d,
+            text,
+            |n: &NetworkView| (n.host.as_str(), n.name.as_str()),
+            move |n, host_name, manage| view! { <NetworkRow n host_name manage outcome on_change /> },
+        ),
     };
-    view! {
-        <div class="table-wrap">
-            <table class="table table-cards" aria-label="Networks">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Host"</th>
-                        <th scope="col">"Driver"</th>
-                        <th scope="col">"Subnet / gateway"</th>
-                        <th scope="col">"Containers"</th>
-                        <th scope="col"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>{body}</tbody>
-            </table>
-        </div>
-    }
+    view! { <StorageTable label="Networks" columns=COLUMNS body /> }.into_any()
 }
 
 #[component]

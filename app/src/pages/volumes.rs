@@ -2,23 +2,28 @@
 //! is refused with the containers named) and prune.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::components::page::{ErrorNotice, PageHeader, SkeletonRows};
+use crate::components::page::SkeletonRows;
 use crate::error::AppError;
 use crate::format;
-use crate::model::storage::{HostNotice, PruneResult, VolumeView};
+use crate::model::storage::{PruneResult, VolumeView};
 use crate::pages::account::Confirm;
-use crate::pages::images::{
-    act, encode, rfc3339_short, HostNotices, HostSelect, Outcome, OutcomeNotice, StorageHost,
+use crate::pages::storage_common::{
+    act, encode, filtered_rows, reset_on_success, rfc3339_short, storage_hosts, FormResult,
+    HostSelect, Outcome, PrunePanel, StorageHost, StorageList, StorageListPage, StorageTable,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VolumesData {
-    pub volumes: Vec<VolumeView>,
-    pub unreachable: Vec<HostNotice>,
-    pub hosts: Vec<StorageHost>,
-}
+pub type VolumesData = StorageList<VolumeView>;
+
+const COLUMNS: &[(&str, bool)] = &[
+    ("Name", false),
+    ("Host", false),
+    ("Driver", false),
+    ("Mountpoint", false),
+    ("Size", true),
+    ("Used by", false),
+    ("Created", true),
+];
 
 #[server]
 pub async fn list_volumes() -> Result<VolumesData, AppError> {
@@ -26,10 +31,10 @@ pub async fn list_volumes() -> Result<VolumesData, AppError> {
     let fleet = crate::ssr::fleet()?;
     let list: crate::model::storage::FleetVolumes =
         backend::storage::volumes(&fleet, &who).await.into();
-    Ok(VolumesData {
-        volumes: list.volumes,
+    Ok(StorageList {
+        items: list.volumes,
         unreachable: list.unreachable,
-        hosts: crate::pages::images::visible_hosts(&who, &fleet),
+        hosts: crate::pages::storage_common::visible_hosts(&who, &fleet),
     })
 }
 
@@ -47,9 +52,10 @@ pub async fn create_volume(
     let request = crate::model::storage::CreateVolumeRequest {
         name: name.trim().to_string(),
         driver: Some(driver.trim().to_string()).filter(|d| !d.is_empty()),
-        driver_opts: crate::pages::images::parse_pairs("driver_opts", &driver_opts)
+        driver_opts: crate::pages::storage_common::parse_pairs("driver_opts", &driver_opts)
             .map_err(AppError::respond)?,
-        labels: crate::pages::images::parse_pairs("labels", &labels).map_err(AppError::respond)?,
+        labels: crate::pages::storage_common::parse_pairs("labels", &labels)
+            .map_err(AppError::respond)?,
     };
     let h = crate::ssr::fleet()?.host(&host)?;
     let created = h.engine.create_volume(&request.into()).await?;
@@ -87,54 +93,35 @@ pub fn VolumesPage() -> impl IntoView {
         move || (version.get(), create.version().get()),
         |_| list_volumes(),
     );
-    let hosts = Resource::new(|| (), |_| crate::pages::images::storage_hosts());
+    let hosts = Resource::new(|| (), |_| storage_hosts());
     let outcome: Outcome = RwSignal::new(None);
     let text = RwSignal::new(String::new());
     let refresh = move || version.update(|n| *n += 1);
+    let summary = |d: &VolumesData| {
+        let used = d.items.iter().filter(|v| !v.containers.is_empty()).count();
+        format!(
+            "{} · {} in use",
+            format::plural(d.items.len(), "volume", "volumes"),
+            used
+        )
+    };
+    let panels = move |hosts: Vec<StorageHost>| {
+        view! {
+            <CreateVolumeForm hosts=hosts.clone() create />
+            <PrunePanel id="prune-volumes-title" title="Prune unused volumes"
+                hint="Removes volumes no container uses, like docker volume prune (newer engines prune anonymous volumes only)."
+                hosts
+                question=|host| format!("Remove every unused volume on {host}? Their data is lost.")
+                prune=prune_volumes
+                done=|p| format!("Pruned {} — {} reclaimed.", format::plural(p.deleted.len(), "volume", "volumes"), format::bytes(p.space_reclaimed))
+                outcome on_done=refresh />
+        }
+        .into_any()
+    };
+    let table = move |rows: Option<VolumesData>| volumes_table(rows, text, outcome, refresh);
     view! {
-        <PageHeader title="Volumes">
-            <button type="button" class="button" on:click=move |_| refresh()>"Refresh"</button>
-        </PageHeader>
-        <Transition fallback=|| view! { <p class="page-summary muted">"Loading volumes…"</p> }>
-            {move || Suspend::new(async move {
-                data.await.ok().map(|d| {
-                    let used = d.volumes.iter().filter(|v| !v.containers.is_empty()).count();
-                    view! {
-                        <p class="page-summary">{format!("{} · {} in use", format::plural(d.volumes.len(), "volume", "volumes"), used)}</p>
-                    }
-                })
-            })}
-        </Transition>
-        <OutcomeNotice outcome testid="volumes-outcome" />
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let hosts = hosts.await.unwrap_or_default();
-                hosts.iter().any(StorageHost::manages).then(|| view! {
-                    <div class="panels">
-                        <CreateVolumeForm hosts=hosts.clone() create />
-                        <PruneVolumes hosts outcome on_done=refresh />
-                    </div>
-                })
-            })}
-        </Transition>
-        <div class="filter-bar" role="search" aria-label="Filter volumes">
-            <label class="field filter-text">
-                <span>"Name"</span>
-                <input type="search" placeholder="data, cache…" autocomplete="off"
-                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
-            </label>
-        </div>
-        <Transition fallback=move || view! { <VolumesTable rows=None text outcome on_change=refresh /> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! {
-                        <HostNotices list=d.unreachable.clone() />
-                        <VolumesTable rows=Some(d) text outcome on_change=refresh />
-                    }.into_any(),
-                    Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <StorageListPage title="Volumes" noun="volumes" data hosts outcome outcome_testid="volumes-outcome"
+            text filter_placeholder="data, cache…" summary panels table on_refresh=refresh />
     }
 }
 
@@ -142,18 +129,13 @@ pub fn VolumesPage() -> impl IntoView {
 fn CreateVolumeForm(hosts: Vec<StorageHost>, create: ServerAction<CreateVolume>) -> impl IntoView {
     let host = RwSignal::new(String::new());
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(f)) = (create.value().get(), form.get()) {
-            f.reset();
-        }
+    let result = Signal::derive(move || {
+        create.value().get().map(|r| {
+            r.map(|v| format!("Created volume {} on {}.", v.name, v.host))
+                .map_err(|e| e.to_string())
+        })
     });
-    let result = move || {
-        match create.value().get() {
-        Some(Ok(v)) => Some(view! { <p class="form-ok" role="status">{format!("Created volume {} on {}.", v.name, v.host)}</p> }.into_any()),
-        Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
-        None => None,
-    }
-    };
+    reset_on_success(form, result);
     view! {
         <section class="panel" aria-labelledby="new-volume-title">
             <h2 id="new-volume-title">"Create a volume"</h2>
@@ -183,50 +165,21 @@ fn CreateVolumeForm(hosts: Vec<StorageHost>, create: ServerAction<CreateVolume>)
                     <button type="submit" class="button button-primary" prop:disabled=move || create.pending().get()>"Create volume"</button>
                 </div>
             </ActionForm>
-            <div aria-live="polite" data-testid="create-volume-result">{result}</div>
+            <FormResult result testid="create-volume-result" />
         </section>
     }
 }
 
-#[component]
-fn PruneVolumes(
-    hosts: Vec<StorageHost>,
-    outcome: Outcome,
-    on_done: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let host = RwSignal::new(String::new());
-    view! {
-        <section class="panel" aria-labelledby="prune-volumes-title">
-            <h2 id="prune-volumes-title">"Prune unused volumes"</h2>
-            <p class="muted small">"Removes volumes no container uses, like docker volume prune (newer engines prune anonymous volumes only)."</p>
-            <div class="inline-form">
-                <HostSelect hosts value=host label="Host" />
-                {move || {
-                    let question = format!("Remove every unused volume on {}? Their data is lost.", host.get());
-                    view! {
-                        <Confirm label="Prune" question on_yes=move || {
-                            act(outcome, prune_volumes(host.get_untracked()), |p: PruneResult| {
-                                format!("Pruned {} — {} reclaimed.", format::plural(p.deleted.len(), "volume", "volumes"), format::bytes(p.space_reclaimed))
-                            }, on_done);
-                        } />
-                    }
-                }}
-            </div>
-        </section>
-    }
-}
-
-#[component]
-fn VolumesTable(
+fn volumes_table(
     rows: Option<VolumesData>,
     text: RwSignal<String>,
     outcome: Outcome,
     on_change: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+) -> AnyView {
     let body = match rows {
-        None => view! { <SkeletonRows rows=3 cols=8 /> }.into_any(),
-        Some(d) if d.volumes.is_empty() => view! {
-            <tr><td colspan="8">
+        None => view! { <SkeletonRows rows=3 cols=COLUMNS.len() + 1 /> }.into_any(),
+        Some(d) if d.items.is_empty() => view! {
+            <tr><td colspan=(COLUMNS.len() + 1).to_string()>
                 <div class="empty" data-testid="volumes-empty">
                     <h2>"No volumes yet"</h2>
                     <p>"Create one above, or run a container that declares one."</p>
@@ -234,48 +187,14 @@ fn VolumesTable(
             </td></tr>
         }
         .into_any(),
-        Some(d) => {
-            let hosts = d.hosts;
-            d.volumes
-                .into_iter()
-                .map(|v| {
-                    let host = hosts.iter().find(|h| h.slug == v.host);
-                    let host_name = host.map_or_else(|| v.host.clone(), |h| h.name.clone());
-                    let manage = host.is_some_and(StorageHost::manages);
-                    let name = v.name.to_lowercase();
-                    let visible = move || {
-                        let t = text.get().trim().to_lowercase();
-                        t.is_empty() || name.contains(&t)
-                    };
-                    view! {
-                        <Show when=visible.clone()>
-                            <VolumeRow v=v.clone() host_name=host_name.clone() manage outcome on_change />
-                        </Show>
-                    }
-                })
-                .collect_view()
-                .into_any()
-        }
+        Some(d) => filtered_rows(
+            d,
+            text,
+            |v: &VolumeView| (v.host.as_str(), v.name.as_str()),
+            move |v, host_name, manage| view! { <VolumeRow v host_name manage outcome on_change /> },
+        ),
     };
-    view! {
-        <div class="table-wrap">
-            <table class="table table-cards" aria-label="Volumes">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Host"</th>
-                        <th scope="col">"Driver"</th>
-                        <th scope="col">"Mountpoint"</th>
-                        <th scope="col" class="num">"Size"</th>
-                        <th scope="col">"Used by"</th>
-                        <th scope="col" class="num">"Created"</th>
-                        <th scope="col"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>{body}</tbody>
-            </table>
-        </div>
-    }
+    view! { <StorageTable label="Volumes" columns=COLUMNS body /> }.into_any()
 }
 
 #[component]

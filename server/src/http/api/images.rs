@@ -19,7 +19,8 @@ use app::model::images::{
 };
 use app::model::storage::{PruneParams, PruneResult};
 use backend::engine::{spool, validate_image, Download, Spooled, SpooledBody, SEARCH_DEADLINE};
-use backend::policy::{authorize, HostAction};
+use backend::fleet::Host;
+use backend::policy::{authorize, HostAction, Principal};
 
 use super::registries::registries;
 use super::Body;
@@ -38,6 +39,31 @@ pub(super) fn params<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T>
             format!("the query string does not fit: {}", e.body_text()),
         )
     })
+}
+
+/// The host a request names, once the policy allows `action` on it: the policy is asked
+/// before the host is looked up, so a caller without access learns nothing about the host.
+pub(super) fn host_for(
+    state: &AppState,
+    who: &Principal,
+    slug: &str,
+    action: HostAction,
+) -> ApiResult<Host> {
+    checked_host(state, who, slug, action, || Ok(())).map(|(host, ())| host)
+}
+
+/// [`host_for`] with the request's own input checked in between, in the order every handler
+/// keeps: a denial (403/404) first, then bad input (400/422), then an unknown host (404).
+pub(super) fn checked_host<T>(
+    state: &AppState,
+    who: &Principal,
+    slug: &str,
+    action: HostAction,
+    check: impl FnOnce() -> ApiResult<T>,
+) -> ApiResult<(Host, T)> {
+    authorize(who, slug, action)?;
+    let checked = check()?;
+    Ok((state.fleet.host(slug)?, checked))
 }
 
 /// `true`/`false` (also `1`/`0`, `yes`/`no`); absent or empty is `None`.
@@ -70,8 +96,13 @@ pub async fn list_all(
     query: Result<Query<ImageListParams>, QueryRejection>,
 ) -> ApiResult<axum::response::Response> {
     let dangling = flag("dangling", params(query)?.dangling.as_deref())?;
-    let fleet: FleetImages = backend::storage::images(&state.fleet, &who, dangling).await.into();
-    Ok(super::fleet_list(fleet.images, fleet.unreachable.into_iter().map(|n| n.host).collect()))
+    let fleet: FleetImages = backend::storage::images(&state.fleet, &who, dangling)
+        .await
+        .into();
+    Ok(super::fleet_list(
+        fleet.images,
+        fleet.unreachable.into_iter().map(|n| n.host).collect(),
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/images?dangling=`.
@@ -81,9 +112,9 @@ pub async fn list(
     Path(host): Path<String>,
     query: Result<Query<ImageListParams>, QueryRejection>,
 ) -> ApiResult<Json<Vec<ImageView>>> {
-    authorize(&who, &host, HostAction::View)?;
-    let dangling = flag("dangling", params(query)?.dangling.as_deref())?;
-    let host = state.fleet.host(&host)?;
+    let (host, dangling) = checked_host(&state, &who, &host, HostAction::View, || {
+        flag("dangling", params(query)?.dangling.as_deref())
+    })?;
     let list = host.engine.list_images(dangling).await?;
     Ok(Json(
         list.into_iter()
@@ -98,8 +129,7 @@ pub async fn inspect(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ImageDetailView>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::View)?;
     let detail = host.engine.inspect_image(&id).await?;
     Ok(Json(ImageDetailView::new(host.slug.clone(), detail)))
 }
@@ -111,8 +141,7 @@ pub async fn history(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<HistoryView>>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::View)?;
     let history = host.engine.image_history(&id).await?;
     Ok(Json(history.into_iter().map(Into::into).collect()))
 }
@@ -129,10 +158,11 @@ pub async fn pull(
     Path(host): Path<String>,
     Body(request): Body<PullRequest>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let reference = request.image.trim().to_owned();
-    validate_image(&reference)?;
-    let host = state.fleet.host(&host)?;
+    let (host, reference) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
+        let reference = request.image.trim().to_owned();
+        validate_image(&reference)?;
+        Ok(reference)
+    })?;
     let auth = registries(&state)?.auth_for(&reference).await?;
     let progress = host.engine.pull_image_progress(&reference, auth).await?;
     let image = with_tag(&reference);
@@ -194,8 +224,7 @@ pub async fn tag(
     Path((host, id)): Path<(String, String)>,
     Body(request): Body<TagRequest>,
 ) -> ApiResult<StatusCode> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::ManageStorage)?;
     let tag = request.tag.filter(|t| !t.is_empty());
     host.engine
         .tag_image(&id, &request.repo, tag.as_deref())
@@ -211,9 +240,9 @@ pub async fn remove(
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<ForceParams>, QueryRejection>,
 ) -> ApiResult<Json<RemovedView>> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let force = flag("force", params(query)?.force())?.unwrap_or(false);
-    let host = state.fleet.host(&host)?;
+    let (host, force) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
+        Ok(flag("force", params(query)?.force())?.unwrap_or(false))
+    })?;
     Ok(Json(host.engine.remove_image(&id, force).await?.into()))
 }
 
@@ -225,9 +254,9 @@ pub async fn prune(
     Path(host): Path<String>,
     query: Result<Query<PruneParams>, QueryRejection>,
 ) -> ApiResult<Json<PruneResult>> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let label = params(query)?.label.filter(|l| !l.is_empty());
-    let host = state.fleet.host(&host)?;
+    let (host, label) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
+        Ok(params(query)?.label.filter(|l| !l.is_empty()))
+    })?;
     Ok(Json(
         host.engine.prune_images(label.as_deref()).await?.into(),
     ))
@@ -239,8 +268,7 @@ pub async fn export(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::ManageStorage)?;
     Ok(tar_download(host.engine.export_image(&id).await?))
 }
 
@@ -253,11 +281,12 @@ pub async fn search(
     Path(host): Path<String>,
     query: Result<Query<SearchParams>, QueryRejection>,
 ) -> ApiResult<Json<Vec<SearchHitView>>> {
-    authorize(&who, &host, HostAction::View)?;
-    let SearchParams { term, limit } = params(query)?;
-    let term = term.unwrap_or_default();
-    backend::engine::validate_search_term(&term)?;
-    let host = state.fleet.host(&host)?;
+    let (host, (term, limit)) = checked_host(&state, &who, &host, HostAction::View, || {
+        let SearchParams { term, limit } = params(query)?;
+        let term = term.unwrap_or_default();
+        backend::engine::validate_search_term(&term)?;
+        Ok((term, limit))
+    })?;
     match host.engine.search_images(&term, limit).await {
         Ok(hits) => Ok(Json(hits.into_iter().map(Into::into).collect())),
         Err(backend::Error::EngineTimeout) => Err(ApiError::new(
@@ -289,8 +318,7 @@ pub async fn load(
     headers: HeaderMap,
     body: HttpBody,
 ) -> ApiResult<Json<LoadedView>> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::ManageStorage)?;
     let spooled = spooled(&state, &headers, body).await?;
     let images = host.engine.load_images(spooled).await?;
     tracing::info!(by = %who.username, host = %host.slug, ?images, "images loaded");
@@ -307,20 +335,21 @@ pub async fn import(
     headers: HeaderMap,
     body: HttpBody,
 ) -> ApiResult<(StatusCode, Json<ImportedView>)> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let ImportParams { repo, tag } = params(query)?;
-    let repo = repo.filter(|r| !r.is_empty()).ok_or_else(|| {
-        ApiError::from(backend::Error::invalid(
-            "repo",
-            "is required: the new image's repository, like team/app",
-        ))
+    let (host, (repo, tag)) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
+        let ImportParams { repo, tag } = params(query)?;
+        let repo = repo.filter(|r| !r.is_empty()).ok_or_else(|| {
+            ApiError::from(backend::Error::invalid(
+                "repo",
+                "is required: the new image's repository, like team/app",
+            ))
+        })?;
+        backend::engine::validate_repo(&repo)?;
+        let tag = tag.filter(|t| !t.is_empty());
+        if let Some(t) = &tag {
+            backend::engine::validate_tag(t)?;
+        }
+        Ok((repo, tag))
     })?;
-    backend::engine::validate_repo(&repo)?;
-    let tag = tag.filter(|t| !t.is_empty());
-    if let Some(t) = &tag {
-        backend::engine::validate_tag(t)?;
-    }
-    let host = state.fleet.host(&host)?;
     let spooled = spooled(&state, &headers, body).await?;
     let id = host
         .engine

@@ -10,9 +10,9 @@ use app::model::storage::{
     AttachRequest, CreateNetworkRequest, CreateVolumeRequest, FleetNetworks, FleetVolumes,
     NetworkView, PruneParams, PruneResult, VolumeView,
 };
-use backend::policy::{authorize, HostAction};
+use backend::policy::HostAction;
 
-use super::images::{flag, params, ForceParams};
+use super::images::{checked_host, flag, host_for, params, ForceParams};
 use super::Body;
 use crate::http::auth::Auth;
 use crate::http::ApiError;
@@ -22,9 +22,15 @@ type ApiResult<T> = Result<T, ApiError>;
 
 /// `GET /api/v1/volumes`: every visible host's volumes, as an array; hosts that do not answer
 /// are named in the `X-Capstan-Unreachable` header.
-pub async fn list_all_volumes(State(state): State<AppState>, Auth(who): Auth) -> axum::response::Response {
+pub async fn list_all_volumes(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> axum::response::Response {
     let fleet: FleetVolumes = backend::storage::volumes(&state.fleet, &who).await.into();
-    super::fleet_list(fleet.volumes, fleet.unreachable.into_iter().map(|n| n.host).collect())
+    super::fleet_list(
+        fleet.volumes,
+        fleet.unreachable.into_iter().map(|n| n.host).collect(),
+    )
 }
 
 /// `GET /api/v1/hosts/{host}/volumes`.
@@ -33,8 +39,7 @@ pub async fn list_volumes(
     Auth(who): Auth,
     Path(host): Path<String>,
 ) -> ApiResult<Json<Vec<VolumeView>>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::View)?;
     let list = host.engine.list_volumes().await?;
     Ok(Json(
         list.into_iter()
@@ -51,8 +56,7 @@ pub async fn create_volume(
     Path(host): Path<String>,
     Body(request): Body<CreateVolumeRequest>,
 ) -> ApiResult<(StatusCode, Json<VolumeView>)> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::ManageStorage)?;
     let created = host.engine.create_volume(&request.into()).await?;
     tracing::info!(by = %who.username, host = %host.slug, volume = %created.name, "volume created");
     Ok((
@@ -67,8 +71,7 @@ pub async fn inspect_volume(
     Auth(who): Auth,
     Path((host, name)): Path<(String, String)>,
 ) -> ApiResult<Json<VolumeView>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::View)?;
     let volume = host.engine.inspect_volume(&name).await?;
     Ok(Json(VolumeView::new(host.slug.clone(), volume)))
 }
@@ -81,9 +84,9 @@ pub async fn remove_volume(
     Path((host, name)): Path<(String, String)>,
     query: Result<Query<ForceParams>, QueryRejection>,
 ) -> ApiResult<StatusCode> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let force = flag("force", params(query)?.force())?.unwrap_or(false);
-    let host = state.fleet.host(&host)?;
+    let (host, force) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
+        Ok(flag("force", params(query)?.force())?.unwrap_or(false))
+    })?;
     host.engine.remove_volume(&name, force).await?;
     tracing::info!(by = %who.username, host = %host.slug, volume = %name, "volume removed");
     Ok(StatusCode::NO_CONTENT)
@@ -96,9 +99,9 @@ pub async fn prune_volumes(
     Path(host): Path<String>,
     query: Result<Query<PruneParams>, QueryRejection>,
 ) -> ApiResult<Json<PruneResult>> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let label = params(query)?.label.filter(|l| !l.is_empty());
-    let host = state.fleet.host(&host)?;
+    let (host, label) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
+        Ok(params(query)?.label.filter(|l| !l.is_empty()))
+    })?;
     Ok(Json(
         host.engine.prune_volumes(label.as_deref()).await?.into(),
     ))
@@ -106,9 +109,15 @@ pub async fn prune_volumes(
 
 /// `GET /api/v1/networks`: as an array; hosts that do not answer are named in the
 /// `X-Capstan-Unreachable` header.
-pub async fn list_all_networks(State(state): State<AppState>, Auth(who): Auth) -> axum::response::Response {
+pub async fn list_all_networks(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> axum::response::Response {
     let fleet: FleetNetworks = backend::storage::networks(&state.fleet, &who).await.into();
-    super::fleet_list(fleet.networks, fleet.unreachable.into_iter().map(|n| n.host).collect())
+    super::fleet_list(
+        fleet.networks,
+        fleet.unreachable.into_iter().map(|n| n.host).collect(),
+    )
 }
 
 /// `GET /api/v1/hosts/{host}/networks`.
@@ -117,8 +126,7 @@ pub async fn list_networks(
     Auth(who): Auth,
     Path(host): Path<String>,
 ) -> ApiResult<Json<Vec<NetworkView>>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::View)?;
     let list = host.engine.list_networks().await?;
     Ok(Json(
         list.into_iter()
@@ -136,8 +144,7 @@ pub async fn create_network(
     Path(host): Path<String>,
     Body(request): Body<CreateNetworkRequest>,
 ) -> ApiResult<(StatusCode, Json<NetworkView>)> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::ManageStorage)?;
     let created = host.engine.create_network(&request.into()).await?;
     tracing::info!(by = %who.username, host = %host.slug, network = %created.name, "network created");
     Ok((
@@ -152,8 +159,7 @@ pub async fn inspect_network(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<NetworkView>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::View)?;
     let network = host.engine.inspect_network(&id).await?;
     Ok(Json(NetworkView::new(host.slug.clone(), network)))
 }
@@ -165,8 +171,7 @@ pub async fn remove_network(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let host = state.fleet.host(&host)?;
+    let host = host_for(&state, &who, &host, HostAction::ManageStorage)?;
     host.engine.remove_network(&id).await?;
     tracing::info!(by = %who.username, host = %host.slug, network = %id, "network removed");
     Ok(StatusCode::NO_CONTENT)
@@ -179,9 +184,9 @@ pub async fn connect(
     Path((host, id)): Path<(String, String)>,
     Body(request): Body<AttachRequest>,
 ) -> ApiResult<StatusCode> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let container = required_container(&request)?;
-    let host = state.fleet.host(&host)?;
+    let (host, container) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
+        required_container(&request)
+    })?;
     host.engine
         .connect_network(&id, container, &request.aliases)
         .await?;
@@ -195,9 +200,9 @@ pub async fn disconnect(
     Path((host, id)): Path<(String, String)>,
     Body(request): Body<AttachRequest>,
 ) -> ApiResult<StatusCode> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let container = required_container(&request)?;
-    let host = state.fleet.host(&host)?;
+    let (host, container) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
+        required_container(&request)
+    })?;
     host.engine
         .disconnect_network(&id, container, request.force)
         .await?;
@@ -221,9 +226,9 @@ pub async fn prune_networks(
     Path(host): Path<String>,
     query: Result<Query<PruneParams>, QueryRejection>,
 ) -> ApiResult<Json<PruneResult>> {
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let label = params(query)?.label.filter(|l| !l.is_empty());
-    let host = state.fleet.host(&host)?;
+    let (host, label) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
+        Ok(params(query)?.label.filter(|l| !l.is_empty()))
+    })?;
     Ok(Json(
         host.engine.prune_networks(label.as_deref()).await?.into(),
     ))
