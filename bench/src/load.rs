@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ImportImageOptionsBuilder, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptions,
 };
 use bollard::Docker;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -30,6 +32,8 @@ pub struct Engine {
     pub flag: String,
     pub endpoint: Endpoint,
     pub docker: Docker,
+    /// An image the bench copied here (removed again by the cleanup).
+    copied_image: Arc<Mutex<Option<String>>>,
 }
 
 impl Engine {
@@ -62,6 +66,7 @@ impl Engine {
             flag,
             endpoint,
             docker,
+            copied_image: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -75,6 +80,43 @@ impl Engine {
             ),
             Err(e) => format!("unknown ({e})"),
         }
+    }
+
+    /// Makes sure `image` is here, copying it from `source` (`docker save | docker load`) when
+    /// it is not; a copied image is removed again by [`Engine::clean`].
+    pub async fn ensure_image(&self, source: &Engine, image: &str) -> Result<(), Fail> {
+        if self.docker.inspect_image(image).await.is_ok() {
+            return Ok(());
+        }
+        eprintln!(
+            "copying {image} from engine {} to engine {}",
+            source.slug, self.slug
+        );
+        let tar = source.docker.export_image(image);
+        let mut load = std::pin::pin!(self.docker.import_image_stream(
+            ImportImageOptionsBuilder::default().quiet(true).build(),
+            tar,
+            None,
+        ));
+        while let Some(item) = load.next().await {
+            let item =
+                item.map_err(|e| Fail::new(format!("loading {image} into {}: {e}", self.slug)))?;
+            if let Some(err) = item.error_detail.and_then(|d| d.message) {
+                return Err(Fail::new(format!(
+                    "loading {image} into {}: {err}",
+                    self.slug
+                )));
+            }
+        }
+        self.docker
+            .inspect_image(image)
+            .await
+            .map_err(|e| Fail::new(format!("{image} is still missing on {}: {e}", self.slug)))?;
+        *self
+            .copied_image
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(image.to_owned());
+        Ok(())
     }
 
     /// Creates (never starts) containers until `total` of this run exist, `PARALLEL` at a time.
@@ -189,6 +231,23 @@ impl Engine {
             match r {
                 Ok(()) => removed += 1,
                 Err(e) => eprintln!("cleanup: {e}"),
+            }
+        }
+        let copied = self
+            .copied_image
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(image) = copied {
+            if let Err(e) = self
+                .docker
+                .remove_image(&image, None::<RemoveImageOptions>, None)
+                .await
+            {
+                eprintln!(
+                    "cleanup: removing the copied image {image} from {}: {e}",
+                    self.slug
+                );
             }
         }
         removed
