@@ -130,7 +130,15 @@ impl NewRegistry {
 }
 
 impl Registries {
-    /// Over the store's pool, sealing with the data directory's key (the one host TLS keys use).
+    /// Over the store's pool, sealing with the data directory's key (the one host TLS keys use),
+    /// already open (the server opens it once at start: see
+    /// `hosts::Registry::credentials`).
+    pub fn with_secrets(pool: SqlitePool, secrets: Arc<SecretBox>) -> Self {
+        Registries { pool, secrets }
+    }
+
+    /// Reads the data directory's key from disk: for tools and tests; the server uses
+    /// [`Registries::with_secrets`].
     pub fn open(pool: SqlitePool, data_dir: &Path) -> Result<Self> {
         Ok(Registries {
             pool,

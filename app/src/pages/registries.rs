@@ -13,8 +13,8 @@ use crate::pages::account::Confirm;
 fn store() -> Result<(backend::policy::Principal, backend::registries::Registries), AppError> {
     let who = crate::ssr::principal()?;
     backend::policy::require_admin(&who)?;
-    let pool = crate::ssr::accounts()?.pool().clone();
-    let registries = backend::registries::Registries::open(pool, &crate::ssr::data_dir()?)?;
+    // The key was read once at start; no disk access per request.
+    let registries = crate::ssr::registry()?.credentials();
     Ok((who, registries))
 }
 

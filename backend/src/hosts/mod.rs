@@ -89,6 +89,12 @@ const MAX_PEM: usize = 64 * 1024;
 const MAX_LABELS: usize = 32;
 
 impl Registry {
+    /// The stored registry credentials, sealed with the key this registry opened at start
+    /// (no disk access per request).
+    pub fn credentials(&self) -> crate::registries::Registries {
+        crate::registries::Registries::with_secrets(self.store.pool().clone(), self.secrets.clone())
+    }
+
     pub fn open(store: Store, fleet: Fleet, data_dir: &Path) -> Result<Self> {
         let secrets = SecretBox::open(data_dir)?;
         let tls_dir = tempfile::Builder::new()
@@ -176,20 +182,28 @@ impl Registry {
                 return Err(Error::invalid("tls", "TLS applies to tcp:// engines only"));
             }
         }
-        let scratch = tempfile::Builder::new()
-            .prefix("capstan-tls-test-")
-            .tempdir()
-            .map_err(|e| Error::Internal(format!("creating a private directory for TLS files: {e}")))?;
-        let files = match tls {
-            Some(tls) => Some(write_tls(scratch.path(), tls.ca.as_bytes(), tls.cert.as_bytes(), Some(tls.key.as_bytes()))?),
-            None => None,
-        };
+        // Writing (and syncing) the files and removing them later is disk work: off the runtime.
+        let pem = tls.cloned();
+        let (scratch, files) = tokio::task::spawn_blocking(move || {
+            let scratch = tempfile::Builder::new()
+                .prefix("capstan-tls-test-")
+                .tempdir()
+                .map_err(|e| Error::Internal(format!("creating a private directory for TLS files: {e}")))?;
+            let files = match &pem {
+                Some(tls) => Some(write_tls(scratch.path(), tls.ca.as_bytes(), tls.cert.as_bytes(), Some(tls.key.as_bytes()))?),
+                None => None,
+            };
+            Ok::<_, Error>((scratch, files))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("preparing TLS files: {e}")))??;
         let engine = Engine::new(EngineSpec { url: url.to_string(), tls: files }, self.fleet.timeouts());
         let deadline = self.fleet.timeouts().call;
         let probe = tokio::time::timeout(deadline + std::time::Duration::from_secs(1), engine.probe())
             .await
             .unwrap_or(Err(Error::EngineTimeout));
-        drop(scratch);
+        drop(engine);
+        tokio::task::spawn_blocking(move || drop(scratch));
         match probe {
             Ok(p) => Ok(p.summary),
             Err(e) => {

@@ -13,12 +13,10 @@ use crate::http::auth::Admin;
 use crate::http::ApiError;
 use crate::state::AppState;
 
-/// The credential store over the server's database, sealing with the data directory's key.
+/// The credential store over the server's database, sealing with the data directory's key
+/// (opened once at start, held by the host registry).
 pub(super) fn registries(state: &AppState) -> Result<Registries, ApiError> {
-    Ok(Registries::open(
-        state.accounts_pool().clone(),
-        &state.settings.data_dir,
-    )?)
+    Ok(state.registry.credentials())
 }
 
 /// `GET /api/v1/registries` → `[{id, server, username, created_at}]`.
