@@ -35,7 +35,7 @@ use pages::registries::RegistriesPage;
 use pages::volumes::VolumesPage;
 use pages::login::{LoginPage, SetupPage};
 use pages::not_found::NotFound;
-use pages::run::{DuplicatePage, RunPage};
+use pages::run::{DuplicatePage, EditPage, RunPage};
 use pages::users::UsersPage;
 use pages::audit::AuditPage;
 use pages::teams::TeamsPage;
@@ -96,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/volumes") view=VolumesPage />
                     <Route path=path!("/networks") view=NetworksPage />
                     <Route path=path!("/hosts/:host/containers/:id/duplicate") view=DuplicatePage />
+                    <Route path=path!("/hosts/:host/containers/:id/edit") view=EditPage />
                     <ParentRoute path=path!("/hosts/:host/containers/:id") view=ContainerLayout>
                         <Route path=path!("") view=ContainerOverview />
                         <Route path=path!("/processes") view=ProcessesTab />

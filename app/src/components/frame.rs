@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_location;
 
 use crate::model::MeView;
 use crate::pages::login::{current_user, Logout};
@@ -56,23 +57,61 @@ pub fn Frame() -> impl IntoView {
     }
 }
 
+/// The sidebar entry a path belongs to: the longest entry that is a prefix of it, except that
+/// a host's containers, images, volumes and networks (`/hosts/:host/containers/…`) belong to
+/// their own entry, not to Hosts, and the run form belongs to Containers.
+pub fn nav_section(path: &str) -> Option<&'static str> {
+    const ENTRIES: [&str; 10] = [
+        "/hosts",
+        "/containers",
+        "/images",
+        "/volumes",
+        "/networks",
+        "/events",
+        "/users",
+        "/teams",
+        "/audit",
+        "/registries",
+    ];
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    if let ["hosts", _, kind, ..] = parts.as_slice() {
+        if let Some(e) = ENTRIES.iter().find(|e| e[1..] == **kind) {
+            return Some(e);
+        }
+    }
+    if parts.first() == Some(&"run") {
+        return Some("/containers");
+    }
+    let first = parts.first()?;
+    ENTRIES.iter().copied().find(|e| e[1..] == **first)
+}
+
 #[component]
 fn Nav(admin: bool) -> impl IntoView {
+    let location = use_location();
+    let current = Memo::new(move |_| nav_section(&location.pathname.get()));
+    let link = move |href: &'static str, label: &'static str| {
+        view! {
+            <li>
+                <a href=href aria-current=move || (current.get() == Some(href)).then_some("page")>{label}</a>
+            </li>
+        }
+    };
     view! {
         <nav aria-label="Main">
             <ul>
-                <li><A href="/hosts">"Hosts"</A></li>
-                <li><A href="/containers">"Containers"</A></li>
-                <li><A href="/images">"Images"</A></li>
-                <li><A href="/volumes">"Volumes"</A></li>
-                <li><A href="/networks">"Networks"</A></li>
-                <li><A href="/events">"Events"</A></li>
+                {link("/hosts", "Hosts")}
+                {link("/containers", "Containers")}
+                {link("/images", "Images")}
+                {link("/volumes", "Volumes")}
+                {link("/networks", "Networks")}
+                {link("/events", "Events")}
                 {admin.then(|| view! {
                     <li class="nav-section" aria-hidden="true">"Admin"</li>
-                    <li><A href="/users">"Users & access"</A></li>
-                    <li><A href="/teams">"Teams"</A></li>
-                    <li><A href="/audit">"Audit log"</A></li>
-                    <li><A href="/registries">"Registries"</A></li>
+                    {link("/users", "Users & access")}
+                    {link("/teams", "Teams")}
+                    {link("/audit", "Audit log")}
+                    {link("/registries", "Registries")}
                 })}
             </ul>
         </nav>
@@ -100,5 +139,38 @@ fn UserBox(me: MeView) -> impl IntoView {
 }
 
 fn initial(name: &str) -> char {
-    name.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?')
+    name.chars()
+        .next()
+        .map(|c| c.to_ascii_uppercase())
+        .unwrap_or('?')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nav_section;
+
+    #[test]
+    fn a_hosts_containers_are_under_containers() {
+        assert_eq!(nav_section("/hosts"), Some("/hosts"));
+        assert_eq!(nav_section("/hosts/web-1"), Some("/hosts"));
+        assert_eq!(nav_section("/hosts/web-1/edit"), Some("/hosts"));
+        assert_eq!(nav_section("/hosts/web-1/access"), Some("/hosts"));
+        assert_eq!(
+            nav_section("/hosts/web-1/containers/abc"),
+            Some("/containers")
+        );
+        assert_eq!(
+            nav_section("/hosts/web-1/containers/abc/logs"),
+            Some("/containers")
+        );
+        assert_eq!(nav_section("/hosts/web-1/images/x"), Some("/images"));
+        assert_eq!(nav_section("/hosts/web-1/volumes/x"), Some("/volumes"));
+        assert_eq!(nav_section("/hosts/web-1/networks/x"), Some("/networks"));
+        assert_eq!(nav_section("/containers"), Some("/containers"));
+        assert_eq!(nav_section("/run"), Some("/containers"));
+        assert_eq!(nav_section("/images/web-1/sha256:1"), Some("/images"));
+        assert_eq!(nav_section("/audit"), Some("/audit"));
+        assert_eq!(nav_section("/account"), None);
+        assert_eq!(nav_section("/"), None);
+    }
 }

@@ -339,6 +339,7 @@ fn Actions(p: ContainerInfo) -> impl IntoView {
 
     let running = d.running && !d.paused;
     let duplicate_href = format!("{}/duplicate", container_href(&host, &id));
+    let edit_href = format!("{}/edit", container_href(&host, &id));
     view! {
         <div class="action-bar" role="toolbar" aria-label="Container actions">
             {(!operate).then(|| view! { <span class="muted small">"You can look at this container; an operator or manager of the host can change it."</span> })}
@@ -357,7 +358,8 @@ fn Actions(p: ContainerInfo) -> impl IntoView {
             })}
             {manage.then(|| view! {
                 <button type="button" class="button" on:click=move |_| renaming.update(|r| *r = !*r)>"Rename"</button>
-                <a class="button" href=duplicate_href.clone()>"Duplicate / edit"</a>
+                <a class="button" href=edit_href.clone() title="Change its settings: it is replaced under the same name">"Edit"</a>
+                <a class="button" href=duplicate_href.clone() title="A new container with these settings">"Duplicate"</a>
                 <Confirm label="Recreate" question=format!("Pull the image again and recreate {name} with the same settings?") on_yes=recreate.clone() />
             })}
         </div>

@@ -323,6 +323,9 @@ pub fn TextField(
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] mono: bool,
+    /// Shown but not editable (an edit keeps the container's name).
+    #[prop(optional)]
+    readonly: bool,
     error: impl Fn() -> Option<String> + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     view! {
@@ -331,6 +334,7 @@ pub fn TextField(
             <input
                 name=name
                 autocomplete="off"
+                readonly=readonly
                 class:mono=mono
                 placeholder=placeholder
                 prop:value=move || value.get()

@@ -2,7 +2,9 @@
 //! filtered, sorted and acted on in bulk. Also the parts the container pages share: the state
 //! badge, short ids, URL encoding and the lifecycle server fns.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
@@ -379,7 +381,7 @@ pub fn role_at_least(role: Option<RoleView>, needed: RoleView) -> bool {
 
 // ---------- the page ----------
 
-const COLUMNS: usize = 7;
+const COLUMNS: usize = 8;
 
 /// The filters, read from the URL: the page's state is shareable.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -430,6 +432,124 @@ fn opt(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+// ---------- live CPU / memory column ----------
+
+/// One running container's numbers, as `GET /api/v1/hosts/{host}/stats` gives them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Usage {
+    pub id: String,
+    pub cpu_percent: f64,
+    pub memory_usage: u64,
+    pub memory_percent: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct HostUsageWire {
+    containers: Vec<Usage>,
+}
+
+/// The live numbers shown, by (host, container id).
+type UsageMap = HashMap<(String, String), Usage>;
+
+/// How long a host's snapshot is waited for again after the last one came (or failed).
+const USAGE_EVERY_MS: i32 = 5_000;
+const USAGE_RETRY_MS: i32 = 15_000;
+
+/// Waits `ms` milliseconds in the browser.
+async fn sleep_ms(ms: i32) {
+    use wasm_bindgen_futures::JsFuture;
+    let promise = web_sys::js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// One snapshot of a host's running containers (browser only).
+async fn fetch_usage(host: &str) -> Result<Vec<Usage>, String> {
+    use leptos::wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    let url = format!("/api/v1/hosts/{}/stats", encode(host));
+    let request =
+        web_sys::Request::new_with_str_and_init(&url, &init).map_err(|_| "bad request")?;
+    request
+        .headers()
+        .set("Accept", "application/json")
+        .map_err(|_| "bad header")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| "unreachable")?
+        .dyn_into()
+        .map_err(|_| "not a response")?;
+    if !response.ok() {
+        return Err(format!("status {}", response.status()));
+    }
+    let text = JsFuture::from(response.text().map_err(|_| "no body")?)
+        .await
+        .map_err(|_| "body lost")?
+        .as_string()
+        .unwrap_or_default();
+    serde_json::from_str::<HostUsageWire>(&text)
+        .map(|u| u.containers)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads a host's snapshot again and again into `usage` until `stop` is set (the page went, or
+/// the host has no running container in view any more): one request at a time per host.
+async fn poll_usage(host: String, stop: Arc<AtomicBool>, usage: RwSignal<UsageMap>) {
+    while !stop.load(Ordering::Relaxed) {
+        let result = fetch_usage(&host).await;
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let ok = result.is_ok();
+        let updated = usage.try_update(|m| {
+            m.retain(|(h, _), _| *h != host);
+            for u in result.unwrap_or_default() {
+                m.insert((host.clone(), u.id.clone()), u);
+            }
+        });
+        if updated.is_none() {
+            break;
+        }
+        sleep_ms(if ok { USAGE_EVERY_MS } else { USAGE_RETRY_MS }).await;
+    }
+}
+
+/// `12.3 %` of one CPU, and a bar (full at one CPU).
+fn usage_cell(u: Option<&Usage>) -> AnyView {
+    let Some(u) = u else {
+        return view! { <span class="muted" title="Waiting for the first numbers">"—"</span> }
+            .into_any();
+    };
+    let bar = |percent: f64| format!("width: {:.0}%", percent.clamp(0.0, 100.0));
+    let cpu = crate::pages::stats::percent(u.cpu_percent);
+    let memory = format::bytes(u.memory_usage);
+    let title = format!(
+        "CPU {cpu} (100 % is one CPU) · memory {memory} ({:.1} % of its limit)",
+        u.memory_percent
+    );
+    view! {
+        <div class="usage" title=title>
+            <div class="usage-line">
+                <span class="usage-label" aria-hidden="true">"CPU"</span>
+                <span class="usage-bar" aria-hidden="true"><span class="usage-fill" style=bar(u.cpu_percent)></span></span>
+                <span class="usage-num">{cpu}</span>
+            </div>
+            <div class="usage-line">
+                <span class="usage-label" aria-hidden="true">"Mem"</span>
+                <span class="usage-bar" aria-hidden="true"><span class="usage-fill usage-fill-mem" style=bar(u.memory_percent)></span></span>
+                <span class="usage-num">{memory}</span>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
 #[component]
 pub fn ContainersPage() -> impl IntoView {
     let query = use_query_map();
@@ -462,6 +582,50 @@ pub fn ContainersPage() -> impl IntoView {
     let selected = RwSignal::new(BTreeSet::<Target>::new());
     let outcome = RwSignal::new(None::<(Lifecycle, Result<Vec<Outcome>, AppError>)>);
     let busy = RwSignal::new(false);
+
+    // Live CPU / memory: one snapshot request at a time per host with running containers in
+    // view, in the browser only (the server renders "—"), stopped when the page goes.
+    let usage = RwSignal::new(UsageMap::new());
+    let live_hosts = Memo::new(move |_| {
+        data.get()
+            .and_then(Result::ok)
+            .map(|d| {
+                d.containers
+                    .iter()
+                    .filter(|c| c.state == "running")
+                    .map(|c| c.host.clone())
+                    .collect::<BTreeSet<String>>()
+            })
+            .unwrap_or_default()
+    });
+    let pollers = StoredValue::new(HashMap::<String, Arc<AtomicBool>>::new());
+    Effect::new(move |_| {
+        let hosts = live_hosts.get();
+        pollers.update_value(|p| {
+            p.retain(|host, stop| {
+                let keep = hosts.contains(host);
+                if !keep {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                keep
+            });
+            for host in hosts {
+                if !p.contains_key(&host) {
+                    let stop = Arc::new(AtomicBool::new(false));
+                    p.insert(host.clone(), stop.clone());
+                    leptos::task::spawn_local(poll_usage(host, stop, usage));
+                }
+            }
+        });
+    });
+    on_cleanup(move || {
+        pollers.try_update_value(|p| {
+            for stop in p.values() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            p.clear();
+        });
+    });
 
     // Auto-refresh: every 10 s while the box is ticked (in the browser only).
     let timer = StoredValue::new(None::<leptos::leptos_dom::helpers::IntervalHandle>);
@@ -537,7 +701,7 @@ pub fn ContainersPage() -> impl IntoView {
                 })}
             </Transition>
         </PageHeader>
-        <Transition fallback=move || view! { <FilterBar filters=filters.get_untracked() hosts=Vec::new() /> <ContainersTable rows=None filters=filters.get_untracked() selected /> } set_pending>
+        <Transition fallback=move || view! { <FilterBar filters=filters.get_untracked() hosts=Vec::new() /> <ContainersTable rows=None filters=filters.get_untracked() selected usage /> } set_pending>
             {move || Suspend::new(async move {
                 let f = filters.get();
                 match data.await {
@@ -560,7 +724,7 @@ pub fn ContainersPage() -> impl IntoView {
                             {if empty {
                                 view! { <NoContainers filtered=f.any() can_run=hosts.iter().any(|h| h.role == RoleView::Manager) /> }.into_any()
                             } else {
-                                view! { <ContainersTable rows=Some((d.containers, hosts)) filters=f selected /> }.into_any()
+                                view! { <ContainersTable rows=Some((d.containers, hosts)) filters=f selected usage /> }.into_any()
                             }}
                         }
                         .into_any()
@@ -779,6 +943,7 @@ fn ContainersTable(
     rows: Option<(Vec<ContainerSummary>, Vec<HostChoice>)>,
     filters: Filters,
     selected: RwSignal<BTreeSet<Target>>,
+    usage: RwSignal<UsageMap>,
 ) -> impl IntoView {
     let sort_link = |key: &'static str, label: &'static str| {
         let current = if filters.sort.is_empty() {
@@ -814,7 +979,7 @@ fn ContainersTable(
                 .into_iter()
                 .map(|c| {
                     let h = hosts.get(&c.host).cloned();
-                    view! { <ContainerRow c host=h selected /> }
+                    view! { <ContainerRow c host=h selected usage /> }
                 })
                 .collect_view()
                 .into_any();
@@ -846,6 +1011,7 @@ fn ContainersTable(
                         <th scope="col">{sort_link("state", "State")}</th>
                         <th scope="col">"Image"</th>
                         <th scope="col">"Ports"</th>
+                        <th scope="col" class="usage-col">"CPU / memory"</th>
                         <th scope="col" class="num">{sort_link("created", "Created")}</th>
                     </tr>
                 </thead>
@@ -860,7 +1026,14 @@ fn ContainerRow(
     c: ContainerSummary,
     host: Option<HostChoice>,
     selected: RwSignal<BTreeSet<Target>>,
+    usage: RwSignal<UsageMap>,
 ) -> impl IntoView {
+    let usage_view = if c.state == "running" {
+        let key = (c.host.clone(), c.id.clone());
+        view! { {move || usage.with(|m| usage_cell(m.get(&key)))} }.into_any()
+    } else {
+        view! { <span class="muted">"—"</span> }.into_any()
+    };
     let target = Target {
         host: c.host.clone(),
         id: c.id.clone(),
@@ -905,6 +1078,7 @@ fn ContainerRow(
             </td>
             <td data-label="Image" class="mono small cell-wrap" title=c.image_id.clone()>{c.image.clone()}</td>
             <td data-label="Ports">{ports}</td>
+            <td data-label="CPU / memory" class="usage-col">{usage_view}</td>
             <td data-label="Created" class="num small" title=c.created.to_string()>{format::datetime(c.created)}</td>
         </tr>
     }

@@ -1,5 +1,7 @@
 //! `/run` (and `/run?host=`): the `docker run` form. `/hosts/:host/containers/:id/duplicate`
-//! opens it prefilled with an existing container's configuration.
+//! opens it prefilled with an existing container's configuration to make a new one beside it;
+//! `/hosts/:host/containers/:id/edit` opens it prefilled to replace the container under the
+//! same name with the changed settings.
 
 use std::collections::BTreeMap;
 
@@ -71,6 +73,31 @@ pub async fn container_spec(host: String, id: String) -> Result<RunSpec, AppErro
         .run_spec_of(&id)
         .await?
         .into())
+}
+
+/// Edits a container: replaces it with one made from `spec` under the same name (the image
+/// pulled again when `pull`). Nothing is touched when the spec is refused; a failure later
+/// puts the old container back, name and running state.
+#[server(input = server_fn::codec::Json)]
+pub async fn edit_container(
+    host: String,
+    id: String,
+    spec: RunSpec,
+    pull: bool,
+) -> Result<Created, AppError> {
+    use backend::policy::{authorize, HostAction};
+    let who = crate::ssr::principal()?;
+    authorize(&who, &host, HostAction::ManageContainers)?;
+    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
+        .limits_for(&who, &host)
+        .await?;
+    let created = crate::ssr::fleet()?
+        .host(&host)?
+        .engine
+        .replace_container_within(&id, &spec.into(), pull, limits.as_ref())
+        .await?;
+    tracing::info!(by = %who.username, host, old = %id, new = %created.id, name = %created.name, "container edited");
+    Ok(created.into())
 }
 
 /// `a "b c" 'd'` → `["a", "b c", "d"]`, as a shell splits words (quotes and backslashes).
@@ -150,6 +177,17 @@ fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// What the form makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    /// A new container (`/run`).
+    New,
+    /// A new container with another container's settings, named `<name>-copy`.
+    Duplicate,
+    /// The container `id` replaced under its own name.
+    Edit { id: String },
+}
+
 /// The form's fields, all text as typed.
 #[derive(Clone, Copy)]
 struct Fields {
@@ -173,21 +211,33 @@ struct Fields {
     memory: RwSignal<String>,
     cpus: RwSignal<String>,
     start: RwSignal<bool>,
+    privileged: RwSignal<bool>,
+    /// Capabilities, separated by spaces, commas or lines.
+    cap_add: RwSignal<String>,
+    devices: RwSignal<String>,
+    pid: RwSignal<String>,
+    ipc: RwSignal<String>,
+    /// Pull the image again before an edit.
+    pull: RwSignal<bool>,
 }
 
 impl Fields {
-    fn new(host: String, spec: Option<RunSpec>) -> Self {
+    fn new(host: String, spec: Option<RunSpec>, mode: &Mode) -> Self {
         let s = spec.clone().unwrap_or_default();
         let text = |v: Option<String>| RwSignal::new(v.unwrap_or_default());
+        let name = match mode {
+            Mode::New => String::new(),
+            Mode::Duplicate => s
+                .name
+                .clone()
+                .map(|n| format!("{n}-copy"))
+                .unwrap_or_default(),
+            Mode::Edit { .. } => s.name.clone().unwrap_or_default(),
+        };
         Fields {
             host: RwSignal::new(host),
             image: RwSignal::new(s.image.clone()),
-            name: RwSignal::new(
-                s.name
-                    .clone()
-                    .map(|n| format!("{n}-copy"))
-                    .unwrap_or_default(),
-            ),
+            name: RwSignal::new(name),
             cmd: RwSignal::new(s.cmd.as_deref().map(join_words).unwrap_or_default()),
             entrypoint: RwSignal::new(s.entrypoint.as_deref().map(join_words).unwrap_or_default()),
             workdir: text(s.workdir),
@@ -211,6 +261,12 @@ impl Fields {
             memory: text(s.memory),
             cpus: RwSignal::new(s.cpus.map(|c| c.to_string()).unwrap_or_default()),
             start: RwSignal::new(true),
+            privileged: RwSignal::new(s.privileged),
+            cap_add: RwSignal::new(s.cap_add.join(" ")),
+            devices: RwSignal::new(s.devices.join("\n")),
+            pid: text(s.pid),
+            ipc: text(s.ipc),
+            pull: RwSignal::new(false),
         }
     }
 
@@ -272,9 +328,17 @@ impl Fields {
             memory: opt(self.memory),
             cpus,
             start: self.start.get_untracked(),
-            // The form has no fields for privileged, capabilities, devices, pid and ipc yet:
-            // the REST API takes them.
-            ..RunSpec::default()
+            privileged: self.privileged.get_untracked(),
+            cap_add: self
+                .cap_add
+                .get_untracked()
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            devices: lines(&self.devices.get_untracked()),
+            pid: opt(self.pid),
+            ipc: opt(self.ipc),
         })
     }
 }
@@ -295,7 +359,7 @@ pub fn RunPage() -> impl IntoView {
                 let host = host.clone();
                 Suspend::new(async move {
                     match hosts.await {
-                        Ok(list) => view! { <RunForm hosts=list host spec=None /> }.into_any(),
+                        Ok(list) => view! { <RunForm hosts=list host spec=None mode=Mode::New /> }.into_any(),
                         Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
                     }
                 })
@@ -304,26 +368,51 @@ pub fn RunPage() -> impl IntoView {
     }
 }
 
-/// `/hosts/:host/containers/:id/duplicate`: the form filled from a container.
+/// `/hosts/:host/containers/:id/duplicate`: the form filled from a container, making a new one.
 #[component]
 pub fn DuplicatePage() -> impl IntoView {
+    view! { <PrefilledPage edit=false /> }
+}
+
+/// `/hosts/:host/containers/:id/edit`: the form filled from a container, replacing it.
+#[component]
+pub fn EditPage() -> impl IntoView {
+    view! { <PrefilledPage edit=true /> }
+}
+
+#[component]
+fn PrefilledPage(edit: bool) -> impl IntoView {
     let params = use_params_map();
     let host = move || params.read().get("host").unwrap_or_default();
     let id = move || params.read().get("id").unwrap_or_default();
     let hosts = Resource::new(|| (), |_| run_hosts());
     let spec = Resource::new(move || (host(), id()), |(h, i)| container_spec(h, i));
+    let (title, summary) = if edit {
+        (
+            "Edit a container",
+            "Change the settings and save: the container is replaced by a new one with the same name \
+             and these settings (its volumes stay, and it is started again if it was running). \
+             If anything fails, the original is put back as it was.",
+        )
+    } else {
+        (
+            "Duplicate a container",
+            "The form holds the container's settings. Change what you need and create a new container beside it; \
+             to change the container itself, use Edit on its page.",
+        )
+    };
     view! {
-        <PageHeader title="Duplicate a container">
+        <PageHeader title=title>
             <a class="button" href=move || container_href(&host(), &id())>"Back to the container"</a>
         </PageHeader>
-        <p class="page-summary">
-            "The form holds the container's settings. Change what you need and create a new container; "
-            "to replace the original with its own settings and a fresh image, use Recreate on its page."
-        </p>
+        <p class="page-summary">{summary}</p>
         <Suspense fallback=|| view! { <p class="muted">"Loading the container's settings…"</p> }>
             {move || Suspend::new(async move {
                 match (hosts.await, spec.await) {
-                    (Ok(list), Ok(s)) => view! { <RunForm hosts=list host=host() spec=Some(s) /> }.into_any(),
+                    (Ok(list), Ok(s)) => {
+                        let mode = if edit { Mode::Edit { id: id() } } else { Mode::Duplicate };
+                        view! { <RunForm hosts=list host=host() spec=Some(s) mode /> }.into_any()
+                    }
                     (Err(e), _) | (_, Err(e)) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
                 }
             })}
@@ -332,12 +421,36 @@ pub fn DuplicatePage() -> impl IntoView {
 }
 
 #[component]
-fn RunForm(hosts: Vec<HostChoice>, host: String, spec: Option<RunSpec>) -> impl IntoView {
+fn RunForm(
+    hosts: Vec<HostChoice>,
+    host: String,
+    spec: Option<RunSpec>,
+    mode: Mode,
+) -> impl IntoView {
     if hosts.is_empty() {
+        let what = if matches!(mode, Mode::Edit { .. }) {
+            "change"
+        } else {
+            "create"
+        };
         return view! {
             <div class="empty">
-                <h2>"No host where you may create containers"</h2>
-                <p>"Creating containers needs the manager role on a host. Ask an admin for it."</p>
+                <h2>{format!("No host where you may {what} containers")}</h2>
+                <p>"Creating and changing containers needs the manager role on a host. Ask an admin for it."</p>
+            </div>
+        }
+        .into_any();
+    }
+    let editing = match &mode {
+        Mode::Edit { id } => Some(id.clone()),
+        _ => None,
+    };
+    let edit = editing.is_some();
+    if edit && !hosts.iter().any(|h| h.slug == host) {
+        return view! {
+            <div class="empty">
+                <h2>"You may not change this container"</h2>
+                <p>"Editing a container needs the manager role on its host. Ask an admin for it."</p>
             </div>
         }
         .into_any();
@@ -347,7 +460,7 @@ fn RunForm(hosts: Vec<HostChoice>, host: String, spec: Option<RunSpec>) -> impl 
     } else {
         hosts[0].slug.clone()
     };
-    let f = Fields::new(host, spec);
+    let f = Fields::new(host, spec, &mode);
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
@@ -357,12 +470,16 @@ fn RunForm(hosts: Vec<HostChoice>, host: String, spec: Option<RunSpec>) -> impl 
                 field: got,
                 message,
             }) if got == field || got.starts_with(&format!("{field}[")) => Some(message),
+            Some(AppError::Denied(message)) if denied_field(&message) == Some(field) => {
+                Some(message)
+            }
             _ => None,
         }
     };
+    let editing = StoredValue::new(editing);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let spec = match f.spec() {
+        let mut spec = match f.spec() {
             Ok(s) => s,
             Err(e) => return error.set(Some(e)),
         };
@@ -370,8 +487,18 @@ fn RunForm(hosts: Vec<HostChoice>, host: String, spec: Option<RunSpec>) -> impl 
         error.set(None);
         busy.set(true);
         let navigate = navigate.clone();
+        let editing = editing.get_value();
+        let pull = f.pull.get_untracked();
         leptos::task::spawn_local(async move {
-            match run_container(host.clone(), spec).await {
+            let result = match editing {
+                Some(id) => {
+                    // Started again when the old one ran; a stopped one stays stopped.
+                    spec.start = false;
+                    edit_container(host.clone(), id, spec, pull).await
+                }
+                None => run_container(host.clone(), spec).await,
+            };
+            match result {
                 Ok(c) => navigate(&container_href(&host, &c.id), Default::default()),
                 Err(e) => error.set(Some(e)),
             }
@@ -384,12 +511,17 @@ fn RunForm(hosts: Vec<HostChoice>, host: String, spec: Option<RunSpec>) -> impl 
         ("unless-stopped", "Unless stopped"),
         ("on-failure", "On failure"),
     ];
+    let host_network = move || f.network.get().trim() == "host";
+    let cancel_href = move || match editing.get_value() {
+        Some(id) => container_href(&f.host.get(), &id),
+        None => format!("/containers?host={}", encode(&f.host.get())),
+    };
     view! {
-        <form class="panel run-form" on:submit=submit novalidate data-testid="run-form">
+        <form class="panel run-form" on:submit=submit novalidate data-testid="run-form" data-mode=if edit { "edit" } else { "create" }>
             <div class="form-grid">
                 <label class="field" class:field-invalid=move || err("host")().is_some()>
                     <span>"Host"</span>
-                    <select name="host" prop:value=move || f.host.get() on:change=move |ev| f.host.set(event_target_value(&ev))>
+                    <select name="host" prop:value=move || f.host.get() on:change=move |ev| f.host.set(event_target_value(&ev)) disabled=edit>
                         {hosts.into_iter().map(|h| {
                             let sel = h.slug == f.host.get_untracked();
                             view! { <option value=h.slug.clone() selected=sel>{h.name}</option> }
@@ -398,7 +530,11 @@ fn RunForm(hosts: Vec<HostChoice>, host: String, spec: Option<RunSpec>) -> impl 
                     <span class="field-error" role="alert">{err("host")}</span>
                 </label>
                 <TextField label="Image" name="image" value=f.image placeholder="nginx:1.27" mono=true error=err("image") />
-                <TextField label="Name" name="name" value=f.name placeholder="web (optional)" error=err("name") />
+                {if edit {
+                    view! { <TextField label="Name" name="name" value=f.name readonly=true hint="An edit keeps the name; rename on the container's page." error=err("name") /> }.into_any()
+                } else {
+                    view! { <TextField label="Name" name="name" value=f.name placeholder="web (optional)" error=err("name") /> }.into_any()
+                }}
             </div>
             <TextField label="Command" name="cmd" value=f.cmd placeholder="the image's default" mono=true
                 hint="Words as in a shell: sleep 600, or sh -c 'echo hi'." error=err("cmd") />
@@ -423,10 +559,21 @@ fn RunForm(hosts: Vec<HostChoice>, host: String, spec: Option<RunSpec>) -> impl 
                 <TextField label="Network" name="network" value=f.network placeholder="bridge" error=err("network") />
             </div>
             <div class="checks">
-                <label class="check">
-                    <input type="checkbox" name="start" prop:checked=move || f.start.get() on:change=move |ev| f.start.set(event_target_checked(&ev)) />
-                    <span>"Start after create"</span>
-                </label>
+                {if edit {
+                    view! {
+                        <label class="check">
+                            <input type="checkbox" name="pull" prop:checked=move || f.pull.get() on:change=move |ev| f.pull.set(event_target_checked(&ev)) />
+                            <span>"Pull the image again first"</span>
+                        </label>
+                    }.into_any()
+                } else {
+                    view! {
+                        <label class="check">
+                            <input type="checkbox" name="start" prop:checked=move || f.start.get() on:change=move |ev| f.start.set(event_target_checked(&ev)) />
+                            <span>"Start after create"</span>
+                        </label>
+                    }.into_any()
+                }}
                 <label class="check">
                     <input type="checkbox" name="interactive" prop:checked=move || f.interactive.get() on:change=move |ev| f.interactive.set(event_target_checked(&ev)) />
                     <span>"Interactive terminal (-it)"</span>
@@ -448,8 +595,47 @@ fn RunForm(hosts: Vec<HostChoice>, host: String, spec: Option<RunSpec>) -> impl 
                 </div>
                 <LinesField label="Volumes from" name="volumes_from" value=f.volumes_from placeholder="other-container:ro" hint="Containers whose volumes to mount, one per line." error=err("volumes_from") />
             </details>
-            {move || busy.get().then(|| view! {
-                <p class="muted" role="status" aria-busy="true">"Creating… if the host does not have the image, it is pulled first, which can take a while."</p>
+            <details class="advanced host-access" open=host_access_open(error, f) data-testid="host-access">
+                <summary>"Advanced / host access: privileged, capabilities, devices, host namespaces"</summary>
+                <p class="muted small">
+                    "These give the container power over the host. On hosts with guardrails, only an admin, "
+                    "or a manager the host's guardrails allow, may ask for them."
+                </p>
+                <div class="checks host-access-checks">
+                    <label class="check" class:field-invalid=move || err("privileged")().is_some()>
+                        <input type="checkbox" name="privileged" prop:checked=move || f.privileged.get() on:change=move |ev| f.privileged.set(event_target_checked(&ev)) />
+                        <span>"Privileged (--privileged): every device and capability of the host"</span>
+                    </label>
+                    <span class="field-error" role="alert">{err("privileged")}</span>
+                    <label class="check" class:field-invalid=move || err("network")().is_some()>
+                        <input type="checkbox" name="host_network" prop:checked=host_network
+                            on:change=move |ev| {
+                                if event_target_checked(&ev) {
+                                    f.network.set("host".into());
+                                } else if f.network.get_untracked().trim() == "host" {
+                                    f.network.set(String::new());
+                                }
+                            } />
+                        <span>"Host network (--network host): no isolation, ports are the host's own"</span>
+                    </label>
+                    <span class="field-error" role="alert">{move || host_network().then(err("network")).flatten()}</span>
+                </div>
+                <div class="form-grid">
+                    <TextField label="Add capabilities" name="cap_add" value=f.cap_add placeholder="NET_ADMIN SYS_TIME" mono=true
+                        hint="--cap-add: names separated by spaces or commas." error=err("cap_add") />
+                    <LinesField label="Devices" name="devices" value=f.devices placeholder="/dev/fuse" hint="--device: /dev/x, /dev/x:/dev/y or /dev/x:/dev/y:rwm, one per line." error=err("devices") />
+                    <NamespaceField label="PID namespace" name="pid" value=f.pid choices=&[("", "Its own (default)"), ("host", "The host's (--pid host)")] error=err("pid") />
+                    <NamespaceField label="IPC namespace" name="ipc" value=f.ipc
+                        choices=&[("", "Engine default"), ("private", "Private"), ("shareable", "Shareable"), ("none", "None"), ("host", "The host's (--ipc host)")] error=err("ipc") />
+                </div>
+            </details>
+            {move || busy.get().then(|| {
+                let words = if edit {
+                    "Replacing… the old container is stopped, the new one made and started; if anything fails the old one is put back."
+                } else {
+                    "Creating… if the host does not have the image, it is pulled first, which can take a while."
+                };
+                view! { <p class="muted" role="status" aria-busy="true">{words}</p> }
             })}
             {move || match error.get() {
                 Some(AppError::Invalid { field, message }) => Some(view! { <p class="form-error" role="alert">{format!("Check {}: {message}", field_label(&field))}</p> }.into_any()),
@@ -458,13 +644,59 @@ fn RunForm(hosts: Vec<HostChoice>, host: String, spec: Option<RunSpec>) -> impl 
             }}
             <div class="form-actions">
                 <button type="submit" class="button button-primary" prop:disabled=move || busy.get()>
-                    {move || if f.start.get() { "Create and start" } else { "Create" }}
+                    {move || if edit { "Save and replace" } else if f.start.get() { "Create and start" } else { "Create" }}
                 </button>
-                <a class="button button-quiet" href=move || format!("/containers?host={}", encode(&f.host.get()))>"Cancel"</a>
+                <a class="button button-quiet" href=cancel_href>"Cancel"</a>
             </div>
         </form>
     }
     .into_any()
+}
+
+/// A namespace choice (`--pid`, `--ipc`); a value the list lacks (`container:db`) is kept.
+#[component]
+fn NamespaceField(
+    label: &'static str,
+    name: &'static str,
+    value: RwSignal<String>,
+    choices: &'static [(&'static str, &'static str)],
+    error: impl Fn() -> Option<String> + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let current = value.get_untracked();
+    let custom = (!choices.iter().any(|(v, _)| *v == current)).then_some(current.clone());
+    view! {
+        <label class="field" class:field-invalid=move || error().is_some()>
+            <span>{label}</span>
+            <select name=name prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
+                {choices.iter().map(|(v, l)| view! { <option value=*v selected=current == *v>{*l}</option> }).collect_view()}
+                {custom.map(|v| view! { <option value=v.clone() selected=true>{v.clone()}</option> })}
+            </select>
+            <span class="field-error" role="alert">{error}</span>
+        </label>
+    }
+}
+
+/// The field a guardrail's refusal is about, to show it there (the refusals name the guardrail
+/// in words, see `backend::guardrails`).
+fn denied_field(message: &str) -> Option<&'static str> {
+    let m = message.to_ascii_lowercase();
+    if m.contains("privileged") {
+        Some("privileged")
+    } else if m.contains("capabilities") {
+        Some("cap_add")
+    } else if m.contains("adding devices") {
+        Some("devices")
+    } else if m.contains("network: host") {
+        Some("network")
+    } else if m.contains("pid: host") {
+        Some("pid")
+    } else if m.contains("ipc: host") {
+        Some("ipc")
+    } else if m.contains("bind mount") {
+        Some("volumes")
+    } else {
+        None
+    }
 }
 
 /// The advanced part opens by itself when the error is in one of its fields.
@@ -472,6 +704,31 @@ fn advanced_open(error: RwSignal<Option<AppError>>) -> impl Fn() -> bool + Send 
     move || {
         matches!(error.get(), Some(AppError::Invalid { field, .. })
             if ["entrypoint", "workdir", "user", "hostname", "memory", "cpus", "volumes_from"].iter().any(|f| field.starts_with(f)))
+    }
+}
+
+/// The host-access part opens when it holds something (so an edit shows what the container
+/// has) or when the error is about one of its fields.
+fn host_access_open(
+    error: RwSignal<Option<AppError>>,
+    f: Fields,
+) -> impl Fn() -> bool + Send + Sync + Copy {
+    const FIELDS: [&str; 6] = ["privileged", "cap_add", "devices", "pid", "ipc", "network"];
+    let has_something = f.privileged.get_untracked()
+        || !f.cap_add.get_untracked().trim().is_empty()
+        || !f.devices.get_untracked().trim().is_empty()
+        || !f.pid.get_untracked().trim().is_empty()
+        || !f.ipc.get_untracked().trim().is_empty()
+        || f.network.get_untracked().trim() == "host";
+    move || {
+        has_something
+            || match error.get() {
+                Some(AppError::Invalid { field, .. }) => {
+                    FIELDS.iter().any(|x| field.starts_with(x)) && field != "network"
+                }
+                Some(AppError::Denied(m)) => denied_field(&m).is_some_and(|x| x != "volumes"),
+                _ => false,
+            }
     }
 }
 
@@ -483,6 +740,9 @@ fn field_label(field: &str) -> String {
         "volumes_from" => "volumes from".into(),
         "workdir" => "the working directory".into(),
         "cpus" => "CPUs".into(),
+        "cap_add" => "the capabilities".into(),
+        "pid" => "the PID namespace".into(),
+        "ipc" => "the IPC namespace".into(),
         other => format!("the {}", other.replace('_', " ")),
     }
 }
@@ -531,6 +791,42 @@ mod tests {
         );
         assert_eq!(split_words("  ").expect("splits"), Vec::<String>::new());
         assert!(split_words("echo 'open").is_err());
+    }
+
+    #[test]
+    fn guardrail_refusals_name_their_field() {
+        let say = |what: &str| {
+            format!("{what} is not allowed on this host for non-admins (guardrails; ask an admin)")
+        };
+        assert_eq!(
+            denied_field(&say("a privileged container")),
+            Some("privileged")
+        );
+        assert_eq!(
+            denied_field(&say("adding capabilities (NET_ADMIN)")),
+            Some("cap_add")
+        );
+        assert_eq!(
+            denied_field(&say("adding devices (/dev/fuse)")),
+            Some("devices")
+        );
+        assert_eq!(
+            denied_field(&say("the host's network namespace (network: host)")),
+            Some("network")
+        );
+        assert_eq!(
+            denied_field(&say("the host's PID namespace (pid: host)")),
+            Some("pid")
+        );
+        assert_eq!(
+            denied_field(&say("the host's IPC namespace (ipc: host)")),
+            Some("ipc")
+        );
+        assert_eq!(
+            denied_field(&say("a bind mount of the host path /etc")),
+            Some("volumes")
+        );
+        assert_eq!(denied_field("something else"), None);
     }
 
     #[test]
