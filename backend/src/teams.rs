@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{Row, SqlitePool};
 
+use crate::auth::Accounts;
 use crate::error::{Error, Result};
 use crate::store::{internal, now};
 
@@ -22,10 +23,12 @@ pub struct Team {
     pub members: Vec<Member>,
 }
 
-/// Admin operations on teams. Cheap to make from the store's pool.
+/// Admin operations on teams. Cheap to make from the accounts service, whose revocations
+/// it signals when a team's members lose access.
 #[derive(Clone)]
 pub struct Teams {
     pool: SqlitePool,
+    accounts: Accounts,
 }
 
 pub fn validate_team_name(name: &str) -> Result<String> {
@@ -55,8 +58,8 @@ fn unique_violation(name: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
 }
 
 impl Teams {
-    pub fn new(pool: SqlitePool) -> Self {
-        Teams { pool }
+    pub fn new(accounts: &Accounts) -> Self {
+        Teams { pool: accounts.pool().clone(), accounts: accounts.clone() }
     }
 
     pub async fn list(&self) -> Result<Vec<Team>> {
@@ -151,6 +154,7 @@ impl Teams {
 
     /// Deletes the team, its memberships and every grant naming it, in one transaction.
     pub async fn delete(&self, id: i64) -> Result<()> {
+        let members = self.accounts.team_member_ids(id).await?;
         let mut tx = self.pool.begin().await.map_err(internal)?;
         let n = sqlx::query("DELETE FROM teams WHERE id = ?")
             .bind(id)
@@ -166,7 +170,9 @@ impl Teams {
             .execute(&mut *tx)
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        tx.commit().await.map_err(internal)?;
+        self.accounts.revocations().revoke_many(members);
+        Ok(())
     }
 
     /// Adds a user to a team; adding a member twice is fine. Returns whether it was new.
@@ -203,6 +209,7 @@ impl Teams {
         if n == 0 {
             return Err(Error::NotFound("member".into()));
         }
+        self.accounts.revocations().revoke(user_id);
         Ok(())
     }
 

@@ -13,7 +13,7 @@ async fn fresh() -> (tempfile::TempDir, Accounts, Teams) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).await.expect("store opens");
     let accounts = Accounts::new(store.clone());
-    let teams = Teams::new(store.pool().clone());
+    let teams = Teams::new(&accounts);
     (dir, accounts, teams)
 }
 

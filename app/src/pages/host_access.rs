@@ -28,7 +28,7 @@ pub async fn host_access(host: String) -> Result<HostAccessView, AppError> {
             .into_iter()
             .map(Into::into)
             .collect(),
-        teams: backend::teams::Teams::new(pool.clone())
+        teams: backend::teams::Teams::new(&accounts)
             .list()
             .await?
             .into_iter()

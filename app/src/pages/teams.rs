@@ -16,7 +16,7 @@ fn teams() -> Result<(backend::policy::Principal, backend::teams::Teams), AppErr
     backend::policy::require_admin(&who)?;
     Ok((
         who,
-        backend::teams::Teams::new(crate::ssr::accounts()?.pool().clone()),
+        backend::teams::Teams::new(&crate::ssr::accounts()?),
     ))
 }
 

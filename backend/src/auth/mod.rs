@@ -3,6 +3,7 @@
 
 mod limiter;
 pub mod password;
+mod revocations;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -14,6 +15,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 pub use limiter::LoginLimiter;
+pub use revocations::Revocations;
 
 use crate::error::{Error, Result};
 use crate::policy::{Principal, Role};
@@ -113,6 +115,7 @@ impl std::fmt::Debug for UserPatch {
 pub struct Accounts {
     store: Store,
     limiter: std::sync::Arc<LoginLimiter>,
+    revocations: Revocations,
 }
 
 fn bad_credentials() -> Error {
@@ -148,7 +151,30 @@ const USER_COLUMNS: &str = "id, username, admin, disabled, created_at, last_logi
 
 impl Accounts {
     pub fn new(store: Store) -> Self {
-        Accounts { store, limiter: std::sync::Arc::new(LoginLimiter::new()) }
+        Accounts { store, limiter: std::sync::Arc::new(LoginLimiter::new()), revocations: Revocations::new() }
+    }
+
+    /// Where open streams learn that a user's access may have shrunk; every change below
+    /// that can take access away signals it.
+    pub fn revocations(&self) -> &Revocations {
+        &self.revocations
+    }
+
+    /// The members of a team, to wake their streams when the team's access shrinks.
+    pub(crate) async fn team_member_ids(&self, team_id: i64) -> Result<Vec<i64>> {
+        sqlx::query_scalar("SELECT user_id FROM team_members WHERE team_id = ?")
+            .bind(team_id)
+            .fetch_all(self.pool())
+            .await
+            .map_err(internal)
+    }
+
+    async fn revoke_subject(&self, subject: SubjectKind, subject_id: i64) -> Result<()> {
+        match subject {
+            SubjectKind::User => self.revocations.revoke(subject_id),
+            SubjectKind::Team => self.revocations.revoke_many(self.team_member_ids(subject_id).await?),
+        }
+        Ok(())
     }
 
     pub fn pool(&self) -> &sqlx::SqlitePool {
@@ -435,6 +461,8 @@ impl Accounts {
             .await
             .map_err(internal)?;
         }
+        // Demoted or disabled (or any change): open streams check again.
+        self.revocations.revoke(id);
         if let Some(pw) = patch.password {
             self.set_password(id, pw).await?;
         }
@@ -466,7 +494,9 @@ impl Accounts {
             .execute(&mut *tx)
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        tx.commit().await.map_err(internal)?;
+        self.revocations.revoke(id);
+        Ok(())
     }
 
     /// Sets a new password and ends every session of the user (their epoch moves on).
@@ -483,6 +513,7 @@ impl Accounts {
         if n == 0 {
             return Err(Error::NotFound("user".into()));
         }
+        self.revocations.revoke(id);
         Ok(())
     }
 
@@ -551,6 +582,7 @@ impl Accounts {
         if n == 0 {
             return Err(Error::NotFound("token".into()));
         }
+        self.revocations.revoke(user_id);
         Ok(())
     }
 
@@ -604,7 +636,8 @@ impl Accounts {
         .execute(self.pool())
         .await
         .map_err(internal)?;
-        Ok(())
+        // A lowered role may forbid what an open terminal does.
+        self.revoke_subject(subject, subject_id).await
     }
 
     pub async fn remove_grant(&self, host: &str, subject: SubjectKind, subject_id: i64) -> Result<()> {
@@ -619,7 +652,7 @@ impl Accounts {
         if n == 0 {
             return Err(Error::NotFound("grant".into()));
         }
-        Ok(())
+        self.revoke_subject(subject, subject_id).await
     }
 }
 

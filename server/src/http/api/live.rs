@@ -11,12 +11,19 @@
 //!   `{count, host}`, `end` (per-host feed) or `host_end` `{host, reason, …}` (fleet feed).
 //!
 //! A `: keep-alive` comment is sent after 15 s of silence.
+//!
+//! Access is checked again while a stream is open: at once when the accounts say the
+//! caller's access may have shrunk (a grant or team membership removed, the user disabled,
+//! deleted or demoted, a password change, a token revoked) and every 15 s (the session or
+//! token expired, or the person signed out). When it is gone the stream ends with `end`
+//! `{"reason":"access_changed","message":…}`.
 
 use std::time::Duration;
 
 use axum::body::{Body as HttpBody, Bytes};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -26,10 +33,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use backend::live::{
-    host_usage, EventFilter, EventItem, FleetItem, HostUsage, LogItem, LogLine, LogParams,
+    EventFilter, EventItem, FleetItem, HostUsage, LogItem, LogLine, LogParams,
     LogQuery, StatsItem, DEFAULT_TAIL,
 };
+use backend::auth::{Credential, Identity, SessionStamp};
 use backend::policy::{authorize, HostAction};
+use tokio_util::sync::{CancellationToken, DropGuard};
+use tower_sessions::session_store::SessionStore;
+use tower_sessions::Session;
+use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::http::auth::Auth;
 use crate::http::ApiError;
@@ -38,6 +50,127 @@ use crate::state::AppState;
 type ApiResult<T> = Result<T, ApiError>;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often an open stream checks that its caller may still see it, when nothing told it
+/// sooner: the backstop for expiry and sign-out.
+const RECHECK: Duration = Duration::from_secs(15);
+/// What a stream's client is told when its access went away.
+pub(crate) const ACCESS_CHANGED: &str = "access changed";
+
+/// What proved who opened a stream, kept to prove it again later.
+pub(crate) enum Proof {
+    Token(String),
+    Session(Option<tower_sessions::session::Id>),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Proof {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let via = parts.extensions.get::<Identity>().map(|i| i.via).ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "sign in or send an API token")
+        })?;
+        Ok(match via {
+            Credential::Token => {
+                let secret = parts
+                    .headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split_once(' '))
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, token)| token.trim().to_string())
+                    .unwrap_or_default();
+                Proof::Token(secret)
+            }
+            Credential::Session => Proof::Session(parts.extensions.get::<Session>().and_then(Session::id)),
+        })
+    }
+}
+
+/// Watches that the caller of one open stream keeps `action` on every host of `hosts`;
+/// `lost` is cancelled when that is no longer so. Dropping it stops the watching.
+pub(crate) struct AccessWatch {
+    pub lost: CancellationToken,
+    _stop: DropGuard,
+}
+
+impl AccessWatch {
+    pub(crate) fn start(state: &AppState, user_id: i64, proof: Proof, hosts: Vec<String>, action: HostAction) -> AccessWatch {
+        let lost = CancellationToken::new();
+        let stop = CancellationToken::new();
+        let revocations = state.accounts.revocations().clone();
+        // Taken now, before the response goes out, so a change from here on is seen.
+        let mut revoked = revocations.watch(user_id);
+        let (state, watch_lost, watch_stop) = (state.clone(), lost.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+            loop {
+                tokio::select! {
+                    () = watch_stop.cancelled() => return,
+                    () = state.shutdown.cancelled() => return,
+                    () = revoked.cancelled() => revoked = revocations.watch(user_id),
+                    _ = every.tick() => {}
+                }
+                match still_allowed(&state, user_id, &proof, &hosts, action).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::info!(user_id, hosts = ?hosts, "access changed: ending an open stream");
+                        watch_lost.cancel();
+                        return;
+                    }
+                    // A store hiccup is not a verdict: the next check decides.
+                    Err(e) => tracing::warn!(error = %e.log_detail(), "checking a stream's access again"),
+                }
+            }
+        });
+        AccessWatch { lost, _stop: stop.drop_guard() }
+    }
+}
+
+/// Resolves the caller again from what proved them at the start, as the identity
+/// middleware would for a new request, and asks the policy again.
+async fn still_allowed(state: &AppState, user_id: i64, proof: &Proof, hosts: &[String], action: HostAction) -> backend::Result<bool> {
+    let principal = match proof {
+        Proof::Token(secret) => state.accounts.principal_for_token(secret).await?,
+        Proof::Session(None) => None,
+        Proof::Session(Some(id)) => {
+            let record = SqliteStore::new(state.accounts.pool().clone())
+                .load(id)
+                .await
+                .map_err(|e| backend::Error::Internal(format!("session store: {e}")))?;
+            let stamp = record
+                .and_then(|r| r.data.get(crate::http::auth::SESSION_KEY).cloned())
+                .and_then(|v| serde_json::from_value::<SessionStamp>(v).ok());
+            match stamp {
+                Some(stamp) if stamp.user_id == user_id => {
+                    let age = backend::store::now().saturating_sub(stamp.signed_in_at);
+                    if u64::try_from(age).unwrap_or(0) > state.settings.session_max.as_secs() {
+                        None
+                    } else {
+                        state.accounts.principal_for_session(stamp).await?
+                    }
+                }
+                _ => None,
+            }
+        }
+    };
+    Ok(principal.is_some_and(|p| p.user_id == user_id && hosts.iter().all(|h| authorize(&p, h, action).is_ok())))
+}
+
+/// `chunks` until the access is lost, then a last `end` event saying so.
+fn until_lost(chunks: BoxStream<'static, Bytes>, watch: AccessWatch) -> BoxStream<'static, Bytes> {
+    let lost = watch.lost.clone();
+    let last = stream::once(async move {
+        // The watch lives as long as the stream: dropping the stream stops it.
+        let watch = watch;
+        watch.lost.is_cancelled().then(|| {
+            let mut buf = Vec::new();
+            sse_event(&mut buf, "end", &json!({ "reason": "access_changed", "message": ACCESS_CHANGED }));
+            Bytes::from(buf)
+        })
+    })
+    .filter_map(std::future::ready);
+    Box::pin(chunks.take_until(lost.cancelled_owned()).chain(last))
+}
 
 /// A query string that does not parse is a bad request in the API's own error shape.
 fn params<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
@@ -140,6 +273,7 @@ fn text_line(buf: &mut Vec<u8>, line: &LogLine, timestamps: bool) {
 pub async fn logs(
     State(state): State<AppState>,
     Auth(who): Auth,
+    proof: Proof,
     Path((host, id)): Path<(String, String)>,
     headers: HeaderMap,
     query: Result<Query<LogParams>, QueryRejection>,
@@ -175,7 +309,8 @@ pub async fn logs(
             }
             Bytes::from(buf)
         });
-        return Ok(sse(Box::pin(chunks)));
+        let watch = AccessWatch::start(&state, who.user_id, proof, vec![host.slug.clone()], HostAction::View);
+        return Ok(sse(until_lost(Box::pin(chunks), watch)));
     }
     if text {
         return Ok(text_response(feed.items, timestamps, None));
@@ -324,6 +459,7 @@ pub async fn download(
 pub async fn stats(
     State(state): State<AppState>,
     Auth(who): Auth,
+    proof: Proof,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     authorize(&who, &host, HostAction::View)?;
@@ -338,7 +474,8 @@ pub async fn stats(
         }
         Bytes::from(buf)
     });
-    Ok(sse(Box::pin(chunks)))
+    let watch = AccessWatch::start(&state, who.user_id, proof, vec![host.slug.clone()], HostAction::View);
+    Ok(sse(until_lost(Box::pin(chunks), watch)))
 }
 
 /// `GET /api/v1/hosts/{host}/stats`: one sample of every running container and the totals.
@@ -350,7 +487,7 @@ pub async fn host_stats(
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     Ok(Json(
-        host_usage(&host.engine, state.fleet.deadline()).await?,
+        state.live.host_usage(&host.engine, &host.slug, state.fleet.deadline()).await?,
     ))
 }
 
@@ -359,6 +496,7 @@ pub async fn host_stats(
 pub async fn host_events(
     State(state): State<AppState>,
     Auth(who): Auth,
+    proof: Proof,
     Path(host): Path<String>,
     query: Result<Query<EventParams>, QueryRejection>,
 ) -> ApiResult<Response> {
@@ -390,7 +528,8 @@ pub async fn host_events(
         }
         Bytes::from(buf)
     });
-    Ok(sse(Box::pin(chunks)))
+    let watch = AccessWatch::start(&state, who.user_id, proof, vec![host.slug.clone()], HostAction::View);
+    Ok(sse(until_lost(Box::pin(chunks), watch)))
 }
 
 /// `GET /api/v1/events?type=&action=`: SSE of the events of every host the caller may see,
@@ -398,6 +537,7 @@ pub async fn host_events(
 pub async fn fleet_events(
     State(state): State<AppState>,
     Auth(who): Auth,
+    proof: Proof,
     query: Result<Query<EventParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let p = params(query)?;
@@ -409,6 +549,9 @@ pub async fn fleet_events(
         .filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok() && h.problem.is_none())
         .collect();
     let items = state.live.fleet_events(&hosts, &filter);
+    // Losing any host of the feed ends it; the client opens a new one over what it may see.
+    let watched = hosts.iter().map(|h| h.slug.clone()).collect();
+    let watch = AccessWatch::start(&state, who.user_id, proof, watched, HostAction::View);
     let shutdown = state.shutdown.clone();
     let chunks = items
         .map(|item| {
@@ -435,5 +578,5 @@ pub async fn fleet_events(
             stream::once(async move { shutdown.cancelled_owned().await })
                 .filter_map(|()| std::future::ready(None)),
         );
-    Ok(sse(Box::pin(chunks)))
+    Ok(sse(until_lost(Box::pin(chunks), watch)))
 }

@@ -8,7 +8,10 @@
 //! - client → server: binary or text frames are keystrokes, except a text frame that is
 //!   exactly `{"resize":{"cols":N,"rows":N}}`, which resizes the terminal.
 //! - Closing the socket ends the session (the engine closes the shell's terminal); server
-//!   shutdown closes it with 1001.
+//!   shutdown closes it with 1001; losing the right to it (a grant lowered or removed, the
+//!   user disabled, signed out, …; see `live`) closes it with 1008 "access changed".
+//! - A client that stops reading never holds the server: output waits for it only until
+//!   shutdown or a change of access, and the last frames get a short grace.
 //!
 //! The audit middleware records the session's opening (`container.exec`); its end is recorded
 //! here as `container.exec.close` with how long it lasted and how it ended.
@@ -30,9 +33,10 @@ use tokio_util::sync::CancellationToken;
 
 use backend::audit::{Audit, Outcome, Record};
 use backend::engine::Engine;
-use backend::live::{start_terminal, terminal_size, ExecParams, ExecRequest};
+use backend::live::{can_open_terminal, start_terminal, terminal_size, ExecParams, ExecRequest};
 use backend::policy::{authorize, HostAction};
 
+use super::live::{AccessWatch, Proof, ACCESS_CHANGED};
 use crate::http::auth::Auth;
 use crate::http::ApiError;
 use crate::state::AppState;
@@ -66,9 +70,12 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !authority.is_empty() && authority.eq_ignore_ascii_case(host)
 }
 
+// Each extractor is one thing the gate or the audit needs; bundling them would only hide that.
+#[allow(clippy::too_many_arguments)]
 pub async fn exec(
     State(state): State<AppState>,
     Auth(who): Auth,
+    proof: Proof,
     Path((host, id)): Path<(String, String)>,
     client: Result<ConnectInfo<SocketAddr>, axum::extract::rejection::ExtensionRejection>,
     headers: HeaderMap,
@@ -92,7 +99,10 @@ pub async fn exec(
     })?;
     let request = ExecRequest::parse(&params)?;
     let host = state.fleet.host(&host)?;
+    // One inspect: it finds the container (404), refuses one not running (409, before the
+    // upgrade, so the client gets an ordinary answer) and names the container for the exec.
     let detail = host.engine.inspect_container(&id).await?;
+    can_open_terminal(&detail)?;
     let upgrade = upgrade.map_err(|e| {
         ApiError::new(
             e.status(),
@@ -102,6 +112,7 @@ pub async fn exec(
     })?;
     let shutdown = state.shutdown.clone();
     let engine = host.engine.clone();
+    let watch = AccessWatch::start(&state, who.user_id, proof, vec![host.slug.clone()], HostAction::ManageContainers);
     tracing::info!(user = %who.username, host = %host.slug, container = %detail.id, shell = %request.shell, "terminal opened");
     let close = CloseRecord {
         audit: state.audit.clone(),
@@ -117,7 +128,8 @@ pub async fn exec(
         .max_message_size(1024 * 1024)
         .on_upgrade(move |socket| async move {
             let started = Instant::now();
-            let ended = terminal(socket, engine, detail.id, request, shutdown).await;
+            let ended = terminal(socket, engine, detail.id, request, shutdown, &watch.lost).await;
+            drop(watch);
             close.record(&ended, started.elapsed());
         })
         .into_response())
@@ -131,6 +143,8 @@ enum Ended {
     ClientClosed,
     /// The server is shutting down.
     Shutdown,
+    /// The person's access changed so that the terminal is no longer theirs to use.
+    AccessChanged,
     /// The shell could not be started.
     NotStarted,
     /// The engine's stream failed.
@@ -154,6 +168,7 @@ impl CloseRecord {
             Ended::Exited(code) => ("exited", *code, Outcome::Ok),
             Ended::ClientClosed => ("client_closed", None, Outcome::Ok),
             Ended::Shutdown => ("server_shutdown", None, Outcome::Ok),
+            Ended::AccessChanged => ("access_changed", None, Outcome::Ok),
             Ended::NotStarted => ("not_started", None, Outcome::Failed),
             Ended::EngineError => ("engine_error", None, Outcome::Failed),
         };
@@ -171,9 +186,10 @@ impl CloseRecord {
                 "exit_code": code,
                 "duration_secs": lasted.as_secs(),
             }),
-            // The socket's close code: 1000 normal, 1001 going away, 1011 an error.
+            // The socket's close code: 1000 normal, 1001 going away, 1008 access changed, 1011 an error.
             status: match ended {
                 Ended::Shutdown => close_code::AWAY,
+                Ended::AccessChanged => close_code::POLICY,
                 Ended::NotStarted | Ended::Exited(_) | Ended::ClientClosed => close_code::NORMAL,
                 Ended::EngineError => close_code::ERROR,
             },
@@ -186,13 +202,18 @@ fn json_frame(value: &serde_json::Value) -> Message {
     Message::Text(value.to_string().into())
 }
 
+/// How long a last frame (an error, the exit code, the close) may wait for a client that is
+/// not reading: the session is over either way.
+const LAST_FRAME_GRACE: Duration = Duration::from_secs(2);
+
+/// Sends a frame at the end of a session, giving up after [`LAST_FRAME_GRACE`].
+async fn send_last(socket: &mut (impl SinkExt<Message> + Unpin), message: Message) {
+    let _ = tokio::time::timeout(LAST_FRAME_GRACE, socket.send(message)).await;
+}
+
 async fn close(socket: &mut (impl SinkExt<Message> + Unpin), code: u16, reason: &'static str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
+    let frame = CloseFrame { code, reason: reason.into() };
+    send_last(socket, Message::Close(Some(frame))).await;
 }
 
 async fn terminal(
@@ -201,6 +222,7 @@ async fn terminal(
     id: String,
     request: ExecRequest,
     shutdown: CancellationToken,
+    lost: &CancellationToken,
 ) -> Ended {
     let (mut tx, mut rx) = socket.split();
     let session = match start_terminal(&engine, &id, &request).await {
@@ -216,9 +238,7 @@ async fn terminal(
                 backend::Error::Invalid { message, .. } => message.clone(),
                 other => other.public_message(),
             };
-            let _ = tx
-                .send(json_frame(&json!({ "type": "error", "message": message })))
-                .await;
+            send_last(&mut tx, json_frame(&json!({ "type": "error", "message": message }))).await;
             close(&mut tx, close_code::NORMAL, "").await;
             return Ended::NotStarted;
         }
@@ -232,21 +252,41 @@ async fn terminal(
                 close(&mut tx, close_code::AWAY, "the server is shutting down").await;
                 break Ended::Shutdown;
             }
+            () = lost.cancelled() => {
+                close(&mut tx, close_code::POLICY, ACCESS_CHANGED).await;
+                break Ended::AccessChanged;
+            }
             out = output.next() => match out {
                 Some(Ok(bytes)) => {
-                    if tx.send(Message::Binary(bytes)).await.is_err() {
-                        break Ended::ClientClosed;
+                    // A client that stops reading makes this wait: shutdown and a change of
+                    // access still end the session at once.
+                    let stopped = tokio::select! {
+                        sent = tx.send(Message::Binary(bytes)) => sent.is_err().then_some(Ended::ClientClosed),
+                        () = shutdown.cancelled() => Some(Ended::Shutdown),
+                        () = lost.cancelled() => Some(Ended::AccessChanged),
+                    };
+                    match stopped {
+                        None => {}
+                        Some(Ended::Shutdown) => {
+                            close(&mut tx, close_code::AWAY, "the server is shutting down").await;
+                            break Ended::Shutdown;
+                        }
+                        Some(Ended::AccessChanged) => {
+                            close(&mut tx, close_code::POLICY, ACCESS_CHANGED).await;
+                            break Ended::AccessChanged;
+                        }
+                        Some(other) => break other,
                     }
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e.log_detail(), "terminal output");
-                    let _ = tx.send(json_frame(&json!({ "type": "error", "message": e.public_message() }))).await;
+                    send_last(&mut tx, json_frame(&json!({ "type": "error", "message": e.public_message() }))).await;
                     close(&mut tx, close_code::ERROR, "").await;
                     break Ended::EngineError;
                 }
                 None => {
                     let code = exit_code(&engine, &exec_id).await;
-                    let _ = tx.send(json_frame(&json!({ "type": "exit", "code": code }))).await;
+                    send_last(&mut tx, json_frame(&json!({ "type": "exit", "code": code }))).await;
                     close(&mut tx, close_code::NORMAL, "").await;
                     break Ended::Exited(code);
                 }
@@ -270,7 +310,7 @@ async fn terminal(
                                 }
                             }
                             (Err(e), _) | (_, Err(e)) => {
-                                let _ = tx.send(json_frame(&json!({ "type": "error", "message": e.public_message() }))).await;
+                                send_last(&mut tx, json_frame(&json!({ "type": "error", "message": e.public_message() }))).await;
                             }
                         }
                     } else if input.write_all(text.as_bytes()).await.is_err() || input.flush().await.is_err() {

@@ -14,7 +14,7 @@ use crate::http::ApiError;
 use crate::state::AppState;
 
 fn teams(state: &AppState) -> Teams {
-    Teams::new(state.accounts.pool().clone())
+    Teams::new(&state.accounts)
 }
 
 /// `GET /api/v1/teams` → 200 `[TeamView]`, by name.
