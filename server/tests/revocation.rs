@@ -324,3 +324,53 @@ async fn a_terminal_client_that_stops_reading_does_not_hold_shutdown() {
     );
     drop(ws);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_the_token_and_signing_out_end_their_streams() {
+    let app = TestApp::new().await;
+    let who = app.user_with_role("rev-out", HOST, Role::Viewer).await;
+    let name = "capstan-rev-out";
+    let _c = Container::run(name);
+    let addr = serve(&app).await;
+    let stats_path = format!("/api/v1/hosts/{HOST}/containers/{name}/stats");
+    let logs_path = format!("/api/v1/hosts/{HOST}/containers/{name}/logs?follow=true");
+    let mut stats = open(
+        addr,
+        &stats_path,
+        &format!("Authorization: {}", who.bearer()),
+    )
+    .await;
+    let mut logs = open(addr, &logs_path, &format!("Cookie: {}", who.cookie)).await;
+    assert!(
+        read_until(&mut stats, "event: stats", Duration::from_secs(10))
+            .await
+            .contains("event: stats")
+    );
+    assert!(
+        read_until(&mut logs, "event: line", Duration::from_secs(10))
+            .await
+            .contains("event: line")
+    );
+
+    // The token is revoked: its stream ends at once (the cookie's goes on).
+    let tokens = app.accounts.list_tokens(who.id).await.expect("tokens");
+    app.accounts
+        .revoke_token(who.id, tokens[0].id)
+        .await
+        .expect("revoke");
+    let rest = read_until(&mut stats, "access_changed", Duration::from_secs(5)).await;
+    assert!(rest.contains("\"reason\":\"access_changed\""), "{rest}");
+
+    // Signing out ends the session on the server; the periodic check ends its stream.
+    let out = app
+        .send(
+            axum::http::Method::DELETE,
+            "/api/v1/session",
+            &who.page(),
+            None,
+        )
+        .await;
+    assert!(out.status.is_success(), "{}", out.text());
+    let rest = read_until(&mut logs, "access_changed", Duration::from_secs(20)).await;
+    assert!(rest.contains("\"reason\":\"access_changed\""), "{rest}");
+}
