@@ -405,7 +405,9 @@ async fn engine_events_refresh_the_hosts_snapshot_at_once() {
     // No monitor runs: only the event feed can bring the snapshot up to date.
     let fleet = Fleet::new(
         vec![HostConfig::new("a", "a", unix_spec())],
-        Timeouts { call: Duration::from_secs(10) },
+        Timeouts {
+            call: Duration::from_secs(10),
+        },
         Duration::from_secs(5),
     )
     .expect("fleet");
@@ -413,7 +415,12 @@ async fn engine_events_refresh_the_hosts_snapshot_at_once() {
     let hub = Hub::new(HubConfig::default(), token.clone()).with_fleet(fleet.clone());
     let host = fleet.host("a").expect("host");
     let before = fleet.status_of(&host).await;
-    let Health::Up { summary: before, .. } = before.health else { panic!("engine a is up") };
+    let Health::Up {
+        summary: before, ..
+    } = before.health
+    else {
+        panic!("engine a is up")
+    };
     let mut events = hub.events(&host, EventFilter::default());
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _c = Container::run(name, "sleep 60");
@@ -427,7 +434,98 @@ async fn engine_events_refresh_the_hosts_snapshot_at_once() {
                 break;
             }
         }
-        assert!(tokio::time::Instant::now() < deadline, "the snapshot never saw the new container");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the snapshot never saw the new container"
+        );
     }
     token.cancel();
+}
+
+/// What one follower of a fast writer saw.
+struct Followed {
+    lines: usize,
+    items: usize,
+    skipped: u64,
+    end: Option<LogEnd>,
+}
+
+async fn follow_counting(
+    mut items: futures::stream::BoxStream<'static, backend::Result<LogItem>>,
+    encodes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> Followed {
+    let mut seen = Followed {
+        lines: 0,
+        items: 0,
+        skipped: 0,
+        end: None,
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(item) = items.next().await {
+            match item.expect("item") {
+                LogItem::Lines(ls) => {
+                    seen.lines += ls.len();
+                    seen.items += 1;
+                    let wire = ls.encoded(false, |ls| {
+                        encodes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        bytes::Bytes::from(
+                            ls.iter()
+                                .map(|l| format!("{}\n", l.text))
+                                .collect::<String>(),
+                        )
+                    });
+                    assert_eq!(wire.iter().filter(|b| **b == b'\n').count(), ls.len());
+                }
+                LogItem::Skipped(n) => seen.skipped += n,
+                LogItem::End(e) => {
+                    seen.end = Some(e);
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_that_keep_up_get_every_line_of_a_fast_writer_in_shared_batches() {
+    let name = "capstan-perf-fast-writer";
+    const LINES: usize = 100_000;
+    let _c = Container::run(
+        name,
+        &format!("sleep 1; yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567 | head -n {LINES}"),
+    );
+    let (hub, _t) = hub(256);
+    let e = engine();
+    let encodes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let feed = hub
+            .logs(&e, "a", name, query(&[("follow", "true"), ("tail", "0")]))
+            .await
+            .expect("feed");
+        readers.push(tokio::spawn(follow_counting(feed.items, encodes.clone())));
+    }
+    let mut seen = Vec::new();
+    for reader in readers {
+        seen.push(reader.await.expect("reader"));
+    }
+    for s in &seen {
+        assert_eq!(s.skipped, 0, "a reader that keeps up skips nothing");
+        assert_eq!(s.lines, LINES, "every line arrives");
+        assert!(matches!(s.end, Some(LogEnd::Exited { .. })), "{:?}", s.end);
+        assert!(
+            s.lines / s.items >= 8,
+            "lines come in batches: {} lines in {} items",
+            s.lines,
+            s.items
+        );
+    }
+    assert_eq!(hub.engine_streams_opened(), 1);
+    let encodes = encodes.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        encodes, seen[0].items,
+        "each shared batch is encoded once for both readers"
+    );
 }

@@ -11,8 +11,11 @@
 //! is in the history, and the subscription precedes the history call, so nothing falls between
 //! them and nothing is shown twice.
 
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use bytes::Bytes;
 use futures::stream::{self, BoxStream};
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -29,8 +32,18 @@ pub const MAX_LINE: usize = 16 * 1024;
 /// The default and the largest `tail`.
 pub const DEFAULT_TAIL: u64 = 500;
 pub const MAX_TAIL: u64 = 100_000;
-/// Lines sent to the shared channel at once, at most.
+/// Engine frames taken at once when they are ready.
 const BATCH: usize = 64;
+/// The shared live stream sends lines in batches of up to this many lines or this many bytes
+/// of text, waiting at most [`FILL`] to fill one while lines stream: the channel's slack is
+/// counted in items, so full batches make it hundreds of thousands of lines for a fast
+/// writer, while a viewer that stops reading holds at most capacity × `LIVE_BATCH_BYTES`
+/// (plus their encoded forms).
+const LIVE_BATCH_LINES: usize = 1024;
+const LIVE_BATCH_BYTES: usize = 32 * 1024;
+/// How long the live stream waits for more lines before sending a batch: invisible to a
+/// person, long enough to gather a fast writer's lines into full batches.
+const FILL: Duration = Duration::from_millis(3);
 /// Compiled search patterns may not grow past this (bytes of the compiled program).
 const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 const MAX_QUERY: usize = 1024;
@@ -255,6 +268,74 @@ pub struct LogLine {
 pub struct LogBatch {
     pub first_seq: u64,
     pub lines: Vec<Arc<LogLine>>,
+    /// The batch as the wire shows it, without and with timestamps: made by the first viewer
+    /// that sends the whole batch, shared by every other.
+    encoded: [OnceLock<Bytes>; 2],
+}
+
+impl LogBatch {
+    pub fn new(first_seq: u64, lines: Vec<Arc<LogLine>>) -> Self {
+        LogBatch {
+            first_seq,
+            lines,
+            encoded: [OnceLock::new(), OnceLock::new()],
+        }
+    }
+}
+
+/// The lines one viewer receives at once. When they are a whole batch of the shared live
+/// stream (the viewer shows both streams, searches nothing and is past its history), they
+/// are that batch, and [`LogLines::encoded`] makes its wire form once for all such viewers.
+#[derive(Debug, Clone)]
+pub struct LogLines(Repr);
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Own(Vec<Arc<LogLine>>),
+    Shared(Arc<LogBatch>),
+}
+
+impl LogLines {
+    /// The lines in wire form: `encode` runs once per shared batch and `timestamps`, or every
+    /// time for lines of this viewer's own.
+    pub fn encoded(
+        &self,
+        timestamps: bool,
+        encode: impl FnOnce(&[Arc<LogLine>]) -> Bytes,
+    ) -> Bytes {
+        match &self.0 {
+            Repr::Own(lines) => encode(lines),
+            Repr::Shared(batch) => batch.encoded[usize::from(timestamps)]
+                .get_or_init(|| encode(&batch.lines))
+                .clone(),
+        }
+    }
+}
+
+impl From<Vec<Arc<LogLine>>> for LogLines {
+    fn from(lines: Vec<Arc<LogLine>>) -> Self {
+        LogLines(Repr::Own(lines))
+    }
+}
+
+impl Deref for LogLines {
+    type Target = [Arc<LogLine>];
+
+    fn deref(&self) -> &[Arc<LogLine>] {
+        match &self.0 {
+            Repr::Own(lines) => lines,
+            Repr::Shared(batch) => &batch.lines,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a LogLines {
+    type Item = &'a Arc<LogLine>;
+    type IntoIter = std::slice::Iter<'a, Arc<LogLine>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 /// What the shared logs channel carries.
@@ -267,7 +348,7 @@ pub enum LogMessage {
 /// What a viewer receives.
 #[derive(Debug, Clone)]
 pub enum LogItem {
-    Lines(Vec<Arc<LogLine>>),
+    Lines(LogLines),
     /// This viewer fell behind and missed this many lines.
     Skipped(u64),
     End(LogEnd),
@@ -322,67 +403,81 @@ impl Lines {
     }
 }
 
+/// One line from its raw bytes, which become its text without a copy when they are UTF-8.
 fn make_line(stream: LogStream, mut raw: Vec<u8>, timestamps: bool) -> LogLine {
     if raw.last() == Some(&b'\r') {
         raw.pop();
     }
-    let (ts, nanos, body) = if timestamps {
-        match raw.iter().position(|b| *b == b' ') {
-            Some(sp) => {
-                let stamp = std::str::from_utf8(&raw[..sp])
-                    .ok()
-                    .and_then(|s| parse_rfc3339_nanos(s).map(|n| (s.to_owned(), n)));
-                match stamp {
-                    Some((s, n)) => (Some(s), Some(n), &raw[sp + 1..]),
-                    None => (None, None, &raw[..]),
-                }
-            }
-            None => match std::str::from_utf8(&raw)
-                .ok()
-                .and_then(|s| parse_rfc3339_nanos(s).map(|n| (s.to_owned(), n)))
-            {
-                Some((s, n)) => (Some(s), Some(n), &raw[raw.len()..]),
-                None => (None, None, &raw[..]),
-            },
+    let mut ts = None;
+    let mut nanos = None;
+    if timestamps {
+        let end = raw.iter().position(|b| *b == b' ').unwrap_or(raw.len());
+        if let Some((s, n)) = std::str::from_utf8(&raw[..end])
+            .ok()
+            .and_then(|s| parse_rfc3339_nanos(s).map(|n| (s.to_owned(), n)))
+        {
+            ts = Some(s);
+            nanos = Some(n);
+            raw.drain(..(end + 1).min(raw.len()));
         }
-    } else {
-        (None, None, &raw[..])
+    }
+    let text = match String::from_utf8(raw) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
     LogLine {
         stream,
         ts,
         nanos,
-        text: String::from_utf8_lossy(body).into_owned(),
+        text,
     }
 }
 
-/// The engine's chunks as batches of lines (at most `BATCH` lines each, as many as were ready).
+/// The engine's chunks as batches of lines: as many as were ready, or with `fill`, as many as
+/// arrive within that time after the first (up to [`LIVE_BATCH_LINES`] and
+/// [`LIVE_BATCH_BYTES`]).
 fn into_lines(
     chunks: Chunks<LogChunk>,
     timestamps: bool,
+    fill: Option<Duration>,
 ) -> impl Stream<Item = Result<Vec<LogLine>>> + Send {
     let state = Some((chunks.ready_chunks(BATCH), Lines::default()));
     stream::unfold(state, move |state| async move {
         let (mut chunks, mut lines) = state?;
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        let mut deadline = None;
         loop {
-            match chunks.next().await {
-                Some(batch) => {
-                    let mut out = Vec::new();
-                    for chunk in batch {
-                        match chunk {
-                            Ok(chunk) => lines.push(&chunk, timestamps, &mut out),
-                            Err(e) => return Some((Err(e), None)),
-                        }
+            let next = match deadline {
+                None => chunks.next().await,
+                // `next` holds nothing between polls: abandoning it at the deadline loses nothing.
+                Some(at) => match tokio::time::timeout_at(at, chunks.next()).await {
+                    Ok(next) => next,
+                    Err(_) => return Some((Ok(out), Some((chunks, lines)))),
+                },
+            };
+            let Some(batch) = next else {
+                lines.flush(timestamps, &mut out);
+                return (!out.is_empty()).then_some((Ok(out), None));
+            };
+            for chunk in batch {
+                match chunk {
+                    Ok(chunk) => {
+                        bytes += chunk.bytes.len();
+                        lines.push(&chunk, timestamps, &mut out);
                     }
-                    if !out.is_empty() {
-                        return Some((Ok(out), Some((chunks, lines))));
-                    }
+                    // The lines before the error are lost with the stream; the error is what counts.
+                    Err(e) => return Some((Err(e), None)),
                 }
-                None => {
-                    let mut out = Vec::new();
-                    lines.flush(timestamps, &mut out);
-                    return (!out.is_empty()).then_some((Ok(out), None));
+            }
+            if out.is_empty() {
+                continue;
+            }
+            match fill {
+                Some(fill) if out.len() < LIVE_BATCH_LINES && bytes < LIVE_BATCH_BYTES => {
+                    deadline.get_or_insert_with(|| tokio::time::Instant::now() + fill);
                 }
+                _ => return Some((Ok(out), Some((chunks, lines)))),
             }
         }
     })
@@ -425,7 +520,7 @@ impl Hub {
             )
             .await?;
         // Fused: the first batch is taken here, and an empty log must not be polled again.
-        let mut history = Box::pin(into_lines(history, true).fuse());
+        let mut history = Box::pin(into_lines(history, true, None).fuse());
         // The first batch now, so a missing container is an error and not a cut stream.
         let first = match history.next().await {
             Some(Ok(batch)) => Some(batch),
@@ -448,8 +543,8 @@ impl Hub {
                     .inspect(|line| joint.saw(line.nanos))
                     .filter(|line| query.shows(line))
                     .map(Arc::new)
-                    .collect();
-                Ok(LogItem::Lines(lines))
+                    .collect::<Vec<_>>();
+                Ok(LogItem::Lines(lines.into()))
             })
         };
         let shutdown = self.pumps.shutdown.clone();
@@ -494,13 +589,13 @@ impl Hub {
                 let options = LogsOptions { follow: true, stdout: true, stderr: true, since, until: 0, timestamps: true, tail: None };
                 let chunks = open_engine.container_logs(&id, &options).await?;
                 let mut seq = 0u64;
-                let batches = into_lines(chunks, true).filter_map(move |batch| {
+                let batches = into_lines(chunks, true, Some(FILL)).filter_map(move |batch| {
                     let item = batch.map(|lines| {
                         let lines: Vec<Arc<LogLine>> =
                             lines.into_iter().filter(|l| l.nanos.is_none_or(|n| n >= start)).map(Arc::new).collect();
                         let first_seq = seq;
                         seq += lines.len() as u64;
-                        (!lines.is_empty()).then(|| LogMessage::Lines(Arc::new(LogBatch { first_seq, lines })))
+                        (!lines.is_empty()).then(|| LogMessage::Lines(Arc::new(LogBatch::new(first_seq, lines))))
                     });
                     std::future::ready(item.transpose())
                 });
@@ -624,12 +719,23 @@ struct Follower {
 
 impl Follower {
     /// The batch's lines this viewer shows: its streams, not already in its history, matching
-    /// its search.
-    fn take(&self, batch: &LogBatch) -> Vec<Arc<LogLine>> {
+    /// its search. The whole batch (shared, not copied) when every line passes.
+    fn take(&self, batch: &Arc<LogBatch>) -> LogLines {
         let mut joint = self
             .joint
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let past_history = |l: &Arc<LogLine>| match (joint.last, l.nanos) {
+            (Some(last), Some(n)) => n > last || (n == last && joint.at_last == 0),
+            _ => true,
+        };
+        if self.query.stdout
+            && self.query.stderr
+            && self.query.search.is_none()
+            && batch.lines.iter().all(past_history)
+        {
+            return LogLines(Repr::Shared(batch.clone()));
+        }
         batch
             .lines
             .iter()
@@ -644,6 +750,38 @@ impl Follower {
             })
             .filter(|l| self.query.shows(l))
             .cloned()
-            .collect()
+            .collect::<Vec<_>>()
+            .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_keep_their_text_and_split_off_the_engine_timestamp() {
+        let ts = "2026-11-28T11:50:00.123456789Z";
+        let line = make_line(
+            LogStream::Stdout,
+            format!("{ts} hello world\r").into_bytes(),
+            true,
+        );
+        assert_eq!(
+            (line.ts.as_deref(), line.text.as_str()),
+            (Some(ts), "hello world")
+        );
+        assert!(line.nanos.is_some());
+        let bare = make_line(LogStream::Stderr, ts.as_bytes().to_vec(), true);
+        assert_eq!((bare.ts.as_deref(), bare.text.as_str()), (Some(ts), ""));
+        let unstamped = make_line(LogStream::Stdout, b"not-a-time text".to_vec(), true);
+        assert_eq!(
+            (unstamped.ts, unstamped.text.as_str()),
+            (None, "not-a-time text")
+        );
+        let plain = make_line(LogStream::Stdout, format!("{ts} x").into_bytes(), false);
+        assert_eq!(plain.text, format!("{ts} x"));
+        let lossy = make_line(LogStream::Stdout, b"a\xffb".to_vec(), false);
+        assert_eq!(lossy.text, "a\u{fffd}b");
     }
 }

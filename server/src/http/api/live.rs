@@ -294,9 +294,14 @@ pub async fn logs(
             let mut buf = Vec::new();
             match item {
                 Ok(LogItem::Lines(lines)) => {
-                    for line in &lines {
-                        sse_event(&mut buf, "line", &wire(line, timestamps));
-                    }
+                    // A whole batch of the shared stream is encoded once for all its viewers.
+                    return lines.encoded(timestamps, |lines| {
+                        let mut buf = Vec::with_capacity(lines.iter().map(|l| l.text.len() + 96).sum());
+                        for line in lines {
+                            sse_event(&mut buf, "line", &wire(line, timestamps));
+                        }
+                        Bytes::from(buf)
+                    });
                 }
                 Ok(LogItem::Skipped(count)) => {
                     sse_event(&mut buf, "skipped", &json!({ "count": count }))
