@@ -10,6 +10,7 @@ use std::path::Path;
 use backend::store::Store;
 use clap::Parser;
 use leptos::config::LeptosOptions;
+use axum::serve::ListenerExt;
 use server::config::{AdminCommand, Command, Config, LogFormat};
 use server::http::auth::{session_layer, SessionOptions};
 use server::state::Settings;
@@ -175,7 +176,13 @@ async fn run(config: Config) -> Result<(), String> {
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?
+        // Small answers and SSE events go out at once, not after the peer's delayed ACK (~40 ms).
+        .tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY on a connection");
+            }
+        });
     tracing::info!("Capstan is listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
