@@ -119,15 +119,16 @@ test.describe("Images, volumes and networks", () => {
       await hydrated(page);
       await screenshot(page, `image-detail-${p}`);
 
-      // Untag it again through the list, with a confirmation that names it.
+      // Remove it again through the list (its only tag: the row offers Remove, not Untag), with
+      // a confirmation that names it.
       await open(page, "/images");
-      const line = page.locator(`tr[data-host="unix-engine"] li[data-tag="${ref}"]`);
-      await line.getByRole("button", { name: "Untag" }).click();
-      const confirm = line.getByRole("group");
-      await expect(confirm).toContainText(`Untag ${ref} on`);
-      await confirm.getByRole("button", { name: "Untag" }).click();
-      await expect(page.getByTestId("images-outcome")).toContainText(`Untagged ${ref}.`);
-      await expect(line).toHaveCount(0);
+      const row = page.locator(`tr[data-host="unix-engine"][data-image="${ref}"]`);
+      await row.getByRole("button", { name: "Remove", exact: true }).click();
+      const confirm = row.getByRole("group");
+      await expect(confirm).toContainText(`Remove image ${ref} on`);
+      await confirm.getByRole("button", { name: "Remove", exact: true }).click();
+      await expect(page.getByTestId("images-outcome")).toContainText(`Removed ${ref} (`);
+      await expect(row).toHaveCount(0);
       expect(() => dockerA("image", "inspect", ref)).toThrow();
       // The test image itself is still there.
       expect(dockerA("image", "inspect", "-f", "{{.Id}}", process.env.CAPSTAN_TEST_IMAGE ?? "capstan-test/busybox:latest")).toMatch(/^sha256:/);
