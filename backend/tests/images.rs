@@ -70,6 +70,62 @@ async fn pull_reports_layers_then_ends_and_the_image_is_there() {
     );
 }
 
+/// A container of the test image writes `kib` KiB of random bytes into `file` and is committed
+/// as `to`: one new layer that does not compress away.
+fn add_layer(from: &str, file: &str, kib: u32, to: &str) {
+    let work = unique("blayer-work");
+    let script = format!("dd if=/dev/urandom of=/{file} bs=1024 count={kib} 2>/dev/null");
+    docker_a(&["run", "--name", &work, from, "sh", "-c", &script]);
+    docker_a(&["commit", &work, to]);
+    docker_a(&["rm", &work]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_of_new_layers_reports_each_with_bytes() {
+    // The engine speaks API 1.41: its progress must still carry layer ids and byte counts, the
+    // UI's rows and bars are made of them.
+    let engine = Engine::new(unix_spec(), Timeouts::default());
+    let repo = format!("{}/{}", env("CAPSTAN_TEST_REGISTRY"), unique("blayers"));
+    let (step, image) = (format!("{repo}:step"), format!("{repo}:v1"));
+    let _cleanup = Images(vec![image.clone(), step.clone()]);
+    add_layer(&env("CAPSTAN_TEST_IMAGE"), "one", 3072, &step);
+    add_layer(&step, "two", 2048, &image);
+    docker_a(&["push", &image]);
+    docker_a(&["rmi", &image, &step]);
+
+    let mut stream = engine
+        .pull_image_progress(&image, None)
+        .await
+        .expect("pull starts");
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        events.push(event.expect("no error mid-pull"));
+    }
+    let layer_id = |id: &str| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    let completed: Vec<&str> = events
+        .iter()
+        .filter(|e| e.status == "Pull complete")
+        .filter_map(|e| e.id.as_deref())
+        .filter(|id| layer_id(id))
+        .collect();
+    assert_eq!(completed.len(), 2, "two new layers: {events:?}");
+    for id in &completed {
+        let sized = events.iter().any(|e| {
+            e.id.as_deref() == Some(*id)
+                && e.status == "Downloading"
+                && e.current.is_some()
+                && e.total.is_some_and(|t| t > 1024 * 1024)
+        });
+        assert!(sized, "layer {id} reports its bytes while downloading: {events:?}");
+        let first = events.iter().position(|e| e.id.as_deref() == Some(*id));
+        let done = events
+            .iter()
+            .position(|e| e.id.as_deref() == Some(*id) && e.status == "Pull complete");
+        assert!(first < done, "{id}: progress comes before the end");
+    }
+    assert!(engine.inspect_image(&image).await.is_ok());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_tag_history_and_remove_on_both_engines() {
     for (slug, spec) in [("unix", unix_spec()), ("tls", tls_spec())] {
