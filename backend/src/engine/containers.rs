@@ -203,7 +203,7 @@ fn state_rank(state: &str) -> u8 {
 }
 
 /// One variable of a container's environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvVar {
     pub key: String,
     pub value: String,
@@ -211,7 +211,7 @@ pub struct EnvVar {
     pub secret: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountInfo {
     /// `bind`, `volume`, `tmpfs`, …
     pub kind: String,
@@ -223,7 +223,7 @@ pub struct MountInfo {
     pub rw: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkInfo {
     pub name: String,
     pub ip_address: Option<String>,
@@ -233,7 +233,7 @@ pub struct NetworkInfo {
     pub aliases: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthInfo {
     /// `starting`, `healthy` or `unhealthy`.
     pub status: String,
@@ -242,7 +242,7 @@ pub struct HealthInfo {
     pub log: Vec<HealthCheck>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthCheck {
     pub start: String,
     pub end: String,
@@ -250,8 +250,9 @@ pub struct HealthCheck {
     pub output: String,
 }
 
-/// Everything the detail page shows about one container.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Everything the detail page shows about one container. Not a wire type: the API and the pages
+/// send `app::model::containers::ContainerDetail`, converted from this with the host added.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ContainerDetail {
     pub id: String,
     pub name: String,

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, EndpointSettings, HostConfig, NetworkingConfig, PortBinding,
-    RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, DeviceMapping, EndpointSettings, HostConfig, NetworkingConfig,
+    PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use serde::{Deserialize, Serialize};
 
@@ -180,7 +180,9 @@ impl RunSpec {
             .iter()
             .map(|d| parse_device(d))
             .collect::<Result<Vec<_>>>()?;
-        let pid = opt(&self.pid).map(|p| validate_namespace("pid", p, &["host"])).transpose()?;
+        let pid = opt(&self.pid)
+            .map(|p| validate_namespace("pid", p, &["host"]))
+            .transpose()?;
         let ipc = opt(&self.ipc)
             .map(|p| validate_namespace("ipc", p, &["host", "private", "shareable", "none"]))
             .transpose()?;
@@ -244,17 +246,26 @@ impl RunSpec {
 /// `NET_ADMIN` or `CAP_NET_ADMIN` (or `ALL`): letters, digits and underscores.
 fn parse_capability(text: &str) -> Result<String> {
     let t = text.trim().to_ascii_uppercase();
-    let ok = !t.is_empty() && t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let ok =
+        !t.is_empty() && t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if ok {
         Ok(t)
     } else {
-        Err(Error::invalid("cap_add", format!("{text:?} is not a capability name like NET_ADMIN")))
+        Err(Error::invalid(
+            "cap_add",
+            format!("{text:?} is not a capability name like NET_ADMIN"),
+        ))
     }
 }
 
 /// `/dev/x`, `/dev/x:/dev/y` or `/dev/x:/dev/y:rwm`.
 fn parse_device(text: &str) -> Result<DeviceMapping> {
-    let bad = || Error::invalid("devices", format!("{text:?}: use /dev/host[:/dev/container[:rwm]]"));
+    let bad = || {
+        Error::invalid(
+            "devices",
+            format!("{text:?}: use /dev/host[:/dev/container[:rwm]]"),
+        )
+    };
     let parts: Vec<&str> = text.trim().split(':').collect();
     let (host, container, perms) = match parts.as_slice() {
         [h] => (*h, *h, "rwm"),
@@ -284,7 +295,10 @@ fn validate_namespace(field: &str, value: &str, allowed: &[&str]) -> Result<Stri
             validate_name(field, name)?;
             Ok(value.to_string())
         }
-        None => Err(Error::invalid(field, format!("must be {} or container:<name>", allowed.join(", ")))),
+        None => Err(Error::invalid(
+            field,
+            format!("must be {} or container:<name>", allowed.join(", ")),
+        )),
     }
 }
 
