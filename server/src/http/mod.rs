@@ -3,6 +3,7 @@
 //! for pages → audit log → body limit → the route.
 
 mod api;
+mod assets;
 pub mod audit;
 pub mod auth;
 mod error;
@@ -52,7 +53,16 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell));
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        // `/pkg/*` (wasm, JS, CSS) precompressed once per file version instead of per request.
+        .layer(middleware::from_fn_with_state(
+            {
+                let assets = assets::Assets::new(&options);
+                assets.warm();
+                assets
+            },
+            assets::serve,
+        ));
 
     Router::new()
         .route("/healthz", get(healthz))
