@@ -11,7 +11,8 @@
 //! A version is the file's (path, length, mtime), checked on every request, so a rebuilt bundle
 //! is never served stale. One compression job runs per version (and one at a time overall, to
 //! leave the other cores to requests); while it runs, requests fall through to the ordinary
-//! handler. Anything unusual falls through as well: other methods, `Range` requests, clients
+//! handler. A file is compressed when it is first asked for, not at start: the wasm takes
+//! ~10 s of a core and ~80 MB at its peak, which an idle server should not spend. Anything unusual falls through as well: other methods, `Range` requests, clients
 //! that accept neither `br` nor `gzip`, names that are not a plain file name directly under the
 //! pkg dir (no `..`, no `%`-encoding, no dot files), symlinks and other non-regular files, files
 //! over [`MAX_FILE`], and types that do not compress (images, fonts).
@@ -54,32 +55,6 @@ impl Assets {
             prefix: format!("/{pkg}/"),
             dir: Path::new(&*options.site_root).join(pkg),
         })
-    }
-
-    /// Starts compressing every eligible file of the pkg dir in the background, so the first
-    /// visitors after a start already get the precompressed bundle. Does nothing outside a Tokio
-    /// runtime or when there is no built site.
-    pub fn warm(self: &Arc<Self>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let dir = self.dir.clone();
-        runtime.spawn(async move {
-            let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
-                return;
-            };
-            while let Ok(Some(entry)) = entries.next_entry().await {
-                let name = entry.file_name();
-                let Some(name) = name.to_str() else { continue };
-                let Some(kind) = Kind::of(name) else { continue };
-                let path = entry.path();
-                if let Some(version) = Version::of_path(&path).await {
-                    if let Lookup::Missing = lookup(&path, version) {
-                        start(path, version, kind);
-                    }
-                }
-            }
-        });
     }
 
     /// The file a request path names, when it is a plain name directly under the pkg dir.
@@ -459,11 +434,11 @@ fn build(path: &Path, version: Version, kind: Kind) -> std::io::Result<Option<Va
     let hash: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
     let etag = |suffix: &str| HeaderValue::from_str(&format!("\"{hash}-{suffix}\""));
 
-    // Quality 11 and the largest window browsers accept (24; "large window" brotli is not
-    // understood by them).
+    // Quality 11, with a window that holds the whole file (up to the largest that browsers
+    // accept: 2^24; a bigger window than the file gains nothing and costs memory).
     let params = brotli::enc::BrotliEncoderParams {
         quality: 11,
-        lgwin: 24,
+        lgwin: window_bits(raw.len()),
         size_hint: raw.len(),
         ..Default::default()
     };
@@ -488,6 +463,16 @@ fn build(path: &Path, version: Version, kind: Kind) -> std::io::Result<Option<Va
         last_modified: HeaderValue::from_str(&modified_secs.to_string()).ok(),
         modified_secs: SystemTime::from(modified_secs),
     }))
+}
+
+/// The smallest brotli window (`lgwin`, 16..=24) that covers `len` bytes.
+fn window_bits(len: usize) -> i32 {
+    let mut bits = 16;
+    // A window of 2^bits holds 2^bits - 16 bytes.
+    while bits < 24 && (1_usize << bits) - 16 < len {
+        bits += 1;
+    }
+    bits
 }
 
 #[cfg(test)]
@@ -539,6 +524,15 @@ mod tests {
         ] {
             assert!(assets.file(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_brotli_window_covers_the_file_up_to_the_maximum() {
+        assert_eq!(window_bits(0), 16);
+        assert_eq!(window_bits(65_520), 16);
+        assert_eq!(window_bits(65_521), 17);
+        assert_eq!(window_bits(5_115_749), 23);
+        assert_eq!(window_bits(100 << 20), 24);
     }
 
     #[test]

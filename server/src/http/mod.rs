@@ -55,14 +55,7 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
         })
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         // `/pkg/*` (wasm, JS, CSS) precompressed once per file version instead of per request.
-        .layer(middleware::from_fn_with_state(
-            {
-                let assets = assets::Assets::new(&options);
-                assets.warm();
-                assets
-            },
-            assets::serve,
-        ));
+        .layer(middleware::from_fn_with_state(assets::Assets::new(&options), assets::serve));
 
     Router::new()
         .route("/healthz", get(healthz))
