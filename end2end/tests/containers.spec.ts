@@ -180,4 +180,60 @@ test.describe("Containers", () => {
       cleanup(...names);
     }
   });
+  test("edit a container from its page: new settings, same name; the list shows live CPU and memory", async ({ page }, info) => {
+    test.setTimeout(180_000);
+    const p = info.project.name;
+    const name = `e2e-edit-${p}-${Date.now()}`;
+    const problems = watchConsole(page);
+    try {
+      dockerA("run", "-d", "--name", name, "--label", `e2e=${name}`, "-e", "COLOUR=blue", IMAGE, "sleep", "600");
+      const oldId = dockerA("inspect", "-f", "{{.Id}}", name);
+
+      // The list: the running container's live numbers arrive in the browser.
+      await open(page, `/containers?label=${encodeURIComponent(`e2e=${name}`)}`);
+      const row = page.locator(`tr[data-container="${name}"]`);
+      await expect(row.locator(".usage")).toBeVisible({ timeout: 30_000 });
+      await expect(row.locator(".usage")).toContainText("%");
+      await screenshot(page, `containers-usage-${p}`);
+
+      // On the container's page the sidebar marks Containers, not Hosts.
+      await row.locator("a.host-link").click();
+      await expect(page).toHaveURL(/\/hosts\/unix-engine\/containers\/[0-9a-f]{12,}$/);
+      await hydrated(page);
+      // (On phones the sidebar is folded away, so it is found by CSS, not by role.)
+      await expect(page.locator('nav[aria-label="Main"] a[href="/containers"]')).toHaveAttribute("aria-current", "page");
+      await expect(page.locator('nav[aria-label="Main"] a[href="/hosts"]')).not.toHaveAttribute("aria-current", "page");
+
+      // Edit: the form holds its settings and keeps its name.
+      await page.getByRole("link", { name: "Edit", exact: true }).click();
+      await expect(page).toHaveURL(/\/edit$/);
+      await hydrated(page);
+      await expect(page.getByRole("heading", { name: "Edit a container" })).toBeVisible();
+      await expect(page.locator('input[name="name"]')).toHaveValue(name);
+      await expect(page.locator('input[name="name"]')).toHaveAttribute("readonly", "");
+      await expect(page.getByLabel("Environment")).toHaveValue("COLOUR=blue");
+      await page.getByLabel("Environment").fill("COLOUR=green");
+      await page.getByLabel("Ports").fill("80");
+      await page.getByTestId("host-access").locator("summary").click();
+      await expect(page.getByLabel(/^Privileged/)).toBeVisible();
+      await expect(page.getByLabel("PID namespace")).toBeVisible();
+      await screenshot(page, `container-edit-${p}`);
+      await page.getByRole("button", { name: "Save and replace" }).click();
+
+      // The same name, the new settings, running like before; the old container is gone.
+      await expect(page).toHaveURL(/\/hosts\/unix-engine\/containers\/[0-9a-f]{12,}$/, { timeout: 60_000 });
+      await hydrated(page);
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+      await expect(page.getByTestId("container-state")).toContainText("running");
+      await expect(page.getByTestId("environment").locator('tr[data-env="COLOUR"]')).toContainText("green");
+      const newId = dockerA("inspect", "-f", "{{.Id}}", name);
+      expect(newId).not.toBe(oldId);
+      expect(engineState(name)).toBe("running");
+      expect(dockerA("port", name, "80/tcp")).toMatch(/:\d+$/);
+      expect(dockerA("ps", "-aq", "--no-trunc", "--filter", `id=${oldId}`)).toBe("");
+      expect(unexpected(problems)).toEqual([]);
+    } finally {
+      cleanup(name);
+    }
+  });
 });

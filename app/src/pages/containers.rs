@@ -526,7 +526,8 @@ fn usage_cell(u: Option<&Usage>) -> AnyView {
         return view! { <span class="muted" title="Waiting for the first numbers">"—"</span> }
             .into_any();
     };
-    let bar = |percent: f64| format!("width: {:.0}%", percent.clamp(0.0, 100.0));
+    // A <progress>, not a styled span: the pages' CSP allows no inline styles.
+    let bar = |percent: f64| format!("{:.1}", percent.clamp(0.0, 100.0));
     let cpu = crate::pages::stats::percent(u.cpu_percent);
     let memory = format::bytes(u.memory_usage);
     let title = format!(
@@ -537,12 +538,12 @@ fn usage_cell(u: Option<&Usage>) -> AnyView {
         <div class="usage" title=title>
             <div class="usage-line">
                 <span class="usage-label" aria-hidden="true">"CPU"</span>
-                <span class="usage-bar" aria-hidden="true"><span class="usage-fill" style=bar(u.cpu_percent)></span></span>
+                <progress class="usage-bar" aria-hidden="true" max="100" value=bar(u.cpu_percent)></progress>
                 <span class="usage-num">{cpu}</span>
             </div>
             <div class="usage-line">
                 <span class="usage-label" aria-hidden="true">"Mem"</span>
-                <span class="usage-bar" aria-hidden="true"><span class="usage-fill usage-fill-mem" style=bar(u.memory_percent)></span></span>
+                <progress class="usage-bar usage-bar-mem" aria-hidden="true" max="100" value=bar(u.memory_percent)></progress>
                 <span class="usage-num">{memory}</span>
             </div>
         </div>

@@ -616,7 +616,7 @@ fn RunForm(
                                     f.network.set(String::new());
                                 }
                             } />
-                        <span>"Host network (--network host): no isolation, ports are the host's own"</span>
+                        <span>"Host network (--network host): no network isolation from the host"</span>
                     </label>
                     <span class="field-error" role="alert">{move || host_network().then(err("network")).flatten()}</span>
                 </div>
