@@ -109,7 +109,7 @@ pub fn ProcessesTab() -> impl IntoView {
             <div class="panel-title-row">
                 <h2 id="top-title">"Processes"</h2>
                 <button type="button" class="button" on:click=move |_| refreshes.update(|n| *n += 1) prop:disabled=pending>
-                    {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
+                    {move || if pending.try_get().unwrap_or(false) { "Refreshing…" } else { "Refresh" }}
                 </button>
             </div>
             <Transition fallback=|| view! { <p class="muted">"Loading processes…"</p> } set_pending>
@@ -182,7 +182,7 @@ pub fn ChangesTab() -> impl IntoView {
             <div class="panel-title-row">
                 <h2 id="changes-title">"Filesystem changes"</h2>
                 <button type="button" class="button" on:click=move |_| refreshes.update(|n| *n += 1) prop:disabled=pending>
-                    {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
+                    {move || if pending.try_get().unwrap_or(false) { "Refreshing…" } else { "Refresh" }}
                 </button>
             </div>
             <p class="muted small">"What differs from the image: files added, changed or deleted since the container was created (docker diff)."</p>

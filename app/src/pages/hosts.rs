@@ -47,9 +47,9 @@ pub fn HostsPage() -> impl IntoView {
                 class="button"
                 on:click=move |_| refreshes.update(|n| *n += 1)
                 prop:disabled=pending
-                aria-busy=move || pending.get().to_string()
+                aria-busy=move || pending.try_get().unwrap_or(false).to_string()
             >
-                {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
+                {move || if pending.try_get().unwrap_or(false) { "Refreshing…" } else { "Refresh" }}
             </button>
         </PageHeader>
         <Transition
