@@ -1333,22 +1333,7 @@ impl Engine {
                 return Err(e);
             }
         }
-        match self.remove_container(&old_id, true, false).await {
-            Ok(()) | Err(Error::NotFound(_)) => {}
-            Err(e) => {
-                tracing::warn!(container = %old_id, error = %e.log_detail(), "recreate: the old container could not be removed");
-                warnings.push(format!(
-                    "the old container is left as {aside}: {}",
-                    e.public_message()
-                ));
-            }
-        }
-        warnings.extend(created.warnings);
-        Ok(Created {
-            id: created.id,
-            name: created.name,
-            warnings,
-        })
+        Ok(self.retire_old(&old_id, &aside, false, created, warnings).await)
     }
 
     /// "Edit": replaces the container `id` with one made from `spec`, under the same name.
@@ -1447,10 +1432,23 @@ impl Engine {
             }
         }
         // Anonymous volumes the new container mounts are in use, so the engine keeps them.
-        match self.remove_container(&old_id, true, true).await {
+        Ok(self.retire_old(&old_id, &aside, true, created, warnings).await)
+    }
+
+    /// The last step of a recreate or an edit: the old container (renamed `aside`) goes; if the
+    /// engine will not remove it, the new one still stands and a warning says where the old is.
+    async fn retire_old(
+        &self,
+        old_id: &str,
+        aside: &str,
+        volumes: bool,
+        created: Created,
+        mut warnings: Vec<String>,
+    ) -> Created {
+        match self.remove_container(old_id, true, volumes).await {
             Ok(()) | Err(Error::NotFound(_)) => {}
             Err(e) => {
-                tracing::warn!(container = %old_id, error = %e.log_detail(), "edit: the old container could not be removed");
+                tracing::warn!(container = %old_id, error = %e.log_detail(), "the replaced container could not be removed");
                 warnings.push(format!(
                     "the old container is left as {aside}: {}",
                     e.public_message()
@@ -1458,11 +1456,11 @@ impl Engine {
             }
         }
         warnings.extend(created.warnings);
-        Ok(Created {
+        Created {
             id: created.id,
             name: created.name,
             warnings,
-        })
+        }
     }
 
     /// Undoes a failed edit: removes the new container (if one was made), gives the old one its
