@@ -169,10 +169,12 @@ impl Engine {
         let docker = cell
             .get_or_try_init(|| async {
                 let docker = connect(&self.inner.spec, timeout)?;
-                tokio::time::timeout(timeout, docker.negotiate_version())
-                    .await
-                    .map_err(|_| Error::EngineTimeout)?
-                    .map_err(classify::negotiation)
+                match negotiate(docker, timeout).await {
+                    Err(e) if self.inner.spec.tls.is_some() && unclear_tls_failure(&e) => {
+                        Err(diagnose_tls(&self.inner.spec, timeout).await.unwrap_or(e))
+                    }
+                    other => other,
+                }
             })
             .await?;
         Ok(docker.clone())
@@ -208,10 +210,42 @@ impl Engine {
     }
 }
 
+async fn negotiate(docker: Docker, timeout: Duration) -> Result<Docker> {
+    tokio::time::timeout(timeout, docker.negotiate_version())
+        .await
+        .map_err(|_| Error::EngineTimeout)?
+        .map_err(classify::negotiation)
+}
+
+/// With TLS 1.3 the engine judges our client certificate after the handshake has finished on
+/// our side; when it refuses, it sends its alert and closes, and whether we read the alert or a
+/// bare reset depends on timing. A failure that says nothing clear is worth one more look.
+fn unclear_tls_failure(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::EngineUnreachable { reason: Unreachable::Other | Unreachable::TlsHandshake, .. }
+    )
+}
+
+/// Connects once more with TLS 1.2 only, where the client certificate is judged inside the
+/// handshake, so its refusal arrives as an alert we always read. Returns that connection's
+/// failure when it names a TLS cause; `None` when it tells nothing new.
+async fn diagnose_tls(spec: &EngineSpec, timeout: Duration) -> Option<Error> {
+    let files = spec.tls.as_ref()?;
+    let config = tls_config(files, &[&rustls::version::TLS12]).ok()?;
+    let docker = tls_client(spec, config, timeout).ok()?;
+    match negotiate(docker, timeout).await {
+        Err(e @ Error::EngineUnreachable {
+            reason: Unreachable::TlsBadClientCert | Unreachable::TlsUnknownCa,
+            ..
+        }) => Some(e),
+        _ => None,
+    }
+}
+
 fn connect(spec: &EngineSpec, timeout: Duration) -> Result<Docker> {
     spec.validate()?;
-    // bollard's own timeout is a backstop; `Engine::call` enforces the real deadline.
-    let secs = timeout.as_secs().max(1) * 2;
+    let secs = backstop_secs(timeout);
     let version = bollard::API_DEFAULT_VERSION;
     let url = spec.url.as_str();
     if let Some(path) = url.strip_prefix("unix://") {
@@ -223,20 +257,30 @@ fn connect(spec: &EngineSpec, timeout: Duration) -> Result<Docker> {
         }
         return Docker::connect_with_unix(url, secs, version).map_err(classify::call);
     }
-    // `validate` accepted `tcp://`, `http://` or `https://` followed by host:port.
-    let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let tcp = tcp_connector(timeout);
     match &spec.tls {
-        Some(files) => {
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(tls_config(files)?)
-                .https_only()
-                .enable_http1()
-                .wrap_connector(tcp);
-            pooled(https, format!("https://{authority}"), secs)
-        }
-        None => pooled(tcp, format!("http://{authority}"), secs),
+        Some(files) => tls_client(spec, tls_config(files, rustls::DEFAULT_VERSIONS)?, timeout),
+        None => pooled(tcp_connector(timeout), format!("http://{}", authority(spec)), secs),
     }
+}
+
+/// bollard's own timeout is a backstop; `Engine::call` enforces the real deadline.
+fn backstop_secs(timeout: Duration) -> u64 {
+    timeout.as_secs().max(1) * 2
+}
+
+/// The host:port of a `tcp://`, `http://` or `https://` URL (`validate` accepted it).
+fn authority(spec: &EngineSpec) -> &str {
+    let url = spec.url.as_str();
+    url.split_once("://").map_or(url, |(_, rest)| rest)
+}
+
+fn tls_client(spec: &EngineSpec, config: rustls::ClientConfig, timeout: Duration) -> Result<Docker> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_only()
+        .enable_http1()
+        .wrap_connector(tcp_connector(timeout));
+    pooled(https, format!("https://{}", authority(spec)), backstop_secs(timeout))
 }
 
 /// Idle connections kept per engine: enough for the usual handful of concurrent calls (a page
@@ -287,7 +331,10 @@ where
 /// Mutual TLS as the docker CLI does it with `--tlsverify`: the engine's certificate must chain
 /// to the configured CA (and only to it) and name the host of the URL; we present the client
 /// certificate and key.
-fn tls_config(files: &TlsFiles) -> Result<rustls::ClientConfig> {
+fn tls_config(
+    files: &TlsFiles,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<rustls::ClientConfig> {
     let ca = read_pem(&files.ca)?;
     let mut roots = rustls::RootCertStore::empty();
     let ca_certs = CertificateDer::pem_slice_iter(&ca)
@@ -307,7 +354,7 @@ fn tls_config(files: &TlsFiles) -> Result<rustls::ClientConfig> {
     let key = PrivateKeyDer::from_pem_slice(&read_pem(&files.key)?)
         .map_err(|e| tls_files(&files.key, &format!("holds no usable private key: {e}")))?;
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|e| tls_files(&files.ca, &format!("TLS setup: {e}")))?
         .with_root_certificates(roots)
         .with_client_auth_cert(chain, key)
@@ -354,7 +401,7 @@ mod tests {
     #[test]
     fn unreadable_tls_files_are_named() {
         let files = TlsFiles::from_dir("/nonexistent/capstan-tls");
-        let err = tls_config(&files).expect_err("no files");
+        let err = tls_config(&files, rustls::DEFAULT_VERSIONS).expect_err("no files");
         assert!(
             matches!(err, Error::EngineUnreachable { reason: Unreachable::TlsFiles, ref detail } if detail.contains("ca.pem")),
             "{err:?}"
