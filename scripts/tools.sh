@@ -78,3 +78,24 @@ ensure_end2end_packages() {
       || die "npm ci in end2end failed"
   fi
 }
+
+# The shared build directory keeps every build of every test binary: each checkout path (a CI
+# clone, a worktree) gets its own, and the server's are over a GB each. Before a test run, keep
+# only the newest build of each large file (test binaries and the workspace's own libraries; no
+# dependency is that large, so builds of one crate with other features stay), never one younger
+# than 10 minutes (another build may be using it), and drop the incremental caches (`./dev test`
+# builds without them).
+prune_target() {
+  local deps="$CARGO_TARGET_DIR/debug/deps" f key
+  rm -rf "$CARGO_TARGET_DIR/debug/incremental"
+  [ -d "$deps" ] || return 0
+  declare -A seen=()
+  while read -r f; do
+    [[ $f =~ ^(.*)-[0-9a-f]{16}(.*)$ ]] || continue
+    key="${BASH_REMATCH[1]}${BASH_REMATCH[2]}"
+    if [ -n "${seen[$key]:-}" ]; then
+      find "$deps/$f" -maxdepth 0 -mmin +10 -size +100M -delete 2>/dev/null || true
+    fi
+    seen[$key]=1
+  done < <(ls -t "$deps")
+}

@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, ContainerSummary as EngineContainer,
-    EndpointSettings, HostConfig, ImageConfig, NetworkConnectRequest, NetworkingConfig,
+    ContainerCreateBody, ContainerInspectResponse, EndpointSettings, HostConfig, ImageConfig,
+    NetworkConnectRequest, NetworkingConfig,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
-    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
-    RestartContainerOptionsBuilder, StopContainerOptionsBuilder,
+    RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, RestartContainerOptionsBuilder,
+    StopContainerOptionsBuilder,
 };
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -454,21 +454,77 @@ fn timeout_secs(t: Option<i64>) -> Result<Option<i32>> {
     }
 }
 
-fn to_summary(c: EngineContainer) -> ContainerSummary {
-    let name = c
-        .names
-        .as_ref()
-        .and_then(|names| {
-            let plain = names
-                .iter()
-                .map(|n| n.trim_start_matches('/'))
-                .find(|n| !n.contains('/'));
-            plain.or_else(|| names.first().map(|n| n.trim_start_matches('/')))
-        })
+/// The fields of one `/containers/json` entry the list shows. serde skips the rest of the
+/// engine's answer (host config, every network's endpoint, every mount's details) without
+/// building it, which is most of the work bollard's full model would do.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listed {
+    #[serde(default)]
+    id: String,
+    names: Option<Vec<String>>,
+    image: Option<String>,
+    #[serde(rename = "ImageID")]
+    image_id: Option<String>,
+    command: Option<String>,
+    created: Option<i64>,
+    ports: Option<Vec<ListedPort>>,
+    labels: Option<BTreeMap<String, String>>,
+    state: Option<String>,
+    status: Option<String>,
+    /// API ≥ 1.52 only.
+    health: Option<ListedHealth>,
+    network_settings: Option<ListedNetworks>,
+    mounts: Option<Vec<serde::de::IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+struct ListedPort {
+    #[serde(rename = "IP")]
+    ip: Option<String>,
+    #[serde(rename = "PrivatePort", default)]
+    private: u16,
+    #[serde(rename = "PublicPort")]
+    public: Option<u16>,
+    #[serde(rename = "Type")]
+    typ: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListedHealth {
+    #[serde(rename = "Status")]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListedNetworks {
+    #[serde(rename = "Networks")]
+    networks: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+}
+
+/// Parses the engine's `/containers/json` answer into summaries.
+fn parse_list(body: &[u8]) -> Result<Vec<ContainerSummary>> {
+    let listed: Vec<Listed> = serde_json::from_slice(body).map_err(|e| {
+        tracing::warn!(error = %e, "the engine's container list could not be read");
+        Error::Engine {
+            status: 502,
+            message: "the engine answered the container list in a form Capstan cannot read".into(),
+        }
+    })?;
+    Ok(listed.into_iter().map(to_summary).collect())
+}
+
+fn to_summary(c: Listed) -> ContainerSummary {
+    let names = c.names.unwrap_or_default();
+    let name = names
+        .iter()
+        .map(|n| n.trim_start_matches('/'))
+        .find(|n| !n.contains('/'))
+        .or_else(|| names.first().map(|n| n.trim_start_matches('/')))
         .unwrap_or_default()
         .to_string();
     let status = c.status.unwrap_or_default();
-    let health = match c.health.and_then(|h| h.status).map(|s| s.to_string()) {
+    let health = match c.health.and_then(|h| h.status) {
         Some(s) if !s.is_empty() && s != "none" => Some(s),
         _ => health_from_status(&status),
     };
@@ -478,32 +534,31 @@ fn to_summary(c: EngineContainer) -> ContainerSummary {
         .into_iter()
         .map(|p| PortMapping {
             ip: p.ip.filter(|ip| !ip.is_empty()),
-            private: p.private_port,
-            public: p.public_port.filter(|p| *p != 0),
+            private: p.private,
+            public: p.public.filter(|p| *p != 0),
             proto: p
                 .typ
-                .map(|t| t.to_string())
                 .filter(|t| !t.is_empty())
                 .unwrap_or_else(|| "tcp".into()),
         })
         .collect();
     ports.sort();
     ports.dedup();
-    let labels: BTreeMap<String, String> = c.labels.unwrap_or_default().into_iter().collect();
-    let mut networks: Vec<String> = c
+    let labels = c.labels.unwrap_or_default();
+    // A BTreeMap's keys come sorted.
+    let networks: Vec<String> = c
         .network_settings
         .and_then(|n| n.networks)
         .map(|n| n.into_keys().collect())
         .unwrap_or_default();
-    networks.sort();
     ContainerSummary {
-        id: c.id.unwrap_or_default(),
+        id: c.id,
         name,
         image: c.image.unwrap_or_default(),
         image_id: c.image_id.unwrap_or_default(),
         command: c.command.unwrap_or_default(),
         created: c.created.unwrap_or(0),
-        state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+        state: c.state.unwrap_or_default(),
         status,
         health,
         ports,
@@ -697,6 +752,8 @@ fn pull_parts(reference: &str) -> (String, Option<String>) {
 }
 
 /// How long a pull may go without a word from the engine before it is given up.
+/// Answers up to this size are parsed where they arrive; larger ones on a blocking thread.
+const PARSE_INLINE_MAX: usize = 64 * 1024;
 const PULL_STALL: Duration = Duration::from_secs(120);
 
 impl Engine {
@@ -709,18 +766,28 @@ impl Engine {
         if let Some(label) = &query.label {
             filters.insert("label".into(), vec![label.clone()]);
         }
-        let options = ListContainersOptionsBuilder::default()
-            .all(query.all)
-            .filters(&filters)
-            .build();
-        let list = self
-            .call(|d| async move { d.list_containers(Some(options)).await })
-            .await?;
-        let mut out: Vec<ContainerSummary> = list
-            .into_iter()
-            .map(to_summary)
-            .filter(|c| query.matches(c))
-            .collect();
+        let path = {
+            let mut path = form_urlencoded::Serializer::new(String::from("/containers/json?"));
+            if query.all {
+                path.append_pair("all", "1");
+            }
+            if !filters.is_empty() {
+                let json = serde_json::to_string(&filters)
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                path.append_pair("filters", &json);
+            }
+            path.finish()
+        };
+        let body = self.get_bytes(&path).await?;
+        // A thousand containers are most of a megabyte of JSON: parse those off the runtime.
+        let mut out = if body.len() > PARSE_INLINE_MAX {
+            tokio::task::spawn_blocking(move || parse_list(&body))
+                .await
+                .map_err(|e| Error::Internal(format!("container list parse: {e}")))??
+        } else {
+            parse_list(&body)?
+        };
+        out.retain(|c| query.matches(c));
         query.sort_by(&mut out, |c| (c, ""));
         Ok(out)
     }
@@ -1280,29 +1347,10 @@ impl Engine {
 
         let aside = format!("{name}-recreating-{short_id}");
         self.rename_container(&old_id, &aside).await?;
-        let restore = |this: &Engine, started_new: Option<String>| {
-            let this = this.clone();
-            let old_id = old_id.clone();
-            let name = name.clone();
-            async move {
-                if let Some(new_id) = started_new {
-                    this.discard(&new_id).await;
-                }
-                if let Err(e) = this.rename_container(&old_id, &name).await {
-                    tracing::error!(container = %old_id, error = %e.log_detail(), "recreate: could not give the old container its name back");
-                }
-                if running {
-                    if let Err(e) = this.start_container(&old_id).await {
-                        tracing::error!(container = %old_id, error = %e.log_detail(), "recreate: could not start the old container again");
-                    }
-                }
-            }
-        };
-
         let created = match self.create_raw(Some(&name), body).await {
             Ok(c) => c,
             Err(e) => {
-                restore(self, None).await;
+                self.put_back(&old_id, Some(&name), running, None).await;
                 return Err(e);
             }
         };
@@ -1317,7 +1365,8 @@ impl Engine {
                     .call(|d| async move { d.connect_network(&net_name, request).await })
                     .await
                 {
-                    restore(self, Some(created.id.clone())).await;
+                    self.put_back(&old_id, Some(&name), running, Some(&created.id))
+                        .await;
                     tracing::warn!(network = %net, error = %e.log_detail(), "recreate: connecting a network failed");
                     return Err(words(e, Doing::Create));
                 }
@@ -1325,15 +1374,19 @@ impl Engine {
         }
         if running {
             if let Err(e) = self.stop_container(&old_id, None).await {
-                restore(self, Some(created.id.clone())).await;
+                self.put_back(&old_id, Some(&name), running, Some(&created.id))
+                    .await;
                 return Err(e);
             }
             if let Err(e) = self.start_container(&created.id).await {
-                restore(self, Some(created.id.clone())).await;
+                self.put_back(&old_id, Some(&name), running, Some(&created.id))
+                    .await;
                 return Err(e);
             }
         }
-        Ok(self.retire_old(&old_id, &aside, false, created, warnings).await)
+        Ok(self
+            .retire_old(&old_id, &aside, false, created, warnings)
+            .await)
     }
 
     /// "Edit": replaces the container `id` with one made from `spec`, under the same name.
@@ -1432,7 +1485,9 @@ impl Engine {
             }
         }
         // Anonymous volumes the new container mounts are in use, so the engine keeps them.
-        Ok(self.retire_old(&old_id, &aside, true, created, warnings).await)
+        Ok(self
+            .retire_old(&old_id, &aside, true, created, warnings)
+            .await)
     }
 
     /// The last step of a recreate or an edit: the old container (renamed `aside`) goes; if the
@@ -1463,7 +1518,7 @@ impl Engine {
         }
     }
 
-    /// Undoes a failed edit: removes the new container (if one was made), gives the old one its
+    /// Undoes a failed recreate or edit: removes the new container (if one was made), gives the old one its
     /// `name` back (if it had been renamed) and starts it again if it was running. Failures
     /// here are logged; the caller reports the original one.
     async fn put_back(
@@ -1478,12 +1533,12 @@ impl Engine {
         }
         if let Some(name) = name {
             if let Err(e) = self.rename_container(old_id, name).await {
-                tracing::error!(container = %old_id, error = %e.log_detail(), "edit: could not give the old container its name back");
+                tracing::error!(container = %old_id, error = %e.log_detail(), "could not give the replaced container its name back");
             }
         }
         if running {
             if let Err(e) = self.start_container(old_id).await {
-                tracing::error!(container = %old_id, error = %e.log_detail(), "edit: could not start the old container again");
+                tracing::error!(container = %old_id, error = %e.log_detail(), "could not start the replaced container again");
             }
         }
     }
@@ -1764,6 +1819,44 @@ fn local_bind_device(driver: &str, options: &BTreeMap<String, String>) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The engine's list as Debian's 20.10 engine writes it (API 1.41: health only in the
+    /// status text), with the nulls it sends for a container without labels or ports.
+    #[test]
+    fn the_list_is_read_from_the_engine_answer() {
+        let body = br#"[
+          {"Id":"abc","Names":["/web","/other/web-alias"],"Image":"busybox:latest","ImageID":"sha256:1",
+           "Command":"sh -c 'httpd -f'","Created":1700000000,
+           "Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},
+                    {"IP":"::","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},
+                    {"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},
+                    {"PrivatePort":53,"Type":"udp"}],
+           "Labels":{"com.docker.compose.project":"shop","b":"2","a":"1"},
+           "State":"running","Status":"Up 3 minutes (healthy)",
+           "HostConfig":{"NetworkMode":"default"},
+           "NetworkSettings":{"Networks":{"zeta":{"IPAddress":"172.18.0.2","Aliases":null},"bridge":{}}},
+           "Mounts":[{"Type":"volume","Name":"data","Destination":"/data"},{"Type":"bind"}]},
+          {"Id":"def","Names":null,"Image":"x","ImageID":"sha256:2","Command":"true","Created":1,
+           "Ports":null,"Labels":null,"State":"exited","Status":"Exited (0) 2 minutes ago",
+           "NetworkSettings":{"Networks":null},"Mounts":null,"SizeRw":12}
+        ]"#;
+        let list = parse_list(body).expect("parsed");
+        assert_eq!(list.len(), 2);
+        let web = &list[0];
+        assert_eq!(web.name, "web");
+        assert_eq!(web.health.as_deref(), Some("healthy"));
+        assert_eq!(web.compose_project.as_deref(), Some("shop"));
+        assert_eq!(web.networks, vec!["bridge".to_string(), "zeta".to_string()]);
+        assert_eq!(web.mounts, 2);
+        assert_eq!(web.ports.len(), 3, "duplicates folded: {:?}", web.ports);
+        assert!(web.ports.iter().any(|p| p.proto == "udp" && p.public.is_none() && p.ip.is_none()));
+        let other = &list[1];
+        assert_eq!((other.name.as_str(), other.mounts, other.ports.len()), ("", 0, 0));
+        assert!(other.labels.is_empty() && other.networks.is_empty() && other.health.is_none());
+
+        let err = parse_list(b"<html>proxy error</html>").expect_err("not JSON");
+        assert!(!err.public_message().contains("html"), "{}", err.public_message());
+    }
 
     #[test]
     fn secrets_and_refs() {

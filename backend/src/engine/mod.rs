@@ -15,10 +15,14 @@ mod volumes;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bollard::errors::Error as BollardError;
 use bollard::Docker;
+use bytes::Bytes;
+use http_body_util::BodyExt;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -139,7 +143,34 @@ pub struct Engine {
 struct Inner {
     spec: EngineSpec,
     timeouts: Timeouts,
-    client: tokio::sync::Mutex<Arc<OnceCell<Docker>>>,
+    client: tokio::sync::Mutex<Arc<OnceCell<Connected>>>,
+}
+
+/// A negotiated bollard client and the transport under it.
+#[derive(Clone)]
+struct Connected {
+    docker: Docker,
+    wire: Wire,
+}
+
+type Sent = Pin<
+    Box<
+        dyn Future<
+                Output = std::result::Result<
+                    http::Response<hyper::body::Incoming>,
+                    hyper_util::client::legacy::Error,
+                >,
+            > + Send,
+    >,
+>;
+
+/// The pooled transport every call to an engine goes through, kept beside bollard's client so
+/// that an answer bollard would parse into its full models can be read as bytes instead.
+#[derive(Clone)]
+struct Wire {
+    send: Arc<dyn Fn(bollard::BollardRequest) -> Sent + Send + Sync>,
+    /// What request URIs start with: `unix://<hex of the socket path>` or `http(s)://host:port`.
+    base: String,
 }
 
 impl Engine {
@@ -162,22 +193,28 @@ impl Engine {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// The negotiated client, connecting first if needed.
+    /// The negotiated bollard client, connecting first if needed.
     async fn docker(&self) -> Result<Docker> {
+        Ok(self.connected().await?.docker)
+    }
+
+    /// The negotiated client and its transport, connecting first if needed.
+    async fn connected(&self) -> Result<Connected> {
         let cell = self.inner.client.lock().await.clone();
         let timeout = self.inner.timeouts.call;
-        let docker = cell
+        let connected = cell
             .get_or_try_init(|| async {
-                let docker = connect(&self.inner.spec, timeout)?;
+                let (docker, wire) = connect(&self.inner.spec, timeout)?;
                 match negotiate(docker, timeout).await {
+                    Ok(docker) => Ok(Connected { docker, wire }),
                     Err(e) if self.inner.spec.tls.is_some() && unclear_tls_failure(&e) => {
                         Err(diagnose_tls(&self.inner.spec, timeout).await.unwrap_or(e))
                     }
-                    other => other,
+                    Err(e) => Err(e),
                 }
             })
             .await?;
-        Ok(docker.clone())
+        Ok(connected.clone())
     }
 
     /// Forget the negotiated client so the next call connects afresh (after the engine was
@@ -190,11 +227,51 @@ impl Engine {
     pub(crate) async fn call<T, F, Fut>(&self, f: F) -> Result<T>
     where
         F: FnOnce(Docker) -> Fut,
-        Fut: Future<Output = std::result::Result<T, bollard::errors::Error>>,
+        Fut: Future<Output = std::result::Result<T, BollardError>>,
+    {
+        self.on_connection(|c| f(c.docker)).await
+    }
+
+    /// `GET path_and_query` (a path of the Engine API without the version prefix), the answer
+    /// read as bytes — for answers so large that parsing them into bollard's full models costs
+    /// more than the few fields the caller needs. Same deadline and error mapping as `call`.
+    pub(crate) async fn get_bytes(&self, path_and_query: &str) -> Result<Bytes> {
+        self.on_connection(|c| async move {
+            let version = c.docker.client_version();
+            let uri = format!(
+                "{}/v{}.{}{path_and_query}",
+                c.wire.base, version.major_version, version.minor_version
+            );
+            let request = http::Request::get(uri).body(bollard::body_full(Bytes::new()))?;
+            let response = (c.wire.send)(request).await?;
+            let status = response.status();
+            let body = response.into_body().collect().await?.to_bytes();
+            if status.is_success() {
+                return Ok(body);
+            }
+            #[derive(serde::Deserialize)]
+            struct Message {
+                message: String,
+            }
+            let message = serde_json::from_slice::<Message>(&body)
+                .map(|m| m.message)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
+            Err(BollardError::DockerResponseServerError {
+                status_code: status.as_u16(),
+                message,
+            })
+        })
+        .await
+    }
+
+    async fn on_connection<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(Connected) -> Fut,
+        Fut: Future<Output = std::result::Result<T, BollardError>>,
     {
         let result = async {
-            let docker = self.docker().await?;
-            tokio::time::timeout(self.inner.timeouts.call, f(docker))
+            let connected = self.connected().await?;
+            tokio::time::timeout(self.inner.timeouts.call, f(connected))
                 .await
                 .map_err(|_| Error::EngineTimeout)?
                 .map_err(classify::call)
@@ -223,7 +300,10 @@ async fn negotiate(docker: Docker, timeout: Duration) -> Result<Docker> {
 fn unclear_tls_failure(err: &Error) -> bool {
     matches!(
         err,
-        Error::EngineUnreachable { reason: Unreachable::Other | Unreachable::TlsHandshake, .. }
+        Error::EngineUnreachable {
+            reason: Unreachable::Other | Unreachable::TlsHandshake,
+            ..
+        }
     )
 }
 
@@ -233,20 +313,21 @@ fn unclear_tls_failure(err: &Error) -> bool {
 async fn diagnose_tls(spec: &EngineSpec, timeout: Duration) -> Option<Error> {
     let files = spec.tls.as_ref()?;
     let config = tls_config(files, &[&rustls::version::TLS12]).ok()?;
-    let docker = tls_client(spec, config, timeout).ok()?;
+    let (docker, _) = tls_client(spec, config, timeout).ok()?;
     match negotiate(docker, timeout).await {
-        Err(e @ Error::EngineUnreachable {
-            reason: Unreachable::TlsBadClientCert | Unreachable::TlsUnknownCa,
-            ..
-        }) => Some(e),
+        Err(
+            e @ Error::EngineUnreachable {
+                reason: Unreachable::TlsBadClientCert | Unreachable::TlsUnknownCa,
+                ..
+            },
+        ) => Some(e),
         _ => None,
     }
 }
 
-fn connect(spec: &EngineSpec, timeout: Duration) -> Result<Docker> {
+fn connect(spec: &EngineSpec, timeout: Duration) -> Result<(Docker, Wire)> {
     spec.validate()?;
     let secs = backstop_secs(timeout);
-    let version = bollard::API_DEFAULT_VERSION;
     let url = spec.url.as_str();
     if let Some(path) = url.strip_prefix("unix://") {
         if !std::path::Path::new(path).exists() {
@@ -255,11 +336,18 @@ fn connect(spec: &EngineSpec, timeout: Duration) -> Result<Docker> {
                 detail: format!("{path} does not exist"),
             });
         }
-        return Docker::connect_with_unix(url, secs, version).map_err(classify::call);
+        // hyperlocal finds the socket in the URI's host, hex-encoded (as bollard's own unix
+        // client writes it).
+        let hex: String = path.bytes().map(|b| format!("{b:02x}")).collect();
+        return pooled(hyperlocal::UnixConnector, format!("unix://{hex}"), secs);
     }
     match &spec.tls {
         Some(files) => tls_client(spec, tls_config(files, rustls::DEFAULT_VERSIONS)?, timeout),
-        None => pooled(tcp_connector(timeout), format!("http://{}", authority(spec)), secs),
+        None => pooled(
+            tcp_connector(timeout),
+            format!("http://{}", authority(spec)),
+            secs,
+        ),
     }
 }
 
@@ -274,13 +362,21 @@ fn authority(spec: &EngineSpec) -> &str {
     url.split_once("://").map_or(url, |(_, rest)| rest)
 }
 
-fn tls_client(spec: &EngineSpec, config: rustls::ClientConfig, timeout: Duration) -> Result<Docker> {
+fn tls_client(
+    spec: &EngineSpec,
+    config: rustls::ClientConfig,
+    timeout: Duration,
+) -> Result<(Docker, Wire)> {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
         .https_only()
         .enable_http1()
         .wrap_connector(tcp_connector(timeout));
-    pooled(https, format!("https://{}", authority(spec)), backstop_secs(timeout))
+    pooled(
+        https,
+        format!("https://{}", authority(spec)),
+        backstop_secs(timeout),
+    )
 }
 
 /// Idle connections kept per engine: enough for the usual handful of concurrent calls (a page
@@ -301,8 +397,9 @@ fn tcp_connector(timeout: Duration) -> HttpConnector {
 }
 
 /// A bollard client over `connector` that keeps a few idle connections (and their TLS
-/// sessions) for the next call, where bollard's own tcp clients open a new one per call.
-fn pooled<C>(connector: C, addr: String, secs: u64) -> Result<Docker>
+/// sessions) for the next call, where bollard's own clients open a new one per call; and the
+/// same transport as a [`Wire`] for calls read as bytes.
+fn pooled<C>(connector: C, base: String, secs: u64) -> Result<(Docker, Wire)>
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
@@ -311,21 +408,23 @@ where
         .pool_idle_timeout(IDLE_TIMEOUT)
         .pool_timer(TokioTimer::new())
         .build(connector);
-    Docker::connect_with_custom_transport(
+    let send: Arc<dyn Fn(bollard::BollardRequest) -> Sent + Send + Sync> =
+        Arc::new(move |request| Box::pin(client.request(request)));
+    let wire = Wire {
+        send: send.clone(),
+        base: base.clone(),
+    };
+    let docker = Docker::connect_with_custom_transport(
         move |request: bollard::BollardRequest| {
-            let client = client.clone();
-            async move {
-                client
-                    .request(request)
-                    .await
-                    .map_err(bollard::errors::Error::from)
-            }
+            let sent = send(request);
+            async move { sent.await.map_err(BollardError::from) }
         },
-        Some(addr),
+        Some(base),
         secs,
         bollard::API_DEFAULT_VERSION,
     )
-    .map_err(classify::call)
+    .map_err(classify::call)?;
+    Ok((docker, wire))
 }
 
 /// Mutual TLS as the docker CLI does it with `--tlsverify`: the engine's certificate must chain

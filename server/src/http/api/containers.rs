@@ -36,7 +36,7 @@ pub async fn list_all(
     Ok(super::fleet_list(
         fleet.containers,
         fleet.unreachable.into_iter().map(|n| n.host).collect(),
-    ))
+    ).await)
 }
 
 /// `GET /api/v1/hosts/{host}/containers`.
@@ -45,16 +45,16 @@ pub async fn list(
     Auth(who): Auth,
     Path(host): Path<String>,
     Query(params): Query<ContainerListParams>,
-) -> ApiResult<Json<Vec<ContainerSummary>>> {
+) -> ApiResult<Response> {
     authorize(&who, &host, HostAction::View)?;
     let query = params.to_query()?;
     let host = state.fleet.host(&host)?;
     let list = host.engine.list_containers(&query).await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|c| ContainerSummary::new(host.slug.clone(), c))
-            .collect(),
-    ))
+    let items: Vec<ContainerSummary> = list
+        .into_iter()
+        .map(|c| ContainerSummary::new(host.slug.clone(), c))
+        .collect();
+    Ok(super::list_json(items).await)
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}`.

@@ -116,14 +116,46 @@ async fn openapi() -> impl IntoResponse {
 pub const UNREACHABLE: &str = "x-capstan-unreachable";
 
 /// A fleet-wide list: the array, with the hosts that did not answer in [`UNREACHABLE`].
-pub fn fleet_list<T: serde::Serialize>(items: Vec<T>, unreachable: Vec<String>) -> axum::response::Response {
-    let mut response = axum::Json(items).into_response();
+pub async fn fleet_list<T>(items: Vec<T>, unreachable: Vec<String>) -> axum::response::Response
+where
+    T: serde::Serialize + Send + 'static,
+{
+    let mut response = list_json(items).await;
     if !unreachable.is_empty() {
         if let Ok(value) = axum::http::HeaderValue::from_str(&unreachable.join(",")) {
             response.headers_mut().insert(UNREACHABLE, value);
         }
     }
     response
+}
+
+/// Lists longer than this are serialised on a blocking thread: a thousand containers are
+/// ~400 KiB of JSON, a millisecond or more of CPU that should not hold a runtime worker.
+const INLINE_LIST_MAX: usize = 200;
+
+/// A JSON array answer, serialised off the runtime when it is long.
+pub async fn list_json<T>(items: Vec<T>) -> axum::response::Response
+where
+    T: serde::Serialize + Send + 'static,
+{
+    if items.len() <= INLINE_LIST_MAX {
+        return axum::Json(items).into_response();
+    }
+    match tokio::task::spawn_blocking(move || serde_json::to_vec(&items)).await {
+        Ok(Ok(bytes)) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "a list could not be serialised");
+            ApiError::from(backend::Error::Internal(e.to_string())).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the list serialiser stopped");
+            ApiError::from(backend::Error::Internal(e.to_string())).into_response()
+        }
+    }
 }
 
 /// JSON bodies whose problems are reported like every other invalid input: 400 for a body that

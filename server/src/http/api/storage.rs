@@ -30,7 +30,7 @@ pub async fn list_all_volumes(
     super::fleet_list(
         fleet.volumes,
         fleet.unreachable.into_iter().map(|n| n.host).collect(),
-    )
+    ).await
 }
 
 /// `GET /api/v1/hosts/{host}/volumes`.
@@ -117,7 +117,7 @@ pub async fn list_all_networks(
     super::fleet_list(
         fleet.networks,
         fleet.unreachable.into_iter().map(|n| n.host).collect(),
-    )
+    ).await
 }
 
 /// `GET /api/v1/hosts/{host}/networks`.
