@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod codec;
 pub mod components;
 pub mod error;
 pub mod format;

@@ -11,6 +11,24 @@ pub mod images;
 pub mod storage;
 pub mod system;
 
+/// A host whose objects (containers, images, volumes, networks) could not be listed, in words
+/// safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostNotice {
+    pub host: String,
+    pub error: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::containers::HostProblem> for HostNotice {
+    fn from(p: backend::containers::HostProblem) -> Self {
+        HostNotice {
+            host: p.host,
+            error: p.error,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HostState {

@@ -649,6 +649,40 @@ fn assets(html: &str) -> Vec<String> {
     out
 }
 
+/// The same-origin modules a script imports statically (`import … from "./x.js"`,
+/// `export … from "./x.js"`, `import "./x.js"`), as absolute paths: the browser fetches them
+/// before the script runs, so they are part of the first load. Dynamic `import(…)` is not
+/// followed: what it loads is fetched later, on demand (the wasm chunks of other pages).
+fn static_imports(script_path: &str, js: &str) -> Vec<String> {
+    let dir = &script_path[..script_path.rfind('/').map_or(0, |i| i + 1)];
+    let mut out: Vec<String> = Vec::new();
+    for keyword in ["from", "import"] {
+        let mut rest = js;
+        while let Some(at) = rest.find(keyword) {
+            let after = rest[at + keyword.len()..].trim_start();
+            rest = &rest[at + keyword.len()..];
+            let Some(quote) = after.chars().next().filter(|c| matches!(c, '"' | '\'')) else {
+                continue;
+            };
+            let Some(end) = after[1..].find(quote) else {
+                continue;
+            };
+            let spec = &after[1..1 + end];
+            let path = if let Some(rel) = spec.strip_prefix("./") {
+                format!("{dir}{rel}")
+            } else if spec.starts_with('/') && !spec.starts_with("//") {
+                spec.to_owned()
+            } else {
+                continue;
+            };
+            if path.ends_with(".js") && !out.contains(&path) {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
 /// Whether a bundle file came from the server's store of compressed files (its ETag names the
 /// encoding), rather than compressed on the fly or sent raw.
 fn precompressed(f: &crate::http::Fetched) -> bool {
@@ -682,14 +716,23 @@ pub async fn page(args: &Args, capstan: &Capstan) -> Result<(Vec<Row>, Value), F
         json!({ "path": "/hosts", "raw": html.wire_bytes, "wire": html_wire.wire_bytes, "encoding": encoding(&html_wire) }),
     ];
     let (mut raw, mut wire) = (html.wire_bytes, html_wire.wire_bytes);
-    let found = assets(&text);
+    let mut found = assets(&text);
     if !found.iter().any(|p| p.ends_with(".wasm")) {
         return Err(Fail::new(
             "the Hosts page references no wasm (is the site built?)",
         ));
     }
-    for path in &found {
-        let r = conn.get_ok(path, &cookie, false).await?;
+    let mut next = 0;
+    while next < found.len() {
+        let path = found[next].clone();
+        next += 1;
+        let r = conn.get_ok(&path, &cookie, path.ends_with(".js")).await?;
+        for import in static_imports(&path, &String::from_utf8_lossy(&r.body)) {
+            if !found.contains(&import) {
+                found.push(import);
+            }
+        }
+        let path = &path;
         let mut w = conn.get_ok(path, &compressed, false).await?;
         // The server compresses each bundle file once, in the background, on its first request
         // (its ETag then ends in -br or -gz); until then it compresses on the fly. Measure what
@@ -790,6 +833,15 @@ mod tests {
         assert_eq!(
             assets(html),
             vec!["/pkg/capstan.js", "/pkg/capstan.wasm", "/pkg/capstan.css"]
+        );
+    }
+
+    #[test]
+    fn static_imports_of_a_script_are_followed_and_dynamic_ones_are_not() {
+        let js = r#"import { a } from './__wasm_split.js';export{b}from"./b.js";import "/pkg/c.js";const m = import('./lazy.js');import x from "https://cdn.example/x.js";"#;
+        assert_eq!(
+            static_imports("/pkg/capstan.js", js),
+            vec!["/pkg/__wasm_split.js", "/pkg/b.js", "/pkg/c.js"]
         );
     }
 }

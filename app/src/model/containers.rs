@@ -41,12 +41,7 @@ pub struct ContainerSummary {
     pub mounts: u32,
 }
 
-/// A host whose containers could not be listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HostNotice {
-    pub host: String,
-    pub error: String,
-}
+pub use super::HostNotice;
 
 /// `GET /api/v1/containers`: every visible host's containers, and the hosts that did not answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,7 +242,7 @@ pub struct RenameRequest {
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use backend::containers::{FleetContainers as Fleet, HostContainer, HostProblem};
+    use backend::containers::{FleetContainers as Fleet, HostContainer};
     use backend::engine as e;
 
     use super::*;
@@ -291,14 +286,6 @@ mod convert {
         }
     }
 
-    impl From<HostProblem> for HostNotice {
-        fn from(p: HostProblem) -> Self {
-            HostNotice {
-                host: p.host,
-                error: p.error,
-            }
-        }
-    }
 
     impl From<Fleet> for FleetContainers {
         fn from(f: Fleet) -> Self {

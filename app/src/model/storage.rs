@@ -5,12 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// A host whose objects could not be listed, in words safe to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HostNotice {
-    pub host: String,
-    pub error: String,
-}
+pub use super::HostNotice;
 
 /// `POST …/{images|volumes|networks}/prune`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,15 +148,6 @@ mod convert {
             PruneResult {
                 deleted: p.deleted,
                 space_reclaimed: p.space_reclaimed,
-            }
-        }
-    }
-
-    impl From<backend::containers::HostProblem> for HostNotice {
-        fn from(p: backend::containers::HostProblem) -> Self {
-            HostNotice {
-                host: p.host,
-                error: p.error,
             }
         }
     }

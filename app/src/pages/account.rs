@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::model::{NewTokenView, TokenView};
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
     if new != confirm {
         return Err(AppError::Invalid { field: "confirm".into(), message: "the two new passwords differ".into() }.respond());
@@ -19,13 +19,13 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
     crate::ssr::sign_in(&accounts, who.user_id).await
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
     let who = crate::ssr::principal()?;
     Ok(crate::ssr::accounts()?.list_tokens(who.user_id).await?.into_iter().map(TokenView::from).collect())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn create_token(name: String, expires_days: String) -> Result<NewTokenView, AppError> {
     let who = crate::ssr::principal()?;
     let days = match expires_days.trim() {
@@ -40,7 +40,7 @@ pub async fn create_token(name: String, expires_days: String) -> Result<NewToken
     Ok(NewTokenView { id: info.id, name: info.name, token, expires_at: info.expires_at })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let who = crate::ssr::principal()?;
     Ok(crate::ssr::accounts()?.revoke_token(who.user_id, id).await?)

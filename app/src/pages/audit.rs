@@ -67,7 +67,7 @@ fn admin_pool() -> Result<backend::auth::Accounts, AppError> {
     crate::ssr::accounts()
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_audit(filter: AuditFilter) -> Result<AuditPageView, AppError> {
     let pool = admin_pool()?;
     let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
@@ -114,12 +114,12 @@ pub async fn list_audit(filter: AuditFilter) -> Result<AuditPageView, AppError> 
     })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_audit_retention() -> Result<u32, AppError> {
     Ok(backend::audit::retention_days_in(admin_pool()?.pool()).await?)
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn set_audit_retention(days: u32) -> Result<u32, AppError> {
     backend::audit::set_retention_days_in(admin_pool()?.pool(), "days", days).await?;
     Ok(days)

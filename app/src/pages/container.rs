@@ -41,7 +41,7 @@ pub struct ContainerInfo {
     pub address: Option<String>,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_container(host: String, id: String) -> Result<ContainerInfo, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -57,7 +57,7 @@ pub async fn load_container(host: String, id: String) -> Result<ContainerInfo, A
     })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn rename_container(host: String, id: String, name: String) -> Result<(), AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -71,7 +71,7 @@ pub async fn rename_container(host: String, id: String, name: String) -> Result<
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn recreate_container(host: String, id: String) -> Result<Created, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;

@@ -15,7 +15,7 @@ use crate::model::RoleView;
 use crate::pages::container::use_container;
 use crate::pages::containers::{container_href, encode, role_at_least};
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn container_top(host: String, id: String) -> Result<Processes, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -28,7 +28,7 @@ pub async fn container_top(host: String, id: String) -> Result<Processes, AppErr
         .into())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn container_changes(host: String, id: String) -> Result<Vec<Change>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -41,7 +41,7 @@ pub async fn container_changes(host: String, id: String) -> Result<Vec<Change>, 
     Ok(changes.into_iter().map(Change::from).collect())
 }
 
-#[server(input = server_fn::codec::Json)]
+#[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn commit_container(
     host: String,
     id: String,
@@ -59,7 +59,7 @@ pub async fn commit_container(
     Ok(Committed { image_id })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_files(host: String, id: String, path: String) -> Result<DirListing, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;

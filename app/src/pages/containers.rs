@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::model::containers::{ContainerSummary, HostNotice, PortView};
 use crate::model::RoleView;
+use crate::pages::storage_common::HostNotices;
 
 /// A host the caller may see, with what the list needs to know about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +97,7 @@ type LastBulk = Option<(Lifecycle, Result<Vec<Outcome>, AppError>)>;
 #[cfg(feature = "ssr")]
 const BULK_LIMIT: usize = 200;
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_containers(
     host: Option<String>,
     state: Option<String>,
@@ -241,7 +242,7 @@ pub(crate) async fn apply(
 }
 
 /// One lifecycle action on one container (the detail page's buttons).
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn container_action(
     host: String,
     id: String,
@@ -255,7 +256,7 @@ pub async fn container_action(
 }
 
 /// Removes one container, with `docker rm`'s `--force` and `--volumes`.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn remove_container(
     host: String,
     id: String,
@@ -270,7 +271,7 @@ pub async fn remove_container(
 
 /// The same action on many containers (on any hosts), a few at a time; each is authorized on
 /// its own and fails on its own.
-#[server(input = server_fn::codec::Json)]
+#[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn bulk_action(
     action: Lifecycle,
     targets: Vec<Target>,
@@ -713,12 +714,7 @@ pub fn ContainersPage() -> impl IntoView {
                         let empty = d.containers.is_empty();
                         view! {
                             <p class="page-summary" data-testid="containers-summary">{summary}</p>
-                            {d.unreachable.iter().map(|n| view! {
-                                <div class="notice notice-bad" role="alert" data-testid="host-notice">
-                                    <strong>{format!("{} did not answer. ", n.host)}</strong>
-                                    {format!("{} Its containers are not listed.", n.error)}
-                                </div>
-                            }).collect_view()}
+                            <HostNotices list=d.unreachable.clone() missing="Its containers are not listed." />
                             <FilterBar filters=f.clone() hosts=hosts.clone() />
                             <BulkBar selected roles=roles.clone() busy run />
                             <OutcomeNotice outcome />

@@ -27,7 +27,7 @@ pub struct HostPageData {
     pub admin: bool,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;

@@ -16,7 +16,7 @@ fn admin() -> Result<(backend::policy::Principal, backend::auth::Accounts), AppE
     Ok((who, crate::ssr::accounts()?))
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn host_access(host: String) -> Result<HostAccessView, AppError> {
     let (_, accounts) = admin()?;
     crate::ssr::fleet()?.host(&host)?;
@@ -64,7 +64,7 @@ fn parse_subject(subject: &str) -> Result<(bool, i64), AppError> {
     }
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn set_host_grant(host: String, subject: String, role: RoleView) -> Result<(), AppError> {
     let (by, accounts) = admin()?;
     crate::ssr::fleet()?.host(&host)?;
@@ -79,7 +79,7 @@ pub async fn set_host_grant(host: String, subject: String, role: RoleView) -> Re
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn remove_host_grant(host: String, subject: String) -> Result<(), AppError> {
     let (by, accounts) = admin()?;
     let (team, id) = parse_subject(&subject).map_err(AppError::respond)?;
@@ -93,7 +93,7 @@ pub async fn remove_host_grant(host: String, subject: String) -> Result<(), AppE
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 #[allow(clippy::too_many_arguments)]
 pub async fn save_guardrails(
     host: String,

@@ -20,7 +20,7 @@ fn admin() -> Result<backend::policy::Principal, AppError> {
 }
 
 /// Connects to an engine without saving anything.
-#[server(input = server_fn::codec::Json)]
+#[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn test_host_connection(input: HostInput) -> Result<EngineView, AppError> {
     admin()?;
     let registry = crate::ssr::registry()?;
@@ -28,7 +28,7 @@ pub async fn test_host_connection(input: HostInput) -> Result<EngineView, AppErr
     Ok(registry.test(&input.url, tls.as_ref()).await?.into())
 }
 
-#[server(input = server_fn::codec::Json)]
+#[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn add_host(input: HostInput) -> Result<String, AppError> {
     let by = admin()?;
     let record = crate::ssr::registry()?.create(input.into()).await?;
@@ -36,13 +36,13 @@ pub async fn add_host(input: HostInput) -> Result<String, AppError> {
     Ok(record.slug)
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn host_settings(slug: String) -> Result<HostSettingsView, AppError> {
     admin()?;
     Ok(crate::ssr::registry()?.get(&slug).await?.into())
 }
 
-#[server(input = server_fn::codec::Json)]
+#[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn update_host(slug: String, patch: HostPatchInput) -> Result<(), AppError> {
     let by = admin()?;
     crate::ssr::registry()?.update(&slug, patch.into()).await?;
@@ -50,7 +50,7 @@ pub async fn update_host(slug: String, patch: HostPatchInput) -> Result<(), AppE
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn remove_host(slug: String) -> Result<(), AppError> {
     let by = admin()?;
     crate::ssr::registry()?.remove(&slug).await?;

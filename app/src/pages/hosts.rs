@@ -9,7 +9,7 @@ use crate::format;
 use crate::model::{HostState, HostView};
 
 /// The hosts the caller may see, from the monitor's snapshot, or probed now with `fresh`.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_hosts(fresh: bool) -> Result<Vec<HostView>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;

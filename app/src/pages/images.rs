@@ -57,7 +57,7 @@ pub struct ImagesData {
     pub now: i64,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_images() -> Result<ImagesData, AppError> {
     let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
@@ -79,7 +79,7 @@ pub struct ImageData {
     pub now: i64,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn image_detail(host: String, id: String) -> Result<ImageData, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -95,7 +95,7 @@ pub async fn image_detail(host: String, id: String) -> Result<ImageData, AppErro
     })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn tag_image(
     host: String,
     id: String,
@@ -114,7 +114,7 @@ pub async fn tag_image(
     Ok(name)
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn remove_image(host: String, id: String, force: bool) -> Result<RemovedView, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -125,7 +125,7 @@ pub async fn remove_image(host: String, id: String, force: bool) -> Result<Remov
     Ok(removed.into())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn prune_images(host: String) -> Result<PruneResult, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -136,7 +136,7 @@ pub async fn prune_images(host: String) -> Result<PruneResult, AppError> {
     Ok(pruned.into())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn search_images(host: String, term: String) -> Result<Vec<SearchHitView>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;

@@ -7,13 +7,13 @@ use leptos_router::hooks::use_query_map;
 use crate::error::AppError;
 use crate::model::MeView;
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn current_user() -> Result<MeView, AppError> {
     let who = crate::ssr::principal()?;
     Ok(MeView::new(&who, &crate::ssr::fleet()?))
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let accounts = crate::ssr::accounts()?;
     let user = accounts.login(&username, &password, crate::ssr::client_ip()).await?;
@@ -23,7 +23,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn setup(setup_token: String, username: String, password: String, confirm: String) -> Result<(), AppError> {
     if password != confirm {
         return Err(AppError::Invalid { field: "confirm".into(), message: "the two passwords differ".into() }.respond());
@@ -37,7 +37,7 @@ pub async fn setup(setup_token: String, username: String, password: String, conf
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn logout() -> Result<(), AppError> {
     let session = crate::ssr::session()?;
     if let Err(e) = session.flush().await {

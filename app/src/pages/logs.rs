@@ -69,7 +69,7 @@ impl LogSource {
 
 /// The containers named by `c=host/id` values, checked: the caller may view each host and the
 /// container exists. Duplicates are shown once.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn log_sources(cs: Vec<String>) -> Result<Vec<LogSource>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;

@@ -36,7 +36,7 @@ pub struct ContainerChoice {
     pub name: String,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_networks() -> Result<NetworksData, AppError> {
     let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
@@ -50,7 +50,7 @@ pub async fn list_networks() -> Result<NetworksData, AppError> {
 }
 
 /// The host's containers (running or not), for the connect select.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn host_containers(host: String) -> Result<Vec<ContainerChoice>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -70,7 +70,7 @@ pub async fn host_containers(host: String) -> Result<Vec<ContainerChoice>, AppEr
         .collect())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn create_network(
     host: String,
     name: String,
@@ -102,7 +102,7 @@ pub async fn create_network(
     Ok(NetworkView::new(h.slug.clone(), created))
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn remove_network(host: String, id: String) -> Result<(), AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -114,7 +114,7 @@ pub async fn remove_network(host: String, id: String) -> Result<(), AppError> {
 }
 
 /// Connects (`connect = true`) or disconnects a container.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn attach_container(
     host: String,
     network: String,
@@ -143,7 +143,7 @@ pub async fn attach_container(
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn prune_networks(host: String) -> Result<PruneResult, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;

@@ -18,13 +18,13 @@ fn store() -> Result<(backend::policy::Principal, backend::registries::Registrie
     Ok((who, registries))
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_registries() -> Result<Vec<RegistryView>, AppError> {
     let (_, store) = store()?;
     Ok(store.list().await?.into_iter().map(Into::into).collect())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn add_registry(
     server: String,
     username: String,
@@ -41,7 +41,7 @@ pub async fn add_registry(
     Ok(stored.into())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn remove_registry(id: i64) -> Result<(), AppError> {
     let (by, store) = store()?;
     store.remove(id).await?;

@@ -15,7 +15,7 @@ use crate::pages::container_tabs::TextField;
 use crate::pages::containers::{container_href, encode, HostChoice};
 
 /// The hosts where the caller may create containers.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn run_hosts() -> Result<Vec<HostChoice>, AppError> {
     let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
@@ -37,7 +37,7 @@ pub async fn run_hosts() -> Result<Vec<HostChoice>, AppError> {
 
 /// Creates (pulling the image when the host lacks it) and, with `spec.start`, starts a
 /// container. A create that fails leaves nothing behind (the backend removes what it made).
-#[server(input = server_fn::codec::Json)]
+#[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -62,7 +62,7 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
 }
 
 /// An existing container's configuration, to prefill the form.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn container_spec(host: String, id: String) -> Result<RunSpec, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -78,7 +78,7 @@ pub async fn container_spec(host: String, id: String) -> Result<RunSpec, AppErro
 /// Edits a container: replaces it with one made from `spec` under the same name (the image
 /// pulled again when `pull`). Nothing is touched when the spec is refused; a failure later
 /// puts the old container back, name and running state.
-#[server(input = server_fn::codec::Json)]
+#[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn edit_container(
     host: String,
     id: String,

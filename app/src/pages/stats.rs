@@ -319,7 +319,7 @@ pub struct HostTotals {
     pub busiest: Vec<BusyContainer>,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn read_host_totals(host: String) -> Result<HostTotals, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;

@@ -59,7 +59,7 @@ pub(crate) fn visible_hosts(
 
 /// The hosts the caller may see, with their role and health (for the pages' forms and
 /// buttons).
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn storage_hosts() -> Result<Vec<StorageHost>, AppError> {
     let who = crate::ssr::principal()?;
     Ok(visible_hosts(&who, &crate::ssr::fleet()?))
@@ -185,15 +185,17 @@ pub fn OutcomeNotice(outcome: Outcome, #[prop(into)] testid: String) -> impl Int
     }
 }
 
-/// Hosts whose objects could not be listed: a notice each, never a broken page.
+/// Hosts whose objects could not be listed: a notice each, never a broken page. `missing` says
+/// what the list lacks because of it ("Its containers are not listed.").
 #[component]
-pub fn HostNotices(list: Vec<HostNotice>) -> impl IntoView {
+pub fn HostNotices(list: Vec<HostNotice>, #[prop(optional)] missing: &'static str) -> impl IntoView {
     list.into_iter()
         .map(|n| {
+            let error = if missing.is_empty() { n.error } else { format!("{} {missing}", n.error) };
             view! {
                 <div class="notice notice-bad" role="alert" data-testid="host-notice">
                     <strong>{format!("{} did not answer: ", n.host)}</strong>
-                    {n.error}
+                    {error}
                 </div>
             }
         })

@@ -20,7 +20,7 @@ fn teams() -> Result<(backend::policy::Principal, backend::teams::Teams), AppErr
     ))
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_teams() -> Result<Vec<TeamView>, AppError> {
     let (_, teams) = teams()?;
     Ok(teams
@@ -31,7 +31,7 @@ pub async fn list_teams() -> Result<Vec<TeamView>, AppError> {
         .collect())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn create_team(name: String) -> Result<TeamView, AppError> {
     let (by, teams) = teams()?;
     let team = teams.create(&name).await?;
@@ -39,7 +39,7 @@ pub async fn create_team(name: String) -> Result<TeamView, AppError> {
     Ok(team.into())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn rename_team(id: i64, name: String) -> Result<TeamView, AppError> {
     let (by, teams) = teams()?;
     let team = teams.rename(id, &name).await?;
@@ -47,7 +47,7 @@ pub async fn rename_team(id: i64, name: String) -> Result<TeamView, AppError> {
     Ok(team.into())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn delete_team(id: i64) -> Result<(), AppError> {
     let (by, teams) = teams()?;
     teams.delete(id).await?;
@@ -55,7 +55,7 @@ pub async fn delete_team(id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn add_team_member(team: i64, user: i64) -> Result<(), AppError> {
     let (by, teams) = teams()?;
     teams.add_member(team, user).await?;
@@ -63,7 +63,7 @@ pub async fn add_team_member(team: i64, user: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn remove_team_member(team: i64, user: i64) -> Result<(), AppError> {
     let (by, teams) = teams()?;
     teams.remove_member(team, user).await?;

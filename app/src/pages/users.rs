@@ -16,13 +16,13 @@ fn admin() -> Result<backend::policy::Principal, AppError> {
     Ok(who)
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_users() -> Result<Vec<UserView>, AppError> {
     admin()?;
     Ok(crate::ssr::accounts()?.list_users().await?.into_iter().map(UserView::from).collect())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn create_user(username: String, password: String, admin: Option<String>) -> Result<UserView, AppError> {
     let by = self::admin()?;
     let user = crate::ssr::accounts()?.create_user(username.trim(), &password, admin.is_some()).await?;
@@ -30,7 +30,7 @@ pub async fn create_user(username: String, password: String, admin: Option<Strin
     Ok(user.into())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn update_user(id: i64, admin: Option<bool>, disabled: Option<bool>, password: Option<String>) -> Result<UserView, AppError> {
     let by = self::admin()?;
     let patch = backend::auth::UserPatch { admin, disabled, password: password.filter(|p| !p.is_empty()) };
@@ -39,7 +39,7 @@ pub async fn update_user(id: i64, admin: Option<bool>, disabled: Option<bool>, p
     Ok(user.into())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn delete_user(id: i64) -> Result<(), AppError> {
     let by = admin()?;
     crate::ssr::accounts()?.delete_user(id).await?;
@@ -47,7 +47,7 @@ pub async fn delete_user(id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_access() -> Result<Vec<(String, Vec<GrantView>)>, AppError> {
     admin()?;
     let accounts = crate::ssr::accounts()?;
@@ -59,7 +59,7 @@ pub async fn list_access() -> Result<Vec<(String, Vec<GrantView>)>, AppError> {
     Ok(out)
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn grant(host: String, user: i64, role: RoleView) -> Result<(), AppError> {
     let by = admin()?;
     crate::ssr::fleet()?.host(&host)?;
@@ -68,7 +68,7 @@ pub async fn grant(host: String, user: i64, role: RoleView) -> Result<(), AppErr
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn revoke(host: String, user: i64) -> Result<(), AppError> {
     let by = admin()?;
     crate::ssr::accounts()?.remove_grant(&host, backend::auth::SubjectKind::User, user).await?;

@@ -25,7 +25,7 @@ const COLUMNS: &[(&str, bool)] = &[
     ("Created", true),
 ];
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_volumes() -> Result<VolumesData, AppError> {
     let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
@@ -38,7 +38,7 @@ pub async fn list_volumes() -> Result<VolumesData, AppError> {
     })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn create_volume(
     host: String,
     name: String,
@@ -63,7 +63,7 @@ pub async fn create_volume(
     Ok(VolumeView::new(h.slug.clone(), created))
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn remove_volume(host: String, name: String) -> Result<(), AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
@@ -74,7 +74,7 @@ pub async fn remove_volume(host: String, name: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn prune_volumes(host: String) -> Result<PruneResult, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
