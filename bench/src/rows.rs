@@ -79,16 +79,22 @@ pub async fn lists(
             let (ours_n, theirs_n) = (array_len(&ours.body)?, array_len(&theirs.body)?);
             let (mut c, mut e, mut r) = (Vec::new(), Vec::new(), Vec::new());
             for round in 0..args.reps {
-                let (cd, ed) = if round % 2 == 0 {
-                    let cd = conn.get_ok(&path, &auth, false).await?.elapsed;
-                    (cd, get_fresh(&a.endpoint, ENGINE_LIST).await?.elapsed)
-                } else {
-                    let ed = get_fresh(&a.endpoint, ENGINE_LIST).await?.elapsed;
-                    (conn.get_ok(&path, &auth, false).await?.elapsed, ed)
-                };
-                c.push(ms(cd));
-                e.push(ms(ed));
-                r.push(cd.as_secs_f64() / ed.as_secs_f64().max(1e-9));
+                let (mut cs, mut es) = (Vec::new(), Vec::new());
+                for pair in 0..args.pairs.max(1) {
+                    let (cd, ed) = if (round + pair) % 2 == 0 {
+                        let cd = conn.get_ok(&path, &auth, false).await?.elapsed;
+                        (cd, get_fresh(&a.endpoint, ENGINE_LIST).await?.elapsed)
+                    } else {
+                        let ed = get_fresh(&a.endpoint, ENGINE_LIST).await?.elapsed;
+                        (conn.get_ok(&path, &auth, false).await?.elapsed, ed)
+                    };
+                    cs.push(ms(cd));
+                    es.push(ms(ed));
+                }
+                let (cd, ed) = (median(&cs), median(&es));
+                c.push(cd);
+                e.push(ed);
+                r.push(cd / ed.max(1e-6));
             }
             let row = Row::new(
                 &format!("list_{n}"),
@@ -97,10 +103,12 @@ pub async fn lists(
                 median(&c),
             )
             .reference(median(&e), median(&r))
-            .samples(args.reps)
+            .samples(args.reps * args.pairs.max(1))
             .target(Target::RatioAtMost(1.10))
             .note(format!(
-                "engine listed {theirs_n} containers ({} KiB JSON), Capstan {ours_n} ({} KiB JSON)",
+                "{} rounds of {} request pairs; engine listed {theirs_n} containers ({} KiB JSON), Capstan {ours_n} ({} KiB JSON)",
+                args.reps,
+                args.pairs.max(1),
                 kib(theirs.wire_bytes).round(),
                 kib(ours.wire_bytes).round()
             ));
