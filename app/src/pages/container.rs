@@ -15,7 +15,7 @@ use crate::model::containers::{ContainerDetail, Created};
 use crate::model::RoleView;
 use crate::pages::account::Confirm;
 use crate::pages::containers::{
-    container_action, container_href, encode, port_view, remove_container, role_at_least, short_id,
+    container_action, container_href, encode, port_views, remove_container, role_at_least, short_id,
     state_badge, Lifecycle,
 };
 
@@ -565,7 +565,7 @@ fn Overview(p: ContainerInfo) -> impl IntoView {
             {if d.ports.is_empty() {
                 view! { <p class="muted">"No ports are published or exposed."</p> }.into_any()
             } else {
-                view! { <p class="ports">{d.ports.iter().map(|port| port_view(port, address.as_deref())).collect_view()}</p> }.into_any()
+                view! { <p class="ports">{port_views(&d.ports, address.as_deref())}</p> }.into_any()
             }}
         </section>
         <section class="panel" aria-labelledby="mounts-title">

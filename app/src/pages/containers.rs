@@ -345,7 +345,34 @@ pub fn state_badge(state: &str, health: Option<&str>) -> impl IntoView {
 }
 
 /// `0.0.0.0:8080→80/tcp` as a link to the host's address when it is published.
-pub fn port_view(p: &PortView, address: Option<&str>) -> AnyView {
+/// The ports as the list and the detail page show them. The engine reports a port published on
+/// every address once per address family (`0.0.0.0` and `::`); they read the same, so each is
+/// shown once.
+pub fn port_views(ports: &[PortView], address: Option<&str>) -> impl IntoView {
+    distinct_ports(ports)
+        .into_iter()
+        .map(|p| port_view(p, address))
+        .collect_view()
+}
+
+fn distinct_ports(ports: &[PortView]) -> Vec<&PortView> {
+    let wildcard = |ip: &Option<String>| ip.as_deref().is_none_or(|ip| matches!(ip, "0.0.0.0" | "::" | ""));
+    let mut shown: Vec<&PortView> = Vec::new();
+    for p in ports {
+        let same = |q: &&PortView| {
+            q.public == p.public
+                && q.private == p.private
+                && q.proto == p.proto
+                && (q.ip == p.ip || (wildcard(&q.ip) && wildcard(&p.ip)))
+        };
+        if !shown.iter().any(same) {
+            shown.push(p);
+        }
+    }
+    shown
+}
+
+fn port_view(p: &PortView, address: Option<&str>) -> AnyView {
     let text = match p.public {
         Some(public) => {
             let ip =
@@ -1046,7 +1073,7 @@ fn ContainerRow(
     let ports = if c.ports.is_empty() {
         view! { <span class="muted">"—"</span> }.into_any()
     } else {
-        view! { <span class="ports">{c.ports.iter().map(|p| port_view(p, address.as_deref())).collect_view()}</span> }.into_any()
+        view! { <span class="ports">{port_views(&c.ports, address.as_deref())}</span> }.into_any()
     };
     let label = format!("Select {}", c.name);
     view! {
@@ -1078,5 +1105,30 @@ fn ContainerRow(
             <td data-label="CPU / memory" class="usage-col">{usage_view}</td>
             <td data-label="Created" class="num small" title=c.created.to_string()>{format::datetime(c.created)}</td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(ip: Option<&str>, public: Option<u16>, private: u16, proto: &str) -> PortView {
+        PortView { ip: ip.map(str::to_owned), public, private, proto: proto.to_owned() }
+    }
+
+    #[test]
+    fn a_port_published_on_both_address_families_is_shown_once() {
+        let ports = vec![
+            port(Some("0.0.0.0"), Some(8080), 80, "tcp"),
+            port(Some("::"), Some(8080), 80, "tcp"),
+            port(Some("0.0.0.0"), Some(8080), 80, "udp"),
+            port(Some("127.0.0.1"), Some(8080), 80, "tcp"),
+            port(None, None, 443, "tcp"),
+        ];
+        let shown = distinct_ports(&ports);
+        assert_eq!(shown.len(), 4);
+        assert_eq!(shown[0].ip.as_deref(), Some("0.0.0.0"));
+        assert!(shown.iter().any(|p| p.proto == "udp"));
+        assert!(shown.iter().any(|p| p.ip.as_deref() == Some("127.0.0.1")));
     }
 }
