@@ -3,10 +3,12 @@
 
 #![recursion_limit = "256"]
 
+pub mod browser;
 pub mod codec;
 pub mod components;
 pub mod error;
 pub mod format;
+pub mod lazy;
 pub mod model;
 pub mod pages;
 pub mod safe_next;
@@ -14,35 +16,17 @@ pub mod safe_next;
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 
 use components::frame::Frame;
-use pages::account::AccountPage;
-use pages::container::{ContainerLayout, ContainerOverview};
-use pages::container_tabs::{ChangesTab, FilesTab, ProcessesTab};
-use pages::containers::ContainersPage;
-use pages::events::EventsPage;
-use pages::logs::{LogsPage, LogsTab};
-use pages::stats::StatsTab;
-use pages::terminal::TerminalTab;
-use pages::host::HostPage;
-use pages::host_form::{EditHostPage, NewHostPage};
 use pages::hosts::HostsPage;
-use pages::images::{ImagePage, ImagesPage};
-use pages::networks::NetworksPage;
-use pages::registries::RegistriesPage;
-use pages::volumes::VolumesPage;
 use pages::login::{LoginPage, SetupPage};
 use pages::not_found::NotFound;
-use pages::run::{DuplicatePage, EditPage, RunPage};
-use pages::users::UsersPage;
-use pages::audit::AuditPage;
-use pages::teams::TeamsPage;
-use pages::host_access::HostAccessPage;
 
 /// The HTML document around the app, rendered only on the server.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     ssr::provide_csp_nonce();
@@ -56,8 +40,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" id="leptos" href="/pkg/capstan.css" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
-                <MetaTags />
+                <ssr::load::LoadScripts options />
+                <leptos_meta::MetaTags />
             </head>
             <body>
                 <App />
@@ -84,34 +68,34 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Frame>
                     <Route path=path!("/") view=|| view! { <Redirect path="/hosts" /> } />
                     <Route path=path!("/hosts") view=HostsPage />
-                    <Route path=path!("/hosts/new") view=NewHostPage />
-                    <Route path=path!("/hosts/:host") view=HostPage />
-                    <Route path=path!("/hosts/:host/edit") view=EditHostPage />
-                    <Route path=path!("/hosts/:host/access") view=HostAccessPage />
-                    <Route path=path!("/containers") view=ContainersPage />
-                    <Route path=path!("/logs") view=LogsPage />
-                    <Route path=path!("/events") view=EventsPage />
-                    <Route path=path!("/run") view=RunPage />
-                    <Route path=path!("/images") view=ImagesPage />
-                    <Route path=path!("/images/:host/:id") view=ImagePage />
-                    <Route path=path!("/volumes") view=VolumesPage />
-                    <Route path=path!("/networks") view=NetworksPage />
-                    <Route path=path!("/hosts/:host/containers/:id/duplicate") view=DuplicatePage />
-                    <Route path=path!("/hosts/:host/containers/:id/edit") view=EditPage />
-                    <ParentRoute path=path!("/hosts/:host/containers/:id") view=ContainerLayout>
-                        <Route path=path!("") view=ContainerOverview />
-                        <Route path=path!("/processes") view=ProcessesTab />
-                        <Route path=path!("/changes") view=ChangesTab />
-                        <Route path=path!("/files") view=FilesTab />
-                        <Route path=path!("/logs") view=LogsTab />
-                        <Route path=path!("/stats") view=StatsTab />
-                        <Route path=path!("/terminal") view=TerminalTab />
+                    <Route path=path!("/hosts/new") view={Lazy::<lazy::host_admin::NewHostPage>::new()} />
+                    <Route path=path!("/hosts/:host") view={Lazy::<lazy::host_admin::HostPage>::new()} />
+                    <Route path=path!("/hosts/:host/edit") view={Lazy::<lazy::host_admin::EditHostPage>::new()} />
+                    <Route path=path!("/hosts/:host/access") view={Lazy::<lazy::host_admin::HostAccessPage>::new()} />
+                    <Route path=path!("/containers") view={Lazy::<lazy::containers::ContainersPage>::new()} />
+                    <Route path=path!("/logs") view={Lazy::<lazy::containers::LogsPage>::new()} />
+                    <Route path=path!("/events") view={Lazy::<lazy::containers::EventsPage>::new()} />
+                    <Route path=path!("/run") view={Lazy::<lazy::containers::RunPage>::new()} />
+                    <Route path=path!("/images") view={Lazy::<lazy::storage::ImagesPage>::new()} />
+                    <Route path=path!("/images/:host/:id") view={Lazy::<lazy::storage::ImagePage>::new()} />
+                    <Route path=path!("/volumes") view={Lazy::<lazy::storage::VolumesPage>::new()} />
+                    <Route path=path!("/networks") view={Lazy::<lazy::storage::NetworksPage>::new()} />
+                    <Route path=path!("/hosts/:host/containers/:id/duplicate") view={Lazy::<lazy::containers::DuplicatePage>::new()} />
+                    <Route path=path!("/hosts/:host/containers/:id/edit") view={Lazy::<lazy::containers::EditPage>::new()} />
+                    <ParentRoute path=path!("/hosts/:host/containers/:id") view={Lazy::<lazy::containers::ContainerLayout>::new()}>
+                        <Route path=path!("") view={Lazy::<lazy::containers::ContainerOverview>::new()} />
+                        <Route path=path!("/processes") view={Lazy::<lazy::containers::ProcessesTab>::new()} />
+                        <Route path=path!("/changes") view={Lazy::<lazy::containers::ChangesTab>::new()} />
+                        <Route path=path!("/files") view={Lazy::<lazy::containers::FilesTab>::new()} />
+                        <Route path=path!("/logs") view={Lazy::<lazy::containers::LogsTab>::new()} />
+                        <Route path=path!("/stats") view={Lazy::<lazy::containers::StatsTab>::new()} />
+                        <Route path=path!("/terminal") view={Lazy::<lazy::containers::TerminalTab>::new()} />
                     </ParentRoute>
-                    <Route path=path!("/account") view=AccountPage />
-                    <Route path=path!("/users") view=UsersPage />
-                    <Route path=path!("/teams") view=TeamsPage />
-                    <Route path=path!("/audit") view=AuditPage />
-                    <Route path=path!("/registries") view=RegistriesPage />
+                    <Route path=path!("/account") view={Lazy::<lazy::people::AccountPage>::new()} />
+                    <Route path=path!("/users") view={Lazy::<lazy::people::UsersPage>::new()} />
+                    <Route path=path!("/teams") view={Lazy::<lazy::people::TeamsPage>::new()} />
+                    <Route path=path!("/audit") view={Lazy::<lazy::people::AuditPage>::new()} />
+                    <Route path=path!("/registries") view={Lazy::<lazy::people::RegistriesPage>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,5 +1,7 @@
 //! Server-only glue between the axum request and the rendered page.
 
+pub mod load;
+
 use std::sync::Arc;
 
 use leptos::prelude::*;

@@ -23,14 +23,26 @@ export function setupToken(): string {
  *  (a CSP violation or a hydration error shows up here and nowhere else). */
 export function watchConsole(page: Page): string[] {
   const problems: string[] = [];
+  // Chromium aborts every request in flight when the machine's network changes, and tests that
+  // make engine networks (docker run, swarm init) change it. The page must survive that (the
+  // loader and lazy pages ask again), so the aborted requests and the retry notes are not
+  // problems; a page that never comes to life still fails its test.
+  let networkChanged = false;
   page.on("console", (msg) => {
-    if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
+    const text = msg.text();
+    if (text.includes("ERR_NETWORK_CHANGED")) {
+      networkChanged = true;
+      return;
+    }
+    if (networkChanged && /did not load|could not be loaded/.test(text)) return;
+    if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${text}`);
   });
   page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
   page.on("requestfailed", (req) => {
     // A request the browser dropped because the page navigated away is not a failure.
     const reason = req.failure()?.errorText ?? "";
-    if (reason !== "net::ERR_ABORTED") problems.push(`requestfailed: ${req.url()} ${reason}`);
+    if (reason === "net::ERR_NETWORK_CHANGED") networkChanged = true;
+    else if (reason !== "net::ERR_ABORTED") problems.push(`requestfailed: ${req.url()} ${reason}`);
   });
   return problems;
 }

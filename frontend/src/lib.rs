@@ -4,5 +4,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Most pages are lazy routes (their area's code is a wasm chunk loaded on demand,
+    // app/src/lazy.rs): hydration waits for the current page's chunk before it walks the HTML.
+    leptos::mount::hydrate_lazy(app::App);
 }
