@@ -3,3 +3,4 @@
 pub mod badge;
 pub mod frame;
 pub mod page;
+pub mod text;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::badge::{Badge, Tone};
 use crate::components::page::{ErrorNotice, PageHeader, SkeletonRows};
+use crate::components::text::ImageRef;
 use crate::error::AppError;
 use crate::format;
 use crate::model::containers::{ContainerSummary, HostNotice, PortView};
@@ -483,17 +484,6 @@ type UsageMap = HashMap<(String, String), Usage>;
 const USAGE_EVERY_MS: i32 = 5_000;
 const USAGE_RETRY_MS: i32 = 15_000;
 
-/// Waits `ms` milliseconds in the browser.
-async fn sleep_ms(ms: i32) {
-    use wasm_bindgen_futures::JsFuture;
-    let promise = web_sys::js_sys::Promise::new(&mut |resolve, _reject| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
 /// One snapshot of a host's running containers (browser only).
 async fn fetch_usage(host: &str) -> Result<Vec<Usage>, String> {
     use leptos::wasm_bindgen::JsCast;
@@ -544,7 +534,7 @@ async fn poll_usage(host: String, stop: Arc<AtomicBool>, usage: RwSignal<UsageMa
         if updated.is_none() {
             break;
         }
-        sleep_ms(if ok { USAGE_EVERY_MS } else { USAGE_RETRY_MS }).await;
+        crate::browser::sleep_ms(if ok { USAGE_EVERY_MS } else { USAGE_RETRY_MS }).await;
     }
 }
 
@@ -1100,7 +1090,7 @@ fn ContainerRow(
                     <div class="muted small">{c.status.clone()}</div>
                 </div>
             </td>
-            <td data-label="Image" class="mono small cell-wrap" title=c.image_id.clone()>{c.image.clone()}</td>
+            <td data-label="Image" class="mono small cell-words" title=c.image_id.clone()><ImageRef name=c.image.clone() /></td>
             <td data-label="Ports">{ports}</td>
             <td data-label="CPU / memory" class="usage-col">{usage_view}</td>
             <td data-label="Created" class="num small" title=c.created.to_string()>{format::datetime(c.created)}</td>

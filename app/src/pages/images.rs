@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::badge::{Badge, Tone};
 use crate::components::page::{ErrorNotice, PageHeader, SkeletonRows};
+use crate::components::text::ImageRef;
 use crate::error::AppError;
 use crate::format;
 use crate::model::images::{
@@ -391,7 +392,7 @@ fn ImageRow(
                     });
                     view! {
                         <li class="tag-line" data-tag=t.clone()>
-                            <a class="strong host-link mono cell-wrap" href=href.clone()>{t.clone()}</a>
+                            <a class="strong host-link mono cell-words" href=href.clone()><ImageRef name=t.clone() /></a>
                             {untag}
                         </li>
                     }
