@@ -7,6 +7,10 @@
 //! areas, so few areas mean a page needs a handful of files, not hundreds (a flaky network — a
 //! phone, or a machine whose interfaces change — is far less likely to break one of them).
 //!
+//! A container's page (`ContainerLayout`, the parent route of its tabs) is not lazy: with a lazy
+//! parent and lazy tabs, a server render of a tab read a signal of the tab after its owner was
+//! disposed (a panic in `ProcessesTab`, caught by server/tests/doors.rs); its tabs are lazy.
+//!
 //! The server renders these pages as usual and names their chunks in the page it sends, so a
 //! first load of any page fetches its chunk alongside the main wasm. A chunk that fails to load
 //! is asked for again until it comes (`until_loaded`): the page the server rendered stays
@@ -123,7 +127,6 @@ lazy_area!(containers {
     RunPage => crate::pages::run::RunPage,
     DuplicatePage => crate::pages::run::DuplicatePage,
     EditPage => crate::pages::run::EditPage,
-    ContainerLayout => crate::pages::container::ContainerLayout,
     ContainerOverview => crate::pages::container::ContainerOverview,
     ProcessesTab => crate::pages::container_tabs::ProcessesTab,
     ChangesTab => crate::pages::container_tabs::ChangesTab,

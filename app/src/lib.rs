@@ -82,7 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/networks") view={Lazy::<lazy::storage::NetworksPage>::new()} />
                     <Route path=path!("/hosts/:host/containers/:id/duplicate") view={Lazy::<lazy::containers::DuplicatePage>::new()} />
                     <Route path=path!("/hosts/:host/containers/:id/edit") view={Lazy::<lazy::containers::EditPage>::new()} />
-                    <ParentRoute path=path!("/hosts/:host/containers/:id") view={Lazy::<lazy::containers::ContainerLayout>::new()}>
+                    <ParentRoute path=path!("/hosts/:host/containers/:id") view=pages::container::ContainerLayout>
                         <Route path=path!("") view={Lazy::<lazy::containers::ContainerOverview>::new()} />
                         <Route path=path!("/processes") view={Lazy::<lazy::containers::ProcessesTab>::new()} />
                         <Route path=path!("/changes") view={Lazy::<lazy::containers::ChangesTab>::new()} />
