@@ -58,4 +58,27 @@ test.describe("Loading the code", () => {
     // The count of reloads in a row is cleared once the code has loaded.
     expect(await page.evaluate(() => sessionStorage.getItem("capstan-reloads"))).toBeNull();
   });
+
+  test("a main script that never arrives ends in a notice with a reload button", async ({ page }, info) => {
+    const asked = await refuse(page, ["capstan.js"], 1000);
+    const notes: string[] = [];
+    page.on("console", (msg) => notes.push(msg.text()));
+
+    await page.goto("/containers");
+    // Three reloads in a row, then the loader stops and says so on the page.
+    const notice = page.getByRole("alert").filter({ hasText: "Capstan's code did not load" });
+    await expect(notice).toBeVisible({ timeout: 20_000 });
+    expect(asked.get("capstan.js")).toBeGreaterThanOrEqual(4);
+    expect(await page.evaluate(() => sessionStorage.getItem("capstan-reloads"))).toBe("3");
+    // The server-rendered page is still there to read.
+    await expect(page.getByRole("heading", { level: 1, name: "Containers" })).toBeVisible();
+    await page.screenshot({ path: `screenshots/loading-failed-${info.project.name}.png`, fullPage: false });
+
+    // Once the network is back, the button reloads and the page comes to life.
+    await page.unrouteAll();
+    await notice.getByRole("button", { name: "Reload" }).click();
+    await alive(page, info);
+    await expect(page.getByRole("alert").filter({ hasText: "Capstan's code did not load" })).toHaveCount(0);
+    expect(await page.evaluate(() => sessionStorage.getItem("capstan-reloads"))).toBeNull();
+  });
 });

@@ -14,8 +14,9 @@ use leptos::prelude::*;
 /// The loader; `{js}` and `{wasm}` are filled in. A wasm that did not arrive is asked for again
 /// in place (twice, after 0.5 and 1 s). A script that did not arrive needs the page reloaded:
 /// Chromium remembers a failed module for the life of the page. Reloads are counted in the
-/// tab's session storage and stop after three in a row. A failure inside `hydrate()` is a bug,
-/// not the network, and is left to show as one.
+/// tab's session storage and stop after three in a row; then a notice at the foot of the page
+/// says the page is inert and offers a reload. A failure inside `hydrate()` is a bug, not the
+/// network, and is left to show as one.
 const LOADER: &str = r#"((js, wasm) => {
   const key = "capstan-reloads";
   const store = (() => { try { return window.sessionStorage; } catch { return null; } })();
@@ -27,7 +28,23 @@ const LOADER: &str = r#"((js, wasm) => {
       setTimeout(() => location.reload(), 500 * (reloads + 1));
     } else {
       console.error(`Capstan's code did not load (${error}); reload the page to try again`);
+      notice();
     }
+  };
+  const notice = () => {
+    if (!document.body) return addEventListener("DOMContentLoaded", notice, { once: true });
+    const bar = document.createElement("div");
+    bar.className = "notice notice-bad load-failed";
+    bar.setAttribute("role", "alert");
+    const text = document.createElement("span");
+    text.textContent = "Capstan's code did not load, so this page shows what the server sent and its buttons do nothing. Check your connection, then reload.";
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "button button-primary";
+    again.textContent = "Reload";
+    again.addEventListener("click", () => { store?.removeItem(key); location.reload(); });
+    bar.append(text, again);
+    document.body.append(bar);
   };
   const start = (mod, attempt) => mod.default({ module_or_path: wasm }).then(() => {
     store?.removeItem(key);
