@@ -139,6 +139,27 @@ pub fn validate_username(name: &str) -> Result<()> {
     }
 }
 
+/// The roles of user `u` on each host, as a JSON array of `[host, role]`: the user's own grants
+/// and those of every team the user belongs to (a column of the query that reads the user, so a
+/// request's identity costs one statement).
+const ROLES_OF_U: &str = "(SELECT json_group_array(json_array(g.host, g.role)) FROM grants g
+     WHERE (g.subject_kind = 'user' AND g.subject_id = u.id)
+        OR (g.subject_kind = 'team' AND g.subject_id IN (SELECT team_id FROM team_members WHERE user_id = u.id)))";
+
+/// A principal from its user's row and [`ROLES_OF_U`]; on a host with several grants the
+/// highest role wins.
+fn principal(user_id: i64, username: String, admin: bool, roles_json: &str) -> Result<Principal> {
+    let bad = || Error::Internal("bad role in store".into());
+    let grants: Vec<(String, String)> = serde_json::from_str(roles_json).map_err(|_| bad())?;
+    let mut roles = BTreeMap::new();
+    for (host, role) in grants {
+        let role = Role::parse(&role).map_err(|_| bad())?;
+        let entry = roles.entry(host).or_insert(role);
+        *entry = (*entry).max(role);
+    }
+    Ok(Principal { user_id, username, admin, roles })
+}
+
 fn token_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
@@ -330,16 +351,18 @@ impl Accounts {
     /// The person behind a session, or `None` when the session no longer counts (user gone,
     /// disabled, password changed since).
     pub async fn principal_for_session(&self, stamp: SessionStamp) -> Result<Option<Principal>> {
-        let row = sqlx::query("SELECT username, admin, disabled, session_epoch FROM users WHERE id = ?")
-            .bind(stamp.user_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(internal)?;
+        let row = sqlx::query(&format!(
+            "SELECT username, admin, disabled, session_epoch, {ROLES_OF_U} FROM users u WHERE id = ?"
+        ))
+        .bind(stamp.user_id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(internal)?;
         let Some(row) = row else { return Ok(None) };
         if row.get::<bool, _>(2) || row.get::<i64, _>(3) != stamp.epoch {
             return Ok(None);
         }
-        self.principal(stamp.user_id, row.get(0), row.get(1)).await.map(Some)
+        principal(stamp.user_id, row.get(0), row.get(1), row.get(4)).map(Some)
     }
 
     /// The person behind an API token, or `None` for an unknown, expired or revoked token or a
@@ -348,10 +371,10 @@ impl Accounts {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT t.id, t.expires_at, u.id, u.username, u.admin, u.disabled, t.last_used_at
-             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT t.id, t.expires_at, u.id, u.username, u.admin, u.disabled, t.last_used_at, {ROLES_OF_U}
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?"
+        ))
         .bind(token_hash(secret))
         .fetch_optional(self.pool())
         .await
@@ -372,28 +395,7 @@ impl Accounts {
                 .await
                 .map_err(internal)?;
         }
-        self.principal(row.get(2), row.get(3), row.get(4)).await.map(Some)
-    }
-
-    async fn principal(&self, user_id: i64, username: String, admin: bool) -> Result<Principal> {
-        // The user's own grants and those of every team the user belongs to; the highest wins.
-        let rows = sqlx::query(
-            "SELECT host, role FROM grants WHERE subject_kind = 'user' AND subject_id = ?1
-             UNION ALL
-             SELECT g.host, g.role FROM grants g JOIN team_members m ON g.subject_kind = 'team' AND g.subject_id = m.team_id
-             WHERE m.user_id = ?1",
-        )
-            .bind(user_id)
-            .fetch_all(self.pool())
-            .await
-            .map_err(internal)?;
-        let mut roles = BTreeMap::new();
-        for r in rows {
-            let role = Role::parse(r.get::<&str, _>(1)).map_err(|_| Error::Internal("bad role in store".into()))?;
-            let entry = roles.entry(r.get::<String, _>(0)).or_insert(role);
-            *entry = (*entry).max(role);
-        }
-        Ok(Principal { user_id, username, admin, roles })
+        principal(row.get(2), row.get(3), row.get(4), row.get(7)).map(Some)
     }
 
     // ----- users (admin) -----
