@@ -15,7 +15,7 @@ use crate::pages::account::Confirm;
 #[cfg(feature = "ssr")]
 fn admin() -> Result<backend::policy::Principal, AppError> {
     let who = crate::ssr::principal()?;
-    backend::policy::require_admin(&who).map_err(|e| AppError::from(e))?;
+    backend::policy::require_admin(&who).map_err(AppError::from)?;
     Ok(who)
 }
 
