@@ -700,93 +700,126 @@ fn precompressed(f: &crate::http::Fetched) -> bool {
         .is_some_and(|e| e.ends_with("-br\"") || e.ends_with("-gz\""))
 }
 
-pub async fn page(args: &Args, capstan: &Capstan) -> Result<(Vec<Row>, Value), Fail> {
-    let mut conn = capstan.connect().await?;
-    let cookie = [("cookie", capstan.cookie.as_str())];
-    let compressed = [
-        ("cookie", capstan.cookie.as_str()),
-        ("accept-encoding", "br, gzip"),
-    ];
-    let html = conn.get_ok("/hosts", &cookie, true).await?;
-    let text = String::from_utf8_lossy(&html.body).into_owned();
-    if !text.contains("<html") {
-        return Err(Fail::new("/hosts did not answer a page"));
+/// What a browser fetches on a first load straight onto `path` (signed in, nothing cached): the
+/// page, the scripts, styles and wasm it references and the modules those import statically —
+/// raw, and compressed as served — with a line per file.
+struct FirstLoad {
+    raw: u64,
+    wire: u64,
+    items: Vec<Value>,
+}
+
+impl FirstLoad {
+    async fn measure(
+        conn: &mut crate::http::Conn,
+        cookie: &str,
+        path: &str,
+    ) -> Result<FirstLoad, Fail> {
+        let plain = [("cookie", cookie)];
+        let compressed = [("cookie", cookie), ("accept-encoding", "br, gzip")];
+        let html = conn.get_ok(path, &plain, true).await?;
+        let text = String::from_utf8_lossy(&html.body).into_owned();
+        if !text.contains("<html") {
+            return Err(Fail::new(format!("{path} did not answer a page")));
+        }
+        let html_wire = conn.get_ok(path, &compressed, false).await?;
+        let mut load = FirstLoad { raw: 0, wire: 0, items: Vec::new() };
+        load.add(path, &html, &html_wire);
+        let mut found = assets(&text);
+        if !found.iter().any(|p| p.ends_with(".wasm")) {
+            return Err(Fail::new(format!(
+                "{path} references no wasm (is the site built?)"
+            )));
+        }
+        let mut next = 0;
+        while next < found.len() {
+            let asset = found[next].clone();
+            next += 1;
+            let r = conn.get_ok(&asset, &plain, asset.ends_with(".js")).await?;
+            for import in static_imports(&asset, &String::from_utf8_lossy(&r.body)) {
+                if !found.contains(&import) {
+                    found.push(import);
+                }
+            }
+            let mut w = conn.get_ok(&asset, &compressed, false).await?;
+            // The server compresses each bundle file once, in the background, on its first
+            // request (its ETag then ends in -br or -gz); until then it compresses on the fly.
+            // Measure what every later visitor gets: wait up to a minute for the stored version.
+            let waited = std::time::Instant::now();
+            while !precompressed(&w) && waited.elapsed() < std::time::Duration::from_secs(60) {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                w = conn.get_ok(&asset, &compressed, false).await?;
+            }
+            load.add(&asset, &r, &w);
+        }
+        Ok(load)
     }
-    let html_wire = conn.get_ok("/hosts", &compressed, false).await?;
-    let encoding = |f: &crate::http::Fetched| {
-        f.headers
+
+    fn add(&mut self, path: &str, raw: &crate::http::Fetched, wire: &crate::http::Fetched) {
+        let encoding = wire
+            .headers
             .get(http::header::CONTENT_ENCODING)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("identity")
-            .to_owned()
-    };
-    let mut items = vec![
-        json!({ "path": "/hosts", "raw": html.wire_bytes, "wire": html_wire.wire_bytes, "encoding": encoding(&html_wire) }),
-    ];
-    let (mut raw, mut wire) = (html.wire_bytes, html_wire.wire_bytes);
-    let mut found = assets(&text);
-    if !found.iter().any(|p| p.ends_with(".wasm")) {
-        return Err(Fail::new(
-            "the Hosts page references no wasm (is the site built?)",
-        ));
+            .unwrap_or("identity");
+        self.raw += raw.wire_bytes;
+        self.wire += wire.wire_bytes;
+        self.items.push(json!({ "path": path, "raw": raw.wire_bytes, "wire": wire.wire_bytes, "encoding": encoding }));
     }
-    let mut next = 0;
-    while next < found.len() {
-        let path = found[next].clone();
-        next += 1;
-        let r = conn.get_ok(&path, &cookie, path.ends_with(".js")).await?;
-        for import in static_imports(&path, &String::from_utf8_lossy(&r.body)) {
-            if !found.contains(&import) {
-                found.push(import);
-            }
-        }
-        let path = &path;
-        let mut w = conn.get_ok(path, &compressed, false).await?;
-        // The server compresses each bundle file once, in the background, on its first request
-        // (its ETag then ends in -br or -gz); until then it compresses on the fly. Measure what
-        // every later visitor gets: wait up to a minute for the stored version.
-        let waited = std::time::Instant::now();
-        while !precompressed(&w) && waited.elapsed() < std::time::Duration::from_secs(60) {
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            w = conn.get_ok(path, &compressed, false).await?;
-        }
-        raw += r.wire_bytes;
-        wire += w.wire_bytes;
-        items.push(json!({ "path": path, "raw": r.wire_bytes, "wire": w.wire_bytes, "encoding": encoding(&w) }));
+
+    /// One line: each file with its raw and served size.
+    fn listing(&self) -> String {
+        self.items
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {:.0}→{:.0} KiB {}",
+                    i["path"].as_str().unwrap_or(""),
+                    kib(i["raw"].as_u64().unwrap_or(0)),
+                    kib(i["wire"].as_u64().unwrap_or(0)),
+                    i["encoding"].as_str().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
-    let listing = items
-        .iter()
-        .map(|i| {
-            format!(
-                "{} {:.0}→{:.0} KiB {}",
-                i["path"].as_str().unwrap_or(""),
-                kib(i["raw"].as_u64().unwrap_or(0)),
-                kib(i["wire"].as_u64().unwrap_or(0)),
-                i["encoding"].as_str().unwrap_or("")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+}
+
+pub async fn page(args: &Args, capstan: &Capstan) -> Result<(Vec<Row>, Value), Fail> {
+    let mut conn = capstan.connect().await?;
+    let hosts = FirstLoad::measure(&mut conn, &capstan.cookie, "/hosts").await?;
+    // People bookmark the container list too: a first load straight onto it brings its lazy
+    // area's code with the page (app/src/lazy.rs).
+    let containers = FirstLoad::measure(&mut conn, &capstan.cookie, "/containers").await?;
     // Server-side render: the whole page, uncompressed, on a warm keep-alive connection.
+    let cookie = [("cookie", capstan.cookie.as_str())];
     let mut times = Vec::new();
     for _ in 0..args.reps.max(9) {
         times.push(ms(conn.get_ok("/hosts", &cookie, false).await?.elapsed));
     }
+    let served = "with Accept-Encoding: br, gzip, once the server has stored its compressed copies";
     let rows = vec![
         Row::new(
             "page_raw",
             "first load (Hosts page + assets), raw",
             "KiB",
-            kib(raw),
+            kib(hosts.raw),
         )
-        .note(listing),
+        .note(hosts.listing()),
         Row::new(
             "page_compressed",
             "first load, compressed as served",
             "KiB",
-            kib(wire),
+            kib(hosts.wire),
         )
-        .note("with Accept-Encoding: br, gzip, once the server has stored its compressed copies")
+        .note(served)
+        .target(Target::AtMost(500.0)),
+        Row::new(
+            "page_containers_compressed",
+            "first load of Containers, compressed as served",
+            "KiB",
+            kib(containers.wire),
+        )
+        .note(format!("{served}; {}", containers.listing()))
         .target(Target::AtMost(500.0)),
         Row::new(
             "page_render",
@@ -797,7 +830,10 @@ pub async fn page(args: &Args, capstan: &Capstan) -> Result<(Vec<Row>, Value), F
         .samples(times.len())
         .note("GET /hosts signed in, to the last byte, uncompressed, 3 hosts"),
     ];
-    Ok((rows, json!({ "items": items, "render_ms": times })))
+    Ok((
+        rows,
+        json!({ "items": hosts.items, "containers_items": containers.items, "render_ms": times }),
+    ))
 }
 
 #[cfg(test)]
