@@ -7,6 +7,13 @@
 //! areas, so few areas mean a page needs a handful of files, not hundreds (a flaky network — a
 //! phone, or a machine whose interfaces change — is far less likely to break one of them).
 //!
+//! Five areas: the container list alone (people bookmark it, so a first load straight onto it
+//! stays light), everything about one container (run/duplicate/edit forms, its tabs, logs and
+//! events pages), storage, host admin and people. More areas did not pay: with seven, each page
+//! needed ~40 files and the main wasm grew by the same 126 KB of data as with five (the
+//! splitter keeps a data segment whole in the main wasm when splitting it would overrun its
+//! length: docs/performance.md, First load).
+//!
 //! A container's page (`ContainerLayout`, the parent route of its tabs) is not lazy: with a lazy
 //! parent and lazy tabs, a server render of a tab read a signal of the tab after its owner was
 //! disposed (a panic in `ProcessesTab`, caught by server/tests/doors.rs); its tabs are lazy.
@@ -124,6 +131,9 @@ macro_rules! lazy_area {
 
 lazy_area!(containers {
     ContainersPage => crate::pages::containers::ContainersPage,
+});
+
+lazy_area!(container {
     RunPage => crate::pages::run::RunPage,
     DuplicatePage => crate::pages::run::DuplicatePage,
     EditPage => crate::pages::run::EditPage,

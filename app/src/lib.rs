@@ -28,7 +28,6 @@ use pages::not_found::NotFound;
 /// The HTML document around the app, rendered only on the server.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
     ssr::provide_csp_nonce();
     view! {
         <!DOCTYPE html>
@@ -73,23 +72,23 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hosts/:host/edit") view={Lazy::<lazy::host_admin::EditHostPage>::new()} />
                     <Route path=path!("/hosts/:host/access") view={Lazy::<lazy::host_admin::HostAccessPage>::new()} />
                     <Route path=path!("/containers") view={Lazy::<lazy::containers::ContainersPage>::new()} />
-                    <Route path=path!("/logs") view={Lazy::<lazy::containers::LogsPage>::new()} />
-                    <Route path=path!("/events") view={Lazy::<lazy::containers::EventsPage>::new()} />
-                    <Route path=path!("/run") view={Lazy::<lazy::containers::RunPage>::new()} />
+                    <Route path=path!("/logs") view={Lazy::<lazy::container::LogsPage>::new()} />
+                    <Route path=path!("/events") view={Lazy::<lazy::container::EventsPage>::new()} />
+                    <Route path=path!("/run") view={Lazy::<lazy::container::RunPage>::new()} />
                     <Route path=path!("/images") view={Lazy::<lazy::storage::ImagesPage>::new()} />
                     <Route path=path!("/images/:host/:id") view={Lazy::<lazy::storage::ImagePage>::new()} />
                     <Route path=path!("/volumes") view={Lazy::<lazy::storage::VolumesPage>::new()} />
                     <Route path=path!("/networks") view={Lazy::<lazy::storage::NetworksPage>::new()} />
-                    <Route path=path!("/hosts/:host/containers/:id/duplicate") view={Lazy::<lazy::containers::DuplicatePage>::new()} />
-                    <Route path=path!("/hosts/:host/containers/:id/edit") view={Lazy::<lazy::containers::EditPage>::new()} />
+                    <Route path=path!("/hosts/:host/containers/:id/duplicate") view={Lazy::<lazy::container::DuplicatePage>::new()} />
+                    <Route path=path!("/hosts/:host/containers/:id/edit") view={Lazy::<lazy::container::EditPage>::new()} />
                     <ParentRoute path=path!("/hosts/:host/containers/:id") view=pages::container::ContainerLayout>
-                        <Route path=path!("") view={Lazy::<lazy::containers::ContainerOverview>::new()} />
-                        <Route path=path!("/processes") view={Lazy::<lazy::containers::ProcessesTab>::new()} />
-                        <Route path=path!("/changes") view={Lazy::<lazy::containers::ChangesTab>::new()} />
-                        <Route path=path!("/files") view={Lazy::<lazy::containers::FilesTab>::new()} />
-                        <Route path=path!("/logs") view={Lazy::<lazy::containers::LogsTab>::new()} />
-                        <Route path=path!("/stats") view={Lazy::<lazy::containers::StatsTab>::new()} />
-                        <Route path=path!("/terminal") view={Lazy::<lazy::containers::TerminalTab>::new()} />
+                        <Route path=path!("") view={Lazy::<lazy::container::ContainerOverview>::new()} />
+                        <Route path=path!("/processes") view={Lazy::<lazy::container::ProcessesTab>::new()} />
+                        <Route path=path!("/changes") view={Lazy::<lazy::container::ChangesTab>::new()} />
+                        <Route path=path!("/files") view={Lazy::<lazy::container::FilesTab>::new()} />
+                        <Route path=path!("/logs") view={Lazy::<lazy::container::LogsTab>::new()} />
+                        <Route path=path!("/stats") view={Lazy::<lazy::container::StatsTab>::new()} />
+                        <Route path=path!("/terminal") view={Lazy::<lazy::container::TerminalTab>::new()} />
                     </ParentRoute>
                     <Route path=path!("/account") view={Lazy::<lazy::people::AccountPage>::new()} />
                     <Route path=path!("/users") view={Lazy::<lazy::people::UsersPage>::new()} />
