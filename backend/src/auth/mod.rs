@@ -141,12 +141,30 @@ pub fn validate_username(name: &str) -> Result<()> {
 
 /// The roles of user `u` on each host, as a JSON array of `[host, role]`: the user's own grants
 /// and those of every team the user belongs to (a column of the query that reads the user, so a
-/// request's identity costs one statement).
-const ROLES_OF_U: &str = "(SELECT json_group_array(json_array(g.host, g.role)) FROM grants g
-     WHERE (g.subject_kind = 'user' AND g.subject_id = u.id)
-        OR (g.subject_kind = 'team' AND g.subject_id IN (SELECT team_id FROM team_members WHERE user_id = u.id)))";
+/// request's identity costs one statement). A macro so the queries below are literals.
+macro_rules! roles_of_u {
+    () => {
+        "(SELECT json_group_array(json_array(g.host, g.role)) FROM grants g
+         WHERE (g.subject_kind = 'user' AND g.subject_id = u.id)
+            OR (g.subject_kind = 'team' AND g.subject_id IN (SELECT team_id FROM team_members WHERE user_id = u.id)))"
+    };
+}
 
-/// A principal from its user's row and [`ROLES_OF_U`]; on a host with several grants the
+/// A session's user, with [`roles_of_u`].
+const SESSION_USER: &str = concat!(
+    "SELECT username, admin, disabled, session_epoch, ",
+    roles_of_u!(),
+    " FROM users u WHERE id = ?"
+);
+
+/// An API token's user, with [`roles_of_u`].
+const TOKEN_USER: &str = concat!(
+    "SELECT t.id, t.expires_at, u.id, u.username, u.admin, u.disabled, t.last_used_at, ",
+    roles_of_u!(),
+    " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?"
+);
+
+/// A principal from its user's row and [`roles_of_u`]; on a host with several grants the
 /// highest role wins.
 fn principal(user_id: i64, username: String, admin: bool, roles_json: &str) -> Result<Principal> {
     let bad = || Error::Internal("bad role in store".into());
@@ -351,13 +369,11 @@ impl Accounts {
     /// The person behind a session, or `None` when the session no longer counts (user gone,
     /// disabled, password changed since).
     pub async fn principal_for_session(&self, stamp: SessionStamp) -> Result<Option<Principal>> {
-        let row = sqlx::query(&format!(
-            "SELECT username, admin, disabled, session_epoch, {ROLES_OF_U} FROM users u WHERE id = ?"
-        ))
-        .bind(stamp.user_id)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(internal)?;
+        let row = sqlx::query(SESSION_USER)
+            .bind(stamp.user_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(internal)?;
         let Some(row) = row else { return Ok(None) };
         if row.get::<bool, _>(2) || row.get::<i64, _>(3) != stamp.epoch {
             return Ok(None);
@@ -371,14 +387,11 @@ impl Accounts {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let row = sqlx::query(&format!(
-            "SELECT t.id, t.expires_at, u.id, u.username, u.admin, u.disabled, t.last_used_at, {ROLES_OF_U}
-             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?"
-        ))
-        .bind(token_hash(secret))
-        .fetch_optional(self.pool())
-        .await
-        .map_err(internal)?;
+        let row = sqlx::query(TOKEN_USER)
+            .bind(token_hash(secret))
+            .fetch_optional(self.pool())
+            .await
+            .map_err(internal)?;
         let Some(row) = row else { return Ok(None) };
         let t = now();
         if row.get::<Option<i64>, _>(1).is_some_and(|exp| exp <= t) || row.get::<bool, _>(5) {
