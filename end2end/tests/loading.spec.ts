@@ -61,8 +61,6 @@ test.describe("Loading the code", () => {
 
   test("a main script that never arrives ends in a notice with a reload button", async ({ page }, info) => {
     const asked = await refuse(page, ["capstan.js"], 1000);
-    const notes: string[] = [];
-    page.on("console", (msg) => notes.push(msg.text()));
 
     await page.goto("/containers");
     // Three reloads in a row, then the loader stops and says so on the page.
