@@ -162,7 +162,7 @@ async fn run(config: Config) -> Result<(), String> {
         });
     }
     let live = backend::live::Hub::new(backend::live::HubConfig::default(), shutdown.clone()).with_fleet(fleet.clone());
-    let state = AppState {
+    let state = AppState::new(server::state::Shared {
         leptos_options,
         fleet,
         accounts,
@@ -171,7 +171,7 @@ async fn run(config: Config) -> Result<(), String> {
         live,
         audit: backend::audit::Audit::start(store.pool().clone(), shutdown.clone()),
         shutdown: shutdown.clone(),
-    };
+    });
     let app = router(state, sessions);
 
     let listener = tokio::net::TcpListener::bind(addr)

@@ -30,8 +30,9 @@ impl Site {
         let app = TestApp::empty().await;
         let site = tempfile::tempdir().expect("site dir");
         std::fs::create_dir(site.path().join("pkg")).expect("pkg dir");
-        let mut state = app.state.clone();
-        state.leptos_options.site_root = site.path().to_string_lossy().into();
+        let mut shared = (*app.state).clone();
+        shared.leptos_options.site_root = site.path().to_string_lossy().into();
+        let state = server::AppState::new(shared);
         let store = Store::open(app.dir.path()).await.expect("store");
         let sessions = session_layer(
             store.pool().clone(),

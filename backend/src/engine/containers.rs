@@ -16,6 +16,7 @@ use bollard::query_parameters::{
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
+use super::container_list::{self, ListEntry};
 use super::run::{validate_name, RunPlan, RunSpec};
 use super::{classify, Engine};
 use crate::error::{Error, Result};
@@ -155,34 +156,34 @@ impl ListQuery {
     }
 
     /// Whether a container passes the text filter (the engine applied the others).
-    pub fn matches(&self, c: &ContainerSummary) -> bool {
+    pub fn matches(&self, c: &impl ListEntry) -> bool {
         self.text
             .as_deref()
-            .is_none_or(|t| c.name.to_lowercase().contains(t) || c.image.to_lowercase().contains(t))
+            .is_none_or(|t| c.name().to_lowercase().contains(t) || c.image().to_lowercase().contains(t))
     }
 
     /// Orders containers; `key` breaks ties (the host, in fleet-wide lists).
-    pub fn sort_by<T>(&self, items: &mut [T], get: impl Fn(&T) -> (&ContainerSummary, &str)) {
+    pub fn sort_by<T, C: ListEntry>(&self, items: &mut [T], get: impl Fn(&T) -> (&C, &str)) {
         match self.sort {
             Sort::Name => items.sort_by(|a, b| {
                 let (ca, ha) = get(a);
                 let (cb, hb) = get(b);
-                ca.name.cmp(&cb.name).then_with(|| ha.cmp(hb))
+                ca.name().cmp(cb.name()).then_with(|| ha.cmp(hb))
             }),
             Sort::Created => items.sort_by(|a, b| {
                 let (ca, ha) = get(a);
                 let (cb, hb) = get(b);
-                cb.created
-                    .cmp(&ca.created)
-                    .then_with(|| ca.name.cmp(&cb.name))
+                cb.created()
+                    .cmp(&ca.created())
+                    .then_with(|| ca.name().cmp(cb.name()))
                     .then_with(|| ha.cmp(hb))
             }),
             Sort::State => items.sort_by(|a, b| {
                 let (ca, ha) = get(a);
                 let (cb, hb) = get(b);
-                state_rank(&ca.state)
-                    .cmp(&state_rank(&cb.state))
-                    .then_with(|| ca.name.cmp(&cb.name))
+                state_rank(ca.state())
+                    .cmp(&state_rank(cb.state()))
+                    .then_with(|| ca.name().cmp(cb.name()))
                     .then_with(|| ha.cmp(hb))
             }),
         }
@@ -454,134 +455,9 @@ fn timeout_secs(t: Option<i64>) -> Result<Option<i32>> {
     }
 }
 
-/// The fields of one `/containers/json` entry the list shows. serde skips the rest of the
-/// engine's answer (host config, every network's endpoint, every mount's details) without
-/// building it, which is most of the work bollard's full model would do.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Listed {
-    #[serde(default)]
-    id: String,
-    names: Option<Vec<String>>,
-    image: Option<String>,
-    #[serde(rename = "ImageID")]
-    image_id: Option<String>,
-    command: Option<String>,
-    created: Option<i64>,
-    ports: Option<Vec<ListedPort>>,
-    labels: Option<BTreeMap<String, String>>,
-    state: Option<String>,
-    status: Option<String>,
-    /// API ≥ 1.52 only.
-    health: Option<ListedHealth>,
-    network_settings: Option<ListedNetworks>,
-    mounts: Option<Vec<serde::de::IgnoredAny>>,
-}
-
-#[derive(Deserialize)]
-struct ListedPort {
-    #[serde(rename = "IP")]
-    ip: Option<String>,
-    #[serde(rename = "PrivatePort", default)]
-    private: u16,
-    #[serde(rename = "PublicPort")]
-    public: Option<u16>,
-    #[serde(rename = "Type")]
-    typ: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ListedHealth {
-    #[serde(rename = "Status")]
-    status: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ListedNetworks {
-    #[serde(rename = "Networks")]
-    networks: Option<BTreeMap<String, serde::de::IgnoredAny>>,
-}
-
 /// Parses the engine's `/containers/json` answer into summaries.
 fn parse_list(body: &[u8]) -> Result<Vec<ContainerSummary>> {
-    let listed: Vec<Listed> = serde_json::from_slice(body).map_err(|e| {
-        tracing::warn!(error = %e, "the engine's container list could not be read");
-        Error::Engine {
-            status: 502,
-            message: "the engine answered the container list in a form Capstan cannot read".into(),
-        }
-    })?;
-    Ok(listed.into_iter().map(to_summary).collect())
-}
-
-fn to_summary(c: Listed) -> ContainerSummary {
-    let names = c.names.unwrap_or_default();
-    let name = names
-        .iter()
-        .map(|n| n.trim_start_matches('/'))
-        .find(|n| !n.contains('/'))
-        .or_else(|| names.first().map(|n| n.trim_start_matches('/')))
-        .unwrap_or_default()
-        .to_string();
-    let status = c.status.unwrap_or_default();
-    let health = match c.health.and_then(|h| h.status) {
-        Some(s) if !s.is_empty() && s != "none" => Some(s),
-        _ => health_from_status(&status),
-    };
-    let mut ports: Vec<PortMapping> = c
-        .ports
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| PortMapping {
-            ip: p.ip.filter(|ip| !ip.is_empty()),
-            private: p.private,
-            public: p.public.filter(|p| *p != 0),
-            proto: p
-                .typ
-                .filter(|t| !t.is_empty())
-                .unwrap_or_else(|| "tcp".into()),
-        })
-        .collect();
-    ports.sort();
-    ports.dedup();
-    let labels = c.labels.unwrap_or_default();
-    // A BTreeMap's keys come sorted.
-    let networks: Vec<String> = c
-        .network_settings
-        .and_then(|n| n.networks)
-        .map(|n| n.into_keys().collect())
-        .unwrap_or_default();
-    ContainerSummary {
-        id: c.id,
-        name,
-        image: c.image.unwrap_or_default(),
-        image_id: c.image_id.unwrap_or_default(),
-        command: c.command.unwrap_or_default(),
-        created: c.created.unwrap_or(0),
-        state: c.state.unwrap_or_default(),
-        status,
-        health,
-        ports,
-        compose_project: labels.get(COMPOSE_PROJECT_LABEL).cloned(),
-        labels,
-        networks,
-        mounts: c
-            .mounts
-            .map_or(0, |m| u32::try_from(m.len()).unwrap_or(u32::MAX)),
-    }
-}
-
-/// Engines before API 1.52 say the health only in the status text: `Up 5 minutes (healthy)`.
-fn health_from_status(status: &str) -> Option<String> {
-    if status.ends_with("(healthy)") {
-        Some("healthy".into())
-    } else if status.ends_with("(unhealthy)") {
-        Some("unhealthy".into())
-    } else if status.ends_with("(health: starting)") {
-        Some("starting".into())
-    } else {
-        None
-    }
+    Ok(container_list::parse(body)?.into_iter().map(ContainerSummary::from).collect())
 }
 
 fn restart_text(hc: Option<&HostConfig>) -> String {
@@ -751,34 +627,35 @@ fn pull_parts(reference: &str) -> (String, Option<String>) {
     }
 }
 
-/// How long a pull may go without a word from the engine before it is given up.
+/// `/containers/json` with the engine-side filters of `query` (state and label).
+fn list_path(query: &ListQuery) -> Result<String> {
+    let mut filters: HashMap<String, Vec<String>> = HashMap::new();
+    if let Some(state) = query.state {
+        filters.insert("status".into(), vec![state.as_str().into()]);
+    }
+    if let Some(label) = &query.label {
+        filters.insert("label".into(), vec![label.clone()]);
+    }
+    let mut path = form_urlencoded::Serializer::new(String::from("/containers/json?"));
+    if query.all {
+        path.append_pair("all", "1");
+    }
+    if !filters.is_empty() {
+        let json = serde_json::to_string(&filters).map_err(|e| Error::Internal(e.to_string()))?;
+        path.append_pair("filters", &json);
+    }
+    Ok(path.finish())
+}
+
 /// Answers up to this size are parsed where they arrive; larger ones on a blocking thread.
 const PARSE_INLINE_MAX: usize = 64 * 1024;
+/// How long a pull may go without a word from the engine before it is given up.
 const PULL_STALL: Duration = Duration::from_secs(120);
 
 impl Engine {
     /// `docker ps [-a]` with the engine-side filters of `query`, then its text filter and order.
     pub async fn list_containers(&self, query: &ListQuery) -> Result<Vec<ContainerSummary>> {
-        let mut filters: HashMap<String, Vec<String>> = HashMap::new();
-        if let Some(state) = query.state {
-            filters.insert("status".into(), vec![state.as_str().into()]);
-        }
-        if let Some(label) = &query.label {
-            filters.insert("label".into(), vec![label.clone()]);
-        }
-        let path = {
-            let mut path = form_urlencoded::Serializer::new(String::from("/containers/json?"));
-            if query.all {
-                path.append_pair("all", "1");
-            }
-            if !filters.is_empty() {
-                let json = serde_json::to_string(&filters)
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                path.append_pair("filters", &json);
-            }
-            path.finish()
-        };
-        let body = self.get_bytes(&path).await?;
+        let body = self.get_bytes(&list_path(query)?).await?;
         // A thousand containers are most of a megabyte of JSON: parse those off the runtime.
         let mut out = if body.len() > PARSE_INLINE_MAX {
             tokio::task::spawn_blocking(move || parse_list(&body))
@@ -790,6 +667,20 @@ impl Engine {
         out.retain(|c| query.matches(c));
         query.sort_by(&mut out, |c| (c, ""));
         Ok(out)
+    }
+
+    /// The same list as [`Engine::list_containers`], as the REST API's JSON array for the host
+    /// `host`, written straight from the engine's answer (no owned summaries in between).
+    pub async fn list_containers_json(&self, query: &ListQuery, host: &str) -> Result<Vec<u8>> {
+        let body = self.get_bytes(&list_path(query)?).await?;
+        if body.len() > PARSE_INLINE_MAX {
+            let (query, host) = (query.clone(), host.to_owned());
+            tokio::task::spawn_blocking(move || container_list::json_for_host(&body, &host, &query))
+                .await
+                .map_err(|e| Error::Internal(format!("container list parse: {e}")))?
+        } else {
+            container_list::json_for_host(&body, host, query)
+        }
     }
 
     async fn inspect_raw(&self, id: &str) -> Result<ContainerInspectResponse> {

@@ -3,6 +3,7 @@
 
 mod classify;
 mod container_fs;
+pub mod container_list;
 mod container_ops;
 mod containers;
 mod images;

@@ -160,7 +160,7 @@ impl TestApp {
         };
         let registry = backend::hosts::Registry::open(store.clone(), fleet.clone(), dir.path())
             .expect("registry");
-        let state = AppState {
+        let state = AppState::new(server::state::Shared {
             leptos_options,
             fleet,
             accounts: accounts.clone(),
@@ -169,7 +169,7 @@ impl TestApp {
             live: backend::live::Hub::new(backend::live::HubConfig::default(), shutdown.clone()),
             audit: backend::audit::Audit::start(store.pool().clone(), shutdown.clone()),
             shutdown,
-        };
+        });
         let router = router(state.clone(), sessions)
             .layer(MockConnectInfo(SocketAddr::from(([10, 1, 2, 3], 4000))));
         TestApp {

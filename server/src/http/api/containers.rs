@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use app::model::containers::{
-    ContainerDetail, ContainerListParams, ContainerSummary, Created, FleetContainers,
+    ContainerDetail, ContainerListParams, Created, FleetContainers,
     RecreateRequest, RenameRequest, RunSpec,
 };
 use backend::engine::Engine;
@@ -49,12 +49,10 @@ pub async fn list(
     authorize(&who, &host, HostAction::View)?;
     let query = params.to_query()?;
     let host = state.fleet.host(&host)?;
-    let list = host.engine.list_containers(&query).await?;
-    let items: Vec<ContainerSummary> = list
-        .into_iter()
-        .map(|c| ContainerSummary::new(host.slug.clone(), c))
-        .collect();
-    Ok(super::list_json(items).await)
+    // Written straight from the engine's answer, in the shape of `ContainerSummary` (the test
+    // below holds the two together).
+    let json = host.engine.list_containers_json(&query, &host.slug).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}`.
@@ -320,4 +318,51 @@ pub async fn remove(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use app::model::containers::ContainerSummary;
+
+    /// The one-host list is written from the engine's answer without `ContainerSummary`; it
+    /// must read exactly like the summaries every other list answers with.
+    #[test]
+    fn the_one_host_list_is_written_like_container_summaries() {
+        let body = br#"[
+          {"Id":"abc","Names":["/web","/other/web-alias"],"Image":"busybox:latest","ImageID":"sha256:1",
+           "Command":"sh -c \"httpd -f\" \u00e9","Created":1700000000,
+           "Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},
+                    {"IP":"::","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},
+                    {"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},
+                    {"PrivatePort":53,"Type":"udp"},{"IP":"","PrivatePort":9,"PublicPort":0,"Type":""}],
+           "Labels":{"com.docker.compose.project":"shop","b":"2","a":"1\n"},
+           "State":"running","Status":"Up 3 minutes (healthy)",
+           "HostConfig":{"NetworkMode":"default"},
+           "NetworkSettings":{"Networks":{"zeta":{"IPAddress":"172.18.0.2","Aliases":null},"bridge":{}}},
+           "Mounts":[{"Type":"volume","Name":"data","Destination":"/data"},{"Type":"bind"}]},
+          {"Id":"def","Names":null,"Image":"x","ImageID":"sha256:2","Command":"true","Created":1,
+           "Ports":null,"Labels":null,"State":"exited","Status":"Exited (0) 2 minutes ago",
+           "NetworkSettings":{"Networks":null},"Mounts":null,"SizeRw":12},
+          {"Id":"ghi","Names":["/api"],"Image":"y","State":"created","Status":"Created",
+           "Health":{"Status":"starting"},"Created":5}
+        ]"#;
+        for sort in [None, Some("created"), Some("state")] {
+            let query = backend::engine::ListQuery::parse(Some("true"), None, None, None, sort).expect("query");
+            let written = backend::engine::container_list::json_for_host(body, "h-1", &query).expect("written");
+            let written: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
+            let mut owned = backend::engine::container_list::parse(body)
+                .expect("parsed")
+                .into_iter()
+                .map(backend::engine::ContainerSummary::from)
+                .collect::<Vec<_>>();
+            query.sort_by(&mut owned, |c| (c, ""));
+            let summaries: Vec<ContainerSummary> =
+                owned.into_iter().map(|c| ContainerSummary::new("h-1", c)).collect();
+            assert_eq!(written, serde_json::to_value(&summaries).expect("JSON"), "sort {sort:?}");
+        }
+        let query = backend::engine::ListQuery::parse(None, None, Some("WEB"), None, None).expect("query");
+        let written = backend::engine::container_list::json_for_host(body, "h-1", &query).expect("written");
+        let written: Vec<ContainerSummary> = serde_json::from_slice(&written).expect("summaries");
+        assert_eq!(written.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["web"]);
+    }
 }

@@ -1,0 +1,412 @@
+//! Reading the engine's `/containers/json` answer.
+//!
+//! The answer is read in place: every string of a container is a slice of the engine's bytes
+//! (copied only when the engine escaped something in it), and the parts the list does not show
+//! (host config, every network's endpoint, every mount's details) are skipped without being
+//! built. From there a list is either turned into owned [`ContainerSummary`]s (pages, the
+//! fleet-wide list) or written straight out as the REST answer for one host
+//! ([`json_for_host`]) — no owned copy of a hundred containers made only to be serialised and
+//! dropped (docs/performance.md, container list).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
+
+use super::containers::{ContainerSummary, ListQuery, PortMapping, COMPOSE_PROJECT_LABEL};
+use crate::error::{Error, Result};
+
+/// A string of the engine's answer: borrowed from it unless the engine escaped something.
+#[derive(Debug, Default, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Of<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Of<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Of(PhantomData))
+    }
+}
+
+/// A JSON object read as its entries sorted by key (a later duplicate key wins, as in a map).
+struct Entries<'a, V>(Vec<(Text<'a>, V)>);
+
+impl<'de: 'a, 'a, V: Deserialize<'de>> Deserialize<'de> for Entries<'a, V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Of<'a, V>(PhantomData<(&'a (), V)>);
+        impl<'de: 'a, 'a, V: Deserialize<'de>> Visitor<'de> for Of<'a, V> {
+            type Value = Entries<'a, V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> std::result::Result<Self::Value, M::Error> {
+                let mut entries: Vec<(Text<'a>, V)> = Vec::with_capacity(m.size_hint().unwrap_or(4));
+                while let Some(entry) = m.next_entry::<Text<'a>, V>()? {
+                    entries.push(entry);
+                }
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                entries.dedup_by(|later, kept| {
+                    let same = later.0 == kept.0;
+                    if same {
+                        std::mem::swap(later, kept);
+                    }
+                    same
+                });
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(Of(PhantomData))
+    }
+}
+
+/// The fields of one `/containers/json` entry the list shows. serde skips the rest of the
+/// engine's answer without building it.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", bound(deserialize = "'de: 'a"))]
+struct Listed<'a> {
+    #[serde(default)]
+    id: Text<'a>,
+    names: Option<Vec<Text<'a>>>,
+    image: Option<Text<'a>>,
+    #[serde(rename = "ImageID")]
+    image_id: Option<Text<'a>>,
+    command: Option<Text<'a>>,
+    created: Option<i64>,
+    ports: Option<Vec<ListedPort<'a>>>,
+    labels: Option<Entries<'a, Text<'a>>>,
+    state: Option<Text<'a>>,
+    status: Option<Text<'a>>,
+    /// API ≥ 1.52 only.
+    health: Option<ListedHealth<'a>>,
+    network_settings: Option<ListedNetworks<'a>>,
+    mounts: Option<Vec<IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
+struct ListedPort<'a> {
+    #[serde(rename = "IP")]
+    ip: Option<Text<'a>>,
+    #[serde(rename = "PrivatePort", default)]
+    private: u16,
+    #[serde(rename = "PublicPort")]
+    public: Option<u16>,
+    #[serde(rename = "Type")]
+    typ: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
+struct ListedHealth<'a> {
+    #[serde(rename = "Status")]
+    status: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
+struct ListedNetworks<'a> {
+    #[serde(rename = "Networks")]
+    networks: Option<Entries<'a, IgnoredAny>>,
+}
+
+/// One port as the list shows it; ordered like [`PortMapping`] (field by field).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Port<'a> {
+    ip: Option<Cow<'a, str>>,
+    private: u16,
+    public: Option<u16>,
+    proto: Cow<'a, str>,
+}
+
+/// A container of the list, its strings still in the engine's answer.
+#[derive(Debug)]
+pub struct Row<'a> {
+    id: Cow<'a, str>,
+    name: Cow<'a, str>,
+    image: Cow<'a, str>,
+    image_id: Cow<'a, str>,
+    command: Cow<'a, str>,
+    created: i64,
+    state: Cow<'a, str>,
+    status: Cow<'a, str>,
+    health: Option<Cow<'a, str>>,
+    ports: Vec<Port<'a>>,
+    /// Sorted by key, each key once.
+    labels: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    compose_project: Option<Cow<'a, str>>,
+    networks: Vec<Cow<'a, str>>,
+    mounts: u32,
+}
+
+/// What a list's filter and order read of a container ([`ListQuery::matches`], `sort_by`).
+pub trait ListEntry {
+    fn name(&self) -> &str;
+    fn image(&self) -> &str;
+    fn created(&self) -> i64;
+    fn state(&self) -> &str;
+}
+
+impl ListEntry for Row<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn image(&self) -> &str {
+        &self.image
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn state(&self) -> &str {
+        &self.state
+    }
+}
+
+impl ListEntry for ContainerSummary {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn image(&self) -> &str {
+        &self.image
+    }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn state(&self) -> &str {
+        &self.state
+    }
+}
+
+/// Reads the engine's answer; its strings stay in `body`.
+pub fn parse(body: &[u8]) -> Result<Vec<Row<'_>>> {
+    let listed: Vec<Listed<'_>> = serde_json::from_slice(body).map_err(|e| {
+        tracing::warn!(error = %e, "the engine's container list could not be read");
+        Error::Engine {
+            status: 502,
+            message: "the engine answered the container list in a form Capstan cannot read".into(),
+        }
+    })?;
+    Ok(listed.into_iter().map(Row::from).collect())
+}
+
+/// The part of `s` that `f` picks, borrowed when `s` is.
+fn part<'a>(s: &Cow<'a, str>, f: impl Fn(&str) -> &str) -> Cow<'a, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(f(b)),
+        Cow::Owned(o) => Cow::Owned(f(o).to_owned()),
+    }
+}
+
+/// Engines before API 1.52 say the health only in the status text: `Up 5 minutes (healthy)`.
+fn health_from_status(status: &str) -> Option<&'static str> {
+    if status.ends_with("(healthy)") {
+        Some("healthy")
+    } else if status.ends_with("(unhealthy)") {
+        Some("unhealthy")
+    } else if status.ends_with("(health: starting)") {
+        Some("starting")
+    } else {
+        None
+    }
+}
+
+impl<'a> From<Listed<'a>> for Row<'a> {
+    fn from(c: Listed<'a>) -> Row<'a> {
+        let names = c.names.unwrap_or_default();
+        // The container's own name: the first without a slash inside (the others are links).
+        let name = names
+            .iter()
+            .map(|n| part(&n.0, |n| n.trim_start_matches('/')))
+            .find(|n| !n.contains('/'))
+            .or_else(|| names.first().map(|n| part(&n.0, |n| n.trim_start_matches('/'))))
+            .unwrap_or_default();
+        let status = c.status.unwrap_or_default().0;
+        let health = match c.health.and_then(|h| h.status) {
+            Some(s) if !s.0.is_empty() && s.0 != "none" => Some(s.0),
+            _ => health_from_status(&status).map(Cow::Borrowed),
+        };
+        let mut ports: Vec<Port<'a>> = c
+            .ports
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| Port {
+                ip: p.ip.map(|t| t.0).filter(|ip| !ip.is_empty()),
+                private: p.private,
+                public: p.public.filter(|p| *p != 0),
+                proto: p.typ.map(|t| t.0).filter(|t| !t.is_empty()).unwrap_or(Cow::Borrowed("tcp")),
+            })
+            .collect();
+        // Engines list a port published on both address families twice.
+        ports.sort();
+        ports.dedup();
+        let labels: Vec<(Cow<'a, str>, Cow<'a, str>)> = c
+            .labels
+            .map(|l| l.0.into_iter().map(|(k, v)| (k.0, v.0)).collect())
+            .unwrap_or_default();
+        let compose_project = labels
+            .binary_search_by(|(k, _)| k.as_ref().cmp(COMPOSE_PROJECT_LABEL))
+            .ok()
+            .map(|i| labels[i].1.clone());
+        let networks = c
+            .network_settings
+            .and_then(|n| n.networks)
+            .map(|n| n.0.into_iter().map(|(k, _)| k.0).collect())
+            .unwrap_or_default();
+        Row {
+            id: c.id.0,
+            name,
+            image: c.image.unwrap_or_default().0,
+            image_id: c.image_id.unwrap_or_default().0,
+            command: c.command.unwrap_or_default().0,
+            created: c.created.unwrap_or(0),
+            state: c.state.unwrap_or_default().0,
+            status,
+            health,
+            ports,
+            labels,
+            compose_project,
+            networks,
+            mounts: c.mounts.map_or(0, |m| u32::try_from(m.len()).unwrap_or(u32::MAX)),
+        }
+    }
+}
+
+impl From<Row<'_>> for ContainerSummary {
+    fn from(r: Row<'_>) -> ContainerSummary {
+        ContainerSummary {
+            id: r.id.into_owned(),
+            name: r.name.into_owned(),
+            image: r.image.into_owned(),
+            image_id: r.image_id.into_owned(),
+            command: r.command.into_owned(),
+            created: r.created,
+            state: r.state.into_owned(),
+            status: r.status.into_owned(),
+            health: r.health.map(Cow::into_owned),
+            ports: r
+                .ports
+                .into_iter()
+                .map(|p| PortMapping {
+                    ip: p.ip.map(Cow::into_owned),
+                    private: p.private,
+                    public: p.public,
+                    proto: p.proto.into_owned(),
+                })
+                .collect(),
+            labels: r.labels.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+            compose_project: r.compose_project.map(Cow::into_owned),
+            networks: r.networks.into_iter().map(Cow::into_owned).collect(),
+            mounts: r.mounts,
+        }
+    }
+}
+
+/// A row as the REST API writes a container of one host: the fields and order of the API's
+/// container summary (`app::model::containers::ContainerSummary`: the host's slug first, then
+/// the container). server/src/http/api/containers.rs checks that both write the same JSON.
+struct OnHost<'r, 'a> {
+    host: &'r str,
+    row: &'r Row<'a>,
+}
+
+struct PortOut<'r, 'a>(&'r Port<'a>);
+
+impl Serialize for PortOut<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let p = self.0;
+        let mut out = s.serialize_struct("PortView", 4)?;
+        out.serialize_field("ip", &p.ip)?;
+        out.serialize_field("private", &p.private)?;
+        out.serialize_field("public", &p.public)?;
+        out.serialize_field("proto", &p.proto)?;
+        out.end()
+    }
+}
+
+struct Labels<'r, 'a>(&'r [(Cow<'a, str>, Cow<'a, str>)]);
+
+impl Serialize for Labels<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+struct Ports<'r, 'a>(&'r [Port<'a>]);
+
+impl Serialize for Ports<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(PortOut))
+    }
+}
+
+impl Serialize for OnHost<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let r = self.row;
+        let mut out = s.serialize_struct("ContainerSummary", 15)?;
+        out.serialize_field("host", self.host)?;
+        out.serialize_field("id", &r.id)?;
+        out.serialize_field("name", &r.name)?;
+        out.serialize_field("image", &r.image)?;
+        out.serialize_field("image_id", &r.image_id)?;
+        out.serialize_field("command", &r.command)?;
+        out.serialize_field("created", &r.created)?;
+        out.serialize_field("state", &r.state)?;
+        out.serialize_field("status", &r.status)?;
+        out.serialize_field("health", &r.health)?;
+        out.serialize_field("ports", &Ports(&r.ports))?;
+        out.serialize_field("labels", &Labels(&r.labels))?;
+        out.serialize_field("compose_project", &r.compose_project)?;
+        out.serialize_field("networks", &r.networks)?;
+        out.serialize_field("mounts", &r.mounts)?;
+        out.end()
+    }
+}
+
+/// Room for one container in the REST answer (a summary is 300–500 bytes of JSON): the
+/// answer's buffer is made once, not regrown on the way.
+const ROW_JSON_BYTES: usize = 512;
+
+/// The REST answer for one host's list (`GET /api/v1/hosts/{host}/containers`) made from the
+/// engine's answer: read in place, filtered and ordered by `query`, written as a JSON array.
+pub fn json_for_host(body: &[u8], host: &str, query: &ListQuery) -> Result<Vec<u8>> {
+    let mut rows = parse(body)?;
+    rows.retain(|r| query.matches(r));
+    query.sort_by(&mut rows, |r| (r, ""));
+    let mut out = Vec::with_capacity(rows.len().saturating_mul(ROW_JSON_BYTES).saturating_add(2));
+    let on_host: Vec<OnHost<'_, '_>> = rows.iter().map(|row| OnHost { host, row }).collect();
+    serde_json::to_writer(&mut out, &on_host).map_err(|e| Error::Internal(format!("container list JSON: {e}")))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_stay_in_the_answer_unless_escaped() {
+        let body = br#"[{"Id":"a1","Names":["/web"],"Command":"sh -c \"echo hi\"","Labels":{"k":"v","k":"w"}}]"#;
+        let rows = parse(body).expect("parsed");
+        let r = &rows[0];
+        assert!(matches!(r.id, Cow::Borrowed("a1")));
+        assert!(matches!(r.name, Cow::Borrowed("web")));
+        assert_eq!(r.command, "sh -c \"echo hi\"");
+        assert!(matches!(r.command, Cow::Owned(_)), "escaped text is unescaped into a copy");
+        assert_eq!(r.labels, vec![(Cow::Borrowed("k"), Cow::Borrowed("w"))], "a later duplicate key wins");
+    }
+}
