@@ -3,10 +3,10 @@
 //! The answer is read in place: every string of a container is a slice of the engine's bytes
 //! (copied only when the engine escaped something in it), and the parts the list does not show
 //! (host config, every network's endpoint, every mount's details) are skipped without being
-//! built. From there a list is either turned into owned [`ContainerSummary`]s (pages, the
-//! fleet-wide list) or written straight out as the REST answer for one host
-//! ([`json_for_host`]) — no owned copy of a hundred containers made only to be serialised and
-//! dropped (docs/performance.md, container list).
+//! built. From there a list is either turned into owned [`ContainerSummary`]s (pages:
+//! [`summaries`]) or written straight out as the REST answer for one host ([`json_for_host`])
+//! or for the fleet ([`json_for_hosts`]) — no owned copy of a hundred containers made only to
+//! be serialised and dropped (docs/performance.md, container list).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -14,6 +14,7 @@ use std::marker::PhantomData;
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeStruct, Serializer};
+
 use serde::{Deserialize, Serialize};
 
 use super::containers::{ContainerSummary, ListQuery, PortMapping, COMPOSE_PROJECT_LABEL};
@@ -382,16 +383,55 @@ impl Serialize for OnHost<'_, '_> {
 /// answer's buffer is made once, not regrown on the way.
 const ROW_JSON_BYTES: usize = 512;
 
-/// The REST answer for one host's list (`GET /api/v1/hosts/{host}/containers`) made from the
-/// engine's answer: read in place, filtered and ordered by `query`, written as a JSON array.
-pub fn json_for_host(body: &[u8], host: &str, query: &ListQuery) -> Result<Vec<u8>> {
+/// The engine's answer read in place, then filtered and ordered by `query`.
+fn rows<'a>(body: &'a [u8], query: &ListQuery) -> Result<Vec<Row<'a>>> {
     let mut rows = parse(body)?;
     rows.retain(|r| query.matches(r));
     query.sort_by(&mut rows, |r| (r, ""));
+    Ok(rows)
+}
+
+/// One host's list as owned summaries (for pages, which keep them).
+pub fn summaries(body: &[u8], query: &ListQuery) -> Result<Vec<ContainerSummary>> {
+    Ok(rows(body, query)?.into_iter().map(ContainerSummary::from).collect())
+}
+
+/// Writes containers as the REST API's JSON array.
+fn write_array<'r, 'a: 'r>(rows: impl ExactSizeIterator<Item = OnHost<'r, 'a>>) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(rows.len().saturating_mul(ROW_JSON_BYTES).saturating_add(2));
-    let on_host: Vec<OnHost<'_, '_>> = rows.iter().map(|row| OnHost { host, row }).collect();
-    serde_json::to_writer(&mut out, &on_host).map_err(|e| Error::Internal(format!("container list JSON: {e}")))?;
+    serde_json::Serializer::new(&mut out)
+        .collect_seq(rows)
+        .map_err(|e| Error::Internal(format!("container list JSON: {e}")))?;
     Ok(out)
+}
+
+/// The REST answer for one host's list (`GET /api/v1/hosts/{host}/containers`) made from the
+/// engine's answer: read in place, filtered and ordered by `query`, written as a JSON array.
+pub fn json_for_host(body: &[u8], host: &str, query: &ListQuery) -> Result<Vec<u8>> {
+    let rows = rows(body, query)?;
+    write_array(rows.iter().map(|row| OnHost { host, row }))
+}
+
+/// The fleet-wide REST answer (`GET /api/v1/containers`) made from each host's answer, given
+/// as (host slug, engine answer) in the fleet's order: every host's containers filtered, then
+/// all of them ordered by `query` with the host breaking ties. A host whose answer cannot be
+/// read is left out and returned with the error, to be named like a host that did not answer.
+pub fn json_for_hosts<H: AsRef<str>, B: AsRef<[u8]>>(
+    answers: &[(H, B)],
+    query: &ListQuery,
+) -> Result<(Vec<u8>, Vec<(String, Error)>)> {
+    let mut all: Vec<(&str, Row<'_>)> = Vec::new();
+    let mut unreadable = Vec::new();
+    for (host, body) in answers {
+        let host = host.as_ref();
+        match parse(body.as_ref()) {
+            Ok(rows) => all.extend(rows.into_iter().filter(|r| query.matches(r)).map(|r| (host, r))),
+            Err(e) => unreadable.push((host.to_owned(), e)),
+        }
+    }
+    query.sort_by(&mut all, |(host, row)| (row, host));
+    let json = write_array(all.iter().map(|(host, row)| OnHost { host, row }))?;
+    Ok((json, unreadable))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use bollard::query_parameters::{
     RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, RestartContainerOptionsBuilder,
     StopContainerOptionsBuilder,
 };
+use bytes::Bytes;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -455,11 +456,6 @@ fn timeout_secs(t: Option<i64>) -> Result<Option<i32>> {
     }
 }
 
-/// Parses the engine's `/containers/json` answer into summaries.
-fn parse_list(body: &[u8]) -> Result<Vec<ContainerSummary>> {
-    Ok(container_list::parse(body)?.into_iter().map(ContainerSummary::from).collect())
-}
-
 fn restart_text(hc: Option<&HostConfig>) -> String {
     let Some(policy) = hc.and_then(|h| h.restart_policy.as_ref()) else {
         return "no".into();
@@ -649,38 +645,44 @@ fn list_path(query: &ListQuery) -> Result<String> {
 
 /// Answers up to this size are parsed where they arrive; larger ones on a blocking thread.
 const PARSE_INLINE_MAX: usize = 64 * 1024;
+
+/// Runs `read` (reading `len` bytes of an engine's answer) where it is when the answer is
+/// short, on a blocking thread when it is long: a thousand containers are most of a megabyte
+/// of JSON, milliseconds of CPU that should not hold a runtime worker.
+pub(crate) async fn read_sized<T: Send + 'static>(
+    len: usize,
+    read: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    if len > PARSE_INLINE_MAX {
+        tokio::task::spawn_blocking(read)
+            .await
+            .map_err(|e| Error::Internal(format!("reading an engine answer: {e}")))?
+    } else {
+        read()
+    }
+}
 /// How long a pull may go without a word from the engine before it is given up.
 const PULL_STALL: Duration = Duration::from_secs(120);
 
 impl Engine {
+    /// The engine's `/containers/json` answer for `query` (its engine-side filters), unread.
+    pub(crate) async fn list_answer(&self, query: &ListQuery) -> Result<Bytes> {
+        self.get_bytes(&list_path(query)?).await
+    }
+
     /// `docker ps [-a]` with the engine-side filters of `query`, then its text filter and order.
     pub async fn list_containers(&self, query: &ListQuery) -> Result<Vec<ContainerSummary>> {
-        let body = self.get_bytes(&list_path(query)?).await?;
-        // A thousand containers are most of a megabyte of JSON: parse those off the runtime.
-        let mut out = if body.len() > PARSE_INLINE_MAX {
-            tokio::task::spawn_blocking(move || parse_list(&body))
-                .await
-                .map_err(|e| Error::Internal(format!("container list parse: {e}")))??
-        } else {
-            parse_list(&body)?
-        };
-        out.retain(|c| query.matches(c));
-        query.sort_by(&mut out, |c| (c, ""));
-        Ok(out)
+        let body = self.list_answer(query).await?;
+        let query = query.clone();
+        read_sized(body.len(), move || container_list::summaries(&body, &query)).await
     }
 
     /// The same list as [`Engine::list_containers`], as the REST API's JSON array for the host
     /// `host`, written straight from the engine's answer (no owned summaries in between).
     pub async fn list_containers_json(&self, query: &ListQuery, host: &str) -> Result<Vec<u8>> {
-        let body = self.get_bytes(&list_path(query)?).await?;
-        if body.len() > PARSE_INLINE_MAX {
-            let (query, host) = (query.clone(), host.to_owned());
-            tokio::task::spawn_blocking(move || container_list::json_for_host(&body, &host, &query))
-                .await
-                .map_err(|e| Error::Internal(format!("container list parse: {e}")))?
-        } else {
-            container_list::json_for_host(&body, host, query)
-        }
+        let body = self.list_answer(query).await?;
+        let (query, host) = (query.clone(), host.to_owned());
+        read_sized(body.len(), move || container_list::json_for_host(&body, &host, &query)).await
     }
 
     async fn inspect_raw(&self, id: &str) -> Result<ContainerInspectResponse> {
@@ -1710,6 +1712,11 @@ fn local_bind_device(driver: &str, options: &BTreeMap<String, String>) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The engine's `/containers/json` answer as summaries, in the engine's order.
+    fn parse_list(body: &[u8]) -> Result<Vec<ContainerSummary>> {
+        Ok(container_list::parse(body)?.into_iter().map(ContainerSummary::from).collect())
+    }
 
     /// The engine's list as Debian's 20.10 engine writes it (API 1.41: health only in the
     /// status text), with the nulls it sends for a container without labels or ports.

@@ -44,6 +44,7 @@ pub use containers::{
     is_secret_key, ContainerDetail, ContainerSummary, Created, EnvVar, HealthCheck, HealthInfo,
     ListQuery, MountInfo, NetworkInfo, PortMapping, Sort, StateFilter, COMPOSE_PROJECT_LABEL,
 };
+pub(crate) use containers::read_sized;
 pub use images::{
     registry_of, validate_search_term, HistoryEntry, ImageDetail, ImageSummary, Pruned,
     PullProgress, PullStream, RegistryAuth, RemovedImage, SearchHit, SEARCH_DEADLINE,

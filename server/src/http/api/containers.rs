@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use app::model::containers::{
-    ContainerDetail, ContainerListParams, Created, FleetContainers,
+    ContainerDetail, ContainerListParams, Created,
     RecreateRequest, RenameRequest, RunSpec,
 };
 use backend::engine::Engine;
@@ -30,13 +30,10 @@ pub async fn list_all(
     Query(params): Query<ContainerListParams>,
 ) -> ApiResult<Response> {
     let query = params.to_query()?;
-    let fleet: FleetContainers = backend::containers::list(&state.fleet, &who, &query)
-        .await
-        .into();
-    Ok(super::fleet_list(
-        fleet.containers,
-        fleet.unreachable.into_iter().map(|n| n.host).collect(),
-    ).await)
+    // Written straight from the engines' answers, like the one-host list below.
+    let fleet = backend::containers::list_json(&state.fleet, &who, &query).await?;
+    let unreachable: Vec<String> = fleet.unreachable.into_iter().map(|n| n.host).collect();
+    Ok(super::with_unreachable(super::json_bytes(fleet.json), &unreachable))
 }
 
 /// `GET /api/v1/hosts/{host}/containers`.
@@ -51,8 +48,7 @@ pub async fn list(
     let host = state.fleet.host(&host)?;
     // Written straight from the engine's answer, in the shape of `ContainerSummary` (the test
     // below holds the two together).
-    let json = host.engine.list_containers_json(&query, &host.slug).await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
+    Ok(super::json_bytes(host.engine.list_containers_json(&query, &host.slug).await?))
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}`.
@@ -364,5 +360,32 @@ mod tests {
         let written = backend::engine::container_list::json_for_host(body, "h-1", &query).expect("written");
         let written: Vec<ContainerSummary> = serde_json::from_slice(&written).expect("summaries");
         assert_eq!(written.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["web"]);
+
+        // The fleet-wide list: the same containers on two hosts (the host breaks every tie),
+        // and a host whose answer is not a list, which is left out and named.
+        let other = br#"[{"Id":"xyz","Names":["/web"],"Image":"busybox","State":"paused","Status":"Up (Paused)","Created":1700000000},
+                         {"Id":"zzz","Names":["/zed"],"Image":"y","State":"running","Status":"Up","Created":3}]"#;
+        let answers: [(&str, &[u8]); 3] = [("h-2", other), ("h-1", body), ("h-3", b"<html>proxy</html>")];
+        for sort in [None, Some("created"), Some("state")] {
+            let query = backend::engine::ListQuery::parse(Some("true"), None, None, None, sort).expect("query");
+            let (written, unreadable) =
+                backend::engine::container_list::json_for_hosts(&answers, &query).expect("written");
+            let written: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
+            assert_eq!(unreadable.iter().map(|(h, _)| h.as_str()).collect::<Vec<_>>(), ["h-3"]);
+            let mut owned: Vec<(&str, backend::engine::ContainerSummary)> = answers[..2]
+                .iter()
+                .flat_map(|(host, body)| {
+                    backend::engine::container_list::summaries(body, &query)
+                        .expect("parsed")
+                        .into_iter()
+                        .map(move |c| (*host, c))
+                })
+                .collect();
+            query.sort_by(&mut owned, |(host, c)| (c, host));
+            let summaries: Vec<ContainerSummary> =
+                owned.into_iter().map(|(host, c)| ContainerSummary::new(host, c)).collect();
+            assert_eq!(summaries.len(), 5);
+            assert_eq!(written, serde_json::to_value(&summaries).expect("JSON"), "fleet, sort {sort:?}");
+        }
     }
 }

@@ -120,7 +120,11 @@ pub async fn fleet_list<T>(items: Vec<T>, unreachable: Vec<String>) -> axum::res
 where
     T: serde::Serialize + Send + 'static,
 {
-    let mut response = list_json(items).await;
+    with_unreachable(list_json(items).await, &unreachable)
+}
+
+/// Names in [`UNREACHABLE`] the hosts a fleet-wide list had to skip.
+pub fn with_unreachable(mut response: axum::response::Response, unreachable: &[String]) -> axum::response::Response {
     if !unreachable.is_empty() {
         if let Ok(value) = axum::http::HeaderValue::from_str(&unreachable.join(",")) {
             response.headers_mut().insert(UNREACHABLE, value);
@@ -144,6 +148,11 @@ fn json_array<T: serde::Serialize>(items: &[T]) -> serde_json::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// An answer of JSON already written.
+pub fn json_bytes(json: Vec<u8>) -> axum::response::Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response()
+}
+
 /// A JSON array answer, serialised off the runtime when it is long.
 pub async fn list_json<T>(items: Vec<T>) -> axum::response::Response
 where
@@ -161,7 +170,7 @@ where
         }
     };
     match bytes {
-        Ok(bytes) => ([(axum::http::header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Ok(bytes) => json_bytes(bytes),
         Err(e) => {
             tracing::error!(error = %e, "a list could not be serialised");
             ApiError::from(backend::Error::Internal(e.to_string())).into_response()
