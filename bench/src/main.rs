@@ -66,7 +66,7 @@ pub struct Args {
     /// Repetitions per figure (medians are taken over them; at least 5)
     #[arg(long, default_value_t = 7)]
     pub reps: usize,
-    /// Request pairs per round in the list rows (Capstan and the engine, alternating); a round's
+    /// Request pairs per round in the list rows and the all-hosts row (Capstan and the engine, alternating); a round's
     /// figure is the median of its pairs, which steadies the per-round ratio on a busy machine
     #[arg(long, default_value_t = 5)]
     pub pairs: usize,

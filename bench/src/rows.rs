@@ -41,6 +41,34 @@ fn array_len(body: &[u8]) -> Result<usize, Fail> {
 
 const ENGINE_LIST: &str = "/containers/json?all=1";
 
+/// Request pairs in rounds: each round's figure per side is the median of its `--pairs` pairs
+/// (which side goes first alternates from pair to pair and round to round), and the round's
+/// ratio is Capstan's figure over the reference's.
+#[derive(Default)]
+struct Paired {
+    ours: Vec<f64>,
+    theirs: Vec<f64>,
+    ratios: Vec<f64>,
+}
+
+impl Paired {
+    fn ours_first(round: usize, pair: usize) -> bool {
+        (round + pair) % 2 == 0
+    }
+
+    fn round(&mut self, ours: &[f64], theirs: &[f64]) {
+        let (o, t) = (median(ours), median(theirs));
+        self.ours.push(o);
+        self.theirs.push(t);
+        self.ratios.push(o / t.max(1e-6));
+    }
+
+    /// Median of Capstan's rounds, of the reference's, and of the rounds' ratios.
+    fn medians(&self) -> (f64, f64, f64) {
+        (median(&self.ours), median(&self.theirs), median(&self.ratios))
+    }
+}
+
 pub async fn lists(
     args: &Args,
     run_id: &str,
@@ -77,11 +105,11 @@ pub async fn lists(
                 .get_ok(ENGINE_LIST, &[], true)
                 .await?;
             let (ours_n, theirs_n) = (array_len(&ours.body)?, array_len(&theirs.body)?);
-            let (mut c, mut e, mut r) = (Vec::new(), Vec::new(), Vec::new());
+            let mut paired = Paired::default();
             for round in 0..args.reps {
                 let (mut cs, mut es) = (Vec::new(), Vec::new());
                 for pair in 0..args.pairs.max(1) {
-                    let (cd, ed) = if (round + pair) % 2 == 0 {
+                    let (cd, ed) = if Paired::ours_first(round, pair) {
                         let cd = conn.get_ok(&path, &auth, false).await?.elapsed;
                         (cd, get_fresh(&a.endpoint, ENGINE_LIST).await?.elapsed)
                     } else {
@@ -91,18 +119,16 @@ pub async fn lists(
                     cs.push(ms(cd));
                     es.push(ms(ed));
                 }
-                let (cd, ed) = (median(&cs), median(&es));
-                c.push(cd);
-                e.push(ed);
-                r.push(cd / ed.max(1e-6));
+                paired.round(&cs, &es);
             }
+            let (c, e, r) = paired.medians();
             let row = Row::new(
                 &format!("list_{n}"),
                 &format!("container list, {n} (engine a)"),
                 "ms",
-                median(&c),
+                c,
             )
-            .reference(median(&e), median(&r))
+            .reference(e, r)
             .samples(args.reps * args.pairs.max(1))
             .target(Target::RatioAtMost(1.10))
             .note(format!(
@@ -114,7 +140,8 @@ pub async fn lists(
             ));
             details.insert(
                 format!("list_{n}"),
-                json!({ "capstan_ms": c, "engine_ms": e, "ratios": r, "engine_items": theirs_n, "capstan_items": ours_n,
+                json!({ "capstan_ms": paired.ours, "engine_ms": paired.theirs, "ratios": paired.ratios,
+                        "engine_items": theirs_n, "capstan_items": ours_n,
                         "engine_bytes": theirs.wire_bytes, "capstan_bytes": ours.wire_bytes }),
             );
             rows.push(row);
@@ -139,31 +166,34 @@ pub async fn lists(
         for r in each().await {
             r?;
         }
-        let (mut c, mut s, mut r) = (Vec::new(), Vec::new(), Vec::new());
+        let mut paired = Paired::default();
         let mut slowest_by = vec![0usize; engines.len()];
-        for round in 0..args.reps {
-            let run_engines = || async {
-                let answers = each().await;
-                let mut worst = (0usize, Duration::ZERO);
-                for (i, a) in answers.into_iter().enumerate() {
-                    let el = a?.elapsed;
-                    if el > worst.1 {
-                        worst = (i, el);
-                    }
+        let run_engines = || async {
+            let answers = each().await;
+            let mut worst = (0usize, Duration::ZERO);
+            for (i, a) in answers.into_iter().enumerate() {
+                let el = a?.elapsed;
+                if el > worst.1 {
+                    worst = (i, el);
                 }
-                Ok::<_, Fail>(worst)
-            };
-            let (cd, (wi, wd)) = if round % 2 == 0 {
-                let cd = conn.get_ok(path, &auth, false).await?.elapsed;
-                (cd, run_engines().await?)
-            } else {
-                let w = run_engines().await?;
-                (conn.get_ok(path, &auth, false).await?.elapsed, w)
-            };
-            slowest_by[wi] += 1;
-            c.push(ms(cd));
-            s.push(ms(wd));
-            r.push(cd.as_secs_f64() / wd.as_secs_f64().max(1e-9));
+            }
+            Ok::<_, Fail>(worst)
+        };
+        for round in 0..args.reps {
+            let (mut cs, mut ws) = (Vec::new(), Vec::new());
+            for pair in 0..args.pairs.max(1) {
+                let (cd, (wi, wd)) = if Paired::ours_first(round, pair) {
+                    let cd = conn.get_ok(path, &auth, false).await?.elapsed;
+                    (cd, run_engines().await?)
+                } else {
+                    let w = run_engines().await?;
+                    (conn.get_ok(path, &auth, false).await?.elapsed, w)
+                };
+                slowest_by[wi] += 1;
+                cs.push(ms(cd));
+                ws.push(ms(wd));
+            }
+            paired.round(&cs, &ws);
         }
         let slowest = engines
             .iter()
@@ -172,24 +202,28 @@ pub async fn lists(
             .map(|(e, n)| format!("{} {n}×", e.slug))
             .collect::<Vec<_>>()
             .join(", ");
+        let (c, s, r) = paired.medians();
         rows.push(
             Row::new(
                 "fleet_list",
                 &format!("all-hosts list, {} engines × {n}", engines.len()),
                 "ms",
-                median(&c),
+                c,
             )
-            .reference(median(&s), median(&r))
-            .samples(args.reps)
+            .reference(s, r)
+            .samples(args.reps * args.pairs.max(1))
             .target(Target::RatioAtMost(1.15))
             .note(format!(
-                "reference: the slowest of the engines' own lists, asked in parallel in the same round (slowest: {slowest}); Capstan returned {ours_n} containers ({} KiB JSON)",
+                "{} rounds of {} request pairs; reference: the slowest of the engines' own lists, asked in parallel (slowest: {slowest}); Capstan returned {ours_n} containers ({} KiB JSON)",
+                args.reps,
+                args.pairs.max(1),
                 kib(ours.wire_bytes).round()
             )),
         );
         details.insert(
             "fleet_list".into(),
-            json!({ "capstan_ms": c, "slowest_engine_ms": s, "ratios": r, "capstan_items": ours_n }),
+            json!({ "capstan_ms": paired.ours, "slowest_engine_ms": paired.theirs, "ratios": paired.ratios,
+                    "capstan_items": ours_n }),
         );
     }
     Ok((rows, Value::Object(details)))

@@ -156,20 +156,39 @@ pub struct Row<'a> {
     mounts: u32,
 }
 
-/// What a list's filter and order read of a container ([`ListQuery::matches`], `sort_by`).
-pub trait ListEntry {
+/// What a list's order reads of a container ([`ListQuery::sort_by`]).
+pub trait SortKey {
     fn name(&self) -> &str;
-    fn image(&self) -> &str;
     fn created(&self) -> i64;
     fn state(&self) -> &str;
 }
 
-impl ListEntry for Row<'_> {
+/// What a list's filter reads of a container too ([`ListQuery::matches`]).
+pub trait ListEntry: SortKey {
+    fn image(&self) -> &str;
+}
+
+impl SortKey for Row<'_> {
     fn name(&self) -> &str {
         &self.name
     }
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn state(&self) -> &str {
+        &self.state
+    }
+}
+
+impl ListEntry for Row<'_> {
     fn image(&self) -> &str {
         &self.image
+    }
+}
+
+impl SortKey for ContainerSummary {
+    fn name(&self) -> &str {
+        &self.name
     }
     fn created(&self) -> i64 {
         self.created
@@ -180,17 +199,8 @@ impl ListEntry for Row<'_> {
 }
 
 impl ListEntry for ContainerSummary {
-    fn name(&self) -> &str {
-        &self.name
-    }
     fn image(&self) -> &str {
         &self.image
-    }
-    fn created(&self) -> i64 {
-        self.created
-    }
-    fn state(&self) -> &str {
-        &self.state
     }
 }
 
@@ -396,12 +406,14 @@ pub fn summaries(body: &[u8], query: &ListQuery) -> Result<Vec<ContainerSummary>
     Ok(rows(body, query)?.into_iter().map(ContainerSummary::from).collect())
 }
 
+fn json_error(e: serde_json::Error) -> Error {
+    Error::Internal(format!("container list JSON: {e}"))
+}
+
 /// Writes containers as the REST API's JSON array.
 fn write_array<'r, 'a: 'r>(rows: impl ExactSizeIterator<Item = OnHost<'r, 'a>>) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(rows.len().saturating_mul(ROW_JSON_BYTES).saturating_add(2));
-    serde_json::Serializer::new(&mut out)
-        .collect_seq(rows)
-        .map_err(|e| Error::Internal(format!("container list JSON: {e}")))?;
+    serde_json::Serializer::new(&mut out).collect_seq(rows).map_err(json_error)?;
     Ok(out)
 }
 
@@ -412,26 +424,80 @@ pub fn json_for_host(body: &[u8], host: &str, query: &ListQuery) -> Result<Vec<u
     write_array(rows.iter().map(|row| OnHost { host, row }))
 }
 
-/// The fleet-wide REST answer (`GET /api/v1/containers`) made from each host's answer, given
-/// as (host slug, engine answer) in the fleet's order: every host's containers filtered, then
-/// all of them ordered by `query` with the host breaking ties. A host whose answer cannot be
-/// read is left out and returned with the error, to be named like a host that did not answer.
-pub fn json_for_hosts<H: AsRef<str>, B: AsRef<[u8]>>(
-    answers: &[(H, B)],
-    query: &ListQuery,
-) -> Result<(Vec<u8>, Vec<(String, Error)>)> {
-    let mut all: Vec<(&str, Row<'_>)> = Vec::new();
-    let mut unreadable = Vec::new();
-    for (host, body) in answers {
-        let host = host.as_ref();
-        match parse(body.as_ref()) {
-            Ok(rows) => all.extend(rows.into_iter().filter(|r| query.matches(r)).map(|r| (host, r))),
-            Err(e) => unreadable.push((host.to_owned(), e)),
-        }
+/// One host's share of the fleet-wide REST answer (`GET /api/v1/containers`), made as soon as
+/// that host answers, while the others may still be writing theirs: its containers that pass
+/// the query's filter, in the engine's order, each already written as JSON. [`json_for_hosts`]
+/// then only orders the shares' containers together and copies their bytes.
+pub struct HostShare {
+    json: Vec<u8>,
+    entries: Vec<Written>,
+}
+
+/// A container of a [`HostShare`]: what the order reads, and where its JSON is.
+struct Written {
+    name: String,
+    created: i64,
+    state: String,
+    at: std::ops::Range<usize>,
+}
+
+impl SortKey for Written {
+    fn name(&self) -> &str {
+        &self.name
     }
-    query.sort_by(&mut all, |(host, row)| (row, host));
-    let json = write_array(all.iter().map(|(host, row)| OnHost { host, row }))?;
-    Ok((json, unreadable))
+    fn created(&self) -> i64 {
+        self.created
+    }
+    fn state(&self) -> &str {
+        &self.state
+    }
+}
+
+impl HostShare {
+    /// Reads the answer of the host `host` to the list `query`.
+    pub fn read(body: &[u8], host: &str, query: &ListQuery) -> Result<HostShare> {
+        let rows = parse(body)?;
+        let mut json = Vec::with_capacity(rows.len().saturating_mul(ROW_JSON_BYTES));
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows.iter().filter(|r| query.matches(*r)) {
+            let start = json.len();
+            serde_json::to_writer(&mut json, &OnHost { host, row }).map_err(json_error)?;
+            entries.push(Written {
+                name: row.name.clone().into_owned(),
+                created: row.created,
+                state: row.state.clone().into_owned(),
+                at: start..json.len(),
+            });
+        }
+        Ok(HostShare { json, entries })
+    }
+
+    /// Bytes of JSON in the share.
+    pub fn json_len(&self) -> usize {
+        self.json.len()
+    }
+}
+
+/// The fleet-wide REST answer from the hosts' shares, given as (host slug, share) in the
+/// fleet's order: every container ordered by `query`, the host breaking ties (as
+/// [`crate::containers::list`] orders them), written as one JSON array.
+pub fn json_for_hosts<H: AsRef<str>>(shares: &[(H, HostShare)], query: &ListQuery) -> Vec<u8> {
+    let mut all: Vec<(&str, &HostShare, &Written)> = shares
+        .iter()
+        .flat_map(|(host, share)| share.entries.iter().map(move |w| (host.as_ref(), share, w)))
+        .collect();
+    query.sort_by(&mut all, |(host, _, w)| (*w, *host));
+    let bytes: usize = shares.iter().map(|(_, s)| s.json.len()).sum();
+    let mut out = Vec::with_capacity(bytes.saturating_add(all.len()).saturating_add(2));
+    out.push(b'[');
+    for (i, (_, share, w)) in all.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&share.json[w.at.clone()]);
+    }
+    out.push(b']');
+    out
 }
 
 #[cfg(test)]

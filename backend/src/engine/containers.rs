@@ -17,7 +17,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::container_list::{self, ListEntry};
+use super::container_list::{self, ListEntry, SortKey};
 use super::run::{validate_name, RunPlan, RunSpec};
 use super::{classify, Engine};
 use crate::error::{Error, Result};
@@ -164,7 +164,7 @@ impl ListQuery {
     }
 
     /// Orders containers; `key` breaks ties (the host, in fleet-wide lists).
-    pub fn sort_by<T, C: ListEntry>(&self, items: &mut [T], get: impl Fn(&T) -> (&C, &str)) {
+    pub fn sort_by<T, C: SortKey>(&self, items: &mut [T], get: impl Fn(&T) -> (&C, &str)) {
         match self.sort {
             Sort::Name => items.sort_by(|a, b| {
                 let (ca, ha) = get(a);

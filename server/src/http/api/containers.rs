@@ -361,18 +361,22 @@ mod tests {
         let written: Vec<ContainerSummary> = serde_json::from_slice(&written).expect("summaries");
         assert_eq!(written.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["web"]);
 
-        // The fleet-wide list: the same containers on two hosts (the host breaks every tie),
-        // and a host whose answer is not a list, which is left out and named.
+        // The fleet-wide list: the same containers on two hosts (the host breaks every tie);
+        // a host whose answer is not a list cannot give its share.
+        use backend::engine::container_list::{json_for_hosts, HostShare};
         let other = br#"[{"Id":"xyz","Names":["/web"],"Image":"busybox","State":"paused","Status":"Up (Paused)","Created":1700000000},
                          {"Id":"zzz","Names":["/zed"],"Image":"y","State":"running","Status":"Up","Created":3}]"#;
-        let answers: [(&str, &[u8]); 3] = [("h-2", other), ("h-1", body), ("h-3", b"<html>proxy</html>")];
+        let answers: [(&str, &[u8]); 2] = [("h-2", other), ("h-1", body)];
         for sort in [None, Some("created"), Some("state")] {
             let query = backend::engine::ListQuery::parse(Some("true"), None, None, None, sort).expect("query");
-            let (written, unreadable) =
-                backend::engine::container_list::json_for_hosts(&answers, &query).expect("written");
-            let written: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
-            assert_eq!(unreadable.iter().map(|(h, _)| h.as_str()).collect::<Vec<_>>(), ["h-3"]);
-            let mut owned: Vec<(&str, backend::engine::ContainerSummary)> = answers[..2]
+            assert!(HostShare::read(b"<html>proxy</html>", "h-3", &query).is_err());
+            assert_eq!(json_for_hosts::<&str>(&[], &query), b"[]");
+            let shares: Vec<(&str, HostShare)> = answers
+                .iter()
+                .map(|(host, body)| (*host, HostShare::read(body, host, &query).expect("share")))
+                .collect();
+            let written: serde_json::Value = serde_json::from_slice(&json_for_hosts(&shares, &query)).expect("JSON");
+            let mut owned: Vec<(&str, backend::engine::ContainerSummary)> = answers
                 .iter()
                 .flat_map(|(host, body)| {
                     backend::engine::container_list::summaries(body, &query)
