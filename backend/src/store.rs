@@ -3,6 +3,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -13,6 +15,8 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Counts committed changes to who may do what (see [`Store::access_changed`]).
+    access: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -38,11 +42,25 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| Error::Internal(format!("migrating {}: {e}", path.display())))?;
-        Ok(Store { pool })
+        Ok(Store { pool, access: Arc::default() })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// How many changes to access this process has committed: an identity read while this
+    /// was `n` is still right only while it is still `n`. Read it *before* reading identity.
+    pub(crate) fn access_generation(&self) -> u64 {
+        self.access.load(Ordering::Acquire)
+    }
+
+    /// Called *after* committing any change that can change what a principal is: a user's
+    /// admin flag, disabled flag or existence, a token revoked, a grant set or removed, a team
+    /// or team membership gone or added, a host removed. Identities cached before it stop
+    /// counting (auth's token cache).
+    pub(crate) fn access_changed(&self) {
+        self.access.fetch_add(1, Ordering::AcqRel);
     }
 }
 

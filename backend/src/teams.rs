@@ -171,6 +171,7 @@ impl Teams {
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
+        self.accounts.access_changed();
         self.accounts.revocations().revoke_many(members);
         Ok(())
     }
@@ -194,6 +195,8 @@ impl Teams {
             .await
             .map_err(internal)?
             .rows_affected();
+        // The member gains the team's grants.
+        self.accounts.access_changed();
         Ok(n > 0)
     }
 
@@ -209,6 +212,7 @@ impl Teams {
         if n == 0 {
             return Err(Error::NotFound("member".into()));
         }
+        self.accounts.access_changed();
         self.accounts.revocations().revoke(user_id);
         Ok(())
     }

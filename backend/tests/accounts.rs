@@ -129,9 +129,12 @@ async fn tokens_are_shown_once_stored_hashed_listed_revoked_and_expire() {
     assert!(matches!(accounts.create_token(admin, " ", None).await, Err(Error::Invalid { .. })));
     assert!(matches!(accounts.create_token(admin, "x", Some(0)).await, Err(Error::Invalid { .. })));
 
-    // Expiry: move the expiry into the past.
-    sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id = ?").bind(info.id).execute(store.pool()).await.expect("age");
-    assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_none(), "expired");
+    // Expiry: a token whose expiry is in the past. (Aged by editing the database, which the
+    // running service cannot hear of: the token is aged before its first use, not after.)
+    let (old, old_secret) = accounts.create_token(admin, "old", Some(1)).await.expect("token");
+    sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id = ?").bind(old.id).execute(store.pool()).await.expect("age");
+    assert!(accounts.principal_for_token(&old_secret).await.expect("lookup").is_none(), "expired");
+    let _ = info;
 
     let (other, other_secret) = accounts.create_token(admin, "second", None).await.expect("token");
     let dev = accounts.create_user("dev", PW, false).await.expect("user");
@@ -222,4 +225,53 @@ async fn users_carry_no_password_hash() {
     let user = accounts.user(admin).await.expect("user");
     let text = format!("{user:?} {}", serde_json::to_string(&user).expect("json"));
     assert!(!text.contains("argon2"), "{text}");
+}
+
+/// Token principals are kept between requests (auth's token cache): every change the service
+/// makes must show on the very next request, whoever asked before it.
+#[tokio::test]
+async fn a_tokens_access_follows_every_change_at_once() {
+    let (_dir, _store, accounts, _root) = with_admin().await;
+    let teams = backend::teams::Teams::new(&accounts);
+    let dev = accounts.create_user("dev", PW, false).await.expect("user");
+    let (token, secret) = accounts.create_token(dev.id, "ci", None).await.expect("token");
+    let looked = || async {
+        let first = accounts.principal_for_token(&secret).await.expect("lookup");
+        let again = accounts.principal_for_token(&secret).await.expect("lookup");
+        assert_eq!(first.as_ref().map(|p| (&p.roles, p.admin)), again.as_ref().map(|p| (&p.roles, p.admin)));
+        again
+    };
+    let role = |p: &Option<backend::policy::Principal>, host: &str| p.as_ref().and_then(|p| p.role_on(host));
+
+    assert_eq!(role(&looked().await, "build-01"), None);
+    accounts.set_grant("build-01", SubjectKind::User, dev.id, Role::Viewer).await.expect("grant");
+    assert_eq!(role(&looked().await, "build-01"), Some(Role::Viewer));
+    accounts.set_grant("build-01", SubjectKind::User, dev.id, Role::Operator).await.expect("raise");
+    assert_eq!(role(&looked().await, "build-01"), Some(Role::Operator));
+
+    let team = teams.create("web").await.expect("team");
+    accounts.set_grant("edge", SubjectKind::Team, team.id, Role::Manager).await.expect("team grant");
+    assert_eq!(role(&looked().await, "edge"), None, "not a member yet");
+    teams.add_member(team.id, dev.id).await.expect("join");
+    assert_eq!(role(&looked().await, "edge"), Some(Role::Manager));
+    teams.remove_member(team.id, dev.id).await.expect("leave");
+    assert_eq!(role(&looked().await, "edge"), None);
+    teams.add_member(team.id, dev.id).await.expect("join again");
+    assert_eq!(role(&looked().await, "edge"), Some(Role::Manager));
+    teams.delete(team.id).await.expect("team gone");
+    assert_eq!(role(&looked().await, "edge"), None);
+
+    accounts.remove_grant("build-01", SubjectKind::User, dev.id).await.expect("ungrant");
+    assert_eq!(role(&looked().await, "build-01"), None);
+    accounts.update_user(dev.id, UserPatch { admin: Some(true), ..Default::default() }).await.expect("promote");
+    assert!(looked().await.is_some_and(|p| p.admin));
+    accounts.update_user(dev.id, UserPatch { admin: Some(false), ..Default::default() }).await.expect("demote");
+    assert!(looked().await.is_some_and(|p| !p.admin));
+    accounts.revoke_token(dev.id, token.id).await.expect("revoke");
+    assert!(looked().await.is_none(), "revoked");
+
+    let (_, secret) = accounts.create_token(dev.id, "second", None).await.expect("token");
+    assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_some());
+    accounts.delete_user(dev.id).await.expect("delete");
+    assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_none(), "user gone");
 }

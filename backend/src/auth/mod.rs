@@ -4,6 +4,7 @@
 mod limiter;
 pub mod password;
 mod revocations;
+mod token_cache;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -16,6 +17,7 @@ use sqlx::Row;
 
 pub use limiter::LoginLimiter;
 pub use revocations::Revocations;
+use token_cache::{TokenCache, TokenHash};
 
 use crate::error::{Error, Result};
 use crate::policy::{Principal, Role};
@@ -116,6 +118,7 @@ pub struct Accounts {
     store: Store,
     limiter: std::sync::Arc<LoginLimiter>,
     revocations: Revocations,
+    tokens: std::sync::Arc<TokenCache>,
 }
 
 fn bad_credentials() -> Error {
@@ -178,8 +181,8 @@ fn principal(user_id: i64, username: String, admin: bool, roles_json: &str) -> R
     Ok(Principal { user_id, username, admin, roles })
 }
 
-fn token_hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
+fn token_hash(secret: &str) -> TokenHash {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 fn random_secret() -> String {
@@ -190,7 +193,12 @@ const USER_COLUMNS: &str = "id, username, admin, disabled, created_at, last_logi
 
 impl Accounts {
     pub fn new(store: Store) -> Self {
-        Accounts { store, limiter: std::sync::Arc::new(LoginLimiter::new()), revocations: Revocations::new() }
+        Accounts {
+            store,
+            limiter: std::sync::Arc::new(LoginLimiter::new()),
+            revocations: Revocations::new(),
+            tokens: std::sync::Arc::default(),
+        }
     }
 
     /// Where open streams learn that a user's access may have shrunk; every change below
@@ -208,7 +216,9 @@ impl Accounts {
             .map_err(internal)
     }
 
+    /// After a grant changed: cached identities stop counting, open streams check again.
     async fn revoke_subject(&self, subject: SubjectKind, subject_id: i64) -> Result<()> {
+        self.access_changed();
         match subject {
             SubjectKind::User => self.revocations.revoke(subject_id),
             SubjectKind::Team => self.revocations.revoke_many(self.team_member_ids(subject_id).await?),
@@ -218,6 +228,12 @@ impl Accounts {
 
     pub fn pool(&self) -> &sqlx::SqlitePool {
         self.store.pool()
+    }
+
+    /// See [`Store::access_changed`]: called after committing a change that can change a
+    /// principal (teams use it too).
+    pub(crate) fn access_changed(&self) {
+        self.store.access_changed();
     }
 
     pub async fn user_count(&self) -> Result<i64> {
@@ -387,18 +403,25 @@ impl Accounts {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
+        let hash = token_hash(secret);
+        // Read before the row: a change committed from here on makes what is read stale.
+        let generation = self.store.access_generation();
+        let t = now();
+        if let Some(who) = self.tokens.get(&hash, generation, t) {
+            return Ok(Some(who));
+        }
         let row = sqlx::query(TOKEN_USER)
-            .bind(token_hash(secret))
+            .bind(&hash[..])
             .fetch_optional(self.pool())
             .await
             .map_err(internal)?;
         let Some(row) = row else { return Ok(None) };
-        let t = now();
-        if row.get::<Option<i64>, _>(1).is_some_and(|exp| exp <= t) || row.get::<bool, _>(5) {
+        let expires_at = row.get::<Option<i64>, _>(1);
+        if expires_at.is_some_and(|exp| exp <= t) || row.get::<bool, _>(5) {
             return Ok(None);
         }
         // Written at most once a minute per token, not on every request (and not even asked
-        // for otherwise: a script's burst of requests costs one read each).
+        // for otherwise), from this uncached path: within a minute and the cache's TTL.
         if row.get::<Option<i64>, _>(6).is_none_or(|last| last < t - 60) {
             sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
                 .bind(t)
@@ -408,7 +431,9 @@ impl Accounts {
                 .await
                 .map_err(internal)?;
         }
-        principal(row.get(2), row.get(3), row.get(4), row.get(7)).map(Some)
+        let who = principal(row.get(2), row.get(3), row.get(4), row.get(7))?;
+        self.tokens.put(hash, who.clone(), generation, expires_at, t);
+        Ok(Some(who))
     }
 
     // ----- users (admin) -----
@@ -480,6 +505,7 @@ impl Accounts {
             .map_err(internal)?;
         }
         // Demoted or disabled (or any change): open streams check again.
+        self.access_changed();
         self.revocations.revoke(id);
         if let Some(pw) = patch.password {
             self.set_password(id, pw).await?;
@@ -513,6 +539,7 @@ impl Accounts {
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
+        self.access_changed();
         self.revocations.revoke(id);
         Ok(())
     }
@@ -570,7 +597,7 @@ impl Accounts {
         )
         .bind(user_id)
         .bind(name)
-        .bind(token_hash(&secret))
+        .bind(token_hash(&secret).to_vec())
         .bind(created)
         .bind(expires)
         .fetch_one(self.pool())
@@ -600,6 +627,7 @@ impl Accounts {
         if n == 0 {
             return Err(Error::NotFound("token".into()));
         }
+        self.access_changed();
         self.revocations.revoke(user_id);
         Ok(())
     }

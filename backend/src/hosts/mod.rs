@@ -327,6 +327,8 @@ impl Registry {
             return Err(Error::NotFound("host".into()));
         }
         tx.commit().await.map_err(internal)?;
+        // Its grants are gone: a host added later under the same name starts with none.
+        self.store.access_changed();
         self.fleet.remove(slug)?;
         let _ = std::fs::remove_dir_all(self.tls_dir.path().join(slug));
         tracing::info!(host = %slug, "host removed");
