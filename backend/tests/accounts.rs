@@ -134,7 +134,6 @@ async fn tokens_are_shown_once_stored_hashed_listed_revoked_and_expire() {
     let (old, old_secret) = accounts.create_token(admin, "old", Some(1)).await.expect("token");
     sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id = ?").bind(old.id).execute(store.pool()).await.expect("age");
     assert!(accounts.principal_for_token(&old_secret).await.expect("lookup").is_none(), "expired");
-    let _ = info;
 
     let (other, other_secret) = accounts.create_token(admin, "second", None).await.expect("token");
     let dev = accounts.create_user("dev", PW, false).await.expect("user");

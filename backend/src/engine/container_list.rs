@@ -163,38 +163,31 @@ pub trait SortKey {
     fn state(&self) -> &str;
 }
 
+/// [`SortKey`] for types that keep the three as fields of those names.
+macro_rules! sort_key_from_fields {
+    ($($ty:ty),*) => {$(
+        impl SortKey for $ty {
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn created(&self) -> i64 {
+                self.created
+            }
+            fn state(&self) -> &str {
+                &self.state
+            }
+        }
+    )*};
+}
+
 /// What a list's filter reads of a container too ([`ListQuery::matches`]).
 pub trait ListEntry: SortKey {
     fn image(&self) -> &str;
 }
 
-impl SortKey for Row<'_> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn created(&self) -> i64 {
-        self.created
-    }
-    fn state(&self) -> &str {
-        &self.state
-    }
-}
-
 impl ListEntry for Row<'_> {
     fn image(&self) -> &str {
         &self.image
-    }
-}
-
-impl SortKey for ContainerSummary {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn created(&self) -> i64 {
-        self.created
-    }
-    fn state(&self) -> &str {
-        &self.state
     }
 }
 
@@ -441,17 +434,7 @@ struct Written {
     at: std::ops::Range<usize>,
 }
 
-impl SortKey for Written {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn created(&self) -> i64 {
-        self.created
-    }
-    fn state(&self) -> &str {
-        &self.state
-    }
-}
+sort_key_from_fields!(Row<'_>, ContainerSummary, Written);
 
 impl HostShare {
     /// Reads the answer of the host `host` to the list `query`.
