@@ -12,9 +12,9 @@ pub enum AppError {
     Unauthenticated(String),
     #[error("you are not allowed to do that")]
     Forbidden,
-    /// Not allowed by a rule that says why (a host's guardrails).
-    #[error("{0}")]
-    Denied(String),
+    /// Not allowed by a rule that says why (a host's guardrails), about the request's field.
+    #[error("{message}")]
+    Denied { field: String, message: String },
     #[error("too many attempts; try again in {0} seconds")]
     Throttled(u64),
     #[error("{field}: {message}")]
@@ -36,7 +36,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => 404,
             AppError::Unauthenticated(_) => 401,
-            AppError::Forbidden | AppError::Denied(_) => 403,
+            AppError::Forbidden | AppError::Denied { .. } => 403,
             AppError::Throttled(_) => 429,
             AppError::Invalid { .. } => 422,
             AppError::Conflict(_) => 409,
@@ -78,7 +78,9 @@ impl From<backend::Error> for AppError {
             E::NotFound(what) => AppError::NotFound(what.clone()),
             E::Unauthenticated(msg) => AppError::Unauthenticated(msg.clone()),
             E::Forbidden => AppError::Forbidden,
-            E::Denied(msg) => AppError::Denied(msg.clone()),
+            E::Denied { field, message } => {
+                AppError::Denied { field: field.clone(), message: message.clone() }
+            }
             E::Throttled { retry_after } => AppError::Throttled(retry_after.as_secs().max(1)),
             E::Invalid { field, message } => {
                 AppError::Invalid { field: field.clone(), message: message.clone() }

@@ -15,9 +15,10 @@ pub enum Error {
     Unauthenticated(String),
     #[error("not allowed")]
     Forbidden,
-    /// Not allowed, with the rule that refused it (a host's guardrails): safe to show.
-    #[error("{0}")]
-    Denied(String),
+    /// Not allowed, with the request's field and the rule that refused it (a host's
+    /// guardrails): safe to show.
+    #[error("{field}: {message}")]
+    Denied { field: String, message: String },
     /// Too many failed attempts; try again after the duration.
     #[error("too many attempts; try again in {} seconds", .retry_after.as_secs().max(1))]
     Throttled { retry_after: std::time::Duration },
@@ -39,6 +40,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// The request's field an `Invalid` or `Denied` error names.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. } | Error::Denied { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Invalid { field: field.into(), message: message.into() }
     }

@@ -752,7 +752,10 @@ async fn a_failed_edit_puts_the_old_container_back_named_and_running() {
         .replace_container_within(&name, &spec, false, Some(&none_allowed))
         .await
     {
-        Err(Error::Denied(m)) => assert!(m.contains("privileged"), "{m}"),
+        Err(Error::Denied { field, message }) => {
+            assert_eq!(field, "privileged");
+            assert!(message.contains("privileged"), "{message}");
+        }
         other => panic!("a guardrail: {other:?}"),
     }
     expect_back("refused up front");

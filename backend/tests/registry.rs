@@ -190,13 +190,22 @@ async fn edits_are_tested_live_and_removal_takes_the_grants() {
     let status = fleet.status_of(&fleet.host("edit-me").expect("host")).await;
     assert!(matches!(status.health, Health::Up { .. }), "{:?}", status.health);
 
-    // Removing the host removes its grants.
+    // Removing the host removes its grants and its guardrails.
     let accounts = Accounts::new(store.clone());
     let user = accounts.create_user("grantee", "a long enough password", false).await.expect("user");
     accounts.set_grant("edit-me", SubjectKind::User, user.id, Role::Operator).await.expect("grant");
     assert_eq!(accounts.grants_on("edit-me").await.expect("grants").len(), 1);
+    let guardrails = backend::guardrails::GuardrailStore::new(store.pool().clone());
+    let open_rails = backend::guardrails::Guardrails { privileged: true, cap_add: vec!["NET_ADMIN".into()], ..Default::default() };
+    guardrails.set("edit-me", open_rails.clone()).await.expect("guardrails set");
+    assert_eq!(guardrails.get("edit-me").await.expect("read"), open_rails);
     registry.remove("edit-me").await.expect("removed");
     assert!(accounts.grants_on("edit-me").await.expect("grants").is_empty(), "grants went with the host");
+    assert_eq!(
+        guardrails.get("edit-me").await.expect("read"),
+        backend::guardrails::Guardrails::default(),
+        "a host added later under the same name starts with everything refused"
+    );
     assert!(fleet.host("edit-me").is_err());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(fleet.snapshot_of("edit-me").is_none(), "the removed host's probe stopped");

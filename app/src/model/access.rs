@@ -78,11 +78,52 @@ pub struct GuardrailsView {
     pub privileged: bool,
     pub bind_mounts: BindMountsView,
     pub bind_prefixes: Vec<String>,
+    /// Binds under `bind_prefixes` may be writable (else they are mounted read-only).
+    pub bind_writable: bool,
     pub host_network: bool,
     pub host_pid: bool,
     pub host_ipc: bool,
-    pub cap_add: bool,
-    pub devices: bool,
+    /// Capabilities non-admins may add. Older scripts' `true` means the common set
+    /// (`backend::guardrails::COMMON_CAPS`), `false` none.
+    #[serde(deserialize_with = "list_or_flag::caps")]
+    pub cap_add: Vec<String>,
+    /// Host devices (or device cgroup rules) non-admins may map; `true` means `/dev/fuse`.
+    #[serde(deserialize_with = "list_or_flag::devices")]
+    pub devices: Vec<String>,
+    /// Volume drivers other than `local` non-admins may use.
+    pub volume_drivers: Vec<String>,
+    /// Network drivers other than `bridge` and `overlay` non-admins may use.
+    pub network_drivers: Vec<String>,
+}
+
+/// The marker an old `cap_add: true` becomes until the server expands it.
+pub const COMMON_CAPS_MARKER: &str = "(common)";
+
+mod list_or_flag {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrFlag {
+        Flag(bool),
+        List(Vec<String>),
+    }
+
+    fn read<'de, D: Deserializer<'de>>(d: D, yes: &[&str]) -> Result<Vec<String>, D::Error> {
+        Ok(match ListOrFlag::deserialize(d)? {
+            ListOrFlag::Flag(true) => yes.iter().map(|s| s.to_string()).collect(),
+            ListOrFlag::Flag(false) => Vec::new(),
+            ListOrFlag::List(l) => l,
+        })
+    }
+
+    pub fn caps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        read(d, &[super::COMMON_CAPS_MARKER])
+    }
+
+    pub fn devices<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        read(d, &["/dev/fuse"])
+    }
 }
 
 /// `/hosts/:host/access`: the host's grants, the teams and users one may grant, and its
@@ -111,11 +152,14 @@ mod convert {
                     BindMounts::Any => BindMountsView::Any,
                 },
                 bind_prefixes: g.bind_prefixes,
+                bind_writable: g.bind_writable,
                 host_network: g.host_network,
                 host_pid: g.host_pid,
                 host_ipc: g.host_ipc,
                 cap_add: g.cap_add,
                 devices: g.devices,
+                volume_drivers: g.volume_drivers,
+                network_drivers: g.network_drivers,
             }
         }
     }
@@ -123,6 +167,17 @@ mod convert {
     impl From<GuardrailsView> for backend::guardrails::Guardrails {
         fn from(v: GuardrailsView) -> Self {
             use backend::guardrails::BindMounts;
+            let cap_add = v
+                .cap_add
+                .into_iter()
+                .flat_map(|c| {
+                    if c == COMMON_CAPS_MARKER {
+                        backend::guardrails::COMMON_CAPS.iter().map(|s| s.to_string()).collect()
+                    } else {
+                        vec![c]
+                    }
+                })
+                .collect();
             backend::guardrails::Guardrails {
                 privileged: v.privileged,
                 bind_mounts: match v.bind_mounts {
@@ -131,11 +186,14 @@ mod convert {
                     BindMountsView::Any => BindMounts::Any,
                 },
                 bind_prefixes: v.bind_prefixes,
+                bind_writable: v.bind_writable,
                 host_network: v.host_network,
                 host_pid: v.host_pid,
                 host_ipc: v.host_ipc,
-                cap_add: v.cap_add,
+                cap_add,
                 devices: v.devices,
+                volume_drivers: v.volume_drivers,
+                network_drivers: v.network_drivers,
             }
         }
     }

@@ -103,25 +103,35 @@ pub async fn save_guardrails(
     host_network: Option<String>,
     host_pid: Option<String>,
     host_ipc: Option<String>,
-    cap_add: Option<String>,
-    devices: Option<String>,
+    bind_writable: Option<String>,
+    cap_add: String,
+    devices: String,
+    volume_drivers: String,
+    network_drivers: String,
 ) -> Result<GuardrailsView, AppError> {
     let (by, accounts) = admin()?;
     crate::ssr::fleet()?.host(&host)?;
-    let view = GuardrailsView {
-        privileged: privileged.is_some(),
-        bind_mounts,
-        bind_prefixes: bind_prefixes
-            .split([',', '\n'])
+    let lines = |text: &str, separators: &[char]| -> Vec<String> {
+        text.split(separators)
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(str::to_string)
-            .collect(),
+            .collect()
+    };
+    let words = [',', '\n', ' ', '\t'];
+    let view = GuardrailsView {
+        privileged: privileged.is_some(),
+        bind_mounts,
+        bind_prefixes: lines(&bind_prefixes, &[',', '\n']),
+        bind_writable: bind_writable.is_some(),
         host_network: host_network.is_some(),
         host_pid: host_pid.is_some(),
         host_ipc: host_ipc.is_some(),
-        cap_add: cap_add.is_some(),
-        devices: devices.is_some(),
+        cap_add: lines(&cap_add, &words),
+        // A cgroup rule (`c 10:229 rwm`) has spaces: one device or rule per line or comma.
+        devices: lines(&devices, &[',', '\n']),
+        volume_drivers: lines(&volume_drivers, &words),
+        network_drivers: lines(&network_drivers, &words),
     };
     let saved = backend::guardrails::GuardrailStore::new(accounts.pool().clone())
         .set(&host, view.into())
@@ -299,6 +309,15 @@ fn GuardrailsPanel(
             </label>
         }
     };
+    let list = |name: &'static str, label: &'static str, value: String, placeholder: &'static str, hint: &'static str| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <textarea name=name rows="2" class="mono" placeholder=placeholder>{value}</textarea>
+                <small class="muted field-hint">{hint}</small>
+            </label>
+        }
+    };
     let result = move || {
         guard.value().get().map(|r| match r {
             Ok(_) => view! { <p class="form-ok" role="status">"Guardrails saved."</p> }.into_any(),
@@ -312,14 +331,16 @@ fn GuardrailsPanel(
             <p class="muted small">"What managers who are not admins may ask of this host's engine when they create or recreate a container. All off by default; admins are never limited."</p>
             <ActionForm action=guard attr:class="stack-form">
                 <input type="hidden" name="host" value=host />
-                {check("privileged", "Privileged containers", g.privileged)}
-                {check("host_network", "The host's network (network: host)", g.host_network)}
+                {check("privileged", "Privileged containers (and settings that lift confinement the same way: seccomp or AppArmor unconfined, the host's user, UTS or cgroup namespace)", g.privileged)}
+                {check("host_network", "The host's network (network: host, or joining a container that has it)", g.host_network)}
                 {check("host_pid", "The host's PID namespace", g.host_pid)}
                 {check("host_ipc", "The host's IPC namespace", g.host_ipc)}
-                {check("cap_add", "Added capabilities", g.cap_add)}
-                {check("devices", "Devices", g.devices)}
+                {list("cap_add", "Capabilities they may add", g.cap_add.join(" "), "NET_ADMIN NET_RAW",
+                    "Names separated by spaces. Never list SYS_ADMIN, SYS_MODULE, DAC_READ_SEARCH or ALL: each reaches the host.")}
+                {list("devices", "Devices they may map", g.devices.join("\n"), "/dev/fuse",
+                    "Host device paths (or cgroup rules such as c 10:229 rwm), one per line.")}
                 <label class="field">
-                    <span>"Bind mounts of host paths"</span>
+                    <span>"Host mounts: bind mounts, and local volumes with device, type or o options"</span>
                     <select name="bind_mounts">
                         <option value="never" selected=bind == BindMountsView::Never>"never"</option>
                         <option value="prefixes" selected=bind == BindMountsView::Prefixes>"only under these paths"</option>
@@ -330,6 +351,14 @@ fn GuardrailsPanel(
                     <span>"Allowed paths (comma or one per line)"</span>
                     <textarea name="bind_prefixes" rows="2" placeholder="/srv/data">{g.bind_prefixes.join("\n")}</textarea>
                 </label>
+                {check("bind_writable", "Binds under these paths may be writable", g.bind_writable)}
+                <p class="notice notice-warn small" role="note">
+                    "A path listed here must not be writable from any container, by anyone: the engine follows symbolic links, so a link planted under an allowed path (say "<code>"/srv/data/escape → /"</code>") hands out the whole host. Binds under the paths are mounted read-only unless you tick the box above."
+                </p>
+                {list("volume_drivers", "Volume drivers other than local", g.volume_drivers.join(" "), "nfs-plugin",
+                    "Plugin names separated by spaces.")}
+                {list("network_drivers", "Network drivers other than bridge and overlay", g.network_drivers.join(" "), "macvlan",
+                    "macvlan, ipvlan and host reach the host's interfaces.")}
                 <button type="submit" class="button button-primary">"Save guardrails"</button>
             </ActionForm>
             {result}

@@ -97,7 +97,10 @@ pub async fn create_network(
         options: Default::default(),
     };
     let h = crate::ssr::fleet()?.host(&host)?;
-    let created = h.engine.create_network(&request.into()).await?;
+    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
+        .limits_for(&who, &host)
+        .await?;
+    let created = h.engine.create_network_within(&request.into(), limits.as_ref()).await?;
     tracing::info!(by = %who.username, host, network = %created.name, "network created");
     Ok(NetworkView::new(h.slug.clone(), created))
 }

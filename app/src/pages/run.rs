@@ -470,9 +470,7 @@ fn RunForm(
                 field: got,
                 message,
             }) if got == field || got.starts_with(&format!("{field}[")) => Some(message),
-            Some(AppError::Denied(message)) if denied_field(&message) == Some(field) => {
-                Some(message)
-            }
+            Some(AppError::Denied { field: got, message }) if got == field => Some(message),
             _ => None,
         }
     };
@@ -676,29 +674,6 @@ fn NamespaceField(
     }
 }
 
-/// The field a guardrail's refusal is about, to show it there (the refusals name the guardrail
-/// in words, see `backend::guardrails`).
-fn denied_field(message: &str) -> Option<&'static str> {
-    let m = message.to_ascii_lowercase();
-    if m.contains("privileged") {
-        Some("privileged")
-    } else if m.contains("capabilities") {
-        Some("cap_add")
-    } else if m.contains("adding devices") {
-        Some("devices")
-    } else if m.contains("network: host") {
-        Some("network")
-    } else if m.contains("pid: host") {
-        Some("pid")
-    } else if m.contains("ipc: host") {
-        Some("ipc")
-    } else if m.contains("bind mount") {
-        Some("volumes")
-    } else {
-        None
-    }
-}
-
 /// The advanced part opens by itself when the error is in one of its fields.
 fn advanced_open(error: RwSignal<Option<AppError>>) -> impl Fn() -> bool + Send + Sync + Copy {
     move || {
@@ -726,7 +701,9 @@ fn host_access_open(
                 Some(AppError::Invalid { field, .. }) => {
                     FIELDS.iter().any(|x| field.starts_with(x)) && field != "network"
                 }
-                Some(AppError::Denied(m)) => denied_field(&m).is_some_and(|x| x != "volumes"),
+                Some(AppError::Denied { field, .. }) => {
+                    FIELDS.contains(&field.as_str()) || field == "security_opt"
+                }
                 _ => false,
             }
     }
@@ -791,42 +768,6 @@ mod tests {
         );
         assert_eq!(split_words("  ").expect("splits"), Vec::<String>::new());
         assert!(split_words("echo 'open").is_err());
-    }
-
-    #[test]
-    fn guardrail_refusals_name_their_field() {
-        let say = |what: &str| {
-            format!("{what} is not allowed on this host for non-admins (guardrails; ask an admin)")
-        };
-        assert_eq!(
-            denied_field(&say("a privileged container")),
-            Some("privileged")
-        );
-        assert_eq!(
-            denied_field(&say("adding capabilities (NET_ADMIN)")),
-            Some("cap_add")
-        );
-        assert_eq!(
-            denied_field(&say("adding devices (/dev/fuse)")),
-            Some("devices")
-        );
-        assert_eq!(
-            denied_field(&say("the host's network namespace (network: host)")),
-            Some("network")
-        );
-        assert_eq!(
-            denied_field(&say("the host's PID namespace (pid: host)")),
-            Some("pid")
-        );
-        assert_eq!(
-            denied_field(&say("the host's IPC namespace (ipc: host)")),
-            Some("ipc")
-        );
-        assert_eq!(
-            denied_field(&say("a bind mount of the host path /etc")),
-            Some("volumes")
-        );
-        assert_eq!(denied_field("something else"), None);
     }
 
     #[test]

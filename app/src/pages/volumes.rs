@@ -58,7 +58,10 @@ pub async fn create_volume(
             .map_err(AppError::respond)?,
     };
     let h = crate::ssr::fleet()?.host(&host)?;
-    let created = h.engine.create_volume(&request.into()).await?;
+    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
+        .limits_for(&who, &host)
+        .await?;
+    let created = h.engine.create_volume_within(&request.into(), limits.as_ref()).await?;
     tracing::info!(by = %who.username, host, volume = %created.name, "volume created");
     Ok(VolumeView::new(h.slug.clone(), created))
 }

@@ -685,7 +685,7 @@ impl Engine {
         read_sized(body.len(), move || container_list::json_for_host(&body, &host, &query)).await
     }
 
-    async fn inspect_raw(&self, id: &str) -> Result<ContainerInspectResponse> {
+    pub(super) async fn inspect_raw(&self, id: &str) -> Result<ContainerInspectResponse> {
         check_ref(id)?;
         let id = id.to_string();
         self.call(|d| async move { d.inspect_container(&id, None).await })
@@ -925,24 +925,33 @@ impl Engine {
 
     /// [`Self::run_container`] for a person bound by `limits` (the host's guardrails; `None`
     /// for admins): refused with the guardrail's name before anything is pulled or created.
+    /// Named volumes it mounts that do not exist are created (plain) by the check, and removed
+    /// again when the run fails.
     pub async fn run_container_within(
         &self,
         spec: &RunSpec,
         limits: Option<&crate::guardrails::Guardrails>,
     ) -> Result<Created> {
-        let plan = spec.plan()?;
-        if let Some(g) = limits {
-            self.check_guardrails(g, plan.body.host_config.as_ref())
-                .await?;
+        let mut plan = spec.plan()?;
+        let made = match limits {
+            Some(g) => self.vet_host_config(g, plan.body.host_config.as_mut(), true).await?,
+            None => Vec::new(),
+        };
+        let result = async {
+            if !self.has_image(&plan.image).await? {
+                self.pull_image(&plan.image).await?;
+            }
+            self.create_and_start(plan).await
         }
-        if !self.has_image(&plan.image).await? {
-            self.pull_image(&plan.image).await?;
+        .await;
+        if result.is_err() {
+            self.remove_volumes_made(&made).await;
         }
-        self.create_and_start(plan).await
+        result
     }
 
     /// [`Self::recreate_container`] for a person bound by `limits`: the old container's
-    /// configuration, which the new one would repeat, must pass the guardrails.
+    /// configuration, which the new one would repeat, must pass the guardrails as it is.
     pub async fn recreate_container_within(
         &self,
         id: &str,
@@ -950,83 +959,10 @@ impl Engine {
     ) -> Result<Created> {
         if let Some(g) = limits {
             let old = self.inspect_raw(id).await?;
-            self.check_guardrails(g, old.host_config.as_ref()).await?;
+            let mut hc = old.host_config.unwrap_or_default();
+            self.vet_host_config(g, Some(&mut hc), false).await?;
         }
         self.recreate_container(id).await
-    }
-
-    /// The guardrails hook: what `hc` asks of the host, including named volumes whose `local`
-    /// driver options bind-mount a host path, judged by `g`.
-    async fn check_guardrails(
-        &self,
-        g: &crate::guardrails::Guardrails,
-        hc: Option<&HostConfig>,
-    ) -> Result<()> {
-        use bollard::models::MountType;
-        let Some(hc) = hc else { return Ok(()) };
-        let mut r = crate::guardrails::Requested {
-            privileged: hc.privileged.unwrap_or(false),
-            network_mode: hc.network_mode.clone(),
-            pid_mode: hc.pid_mode.clone(),
-            ipc_mode: hc.ipc_mode.clone(),
-            cap_add: hc.cap_add.clone().unwrap_or_default(),
-            devices: hc
-                .devices
-                .iter()
-                .flatten()
-                .filter_map(|d| d.path_on_host.clone())
-                .chain(hc.device_cgroup_rules.iter().flatten().cloned())
-                .collect(),
-            bind_sources: Vec::new(),
-        };
-        let mut volumes = Vec::new();
-        for b in hc.binds.iter().flatten() {
-            let source = b.split(':').next().unwrap_or_default();
-            if source.starts_with('/') {
-                r.bind_sources.push(source.to_string());
-            } else if !source.is_empty() {
-                volumes.push(source.to_string());
-            }
-        }
-        for m in hc.mounts.iter().flatten() {
-            let source = m.source.clone().unwrap_or_default();
-            match m.typ {
-                Some(MountType::BIND) => r.bind_sources.push(source),
-                Some(MountType::VOLUME) => {
-                    let driver = m
-                        .volume_options
-                        .as_ref()
-                        .and_then(|o| o.driver_config.as_ref());
-                    let options: BTreeMap<String, String> = driver
-                        .and_then(|d| d.options.clone())
-                        .unwrap_or_default()
-                        .into_iter()
-                        .collect();
-                    let name = driver
-                        .and_then(|d| d.name.clone())
-                        .unwrap_or_else(|| "local".into());
-                    if let Some(device) = local_bind_device(&name, &options) {
-                        r.bind_sources.push(device);
-                    } else if !source.is_empty() {
-                        volumes.push(source);
-                    }
-                }
-                _ => {}
-            }
-        }
-        for name in volumes {
-            match self.inspect_volume(&name).await {
-                Ok(v) => {
-                    if let Some(device) = local_bind_device(&v.driver, &v.options) {
-                        r.bind_sources.push(device);
-                    }
-                }
-                // Made fresh by the engine at create: a plain volume.
-                Err(Error::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        g.check(&r)
     }
 
     async fn create_and_start(&self, plan: RunPlan) -> Result<Created> {
@@ -1320,10 +1256,26 @@ impl Engine {
                 ));
             }
         }
-        if let Some(g) = limits {
-            self.check_guardrails(g, plan.body.host_config.as_ref())
-                .await?;
+        let made = match limits {
+            Some(g) => self.vet_host_config(g, plan.body.host_config.as_mut(), true).await?,
+            None => Vec::new(),
+        };
+        let result = self.replace_vetted(plan, old, old_id, name, pull).await;
+        if result.is_err() {
+            self.remove_volumes_made(&made).await;
         }
+        result
+    }
+
+    /// The part of [`Self::replace_container_within`] after the checks.
+    async fn replace_vetted(
+        &self,
+        mut plan: RunPlan,
+        old: ContainerInspectResponse,
+        old_id: String,
+        name: String,
+        pull: bool,
+    ) -> Result<Created> {
         let mut warnings = Vec::new();
         if pull {
             if let Err(e) = self.pull_image(&plan.image).await {
@@ -1697,18 +1649,6 @@ fn spec_from_inspect(c: &ContainerInspectResponse, image: &ImageConfig) -> RunSp
 }
 
 /// The host path a `local` volume bind-mounts (`o=bind` or `type=none` with a `device`).
-fn local_bind_device(driver: &str, options: &BTreeMap<String, String>) -> Option<String> {
-    if driver != "local" {
-        return None;
-    }
-    let device = options.get("device").filter(|d| !d.is_empty())?;
-    let binds = options
-        .get("o")
-        .is_some_and(|o| o.split(',').any(|x| matches!(x.trim(), "bind" | "rbind")));
-    let no_type = options.get("type").is_some_and(|t| t == "none");
-    (binds || no_type).then(|| device.clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

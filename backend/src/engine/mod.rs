@@ -12,6 +12,7 @@ mod run;
 mod streams;
 mod swarm;
 mod system;
+mod vetting;
 mod volumes;
 
 use std::future::Future;

@@ -420,6 +420,19 @@ impl Engine {
             .collect())
     }
 
+    /// [`Self::create_network`] for a person bound by `limits`: drivers other than `bridge`
+    /// and `overlay` (`macvlan`, `ipvlan`, `host`, plugins) need the host's allow-list.
+    pub async fn create_network_within(
+        &self,
+        spec: &NetworkSpec,
+        limits: Option<&crate::guardrails::Guardrails>,
+    ) -> Result<NetworkDetail> {
+        if let Some(g) = limits {
+            g.check_network_driver(spec.driver.as_deref().unwrap_or("bridge"))?;
+        }
+        self.create_network(spec).await
+    }
+
     /// `docker network create`. A taken name or a subnet that overlaps another network's is a
     /// conflict; the engine (API 1.41) would otherwise make a second network of the same name.
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<NetworkDetail> {

@@ -277,6 +277,29 @@ impl Engine {
         Ok(convert(created, &Usage::default()))
     }
 
+    /// [`Self::create_volume`] for a person bound by `limits` (the host's guardrails; `None`
+    /// for admins): a `local` volume whose options mount something of the host's is judged like
+    /// a bind of that source, another driver by the host's allow-list.
+    pub async fn create_volume_within(
+        &self,
+        spec: &VolumeSpec,
+        limits: Option<&crate::guardrails::Guardrails>,
+    ) -> Result<VolumeInfo> {
+        if let Some(g) = limits {
+            spec.validate()?;
+            let kind = crate::guardrails::volume_kind(
+                spec.driver.as_deref().unwrap_or("local"),
+                &spec.driver_opts,
+            );
+            let field = match kind {
+                crate::guardrails::VolumeKind::Driver(_) => "driver",
+                _ => "driver_opts",
+            };
+            g.check_volume(field, &spec.name, &kind)?;
+        }
+        self.create_volume(spec).await
+    }
+
     /// `docker volume rm [--force]`. A volume that containers use is refused with their names.
     pub async fn remove_volume(&self, name: &str, force: bool) -> Result<()> {
         let name = check_volume_ref(name)?.to_owned();

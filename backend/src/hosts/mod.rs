@@ -314,7 +314,8 @@ impl Registry {
         Ok(row.record())
     }
 
-    /// Removes a stored host and every grant on it, in one transaction.
+    /// Removes a stored host, every grant on it and its guardrails, in one transaction (a host
+    /// added later under the same name starts with none of them).
     pub async fn remove(&self, slug: &str) -> Result<()> {
         let host = self.fleet.host(slug)?;
         if host.source == HostSource::Config {
@@ -322,12 +323,12 @@ impl Registry {
         }
         let mut tx = self.store.pool().begin().await.map_err(internal)?;
         sqlx::query("DELETE FROM grants WHERE host = ?").bind(slug).execute(&mut *tx).await.map_err(internal)?;
+        sqlx::query("DELETE FROM host_guardrails WHERE host = ?").bind(slug).execute(&mut *tx).await.map_err(internal)?;
         let gone = sqlx::query("DELETE FROM hosts WHERE slug = ?").bind(slug).execute(&mut *tx).await.map_err(internal)?;
         if gone.rows_affected() == 0 {
             return Err(Error::NotFound("host".into()));
         }
         tx.commit().await.map_err(internal)?;
-        // Its grants are gone: a host added later under the same name starts with none.
         self.store.access_changed();
         self.fleet.remove(slug)?;
         let _ = std::fs::remove_dir_all(self.tls_dir.path().join(slug));

@@ -13,11 +13,13 @@ pub struct ApiError {
     pub message: String,
     /// Seconds to wait, sent as `Retry-After` with 429.
     pub retry_after: Option<u64>,
+    /// The request's field a 422 or a guardrail's 403 names.
+    pub field: Option<String>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), retry_after: None, field: None }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -31,7 +33,7 @@ impl From<backend::Error> for ApiError {
         let (status, code) = match &err {
             E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             E::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            E::Forbidden | E::Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::Forbidden | E::Denied { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             E::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
@@ -49,13 +51,16 @@ impl From<backend::Error> for ApiError {
             E::Throttled { retry_after } => Some(retry_after.as_secs().max(1)),
             _ => None,
         };
-        ApiError { retry_after, ..ApiError::new(status, code, err.public_message()) }
+        ApiError { retry_after, field: err.field().map(str::to_string), ..ApiError::new(status, code, err.public_message()) }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let body = match &self.field {
+            Some(field) => json!({ "error": { "code": self.code, "message": self.message, "field": field } }),
+            None => json!({ "error": { "code": self.code, "message": self.message } }),
+        };
         let mut res = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             res.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());

@@ -57,7 +57,10 @@ pub async fn create_volume(
     Body(request): Body<CreateVolumeRequest>,
 ) -> ApiResult<(StatusCode, Json<VolumeView>)> {
     let host = host_for(&state, &who, &host, HostAction::ManageStorage)?;
-    let created = host.engine.create_volume(&request.into()).await?;
+    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
+        .limits_for(&who, &host.slug)
+        .await?;
+    let created = host.engine.create_volume_within(&request.into(), limits.as_ref()).await?;
     tracing::info!(by = %who.username, host = %host.slug, volume = %created.name, "volume created");
     Ok((
         StatusCode::CREATED,
@@ -145,7 +148,10 @@ pub async fn create_network(
     Body(request): Body<CreateNetworkRequest>,
 ) -> ApiResult<(StatusCode, Json<NetworkView>)> {
     let host = host_for(&state, &who, &host, HostAction::ManageStorage)?;
-    let created = host.engine.create_network(&request.into()).await?;
+    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
+        .limits_for(&who, &host.slug)
+        .await?;
+    let created = host.engine.create_network_within(&request.into(), limits.as_ref()).await?;
     tracing::info!(by = %who.username, host = %host.slug, network = %created.name, "network created");
     Ok((
         StatusCode::CREATED,
