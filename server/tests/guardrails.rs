@@ -1,7 +1,10 @@
 //! Guardrails through the REST API against engine a: a non-admin manager is refused privileged
 //! containers, bind mounts outside the allowed prefixes (also through a `local` volume with
 //! `o=bind`), the host's network, added capabilities and devices, until an admin allows them;
-//! admins are never limited. Containers are created but not started, named `grd-<test>-<random>`.
+//! admins are never limited. Then the ways around them (issue 18): volumes with mount options,
+//! namespaces joined through another container, `volumes_from`, writable prefixes and the
+//! symlink planted in one, allow-lists, network drivers and confinement-lifting settings.
+//! Containers are named `grd-<test>-<random>` and removed.
 
 mod common;
 
@@ -85,7 +88,7 @@ async fn non_admins_are_held_by_the_hosts_guardrails_and_admins_are_not() {
     assert!(!docker(&["inspect", &names[0]]), "nothing was created");
     // A local volume whose options bind-mount a host path counts as a bind mount.
     assert!(docker(&["volume", "create", "-o", "type=none", "-o", "o=bind", "-o", "device=/tmp", &bind_volume]));
-    refused(&run(&app, &mia, spec(&names[0], json!({"volumes": [format!("{bind_volume}:/data")]}))).await, "host path /tmp");
+    refused(&run(&app, &mia, spec(&names[0], json!({"volumes": [format!("{bind_volume}:/data")]}))).await, "host mount of /tmp");
     // Plain named volumes are fine.
     let plain = run(&app, &mia, spec(&names[1], json!({"volumes": [format!("{}-data:/data", names[1])]}))).await;
     assert_eq!(plain.0, StatusCode::CREATED, "{}", plain.1);
@@ -134,4 +137,140 @@ async fn non_admins_are_held_by_the_hosts_guardrails_and_admins_are_not() {
     app.state.audit.flush().await;
     let rows = app.get("/api/v1/audit?user=mia&action=container.create&outcome=denied", &same(&root)).await.json();
     assert!(rows["entries"].as_array().is_some_and(|e| e.len() >= 8), "{rows}");
+}
+
+async fn status(app: &TestApp, method: Method, cookie: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let res = app.send(method, uri, &same(cookie), body).await;
+    let body = if res.body.is_empty() { Value::Null } else { res.json() };
+    (res.status, body)
+}
+
+/// Refused with 403, naming `field` and `word`.
+fn refused_field(res: &(StatusCode, Value), field: &str, word: &str) {
+    refused(res, word);
+    assert_eq!(res.1["error"]["field"], field, "{}", res.1);
+}
+
+fn docker_out(args: &[&str]) -> String {
+    Command::new("docker")
+        .arg("-H")
+        .arg(env("CAPSTAN_TEST_UNIX_URL"))
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ways_around_the_guardrails_are_closed() {
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let ben = app.accounts.create_user("ben", PW, false).await.expect("user");
+    app.accounts.set_grant("unix-engine", SubjectKind::User, ben.id, Role::Manager).await.expect("grant");
+    let ben = app.login("ben", PW).await;
+    let image = env("CAPSTAN_TEST_IMAGE");
+    let n: Vec<String> = (0..12).map(|i| unique(&format!("w{i}"))).collect();
+    let v: Vec<String> = (0..5).map(|i| unique(&format!("v{i}"))).collect();
+    let _cleanup = Cleanup(n.clone(), v.clone());
+    let spec = |name: &str, extra: Value| {
+        let mut s = json!({"image": image, "name": name, "cmd": ["true"], "start": false});
+        if let (Some(s), Some(extra)) = (s.as_object_mut(), extra.as_object()) {
+            s.extend(extra.clone());
+        }
+        s
+    };
+    let volumes = "/api/v1/hosts/unix-engine/volumes";
+
+    // 1. A local volume with mount options is a host mount: refused at volume create…
+    for opts in [json!({"type": "ext4", "device": "/dev/vda"}), json!({"type": "nfs", "o": "addr=10.0.0.1", "device": ":/export"}), json!({"o": "bind", "device": "/etc"})] {
+        let r = status(&app, Method::POST, &ben, volumes, Some(json!({"name": v[0], "driver_opts": opts}))).await;
+        refused_field(&r, "driver_opts", "host mount");
+        assert_eq!(docker_out(&["volume", "ls", "-q", "--filter", &format!("name={}", v[0])]), "", "no volume was made");
+    }
+    // …and a driver other than local needs the allow-list.
+    let r = status(&app, Method::POST, &ben, volumes, Some(json!({"name": v[0], "driver": "rexray"}))).await;
+    refused_field(&r, "driver", "volume driver rexray");
+    // tmpfs is not the host's: allowed.
+    let r = status(&app, Method::POST, &ben, volumes, Some(json!({"name": v[0], "driver_opts": {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}}))).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    // …and again at container create, for a volume someone else made with such options.
+    assert!(docker(&["volume", "create", "-o", "type=ext4", "-o", "device=/dev/null", &v[1]]));
+    refused_field(&run(&app, &ben, spec(&n[0], json!({"volumes": [format!("{}:/data", v[1])]}))).await, "volumes", "host mount of /dev/null");
+    assert!(!docker(&["inspect", &n[0]]), "nothing was created");
+    // A named volume that does not exist is made plain by Capstan; a failed create takes it away.
+    assert!(docker(&["create", "--name", &n[1], &image, "true"]));
+    let clash = run(&app, &ben, spec(&n[1], json!({"volumes": [format!("{}:/data", v[2])]}))).await;
+    assert_eq!(clash.0, StatusCode::CONFLICT, "{}", clash.1);
+    assert_eq!(docker_out(&["volume", "ls", "-q", "--filter", &format!("name={}", v[2])]), "", "the failed create left no volume");
+    let made = run(&app, &ben, spec(&n[2], json!({"volumes": [format!("{}:/data", v[2])]}))).await;
+    assert_eq!(made.0, StatusCode::CREATED, "{}", made.1);
+    assert_eq!(docker_out(&["volume", "inspect", "-f", "{{.Driver}} {{len .Options}}", &v[2]]), "local 0");
+
+    // 2. Joined namespaces are judged by the joined container's own.
+    assert!(docker(&["create", "--name", &n[3], "--network", "host", "--pid", "host", "--ipc", "host", &image, "true"]));
+    refused_field(&run(&app, &ben, spec(&n[4], json!({"network": format!("container:{}", n[3])}))).await, "network", "which uses the host's");
+    refused_field(&run(&app, &ben, spec(&n[4], json!({"pid": format!("container:{}", n[3])}))).await, "pid", "PID");
+    refused_field(&run(&app, &ben, spec(&n[4], json!({"ipc": format!("container:{}", n[3])}))).await, "ipc", "IPC");
+    let unknown = run(&app, &ben, spec(&n[4], json!({"network": "container:grd-nobody-here"}))).await;
+    assert_eq!(unknown.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.1);
+    assert_eq!(unknown.1["error"]["field"], "network");
+    assert!(!docker(&["inspect", &n[4]]), "nothing was created");
+    let joined = run(&app, &ben, spec(&n[4], json!({"network": format!("container:{}", n[1])}))).await;
+    assert_eq!(joined.0, StatusCode::CREATED, "joining a plain container is fine: {}", joined.1);
+
+    // 6. volumes_from a container with a bind mount is judged like that bind.
+    assert!(docker(&["create", "--name", &n[5], "-v", "/etc:/hostetc", &image, "true"]));
+    refused_field(&run(&app, &ben, spec(&n[6], json!({"volumes_from": [n[5]]}))).await, "volumes_from", "/etc");
+    assert!(!docker(&["inspect", &n[6]]), "nothing was created");
+
+    // Confinement lifted by a container made with the CLI is not repeated by a recreate.
+    assert!(docker(&["create", "--name", &n[7], "--security-opt", "seccomp=unconfined", &image, "true"]));
+    let r = status(&app, Method::POST, &ben, &format!("/api/v1/hosts/unix-engine/containers/{}/recreate", n[7]), None).await;
+    refused_field(&r, "security_opt", "seccomp=unconfined");
+
+    // 4. Allow-lists, and network drivers beyond bridge and overlay.
+    let networks = "/api/v1/hosts/unix-engine/networks";
+    refused_field(&status(&app, Method::POST, &ben, networks, Some(json!({"name": v[3], "driver": "macvlan"}))).await, "driver", "network driver macvlan");
+    let prefix = std::env::temp_dir().join(unique("prefix"));
+    std::fs::create_dir_all(prefix.join("shared")).expect("prefix");
+    let prefix_s = prefix.to_string_lossy().to_string();
+    let set = status(
+        &app,
+        Method::PUT,
+        &root,
+        "/api/v1/hosts/unix-engine/guardrails",
+        Some(json!({"cap_add": ["net_admin"], "devices": ["/dev/null"], "network_drivers": ["macvlan"], "bind_mounts": "prefixes", "bind_prefixes": [prefix_s]})),
+    )
+    .await;
+    assert_eq!(set.0, StatusCode::OK, "{}", set.1);
+    assert_eq!(set.1["cap_add"], json!(["NET_ADMIN"]));
+    assert_eq!(set.1["bind_writable"], false);
+    let ok = run(&app, &ben, spec(&n[8], json!({"cap_add": ["NET_ADMIN"], "devices": ["/dev/null:/dev/x"]}))).await;
+    assert_eq!(ok.0, StatusCode::CREATED, "{}", ok.1);
+    refused_field(&run(&app, &ben, spec(&n[9], json!({"cap_add": ["SYS_ADMIN"]}))).await, "cap_add", "SYS_ADMIN");
+    refused_field(&run(&app, &ben, spec(&n[9], json!({"cap_add": ["ALL"]}))).await, "cap_add", "ALL");
+    refused_field(&run(&app, &ben, spec(&n[9], json!({"devices": ["/dev/zero:/dev/x"]}))).await, "devices", "/dev/zero");
+    let listed = status(&app, Method::POST, &ben, networks, Some(json!({"name": v[3], "driver": "macvlan"}))).await;
+    assert_ne!(listed.0, StatusCode::FORBIDDEN, "macvlan is listed now: {}", listed.1);
+    let _ = docker(&["network", "rm", &v[3]]);
+    // The old boolean still reads: true is the common set, which never holds SYS_ADMIN.
+    let old = status(&app, Method::PUT, &root, "/api/v1/hosts/tls-engine/guardrails", Some(json!({"cap_add": true, "devices": false}))).await;
+    assert_eq!(old.0, StatusCode::OK, "{}", old.1);
+    let caps = old.1["cap_add"].as_array().cloned().unwrap_or_default();
+    assert!(caps.contains(&json!("NET_ADMIN")) && !caps.contains(&json!("SYS_ADMIN")), "{caps:?}");
+    let _ = status(&app, Method::PUT, &root, "/api/v1/hosts/tls-engine/guardrails", Some(json!({}))).await;
+
+    // 3. Binds under a prefix are read-only, so no container plants `escape -> /` there.
+    let plant = spec(&n[10], json!({"volumes": [format!("{prefix_s}/shared:/mnt")], "cmd": ["sh", "-c", "ln -s / /mnt/escape"], "start": true}));
+    let planted = run(&app, &ben, plant).await;
+    assert_eq!(planted.0, StatusCode::CREATED, "{}", planted.1);
+    assert_eq!(docker_out(&["wait", &n[10]]), "1", "ln fails on the read-only bind");
+    assert!(std::fs::symlink_metadata(prefix.join("shared/escape")).is_err(), "no symlink was planted");
+    assert_eq!(docker_out(&["inspect", "-f", "{{range .Mounts}}{{.RW}}{{end}}", &n[10]]), "false");
+    // Through a local volume that binds under the prefix, too.
+    assert!(docker(&["volume", "create", "-o", "type=none", "-o", "o=bind", "-o", &format!("device={prefix_s}/shared"), &v[4]]));
+    let via_volume = run(&app, &ben, spec(&n[11], json!({"volumes": [format!("{}:/data", v[4])]}))).await;
+    assert_eq!(via_volume.0, StatusCode::CREATED, "{}", via_volume.1);
+    assert_eq!(docker_out(&["inspect", "-f", "{{range .Mounts}}{{.RW}}{{end}}", &n[11]]), "false");
+    let _ = std::fs::remove_dir_all(&prefix);
 }
