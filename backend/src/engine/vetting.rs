@@ -54,9 +54,8 @@ fn unconfined(hc: &HostConfig) -> Vec<String> {
     if hc.uts_mode.as_deref() == Some("host") {
         out.push("uts: host".into());
     }
-    if hc.cgroupns_mode == Some(HostConfigCgroupnsModeEnum::HOST) {
-        out.push("cgroupns: host".into());
-    }
+    // `cgroupns: host` is not among them: it is the engine's default on cgroup v1 hosts, and
+    // without privileges the cgroup filesystem is mounted read-only.
     if hc.masked_paths.as_ref().is_some_and(|p| p.is_empty())
         || hc.readonly_paths.as_ref().is_some_and(|p| p.is_empty())
     {
@@ -368,7 +367,7 @@ mod tests {
         };
         assert_eq!(
             unconfined(&hc),
-            ["security_opt seccomp=unconfined", "userns: host", "cgroupns: host", "security_opt systempaths=unconfined"]
+            ["security_opt seccomp=unconfined", "userns: host", "security_opt systempaths=unconfined"]
         );
         assert!(unconfined(&HostConfig::default()).is_empty());
     }
