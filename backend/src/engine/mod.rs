@@ -34,6 +34,10 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result, Unreachable};
 
+/// The most bytes of one engine answer read whole (a list of thousands of containers is a few
+/// MiB).
+pub(crate) const MAX_ANSWER: usize = 64 * 1024 * 1024;
+
 pub use container_fs::{
     normalize_path, spool, validate_file_name, ByteStream, DirListing, Download, FileEntry,
     FileKind, Spooled, SpooledBody, UploadContent, UploadTarget, LISTING_CAP,
@@ -248,7 +252,15 @@ impl Engine {
             let request = http::Request::get(uri).body(bollard::body_full(Bytes::new()))?;
             let response = (c.wire.send)(request).await?;
             let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
+            // An engine's answer is capped, so no list (a manager's containers with huge labels,
+            // say) can make Capstan allocate without bound.
+            let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER)
+                .collect()
+                .await
+                .map_err(|e| BollardError::IOError {
+                    err: std::io::Error::other(format!("the engine's answer exceeds {MAX_ANSWER} bytes ({e})")),
+                })?
+                .to_bytes();
             if status.is_success() {
                 return Ok(body);
             }

@@ -66,6 +66,10 @@ pub(crate) struct RunPlan {
 
 /// The most host ports one mapping may publish: every port costs the engine a proxy and a rule.
 const MAX_PORTS_PER_MAPPING: u32 = 1000;
+/// Labels a container may carry from Capstan: enough for compose's and a team's own, not so
+/// many that every list of the host grows by megabytes.
+const MAX_LABELS: usize = 128;
+const MAX_LABEL_BYTES: usize = 64 * 1024;
 /// The engine refuses less than 6 MiB.
 const MIN_MEMORY: i64 = 6 * 1024 * 1024;
 
@@ -138,6 +142,14 @@ impl RunSpec {
             return Err(Error::invalid(
                 "restart",
                 "a restart policy cannot be combined with auto_remove (--rm)",
+            ));
+        }
+        if self.labels.len() > MAX_LABELS
+            || self.labels.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > MAX_LABEL_BYTES
+        {
+            return Err(Error::invalid(
+                "labels",
+                format!("use at most {MAX_LABELS} labels and {} KiB of them in all", MAX_LABEL_BYTES / 1024),
             ));
         }
         for (k, v) in &self.labels {
@@ -923,6 +935,18 @@ mod tests {
             (
                 spec(|s| {
                     s.labels.insert(String::new(), "v".into());
+                }),
+                "labels",
+            ),
+            (
+                spec(|s| {
+                    s.labels.insert("big".into(), "x".repeat(65 * 1024));
+                }),
+                "labels",
+            ),
+            (
+                spec(|s| {
+                    s.labels = (0..129).map(|i| (format!("k{i}"), String::new())).collect();
                 }),
                 "labels",
             ),
