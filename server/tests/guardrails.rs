@@ -77,6 +77,7 @@ async fn non_admins_are_held_by_the_hosts_guardrails_and_admins_are_not() {
     // Off by default: each one refused, naming its guardrail.
     let g = app.get("/api/v1/hosts/unix-engine/guardrails", &same(&root)).await;
     assert_eq!(g.status, StatusCode::OK);
+    assert_eq!(g.headers.get(axum::http::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()), Some("no-store"), "API answers are not cached");
     assert_eq!(g.json()["privileged"], false);
     assert_eq!(g.json()["bind_mounts"], "never");
     refused(&run(&app, &mia, spec(&names[0], json!({"privileged": true}))).await, "privileged");

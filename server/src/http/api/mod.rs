@@ -96,6 +96,16 @@ pub fn router() -> Router<AppState> {
         .route("/hosts/{host}/networks/{id}/disconnect", post(storage::disconnect))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") })
+        .layer(no_store())
+}
+
+/// API answers hold what a person may see (containers, users, audit): no cache — the
+/// browser's, a proxy's or a shared machine's — keeps them. Streams set their own.
+fn no_store() -> tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue> {
+    tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    )
 }
 
 /// Routes whose request bodies are streamed (file and image uploads): they are mounted outside
@@ -105,6 +115,7 @@ pub fn uploads() -> Router<AppState> {
         .route("/hosts/{host}/containers/{id}/archive", put(container_files::upload))
         .route("/hosts/{host}/images/load", post(images::load))
         .route("/hosts/{host}/images/import", post(images::import))
+        .layer(no_store())
 }
 
 async fn openapi() -> impl IntoResponse {
