@@ -69,18 +69,70 @@ async fn wrong_username_and_wrong_password_look_the_same() {
 }
 
 #[tokio::test]
-async fn repeated_failures_are_throttled_per_username_and_address() {
+async fn an_address_is_locked_after_five_failures_for_every_username() {
     let (_dir, _store, accounts, _) = with_admin().await;
-    for _ in 0..5 {
-        let _ = accounts.login("root", "not the password", ip(2)).await;
+    for i in 0..5 {
+        // Different usernames: the address's count is what locks.
+        let r = accounts.login(&format!("guess{i}"), "not the password", ip(2)).await;
+        assert!(matches!(r, Err(Error::Unauthenticated(_))), "{r:?}");
     }
-    let throttled = accounts.login("root", PW, ip(3)).await;
-    match throttled {
-        Err(Error::Throttled { retry_after }) => assert!(retry_after.as_secs() >= 1),
-        other => panic!("expected throttling even with the right password, got {other:?}"),
+    match accounts.login("root", PW, ip(2)).await {
+        Err(Error::Throttled { retry_after }) => assert!((1..=60).contains(&retry_after.as_secs()), "{retry_after:?}"),
+        other => panic!("expected the address locked even with the right password, got {other:?}"),
     }
-    // The address is locked for other usernames too.
-    assert!(matches!(accounts.login("someone", PW, ip(2)).await, Err(Error::Throttled { .. })));
+    // Another address is not affected.
+    accounts.login("root", PW, ip(3)).await.expect("another address signs in");
+}
+
+#[tokio::test]
+async fn an_account_under_attack_slows_down_but_never_locks_its_owner_out() {
+    let (_dir, _store, accounts, _) = with_admin().await;
+    // Guesses from many addresses (one each, so no address locks).
+    let mut paused = None;
+    for n in 10..40 {
+        match accounts.login("root", "not the password", ip(n)).await {
+            Err(Error::Unauthenticated(_)) => {}
+            Err(Error::Throttled { retry_after }) => {
+                paused = Some(retry_after);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let paused = paused.expect("guesses at one account are paused");
+    assert!(paused <= std::time::Duration::from_secs(5), "a pause of seconds, not a lock: {paused:?}");
+    // The owner, after the pause, gets in from their own address.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let user = accounts.login("root", PW, ip(200)).await.expect("the owner signs in after seconds");
+    assert_eq!(user.username, "root");
+    // And the success cleared the account's record: free attempts again.
+    for n in 41..46 {
+        assert!(matches!(accounts.login("root", "still not it", ip(n)).await, Err(Error::Unauthenticated(_))));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_are_counted_before_they_are_hashed() {
+    let (_dir, _store, accounts, _) = with_admin().await;
+    let guesses: Vec<_> = (0..40)
+        .map(|i| {
+            let accounts = accounts.clone();
+            tokio::spawn(async move { accounts.login("root", &format!("parallel guess {i}"), ip(7)).await })
+        })
+        .collect();
+    let mut wrong = 0;
+    let mut throttled = 0;
+    for g in guesses {
+        match g.await.expect("task") {
+            Err(Error::Unauthenticated(_)) => wrong += 1,
+            Err(Error::Throttled { .. }) => throttled += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    // Counted after the hash, all forty would have been judged; counted before, only the five
+    // the address (and the account) allow are.
+    assert_eq!((wrong, throttled), (5, 35));
+    assert_eq!(accounts.login_failures("root").await.expect("count"), 5, "only judged guesses are recorded");
 }
 
 #[tokio::test]
@@ -90,9 +142,9 @@ async fn sessions_end_when_the_password_changes_or_the_user_is_disabled() {
     let stamp = accounts.session_stamp(dev.id).await.expect("stamp");
     assert!(accounts.principal_for_session(stamp).await.expect("lookup").is_some());
 
-    accounts.change_own_password(dev.id, PW, "another long password").await.expect("change");
+    accounts.change_own_password(dev.id, PW, "another long password", false).await.expect("change");
     assert!(accounts.principal_for_session(stamp).await.expect("lookup").is_none(), "old session ended");
-    let wrong = accounts.change_own_password(dev.id, "not it at all", "yet another password").await;
+    let wrong = accounts.change_own_password(dev.id, "not it at all", "yet another password", false).await;
     assert!(matches!(wrong, Err(Error::Invalid { ref field, .. }) if field == "current"));
 
     let stamp = accounts.session_stamp(dev.id).await.expect("stamp");
@@ -273,4 +325,61 @@ async fn a_tokens_access_follows_every_change_at_once() {
     assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_some());
     accounts.delete_user(dev.id).await.expect("delete");
     assert!(accounts.principal_for_token(&secret).await.expect("lookup").is_none(), "user gone");
+}
+
+#[tokio::test]
+async fn a_password_change_revokes_the_users_tokens_unless_they_keep_them() {
+    let (_dir, store, accounts, admin) = with_admin().await;
+    let dev = accounts.create_user("dev", PW, false).await.expect("user");
+    let (_, first) = accounts.create_token(dev.id, "ci", None).await.expect("token");
+    let (_, admins) = accounts.create_token(admin, "admin's", None).await.expect("token");
+    // Looked up once, so the token cache holds it: the change must beat the cache.
+    assert!(accounts.principal_for_token(&first).await.expect("lookup").is_some());
+
+    let kept = accounts.change_own_password(dev.id, PW, "another long password", true).await.expect("change, keeping");
+    assert_eq!(kept, 0);
+    assert!(accounts.principal_for_token(&first).await.expect("lookup").is_some(), "kept on purpose");
+
+    let (_, second) = accounts.create_token(dev.id, "laptop", None).await.expect("token");
+    let revoked = accounts.change_own_password(dev.id, "another long password", "a third long password", false).await.expect("change");
+    assert_eq!(revoked, 2);
+    assert!(accounts.principal_for_token(&first).await.expect("lookup").is_none(), "revoked with the change");
+    assert!(accounts.principal_for_token(&second).await.expect("lookup").is_none(), "revoked with the change");
+    assert!(accounts.list_tokens(dev.id).await.expect("list").is_empty());
+    assert!(accounts.principal_for_token(&admins).await.expect("lookup").is_some(), "another user's token stays");
+
+    // A wrong current password changes nothing, tokens included.
+    let (_, third) = accounts.create_token(dev.id, "third", None).await.expect("token");
+    let wrong = accounts.change_own_password(dev.id, "not the password", "a fourth long password", false).await;
+    assert!(matches!(wrong, Err(Error::Invalid { ref field, .. }) if field == "current"), "{wrong:?}");
+    assert!(accounts.principal_for_token(&third).await.expect("lookup").is_some());
+
+    // An admin's reset (the users page, `capstan admin reset-password`) revokes them too.
+    accounts.update_user(dev.id, UserPatch { password: Some("reset by the admin".into()), ..Default::default() }).await.expect("reset");
+    assert!(accounts.principal_for_token(&third).await.expect("lookup").is_none(), "an admin's reset revokes");
+    let (_, fourth) = accounts.create_token(dev.id, "fourth", None).await.expect("token");
+    accounts.set_password(dev.id, "reset from the command line".into()).await.expect("reset");
+    assert!(accounts.principal_for_token(&fourth).await.expect("lookup").is_none(), "the CLI's reset revokes");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE user_id = ?")
+        .bind(dev.id)
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+    assert_eq!(count, 0);
+    accounts.login("dev", "reset from the command line", ip(9)).await.expect("the new password works");
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_is_throttled() {
+    let (_dir, _store, accounts, _) = with_admin().await;
+    let dev = accounts.create_user("dev", PW, false).await.expect("user");
+    for _ in 0..5 {
+        let r = accounts.change_own_password(dev.id, "a wrong guess here", "another long password", false).await;
+        assert!(matches!(r, Err(Error::Invalid { .. })), "{r:?}");
+    }
+    let r = accounts.change_own_password(dev.id, PW, "another long password", false).await;
+    assert!(matches!(r, Err(Error::Throttled { retry_after }) if retry_after.as_secs() >= 1), "{r:?}");
+    // Another user's change is not affected.
+    let other = accounts.create_user("other", PW, false).await.expect("user");
+    accounts.change_own_password(other.id, PW, "another long password", false).await.expect("change");
 }

@@ -9,6 +9,9 @@ use backend::fleet::HostConfig;
 use backend::hosts::TlsPem;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::http::listener::Limits;
+pub use crate::http::security::Cidr;
+
 #[derive(Debug, Clone, Parser)]
 #[command(name = "capstan", version, about = "A web console for Docker fleets")]
 pub struct Config {
@@ -65,6 +68,26 @@ pub struct Config {
     /// says the request came over https (X-Forwarded-Proto), and plain-http setups still work
     #[arg(long, env = "CAPSTAN_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
+
+    /// Proxies whose X-Forwarded-For names the client, as CIDR networks or addresses (repeat
+    /// the flag, or separate them with commas in the variable). A request from one of them is
+    /// judged (sign-in throttling, audit log) by the rightmost address in X-Forwarded-For that is
+    /// not itself a trusted proxy; any other request by its peer address, whatever it sends
+    #[arg(long = "trusted-proxy", env = "CAPSTAN_TRUSTED_PROXY", value_delimiter = ',', value_name = "CIDR")]
+    pub trusted_proxies: Vec<Cidr>,
+
+    /// Close a connection whose request head has not fully arrived this many seconds after its
+    /// first byte (slow clients holding connections open)
+    #[arg(long, env = "CAPSTAN_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    pub header_read_timeout: u64,
+
+    /// Close a keep-alive connection after this many seconds without a request
+    #[arg(long, env = "CAPSTAN_IDLE_TIMEOUT", default_value_t = 60)]
+    pub idle_timeout: u64,
+
+    /// Most connections served at once (WebSockets included); more wait until one ends
+    #[arg(long, env = "CAPSTAN_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
 
     /// Log filter: a level (info, debug) or a tracing directive (capstan=debug,tower_http=info)
     #[arg(long, env = "CAPSTAN_LOG", default_value = "info")]
@@ -124,6 +147,15 @@ impl Config {
 
     pub fn fleet_deadline(&self) -> Duration {
         Duration::from_secs(self.fleet_deadline.max(1))
+    }
+
+    /// The listener's limits (zero seconds counts as one).
+    pub fn limits(&self) -> Limits {
+        Limits {
+            header_read: Duration::from_secs(self.header_read_timeout.max(1)),
+            idle: Duration::from_secs(self.idle_timeout.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
     }
 
     /// The engines given with `--engine` (none is fine: hosts then come from the registry).
@@ -209,5 +241,19 @@ mod tests {
         assert_eq!(c.listen_addr().expect("addr").port(), 8080);
         assert_eq!(c.hosts().expect("hosts").len(), 2);
         assert_eq!(c.log_format, LogFormat::Json);
+        assert!(c.trusted_proxies.is_empty(), "no proxy is trusted unless named");
+        let l = c.limits();
+        assert_eq!((l.header_read, l.idle, l.max_connections), (Duration::from_secs(10), Duration::from_secs(60), 1024));
+
+        let c = Config::try_parse_from([
+            "capstan", "--trusted-proxy", "10.0.0.0/8,fd00::/8", "--trusted-proxy", "192.0.2.1",
+            "--header-read-timeout", "3", "--idle-timeout", "30", "--max-connections", "64",
+        ])
+        .expect("parses");
+        let proxies: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(proxies, ["10.0.0.0/8", "fd00::/8", "192.0.2.1/32"]);
+        let l = c.limits();
+        assert_eq!((l.header_read, l.idle, l.max_connections), (Duration::from_secs(3), Duration::from_secs(30), 64));
+        assert!(Config::try_parse_from(["capstan", "--trusted-proxy", "10.0.0.0/40"]).is_err());
     }
 }

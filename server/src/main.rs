@@ -10,7 +10,6 @@ use std::path::Path;
 use backend::store::Store;
 use clap::Parser;
 use leptos::config::LeptosOptions;
-use axum::serve::ListenerExt;
 use server::config::{AdminCommand, Command, Config, LogFormat};
 use server::http::auth::{session_layer, SessionOptions};
 use server::state::Settings;
@@ -68,7 +67,7 @@ async fn admin(config: &Config, cmd: AdminCommand) -> Result<(), String> {
                 .find(|u| u.username.eq_ignore_ascii_case(&username))
                 .ok_or_else(|| format!("no user named {username}"))?;
             accounts.set_password(user.id, password).await.map_err(|e| e.public_message())?;
-            println!("password of {} changed; their sessions have ended", user.username);
+            println!("password of {} changed; their sessions have ended and their API tokens are revoked", user.username);
         }
     }
     Ok(())
@@ -142,7 +141,11 @@ async fn run(config: Config) -> Result<(), String> {
         body_limit: config.body_limit,
         upload_limit: config.upload_limit,
         session_max: std::time::Duration::from_secs(u64::from(config.session_max_hours.max(1)) * 3600),
+        trusted_proxies: config.trusted_proxies.clone().into(),
     };
+    for proxy in settings.trusted_proxies.iter() {
+        tracing::info!(%proxy, "trusting X-Forwarded-For from this network");
+    }
     {
         // Failed sign-ins are kept 30 days, then forgotten.
         let accounts = accounts.clone();
@@ -174,24 +177,16 @@ async fn run(config: Config) -> Result<(), String> {
     });
     let app = router(state, sessions);
 
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?
-        // Small answers and SSE events go out at once, not after the peer's delayed ACK (~40 ms).
-        .tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "TCP_NODELAY on a connection");
-            }
-        });
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Capstan is listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down");
-            shutdown.cancel();
-        })
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    server::http::listener::serve(listener, app, config.limits(), async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    })
+    .await
+    .map_err(|e| format!("server error: {e}"))?;
     store.pool().close().await;
     Ok(())
 }

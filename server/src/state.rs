@@ -40,6 +40,8 @@ pub struct Settings {
     pub upload_limit: u64,
     /// A session older than this is over, however active.
     pub session_max: Duration,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`); none by default.
+    pub trusted_proxies: crate::http::security::TrustedProxies,
 }
 
 impl AppState {

@@ -46,6 +46,8 @@ enum Gate {
     Public(Open),
     /// Anyone signed in.
     Signed,
+    /// Anyone signed in with a session: an API token gets 403 (minting tokens).
+    Session,
     /// Admins only: 403 for everyone else signed in.
     Admin,
     /// At least this role on the door's host; no grant at all: 404 as if the host did not exist.
@@ -192,7 +194,7 @@ fn rest_doors() -> Vec<Door> {
         rest(M::POST, "/me/password", Signed)
             .json(json!({"current": "not the current password", "new": "another long enough password"})),
         rest(M::GET, "/tokens", Signed),
-        rest(M::POST, "/tokens", Signed).json(json!({"name": "doors"})),
+        rest(M::POST, "/tokens", Gate::Session).json(json!({"name": "doors"})),
         rest(M::DELETE, "/tokens/{id}", Signed),
         // Users, teams, audit: admins.
         rest(M::GET, "/users", Admin),
@@ -316,7 +318,7 @@ fn fn_doors() -> Vec<Door> {
             "current=not+the+current+password&new=another+long+enough+password&confirm=another+long+enough+password",
         ),
         sfn("list_tokens", Signed, ""),
-        sfn("create_token", Signed, "name=doors&expires_days="),
+        sfn("create_token", Gate::Session, "name=doors&expires_days="),
         sfn("revoke_token", Signed, &format!("id={NO_ID}")),
         // Admin pages.
         sfn("list_audit", Admin, "filter[user]=&filter[host]=&filter[action]=&filter[outcome]=&filter[since]=&filter[until]="),
@@ -470,7 +472,7 @@ fn want(gate: Gate, who: Who) -> Want {
         (Who::BadToken, _) => Want::Unauthorized,
         (Who::Anonymous, Gate::Public(o)) | (Who::User { .. }, Gate::Public(o)) => open(o),
         (Who::Anonymous, _) => Want::Unauthorized,
-        (Who::User { .. }, Gate::Signed) => Want::Pass,
+        (Who::User { .. }, Gate::Signed | Gate::Session) => Want::Pass,
         (Who::User { admin, .. }, Gate::Admin) => {
             if admin {
                 Want::Pass
@@ -828,7 +830,11 @@ async fn every_door_answers_every_identity_as_api_md_prescribes() {
         for door in &order {
             let (method, uri, payload) = fill(door, &fns);
             let answer = knock(&app, method.clone(), &uri, &who.headers, &payload).await;
-            let want = want(door.gate, who.who);
+            let by_bearer = who.headers.iter().any(|(k, _)| k == "authorization");
+            let want = match door.gate {
+                Gate::Session if by_bearer && matches!(who.who, Who::User { .. }) => Want::Forbidden,
+                gate => want(gate, who.who),
+            };
             if let Err(e) = judge(door, want, &answer) {
                 wrong.push(format!("{} {method} {uri} [{}]: {e}", who.label, door.key));
             }

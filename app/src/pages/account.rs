@@ -8,13 +8,19 @@ use crate::format;
 use crate::model::{NewTokenView, TokenView};
 
 #[server(output = crate::codec::TextJson)]
-pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current: String,
+    new: String,
+    confirm: String,
+    // The "keep my API tokens" box: sent (as "on") only when ticked.
+    keep_tokens: Option<String>,
+) -> Result<(), AppError> {
     if new != confirm {
         return Err(AppError::Invalid { field: "confirm".into(), message: "the two new passwords differ".into() }.respond());
     }
     let who = crate::ssr::principal()?;
     let accounts = crate::ssr::accounts()?;
-    accounts.change_own_password(who.user_id, &current, &new).await?;
+    accounts.change_own_password(who.user_id, &current, &new, keep_tokens.is_some()).await?;
     // Every session ended with the old password; this one carries on with a fresh id.
     crate::ssr::sign_in(&accounts, who.user_id).await
 }
@@ -28,6 +34,9 @@ pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
 #[server(output = crate::codec::TextJson)]
 pub async fn create_token(name: String, expires_days: String) -> Result<NewTokenView, AppError> {
     let who = crate::ssr::principal()?;
+    if let Some(identity) = crate::ssr::identity() {
+        backend::auth::require_session(&identity)?;
+    }
     let days = match expires_days.trim() {
         "" | "never" => None,
         d => Some(d.parse::<u32>().map_err(|_| AppError::Invalid {
@@ -62,7 +71,7 @@ pub fn AccountPage() -> impl IntoView {
 fn PasswordPanel() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let result = move || match action.value().get() {
-        Some(Ok(())) => Some(view! { <p class="form-ok" role="status">"Password changed. Your other sessions have ended."</p> }.into_any()),
+        Some(Ok(())) => Some(view! { <p class="form-ok" role="status">"Password changed. Your other sessions have ended, and your API tokens unless you kept them."</p> }.into_any()),
         Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
         None => None,
     };
@@ -83,6 +92,10 @@ fn PasswordPanel() -> impl IntoView {
                 <label class="field">
                     <span>"New password again"</span>
                     <input name="confirm" type="password" autocomplete="new-password" minlength="12" required />
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="keep_tokens" value="on" />
+                    <span>"Keep my API tokens (without this, they are all revoked)"</span>
                 </label>
                 {result}
                 <button type="submit" class="button button-primary">"Change password"</button>

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-pub use limiter::LoginLimiter;
+pub use limiter::{client_key, LoginLimiter};
+use limiter::Key;
 pub use revocations::Revocations;
 use token_cache::{TokenCache, TokenHash};
 
@@ -127,6 +128,18 @@ fn bad_credentials() -> Error {
 
 fn wrong_setup_token() -> Error {
     Error::Unauthenticated("the setup token is not valid — use the one in the server's log or data directory".into())
+}
+
+/// Minting API tokens needs a signed-in session: a token that could make tokens would let one
+/// leaked token outlive its own revocation (and its owner's password change).
+pub fn require_session(identity: &Identity) -> Result<()> {
+    match identity.via {
+        Credential::Session => Ok(()),
+        Credential::Token => Err(Error::Denied {
+            field: "authorization".into(),
+            message: "an API token cannot create API tokens; sign in with your password to make one".into(),
+        }),
+    }
 }
 
 pub fn validate_username(name: &str) -> Result<()> {
@@ -276,9 +289,11 @@ impl Accounts {
     ) -> Result<User> {
         validate_username(username)?;
         password::check_strength("password", password)?;
-        let keys = [format!("setup:{}", client.map(|c| c.to_string()).unwrap_or_else(|| "-".into()))];
-        self.limiter.check(&keys).map_err(|retry_after| Error::Throttled { retry_after })?;
+        let keys = [Key::hard(format!("setup:{}", client_key(client)))];
+        // Counted now, before any answer: parallel guesses are each counted.
+        let attempt = self.limiter.attempt(&keys).map_err(|retry_after| Error::Throttled { retry_after })?;
         if self.user_count().await? > 0 {
+            self.limiter.forget(attempt);
             return Err(Error::Conflict("setup is already done; sign in instead".into()));
         }
         let token_hex = hex(&token_hash(token.trim()));
@@ -288,7 +303,6 @@ impl Accounts {
             .await
             .map_err(internal)?;
         if known.is_none() {
-            self.limiter.record_failure(&keys);
             return Err(wrong_setup_token());
         }
         let hash = password::hash(password.to_string()).await?;
@@ -309,18 +323,18 @@ impl Accounts {
         }
         let user = insert_user(&mut tx, username, &hash, true).await?;
         tx.commit().await.map_err(internal)?;
-        self.limiter.record_success(&keys[0]);
+        self.limiter.succeeded(attempt);
         let _ = std::fs::remove_file(data_dir.join(SETUP_TOKEN_FILE));
         Ok(user)
     }
 
     /// Checks a username and password. Wrong username and wrong password give the same error
-    /// and take the same time; failures are recorded and throttled per client and username.
+    /// and take the same time; failures are recorded and throttled per client (locks) and per
+    /// username (pauses of seconds, never a lock; see [`limiter`]). The attempt is counted
+    /// before the password is hashed.
     pub async fn login(&self, username: &str, password: &str, client: Option<IpAddr>) -> Result<User> {
-        let client_key = format!("ip:{}", client.map(|c| c.to_string()).unwrap_or_else(|| "-".into()));
-        let user_key = format!("user:{}", username.to_ascii_lowercase());
-        let keys = [client_key, user_key.clone()];
-        self.limiter.check(&keys).map_err(|retry_after| Error::Throttled { retry_after })?;
+        let keys = [Key::hard(client_key(client)), Key::soft(format!("user:{}", username.to_ascii_lowercase()))];
+        let attempt = self.limiter.attempt(&keys).map_err(|retry_after| Error::Throttled { retry_after })?;
 
         let row = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = ?")
             .bind(username)
@@ -333,7 +347,6 @@ impl Accounts {
         };
         let ok = password::verify(password.to_string(), stored).await?;
         if !ok || disabled {
-            self.limiter.record_failure(&keys);
             sqlx::query("INSERT INTO login_failures (at, username, client) VALUES (?, ?, ?)")
                 .bind(now())
                 .bind(username.chars().take(128).collect::<String>())
@@ -343,7 +356,7 @@ impl Accounts {
                 .map_err(internal)?;
             return Err(bad_credentials());
         }
-        self.limiter.record_success(&user_key);
+        self.limiter.succeeded(attempt);
         sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
             .bind(now())
             .bind(id)
@@ -544,27 +557,27 @@ impl Accounts {
         Ok(())
     }
 
-    /// Sets a new password and ends every session of the user (their epoch moves on).
+    /// An admin sets a user's password (the users page, `capstan admin reset-password`): every
+    /// session of the user ends (their epoch moves on) and every API token of theirs is revoked,
+    /// in one transaction — a reset is what follows a leak, and tokens leak with passwords.
     pub async fn set_password(&self, id: i64, new: String) -> Result<()> {
         password::check_strength("password", &new)?;
         let hash = password::hash(new).await?;
-        let n = sqlx::query("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?")
-            .bind(hash)
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(internal)?
-            .rows_affected();
-        if n == 0 {
-            return Err(Error::NotFound("user".into()));
-        }
-        self.revocations.revoke(id);
-        Ok(())
+        self.store_password(id, hash, false).await.map(|_| ())
     }
 
-    /// A person changes their own password: the current one is required.
-    pub async fn change_own_password(&self, id: i64, current: &str, new: &str) -> Result<()> {
+    /// A person changes their own password: the current one is required, and attempts are
+    /// throttled like sign-ins (counted before the hash; this account's sixth wrong guess in a
+    /// minute locks the change for a minute, then longer — only the one holding the session can
+    /// trip it). Every other session ends; the person's API tokens are revoked too unless
+    /// `keep_tokens` (a change made on purpose, not after a leak). Returns how many tokens
+    /// were revoked.
+    pub async fn change_own_password(&self, id: i64, current: &str, new: &str, keep_tokens: bool) -> Result<u64> {
         password::check_strength("new", new)?;
+        let attempt = self
+            .limiter
+            .attempt(&[Key::hard(format!("password:{id}"))])
+            .map_err(|retry_after| Error::Throttled { retry_after })?;
         let stored: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
             .bind(id)
             .fetch_optional(self.pool())
@@ -573,7 +586,40 @@ impl Accounts {
         if !password::verify(current.to_string(), stored).await? {
             return Err(Error::invalid("current", "the current password is not right"));
         }
-        self.set_password(id, new.to_string()).await
+        self.limiter.succeeded(attempt);
+        let hash = password::hash(new.to_string()).await?;
+        self.store_password(id, hash, keep_tokens).await
+    }
+
+    /// Writes a password hash, ends the user's sessions and (unless `keep_tokens`) deletes their
+    /// API tokens, all in one transaction; returns how many tokens went.
+    async fn store_password(&self, id: i64, hash: String, keep_tokens: bool) -> Result<u64> {
+        let mut tx = self.pool().begin().await.map_err(internal)?;
+        let n = sqlx::query("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?")
+            .bind(hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?
+            .rows_affected();
+        if n == 0 {
+            return Err(Error::NotFound("user".into()));
+        }
+        let revoked = if keep_tokens {
+            0
+        } else {
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?
+                .rows_affected()
+        };
+        tx.commit().await.map_err(internal)?;
+        // Cached token identities stop counting; open streams check again.
+        self.access_changed();
+        self.revocations.revoke(id);
+        Ok(revoked)
     }
 
     // ----- API tokens -----

@@ -1,13 +1,15 @@
 //! Router composition. Every request passes, outermost first: request id → trace span →
-//! security headers → compression → session → same-origin check → identity → login redirect
-//! for pages → audit log → body limit → the route.
+//! client address (the peer, or what a trusted proxy forwarded) → security headers →
+//! compression → session → same-origin check → identity → login redirect for pages → audit
+//! log → body limit → the route. The listener that serves it is in [`listener`].
 
 mod api;
 mod assets;
 pub mod audit;
 pub mod auth;
 mod error;
-mod security;
+pub mod listener;
+pub mod security;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -75,6 +77,10 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
                     tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
                 }).on_response(DefaultOnResponse::new().level(Level::INFO)))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::from_fn_with_state(
+                    state.settings.trusted_proxies.clone(),
+                    security::client_address,
+                ))
                 .layer(middleware::from_fn(security::headers))
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn(auth::secure_cookie_behind_https))

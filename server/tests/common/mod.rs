@@ -157,6 +157,7 @@ impl TestApp {
             body_limit: 64 * 1024,
             upload_limit: 4 * 1024 * 1024,
             session_max: Duration::from_secs(86_400),
+            trusted_proxies: Default::default(),
         };
         let registry = backend::hosts::Registry::open(store.clone(), fleet.clone(), dir.path())
             .expect("registry");

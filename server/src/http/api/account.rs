@@ -76,9 +76,13 @@ pub async fn me(State(state): State<AppState>, Auth(who): Auth) -> Json<MeView> 
 pub struct PasswordBody {
     current: String,
     new: String,
+    /// Keep the caller's API tokens; by default a password change revokes them all.
+    #[serde(default)]
+    keep_tokens: bool,
 }
 
-/// Changes the caller's password; every other session ends, this one carries on.
+/// Changes the caller's password; every other session ends, this one carries on, and the
+/// caller's API tokens are revoked unless `keep_tokens`. Wrong guesses are throttled (429).
 pub async fn change_password(
     State(state): State<AppState>,
     // Not signed in: 401 (extractors run in order; a missing identity would otherwise be a 500).
@@ -88,7 +92,7 @@ pub async fn change_password(
     Body(body): Body<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     let id = identity.principal.user_id;
-    state.accounts.change_own_password(id, &body.current, &body.new).await?;
+    state.accounts.change_own_password(id, &body.current, &body.new, body.keep_tokens).await?;
     if identity.via == Credential::Session {
         sign_in(&session, &state, id).await?;
     }
@@ -106,11 +110,14 @@ pub struct TokenBody {
     expires_days: Option<u32>,
 }
 
+/// A new token for the caller; only from a session (403 for a bearer token).
 pub async fn create_token(
     State(state): State<AppState>,
     Auth(who): Auth,
+    Extension(identity): Extension<Identity>,
     Body(body): Body<TokenBody>,
 ) -> Result<impl IntoResponse, ApiError> {
+    backend::auth::require_session(&identity)?;
     let (info, token) = state.accounts.create_token(who.user_id, &body.name, body.expires_days).await?;
     let view = NewTokenView { id: info.id, name: info.name, token, expires_at: info.expires_at };
     Ok((StatusCode::CREATED, Json(view)))
