@@ -119,3 +119,14 @@ pub fn data_dir() -> Result<std::path::PathBuf, crate::error::AppError> {
         crate::error::AppError::Internal
     })
 }
+
+/// Names what this server fn call created (a container's id) for its audit row
+/// (`backend::audit::CREATED_HEADER`; the audit middleware takes the header off).
+pub fn audit_created(id: &str) {
+    if let (Some(res), Ok(value)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(id),
+    ) {
+        res.insert_header(http::HeaderName::from_static(backend::audit::CREATED_HEADER), value);
+    }
+}

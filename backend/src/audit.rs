@@ -1,11 +1,11 @@
 //! The audit log: who did what, where, when, from which address, and how it ended.
 //!
-//! Rows are appended by one writer task fed through a bounded channel, so recording never
-//! slows a request: when the channel is full the row is dropped, counted and warned about.
+//! Rows are appended by one writer task. What waits for it is bounded by bytes
+//! ([`QUEUE_BYTES`]): a request whose row does not fit waits until the writer catches up
+//! (back-pressure) instead of its row being dropped, so nobody can flood the log empty.
 //! Rows are never changed (a trigger refuses any UPDATE); the retention task is the only thing
 //! that deletes them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,20 +13,24 @@ use bytes::Bytes;
 use futures::Stream;
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::store::{internal, now};
 
-/// How many rows may wait for the writer before new ones are dropped.
-const QUEUE: usize = 4096;
+/// How many bytes of rows may wait for the writer before recording waits; counted in KiB.
+pub const QUEUE_BYTES: usize = 16 * 1024 * 1024;
+const QUEUE_KIB: usize = QUEUE_BYTES / 1024;
 /// The most rows written in one transaction.
 const BATCH: usize = 256;
 const RETENTION_KEY: &str = "audit_retention_days";
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 pub const MAX_PAGE: u32 = 500;
 const REDACTED: &str = "[redacted]";
+/// A response header a door sets to name what it created (a container's id); the audit
+/// middleware records it in the row's params as `created_id` and takes the header off.
+pub const CREATED_HEADER: &str = "x-capstan-audit-created";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,6 +84,19 @@ pub struct Record {
     pub params: serde_json::Value,
     pub status: u16,
     pub outcome: Outcome,
+}
+
+impl Record {
+    /// About how many bytes the row holds while it waits.
+    pub fn size(&self) -> usize {
+        let text = |t: &Option<String>| t.as_ref().map_or(0, String::len);
+        128 + text(&self.username)
+            + text(&self.client)
+            + text(&self.host)
+            + text(&self.object)
+            + self.action.len()
+            + self.params.to_string().len()
+    }
 }
 
 /// A stored row.
@@ -169,7 +186,8 @@ impl Filter {
 }
 
 enum Msg {
-    Row(Box<Record>),
+    /// A row and its share of the byte budget, given back once it is written.
+    Row(Box<Record>, OwnedSemaphorePermit),
     Flush(oneshot::Sender<()>),
 }
 
@@ -177,20 +195,20 @@ enum Msg {
 #[derive(Clone)]
 pub struct Audit {
     pool: SqlitePool,
-    tx: mpsc::Sender<Msg>,
-    dropped: Arc<AtomicU64>,
+    tx: mpsc::UnboundedSender<Msg>,
+    budget: Arc<Semaphore>,
 }
 
 impl Audit {
     /// Starts the writer task (it ends once every handle is gone) and the daily retention task
     /// (it ends on `shutdown`).
     pub fn start(pool: SqlitePool, shutdown: CancellationToken) -> Audit {
-        let (tx, rx) = mpsc::channel(QUEUE);
+        let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(writer(pool.clone(), rx));
         let audit = Audit {
             pool,
             tx,
-            dropped: Arc::default(),
+            budget: Arc::new(Semaphore::new(QUEUE_KIB)),
         };
         let pruner = audit.clone_without_sender();
         tokio::spawn(async move {
@@ -216,32 +234,34 @@ impl Audit {
         }
     }
 
-    /// Queues a row; never waits. A full queue drops the row, counts it and warns.
-    pub fn record(&self, record: Record) {
-        if let Err(e) = self.tx.try_send(Msg::Row(Box::new(record))) {
-            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            let action = match &e {
-                mpsc::error::TrySendError::Full(Msg::Row(r))
-                | mpsc::error::TrySendError::Closed(Msg::Row(r)) => r.action.clone(),
-                _ => String::new(),
-            };
-            tracing::warn!(
-                dropped_total = n,
-                action,
-                "audit queue full: a row was dropped"
-            );
+    /// Queues a row. Waits while the rows not yet written hold [`QUEUE_BYTES`]: a flood of
+    /// requests slows down rather than losing its rows.
+    pub async fn record(&self, record: Record) {
+        let kib = (record.size() / 1024 + 1).min(QUEUE_KIB);
+        let permit = match self.budget.clone().try_acquire_many_owned(kib as u32) {
+            Ok(p) => p,
+            Err(_) => {
+                tracing::debug!(action = %record.action, "audit queue full: waiting for the writer");
+                match self.budget.clone().acquire_many_owned(kib as u32).await {
+                    Ok(p) => p,
+                    Err(_) => return, // closed: shutting down
+                }
+            }
+        };
+        if self.tx.send(Msg::Row(Box::new(record), permit)).is_err() {
+            tracing::warn!("the audit writer has stopped: a row was not written");
         }
     }
 
-    /// Rows dropped because the queue was full, since start.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+    /// Bytes of rows waiting for the writer (rounded up to KiB per row).
+    pub fn queued_bytes(&self) -> usize {
+        (QUEUE_KIB - self.budget.available_permits()) * 1024
     }
 
     /// Waits until every row queued before this call is written.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+        if self.tx.send(Msg::Flush(done)).is_ok() {
             let _ = wait.await;
         }
     }
@@ -408,14 +428,18 @@ async fn fetch(pool: &SqlitePool, filter: &Filter, limit: u32) -> Result<Vec<Ent
         .collect())
 }
 
-async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Msg>) {
+async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Msg>) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut permits = Vec::with_capacity(BATCH);
     let mut waiting = Vec::new();
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
         while let Some(msg) = next {
             match msg {
-                Msg::Row(r) => batch.push(r),
+                Msg::Row(r, permit) => {
+                    batch.push(r);
+                    permits.push(permit);
+                }
                 Msg::Flush(done) => waiting.push(done),
             }
             next = if batch.len() < BATCH {
@@ -425,10 +449,20 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<Msg>) {
             };
         }
         if !batch.is_empty() {
-            if let Err(e) = insert(&pool, &batch).await {
-                tracing::error!(rows = batch.len(), error = %e.log_detail(), "writing audit rows");
+            // A failed write is tried again (the database busy or full for a moment) before the
+            // rows are given up, so a slow disk slows requests instead of losing their rows.
+            let mut tries = 0;
+            while let Err(e) = insert(&pool, &batch).await {
+                tries += 1;
+                if tries == 5 {
+                    tracing::error!(rows = batch.len(), error = %e.log_detail(), "writing audit rows failed five times; these rows are lost");
+                    break;
+                }
+                tracing::warn!(rows = batch.len(), error = %e.log_detail(), "writing audit rows; trying again");
+                tokio::time::sleep(Duration::from_millis(200 << tries)).await;
             }
             batch.clear();
+            permits.clear();
         }
         for done in waiting.drain(..) {
             let _ = done.send(());

@@ -52,6 +52,24 @@ impl Error {
         Error::Invalid { field: field.into(), message: message.into() }
     }
 
+    /// The HTTP status this error answers with, the same from every door, and its code word.
+    pub fn http_status(&self) -> (u16, &'static str) {
+        match self {
+            Error::NotFound(_) => (404, "not_found"),
+            Error::Unauthenticated(_) => (401, "unauthorized"),
+            Error::Forbidden | Error::Denied { .. } => (403, "forbidden"),
+            Error::Throttled { .. } => (429, "rate_limited"),
+            Error::Conflict(_) => (409, "conflict"),
+            Error::Invalid { .. } => (422, "invalid"),
+            Error::EngineUnreachable { .. } => (502, "engine_unreachable"),
+            Error::Engine { status: 404, .. } => (404, "not_found"),
+            Error::Engine { status: 409, .. } => (409, "conflict"),
+            Error::Engine { .. } => (502, "engine_error"),
+            Error::EngineTimeout => (504, "engine_timeout"),
+            Error::Internal(_) => (500, "internal"),
+        }
+    }
+
     /// Text that may be shown to the person who made the request.
     pub fn public_message(&self) -> String {
         match self {

@@ -634,3 +634,96 @@ async fn the_csv_export_honours_every_filter_and_the_pages_link_keeps_them() {
     // No filter on the page: the link is the whole log.
     assert_eq!(csv_link(&app, &root, "").await, "/api/v1/audit.csv?");
 }
+
+/// Issue 18: the log cannot be flooded or emptied. Bodies of people not signed in are not read
+/// past 16 KiB; a big request's row keeps what matters and the created id; a bulk action is one
+/// row per target on its host; a flood of rows waits for the writer instead of losing rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_keep_their_rows_and_bulk_actions_have_one_row_per_target() {
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let image = env("CAPSTAN_TEST_IMAGE");
+    let name = unique("flood");
+    let _cleanup = Cleanup(name.clone());
+
+    // Nobody signed in: a sign-in body past 16 KiB is refused before it is buffered.
+    let big = "x".repeat(100 * 1024);
+    let res = app.send(Method::POST, "/api/v1/session", &[], Some(json!({"username": "root", "password": big}))).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
+
+    // A big create: the row is cut down but keeps the image, mounts, privileges and the new id.
+    let env_lines: Vec<String> = (0..300).map(|i| format!("VAR_{i}={}", "v".repeat(100))).collect();
+    let made = app
+        .send(
+            Method::POST,
+            "/api/v1/hosts/unix-engine/containers",
+            &same(&root),
+            Some(json!({"image": image, "name": name, "cmd": ["sleep", "300"], "start": false, "env": env_lines,
+                        "privileged": true, "volumes": ["/tmp:/mnt:ro"], "cap_add": ["NET_ADMIN"]})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    assert!(made.headers.get(backend::audit::CREATED_HEADER).is_none(), "the audit header stays inside");
+    let id = made.json()["id"].as_str().expect("id").to_string();
+    let rows = entries(&app, &root, "action=container.create&host=unix-engine").await;
+    let row = rows.iter().find(|e| e["params"]["name"] == name.as_str()).expect("the create's row");
+    let p = &row["params"];
+    assert_eq!(p["truncated"], true, "{p}");
+    assert_eq!(p["image"], image.as_str());
+    assert_eq!(p["privileged"], true);
+    assert_eq!(p["volumes"], json!(["/tmp:/mnt:ro"]));
+    assert_eq!(p["cap_add"], json!(["NET_ADMIN"]));
+    assert_eq!(p["created_id"], id.as_str());
+    assert!(p["fields"].as_array().is_some_and(|f| f.contains(&json!("env"))), "{p}");
+    assert!(row.to_string().len() < 12 * 1024, "the row is bounded");
+
+    // A bulk action through the page's server fn: one row per target, on its own host.
+    let path = <app::pages::containers::BulkAction as ServerFn>::PATH;
+    let targets = json!([
+        {"host": "unix-engine", "id": id, "name": name},
+        {"host": "tls-engine", "id": "aud-nobody-here", "name": "aud-nobody-here"},
+    ]);
+    let bulk = app.send(Method::POST, path, &same(&root), Some(json!({"action": "stop", "targets": targets, "force": false}))).await;
+    assert_eq!(bulk.status, StatusCode::OK, "{}", bulk.text());
+    let stops = entries(&app, &root, "action=container.stop").await;
+    let mine = stops.iter().find(|e| e["object"] == id.as_str()).expect("the running one's row");
+    assert_eq!((mine["host"].as_str(), mine["status"].as_u64(), mine["outcome"].as_str()), (Some("unix-engine"), Some(200), Some("ok")));
+    assert_eq!(mine["params"]["bulk"], true);
+    let missing = stops.iter().find(|e| e["object"] == "aud-nobody-here").expect("the missing one's row");
+    assert_eq!((missing["host"].as_str(), missing["status"].as_u64(), missing["outcome"].as_str()), (Some("tls-engine"), Some(404), Some("failed")));
+    assert!(entries(&app, &root, "action=fn.bulk_action").await.is_empty(), "no summary row instead of the targets'");
+
+    // A flood bigger than the queue (3,000 rows of 12 KiB, 36 MiB): every row is written.
+    let rows: Vec<_> = (0..3000)
+        .map(|i| {
+            let audit = app.state.audit.clone();
+            tokio::spawn(async move {
+                audit
+                    .record(backend::audit::Record {
+                        at: backend::store::now(),
+                        user_id: None,
+                        username: None,
+                        client: None,
+                        host: None,
+                        object: Some(format!("row-{i}")),
+                        action: "test.flood".into(),
+                        params: json!({"pad": "p".repeat(12 * 1024)}),
+                        status: 200,
+                        outcome: backend::audit::Outcome::Ok,
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for r in rows {
+        r.await.expect("recorded");
+    }
+    app.state.audit.flush().await;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'test.flood'")
+        .fetch_one(app.accounts.pool())
+        .await
+        .expect("count");
+    assert_eq!(count, 3000, "no row was dropped");
+    assert_eq!(app.state.audit.queued_bytes(), 0);
+}

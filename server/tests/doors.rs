@@ -343,7 +343,11 @@ fn fn_doors() -> Vec<Door> {
         sfn("host_access", Admin, "host={host}"),
         sfn("set_host_grant", Admin, &format!("host={NO_HOST}&subject=user%3A{NO_ID}&role=viewer")),
         sfn("remove_host_grant", Admin, &format!("host={NO_HOST}&subject=user%3A{NO_ID}")),
-        sfn("save_guardrails", Admin, &format!("host={NO_HOST}&bind_mounts=never&bind_prefixes=")),
+        sfn(
+            "save_guardrails",
+            Admin,
+            &format!("host={NO_HOST}&bind_mounts=never&bind_prefixes=&cap_add=&devices=&volume_drivers=&network_drivers="),
+        ),
         sfn_json("test_host_connection", Admin, json!({"input": {"slug": "doors-new", "url": refused}})),
         sfn_json("add_host", Admin, json!({"input": {"slug": "doors-new", "url": refused}})),
         sfn("host_settings", Admin, "slug={host}"),
@@ -1138,7 +1142,7 @@ async fn rows(app: &TestApp, user: Option<&str>, action: &str) -> Vec<Entry> {
 /// Denials of each kind left their rows: the user, the host, the action, the status.
 async fn denials_are_in_the_audit_log(app: &TestApp) {
     app.state.audit.flush().await;
-    assert_eq!(app.state.audit.dropped(), 0, "no audit row was dropped");
+    assert_eq!(app.state.audit.queued_bytes(), 0, "every audit row was written");
     let has = |rows: &[Entry], host: Option<&str>, status: u16| {
         rows.iter()
             .any(|e| e.record.host.as_deref() == host && e.record.status == status)

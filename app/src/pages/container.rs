@@ -85,6 +85,7 @@ pub async fn recreate_container(host: String, id: String) -> Result<Created, App
         .recreate_container_within(&id, limits.as_ref())
         .await?;
     tracing::info!(by = %who.username, host, old = %id, new = %created.id, "container recreated");
+    crate::ssr::audit_created(&created.id);
     Ok(created.into())
 }
 

@@ -89,6 +89,10 @@ pub struct Outcome {
     pub host: String,
     pub name: String,
     pub error: Option<String>,
+    /// The status the action alone would have answered (200, 403, 404, …): the audit log
+    /// records one row per target with it.
+    #[serde(default)]
+    pub status: u16,
 }
 
 /// The last bulk action and how it went.
@@ -294,7 +298,8 @@ pub async fn bulk_action(
             if let Err(e) = &result {
                 tracing::debug!(host = %t.host, container = %t.id, error = %e.log_detail(), "bulk action failed");
             }
-            Outcome { host: t.host, name: t.name, error: result.err().map(|e| e.public_message()) }
+            let status = result.as_ref().err().map_or(200, |e| e.http_status().0);
+            Outcome { host: t.host, name: t.name, error: result.err().map(|e| e.public_message()), status }
         })
         .buffer_unordered(6)
         .collect()

@@ -58,6 +58,7 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
         .run_container_within(&spec.into(), limits.as_ref())
         .await?;
     tracing::info!(by = %who.username, host, container = %created.id, name = %created.name, "container created");
+    crate::ssr::audit_created(&created.id);
     Ok(created.into())
 }
 
@@ -97,6 +98,7 @@ pub async fn edit_container(
         .replace_container_within(&id, &spec.into(), pull, limits.as_ref())
         .await?;
     tracing::info!(by = %who.username, host, old = %id, new = %created.id, name = %created.name, "container edited");
+    crate::ssr::audit_created(&created.id);
     Ok(created.into())
 }
 

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bollard::models::{HostConfig, HostConfigCgroupnsModeEnum, MountType, VolumeCreateRequest};
+use bollard::models::{HostConfig, MountType, VolumeCreateRequest};
 
 use super::Engine;
 use crate::error::{Error, Result};
@@ -347,6 +347,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bollard::models::HostConfigCgroupnsModeEnum;
 
     #[test]
     fn binds_are_made_read_only_keeping_their_options() {

@@ -4,9 +4,11 @@
 //!
 //! Host, object and action come from the request's path: `/api/v1/hosts/web-1/containers/db/stop`
 //! is host `web-1`, object `db`, action `container.stop`, so "who stopped this container" is a
-//! filter away. JSON and form bodies of ordinary requests are buffered (within the body limit)
-//! for their parameters, with secret-looking values redacted; uploads and other streams are
-//! never buffered.
+//! filter away. JSON and form bodies of ordinary requests are buffered (within the body limit;
+//! 16 KiB for someone not signed in) for their parameters, with secret-looking values redacted;
+//! uploads and other streams are never buffered. A row too big is cut down to the fields that
+//! matter; a bulk action becomes one row per target on its host; what a create made is named by
+//! the door ([`created`]).
 
 use std::net::SocketAddr;
 
@@ -22,8 +24,28 @@ use serde_json::{Map, Value};
 use super::ApiError;
 use crate::state::AppState;
 
-/// Parameters bigger than this (as JSON) are cut down to their field names.
+/// Parameters bigger than this (as JSON) are cut down to the fields that matter
+/// ([`KEPT_FIELDS`]) and the names of the others.
 const MAX_PARAMS: usize = 8 * 1024;
+/// The most bytes of a request body read for the log from someone not signed in: sign-in and
+/// setup forms are small, and nobody unknown may make the server buffer megabytes.
+pub const ANONYMOUS_BODY_LIMIT: usize = 16 * 1024;
+/// What a truncated row keeps, each cut to size: what was run, what it mounts and may do, and
+/// which objects it named.
+const KEPT_FIELDS: &[&str] = &[
+    "image", "name", "id", "host", "spec", "volumes", "volumes_from", "mounts", "privileged",
+    "cap_add", "devices", "network", "pid", "ipc", "security_opt", "driver", "driver_opts",
+    "targets", "action", "force", "created_id",
+];
+/// The most field names a truncated row lists.
+const MAX_FIELD_NAMES: usize = 64;
+use backend::audit::CREATED_HEADER;
+
+/// The header that names what a handler created, for its audit row.
+pub fn created(id: &str) -> [(axum::http::HeaderName, axum::http::HeaderValue); 1] {
+    let value = axum::http::HeaderValue::from_str(id).unwrap_or_else(|_| axum::http::HeaderValue::from_static(""));
+    [(axum::http::HeaderName::from_static(CREATED_HEADER), value)]
+}
 
 /// Server fns that only read: not recorded unless refused. Every other server fn is recorded,
 /// so a new one that changes something is never forgotten.
@@ -225,15 +247,92 @@ fn body_params(content_type: &str, bytes: &[u8], into: &mut Map<String, Value>) 
     }
 }
 
+/// A value cut to size: strings to 256 characters, lists to 32 items, objects to 32 fields,
+/// four levels deep.
+fn trimmed(v: &Value, depth: usize) -> Value {
+    match v {
+        Value::String(s) if s.len() > 256 => Value::String(format!("{}…", s.chars().take(256).collect::<String>())),
+        Value::Array(a) if depth < 4 => Value::Array(a.iter().take(32).map(|x| trimmed(x, depth + 1)).collect()),
+        Value::Object(m) if depth < 4 => {
+            Value::Object(m.iter().take(32).map(|(k, x)| (k.clone(), trimmed(x, depth + 1))).collect())
+        }
+        Value::Array(_) | Value::Object(_) => Value::String("…".into()),
+        other => other.clone(),
+    }
+}
+
 fn bounded(params: Value) -> Value {
     if params.to_string().len() <= MAX_PARAMS {
         return params;
     }
-    let fields: Vec<Value> = params
-        .as_object()
-        .map(|m| m.keys().cloned().map(Value::String).collect())
-        .unwrap_or_default();
-    serde_json::json!({ "truncated": true, "fields": fields })
+    let Some(map) = params.as_object() else {
+        return serde_json::json!({ "truncated": true });
+    };
+    let mut out = Map::new();
+    out.insert("truncated".into(), Value::Bool(true));
+    for key in KEPT_FIELDS {
+        if let Some(v) = map.get(*key) {
+            let mut v = trimmed(v, 0);
+            if v.to_string().len() > MAX_PARAMS / 4 {
+                v = trimmed(&v, 2);
+            }
+            out.insert((*key).into(), v);
+        }
+    }
+    let names: Vec<Value> = map.keys().take(MAX_FIELD_NAMES).cloned().map(Value::String).collect();
+    out.insert("fields".into(), Value::Array(names));
+    if map.len() > MAX_FIELD_NAMES {
+        out.insert("more_fields".into(), Value::from(map.len() - MAX_FIELD_NAMES));
+    }
+    Value::Object(out)
+}
+
+/// The rows of a bulk action: one per target, on its own host, named like the single action
+/// through the REST API, from the outcomes the server fn answered.
+fn bulk_rows(
+    params: &Map<String, Value>,
+    answer: &[u8],
+    who: Option<&backend::policy::Principal>,
+    client: Option<String>,
+) -> Option<Vec<Record>> {
+    let action = params.get("action")?.as_str()?;
+    let force = params.get("force").cloned().unwrap_or(Value::Bool(false));
+    let targets = params.get("targets")?.as_array()?;
+    let outcomes: Vec<Value> = serde_json::from_slice(answer).ok()?;
+    let mut rows = Vec::with_capacity(targets.len());
+    for (i, t) in targets.iter().enumerate() {
+        let host = t.get("host").and_then(Value::as_str).unwrap_or_default();
+        let id = t.get("id").and_then(Value::as_str).unwrap_or_default();
+        let name = t.get("name").and_then(Value::as_str).unwrap_or(id);
+        let path = format!("/api/v1/hosts/{host}/containers/{id}");
+        let d = if action == "remove" {
+            describe(&Method::DELETE, &path)
+        } else {
+            describe(&Method::POST, &format!("{path}/{action}"))
+        };
+        // Outcomes come back in any order: found by host and name.
+        let outcome = outcomes
+            .iter()
+            .find(|o| o.get("host").and_then(Value::as_str) == Some(host) && o.get("name").and_then(Value::as_str) == Some(name))
+            .or_else(|| outcomes.get(i));
+        let status = outcome
+            .and_then(|o| o.get("status"))
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or(200);
+        let mut p = Map::new();
+        p.insert("bulk".into(), Value::Bool(true));
+        p.insert("name".into(), Value::String(name.chars().take(256).collect()));
+        p.insert("force".into(), force.clone());
+        if let Some(e) = outcome.and_then(|o| o.get("error")).filter(|e| !e.is_null()) {
+            p.insert("error".into(), trimmed(e, 0));
+        }
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        let mut r = make_record(&d, who, client.clone(), p, status, false);
+        r.object = Some(id.chars().take(256).collect());
+        rows.push(r);
+    }
+    Some(rows)
 }
 
 fn text_param(params: &Map<String, Value>, key: &str) -> Option<String> {
@@ -287,7 +386,8 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
             || content_type.starts_with("application/x-www-form-urlencoded"));
     let req = if bufferable {
         let (parts, body) = req.into_parts();
-        let bytes = match axum::body::to_bytes(body, state.settings.body_limit).await {
+        let limit = if who.is_some() { state.settings.body_limit } else { ANONYMOUS_BODY_LIMIT.min(state.settings.body_limit) };
+        let bytes = match axum::body::to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => {
                 let res = ApiError::new(
@@ -304,7 +404,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
                     res.status(),
                     false,
                 );
-                state.audit.record(r);
+                state.audit.record(r).await;
                 return res;
             }
         };
@@ -314,8 +414,29 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         req
     };
 
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
     let status = res.status();
+    if let Some(created) = res.headers_mut().remove(CREATED_HEADER) {
+        if let Ok(id) = created.to_str() {
+            params.insert("created_id".into(), Value::String(id.chars().take(128).collect()));
+        }
+    }
+    if described.server_fn.as_deref() == Some("bulk_action") && status.is_success() {
+        // One row per target: read the (small, bounded) answer, then hand it on unchanged.
+        let (parts, body) = res.into_parts();
+        let Ok(answer) = axum::body::to_bytes(body, 4 * 1024 * 1024).await else {
+            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the answer could not be read").into_response();
+        };
+        match bulk_rows(&params, &answer, who.as_ref(), client.clone()) {
+            Some(rows) => {
+                for r in rows {
+                    state.audit.record(r).await;
+                }
+            }
+            None => state.audit.record(make_record(&described, who.as_ref(), client, params, status, false)).await,
+        }
+        return Response::from_parts(parts, Body::from(answer));
+    }
     let host = described
         .host
         .clone()
@@ -330,7 +451,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         let mut d = described;
         d.host = host;
         let r = make_record(&d, who.as_ref(), client, params, status, hidden_host);
-        state.audit.record(r);
+        state.audit.record(r).await;
     }
     res
 }

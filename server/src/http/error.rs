@@ -30,20 +30,8 @@ impl ApiError {
 impl From<backend::Error> for ApiError {
     fn from(err: backend::Error) -> Self {
         use backend::Error as E;
-        let (status, code) = match &err {
-            E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            E::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            E::Forbidden | E::Denied { .. } => (StatusCode::FORBIDDEN, "forbidden"),
-            E::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            E::EngineUnreachable { .. } => (StatusCode::BAD_GATEWAY, "engine_unreachable"),
-            E::Engine { status: 404, .. } => (StatusCode::NOT_FOUND, "not_found"),
-            E::Engine { status: 409, .. } => (StatusCode::CONFLICT, "conflict"),
-            E::Engine { .. } => (StatusCode::BAD_GATEWAY, "engine_error"),
-            E::EngineTimeout => (StatusCode::GATEWAY_TIMEOUT, "engine_timeout"),
-            E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        };
+        let (status, code) = err.http_status();
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {
             tracing::warn!(error = %err.log_detail(), "request failed");
         }

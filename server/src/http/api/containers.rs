@@ -81,7 +81,7 @@ pub async fn create(
     Auth(who): Auth,
     Path(host): Path<String>,
     Body(spec): Body<RunSpec>,
-) -> ApiResult<(StatusCode, Json<Created>)> {
+) -> ApiResult<(StatusCode, [(axum::http::HeaderName, axum::http::HeaderValue); 1], Json<Created>)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
     let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
         .limits_for(&who, &host)
@@ -91,7 +91,7 @@ pub async fn create(
         .engine
         .run_container_within(&spec.into(), limits.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, Json(created.into())))
+    Ok((StatusCode::CREATED, crate::http::audit::created(&created.id), Json(created.into())))
 }
 
 /// `POST .../{id}/recreate` → 201 `{id, name, warnings}` of the new container.
@@ -106,7 +106,7 @@ pub async fn recreate(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
     request: axum::extract::Request,
-) -> ApiResult<(StatusCode, Json<Created>)> {
+) -> ApiResult<(StatusCode, [(axum::http::HeaderName, axum::http::HeaderValue); 1], Json<Created>)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
     let body = recreate_body(request).await?;
     let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
@@ -124,7 +124,7 @@ pub async fn recreate(
         }
         None => host.engine.recreate_container_within(&id, limits.as_ref()).await?,
     };
-    Ok((StatusCode::CREATED, Json(created.into())))
+    Ok((StatusCode::CREATED, crate::http::audit::created(&created.id), Json(created.into())))
 }
 
 /// The most a recreate body may hold: a run spec is small.

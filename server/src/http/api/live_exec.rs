@@ -130,7 +130,7 @@ pub async fn exec(
             let started = Instant::now();
             let ended = terminal(socket, engine, detail.id, request, shutdown, &watch.lost).await;
             drop(watch);
-            close.record(&ended, started.elapsed());
+            close.record(&ended, started.elapsed()).await;
         })
         .into_response())
 }
@@ -163,7 +163,7 @@ struct CloseRecord {
 }
 
 impl CloseRecord {
-    fn record(self, ended: &Ended, lasted: Duration) {
+    async fn record(self, ended: &Ended, lasted: Duration) {
         let (how, code, outcome) = match ended {
             Ended::Exited(code) => ("exited", *code, Outcome::Ok),
             Ended::ClientClosed => ("client_closed", None, Outcome::Ok),
@@ -194,7 +194,8 @@ impl CloseRecord {
                 Ended::EngineError => close_code::ERROR,
             },
             outcome,
-        });
+        })
+        .await;
     }
 }
 
