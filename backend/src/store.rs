@@ -42,6 +42,17 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| Error::Internal(format!("migrating {}: {e}", path.display())))?;
+        // The database holds password hashes, sealed secrets and the audit log: 0600, with its
+        // write-ahead log and index beside it.
+        #[cfg(unix)]
+        for suffix in ["", "-wal", "-shm"] {
+            use std::os::unix::fs::PermissionsExt;
+            let file = data_dir.join(format!("capstan.db{suffix}"));
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| Error::Internal(format!("making {} private: {e}", file.display())))?;
+            }
+        }
         Ok(Store { pool, access: Arc::default() })
     }
 

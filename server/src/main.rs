@@ -47,6 +47,13 @@ fn init_tracing(config: &Config) {
 async fn open_store(config: &Config) -> Result<Store, String> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
+    // The data directory holds the database, the session key and the sealing key: this user's.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot make the data directory {} private: {e}", config.data_dir.display()))?;
+    }
     Store::open(&config.data_dir).await.map_err(|e| e.log_detail())
 }
 
@@ -88,8 +95,10 @@ async fn run(config: Config) -> Result<(), String> {
     let store = open_store(&config).await?;
     let accounts = Accounts::new(store.clone());
     if let Some(token) = accounts.prepare_setup(&config.data_dir).await.map_err(|e| e.log_detail())? {
+        // The token itself stays out of the log (logs are shipped and kept): it is in the file.
+        drop(token);
         tracing::warn!(
-            "no users yet: open /setup and enter the setup token {token} (also in {})",
+            "no users yet: open /setup and enter the setup token from {} (readable by this user only)",
             config.data_dir.join(backend::auth::SETUP_TOKEN_FILE).display()
         );
     }

@@ -137,10 +137,18 @@ async fn sigkill_mid_write_loses_nothing_acknowledged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn first_start_prints_and_writes_a_private_setup_token() {
+async fn first_start_writes_a_private_setup_token_and_keeps_it_out_of_the_log() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let mut server = start(dir.path(), port);
+    let mut server = Command::new(BIN)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--engine", "none=unix:///nonexistent/docker.sock", "--log", "info"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("capstan starts");
     wait_up(port).await;
     let token = std::fs::read_to_string(dir.path().join("setup-token")).expect("token file");
     assert!(token.trim().len() >= 40);
@@ -151,6 +159,14 @@ async fn first_start_prints_and_writes_a_private_setup_token() {
         assert_eq!(mode & 0o777, 0o600);
         let key = std::fs::metadata(dir.path().join("session.key")).expect("key").permissions().mode();
         assert_eq!(key & 0o777, 0o600);
+        let db = std::fs::metadata(dir.path().join("capstan.db")).expect("db").permissions().mode();
+        assert_eq!(db & 0o777, 0o600, "the database is private");
+        let data = std::fs::metadata(dir.path()).expect("dir").permissions().mode();
+        assert_eq!(data & 0o777, 0o700, "the data directory is private");
     }
     server.start_kill().expect("kill");
+    let out = server.wait_with_output().await.expect("output");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(log.contains("setup-token"), "the log says where the token is: {log}");
+    assert!(!log.contains(token.trim()), "the token itself is not logged");
 }

@@ -328,10 +328,10 @@ fn GuardrailsPanel(
     view! {
         <section class="panel" aria-labelledby="guardrails-title">
             <h2 id="guardrails-title">"Guardrails for non-admins"</h2>
-            <p class="muted small">"What managers who are not admins may ask of this host's engine when they create or recreate a container. All off by default; admins are never limited."</p>
+            <p class="muted small">"What managers who are not admins may ask of this host's engine when they create, edit or recreate a container and when they create volumes and networks. All off by default; admins are never limited."</p>
             <ActionForm action=guard attr:class="stack-form">
                 <input type="hidden" name="host" value=host />
-                {check("privileged", "Privileged containers (and settings that lift confinement the same way: seccomp or AppArmor unconfined, the host's user or UTS namespace)", g.privileged)}
+                {check("privileged", "Privileged containers (also seccomp or AppArmor unconfined, the host's user or UTS namespace)", g.privileged)}
                 {check("host_network", "The host's network (network: host, or joining a container that has it)", g.host_network)}
                 {check("host_pid", "The host's PID namespace", g.host_pid)}
                 {check("host_ipc", "The host's IPC namespace", g.host_ipc)}

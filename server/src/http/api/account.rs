@@ -53,7 +53,8 @@ pub async fn login(
     let user = match state.accounts.login(&body.username, &body.password, Some(peer.ip())).await {
         Ok(user) => user,
         Err(e) => {
-            tracing::info!(username = %body.username.chars().take(64).collect::<String>(), client = %peer.ip(), "failed login");
+            // Not the name tried: people type their password into the name field.
+            tracing::info!(client = %peer.ip(), "failed login");
             return Err(e.into());
         }
     };
