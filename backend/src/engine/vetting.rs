@@ -247,8 +247,8 @@ impl Engine {
                 Some("bind") => out.push((m.source.unwrap_or_default(), rw, None)),
                 Some("volume") => {
                     let Some(vol) = m.name.filter(|n| !n.is_empty()) else { continue };
-                    match self.inspect_volume(&vol).await {
-                        Ok(v) => match volume_kind(&v.driver, &v.options) {
+                    match self.volume_driver_options(&vol).await {
+                        Ok((driver, options)) => match volume_kind(&driver, &options) {
                             VolumeKind::HostMount(device) => out.push((device, rw, Some(vol))),
                             VolumeKind::Driver(_) | VolumeKind::Plain => {}
                         },
@@ -273,9 +273,9 @@ impl Engine {
         driver: Option<(String, BTreeMap<String, String>)>,
         created: &mut Vec<String>,
     ) -> Result<VolumeKind> {
-        match self.inspect_volume(name).await {
-            Ok(v) => {
-                let kind = volume_kind(&v.driver, &v.options);
+        match self.volume_driver_options(name).await {
+            Ok((driver, options)) => {
+                let kind = volume_kind(&driver, &options);
                 if let VolumeKind::Driver(_) = kind {
                     g.check_volume(field, name, &kind)?;
                 }

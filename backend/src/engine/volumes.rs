@@ -218,6 +218,17 @@ impl Engine {
         Ok(convert(volume, &usage?))
     }
 
+    /// A volume's driver and options alone (no usage: that would list every container), for
+    /// judging what it mounts.
+    pub(super) async fn volume_driver_options(&self, name: &str) -> Result<(String, BTreeMap<String, String>)> {
+        let name = check_volume_ref(name)?.to_owned();
+        let v = self
+            .call(|d| async move { d.inspect_volume(&name).await })
+            .await
+            .map_err(|e| volume_error(e, "inspect the volume"))?;
+        Ok((v.driver, v.options.into_iter().collect()))
+    }
+
     /// `docker volume create`. A name that is taken is a conflict (the engine itself would
     /// quietly hand back the existing volume).
     pub async fn create_volume(&self, spec: &VolumeSpec) -> Result<VolumeInfo> {
