@@ -92,6 +92,9 @@ pub struct Guardrails {
     pub volume_drivers: Vec<String>,
     /// Network drivers other than `bridge` and `overlay` non-admins may use.
     pub network_drivers: Vec<String>,
+    /// Viewers and operators see the values of containers' environment variables (else only
+    /// their names; admins and the host's managers always see them).
+    pub env_visible: bool,
 }
 
 /// A host path (or host filesystem) a container would mount.
@@ -451,7 +454,7 @@ impl GuardrailStore {
     pub async fn get(&self, host: &str) -> Result<Guardrails> {
         let row = sqlx::query(
             "SELECT privileged, bind_mounts, bind_prefixes, host_network, host_pid, host_ipc, cap_allow, device_allow,
-                    volume_drivers, network_drivers, bind_writable
+                    volume_drivers, network_drivers, bind_writable, env_visible
              FROM host_guardrails WHERE host = ?",
         )
         .bind(host)
@@ -474,6 +477,7 @@ impl GuardrailStore {
             volume_drivers: list(8),
             network_drivers: list(9),
             bind_writable: r.get(10),
+            env_visible: r.get(11),
         })
     }
 
@@ -483,13 +487,15 @@ impl GuardrailStore {
         let json = |l: &Vec<String>| serde_json::to_string(l).map_err(internal);
         sqlx::query(
             "INSERT INTO host_guardrails (host, privileged, bind_mounts, bind_prefixes, host_network, host_pid, host_ipc,
-                 cap_add, devices, cap_allow, device_allow, volume_drivers, network_drivers, bind_writable, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 cap_add, devices, cap_allow, device_allow, volume_drivers, network_drivers, bind_writable, env_visible,
+                 updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (host) DO UPDATE SET privileged = excluded.privileged, bind_mounts = excluded.bind_mounts,
                bind_prefixes = excluded.bind_prefixes, host_network = excluded.host_network, host_pid = excluded.host_pid,
                host_ipc = excluded.host_ipc, cap_add = excluded.cap_add, devices = excluded.devices,
                cap_allow = excluded.cap_allow, device_allow = excluded.device_allow, volume_drivers = excluded.volume_drivers,
-               network_drivers = excluded.network_drivers, bind_writable = excluded.bind_writable, updated_at = excluded.updated_at",
+               network_drivers = excluded.network_drivers, bind_writable = excluded.bind_writable,
+               env_visible = excluded.env_visible, updated_at = excluded.updated_at",
         )
         .bind(host)
         .bind(g.privileged)
@@ -505,11 +511,28 @@ impl GuardrailStore {
         .bind(json(&g.volume_drivers)?)
         .bind(json(&g.network_drivers)?)
         .bind(g.bind_writable)
+        .bind(g.env_visible)
         .bind(now())
         .execute(&self.pool)
         .await
         .map_err(internal)?;
         Ok(g)
+    }
+
+    /// Whether this person sees the values of `container`'s environment on `host`: admins
+    /// always; the host's managers, and everyone with a role when the host's setting shows
+    /// them, except on Capstan's own container (`crate::own`).
+    pub async fn env_shown(&self, engine: &crate::engine::Engine, who: &Principal, host: &str, container: &str) -> Result<bool> {
+        if who.admin {
+            return Ok(true);
+        }
+        if engine.is_own_container(container).await? {
+            return Ok(false);
+        }
+        if who.role_on(host).is_some_and(|r| r >= crate::policy::Role::Manager) {
+            return Ok(true);
+        }
+        Ok(self.get(host).await?.env_visible)
     }
 
     /// The limits for this person on this host: `None` for admins (no limits).

@@ -19,7 +19,7 @@ use futures::StreamExt;
 fn docker(spec: &EngineSpec, args: &[&str]) -> (bool, String) {
     let mut cmd = Command::new("docker");
     cmd.arg("-H").arg(&spec.url);
-    if let Some(tls) = &spec.tls {
+    if let Some(backend::engine::Tls::Files(tls)) = &spec.tls {
         cmd.arg("--tlsverify")
             .arg("--tlscacert")
             .arg(&tls.ca)

@@ -78,7 +78,7 @@ async fn engine_certificate_from_an_unknown_ca_is_named() {
     let rogue = TlsFiles::from_dir(env("CAPSTAN_TEST_ROGUE_TLS_DIR"));
     let spec = EngineSpec {
         url: env("CAPSTAN_TEST_TLS_URL"),
-        tls: Some(TlsFiles { ca: rogue.ca, ..good }),
+        tls: Some(TlsFiles { ca: rogue.ca, ..good }.into()),
     };
     assert_eq!(unreachable_reason(engine(spec).probe().await), Unreachable::TlsUnknownCa);
 }
@@ -89,7 +89,7 @@ async fn client_certificate_the_engine_does_not_trust_is_named() {
     let rogue = TlsFiles::from_dir(env("CAPSTAN_TEST_ROGUE_TLS_DIR"));
     let spec = EngineSpec {
         url: env("CAPSTAN_TEST_TLS_URL"),
-        tls: Some(TlsFiles { ca: good.ca, ..rogue }),
+        tls: Some(TlsFiles { ca: good.ca, ..rogue }.into()),
     };
     // With TLS 1.3 the refusal comes after our side of the handshake is done, and whether the
     // alert or a bare reset is read first is timing (CI once saw the reset). Ask many times on
@@ -134,7 +134,7 @@ fn urls_are_validated_with_the_field_named() {
         let err = EngineSpec { url: bad.into(), tls: None }.validate().expect_err(bad);
         assert!(matches!(err, Error::Invalid { ref field, .. } if field == "url"), "{bad}: {err}");
     }
-    let tls = Some(TlsFiles::from_dir("/x"));
+    let tls = Some(TlsFiles::from_dir("/x").into());
     let err = EngineSpec { url: "unix:///run/docker.sock".into(), tls }.validate().expect_err("tls");
     assert!(matches!(err, Error::Invalid { ref field, .. } if field == "tls"));
 }

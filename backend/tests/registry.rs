@@ -87,6 +87,13 @@ async fn hosts_are_tested_saved_sealed_and_survive_a_restart() {
     assert_eq!(b.labels.get("env").map(String::as_str), Some("ci"));
     let status = fleet.status_of(&b).await;
     assert!(matches!(status.health, Health::Up { .. }), "the unsealed key still works: {:?}", status.health);
+    // The unsealed key stays in memory: no file in the temporary directory or the data
+    // directory holds it in the clear while the host is connected.
+    let leaked = files_holding(&std::env::temp_dir(), &key_body)
+        .into_iter()
+        .chain(files_holding(dir.path(), &key_body))
+        .collect::<Vec<_>>();
+    assert!(leaked.is_empty(), "plaintext key files: {leaked:?}");
 
     // Without the data directory's key the sealed key cannot be opened: the host is down
     // with a message that says what to fix, and nothing else breaks.
@@ -245,4 +252,26 @@ async fn command_line_hosts_are_read_only() {
     let err = registry.update("pinned", HostPatch { name: Some("x".into()), ..HostPatch::default() }).await.expect_err("read-only");
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
     assert_eq!(registry.get("pinned").await.expect("get").source, backend::fleet::HostSource::Config);
+}
+
+/// Regular files under `root` (not following symlinks, at most 1 MiB each) whose bytes contain
+/// `needle`; directories that cannot be read (other users') are skipped.
+fn files_holding(root: &std::path::Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            let path = entry.path();
+            if kind.is_dir() {
+                todo.push(path);
+            } else if kind.is_file() && entry.metadata().is_ok_and(|m| m.len() <= 1 << 20) {
+                if std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes())) {
+                    found.push(path);
+                }
+            }
+        }
+    }
+    found
 }

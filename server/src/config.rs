@@ -174,7 +174,7 @@ pub fn parse_engine(entry: &str) -> Result<HostConfig, String> {
     let mut tls = None;
     for opt in parts {
         match opt.split_once('=') {
-            Some(("tls", dir)) if !dir.is_empty() => tls = Some(TlsFiles::from_dir(dir)),
+            Some(("tls", dir)) if !dir.is_empty() => tls = Some(TlsFiles::from_dir(dir).into()),
             _ => return Err(format!("--engine {entry:?}: unknown option {opt:?} (known: tls=DIR)")),
         }
     }
@@ -212,7 +212,7 @@ mod tests {
         let h = parse_engine("build-01=tcp://10.0.0.5:2376,tls=/etc/capstan/build").expect("ok");
         assert_eq!(h.slug, "build-01");
         assert_eq!(h.engine.url, "tcp://10.0.0.5:2376");
-        assert_eq!(h.engine.tls, Some(TlsFiles::from_dir("/etc/capstan/build")));
+        assert_eq!(h.engine.tls, Some(TlsFiles::from_dir("/etc/capstan/build").into()));
         let h = parse_engine("local=unix:///var/run/docker.sock").expect("ok");
         assert_eq!(h.engine.tls, None);
         assert!(parse_engine("unix:///var/run/docker.sock").is_err());

@@ -275,3 +275,53 @@ async fn the_ways_around_the_guardrails_are_closed() {
     assert_eq!(docker_out(&["inspect", "-f", "{{range .Mounts}}{{.RW}}{{end}}", &n[11]]), "false");
     let _ = std::fs::remove_dir_all(&prefix);
 }
+
+/// Environment values are for admins and the host's managers; viewers and operators see the
+/// names only (also in the raw inspect answer and the run spec), unless the host shows them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environment_values_are_hidden_from_viewers_unless_the_host_shows_them() {
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let name = unique("env");
+    let _cleanup = Cleanup(vec![name.clone()], vec![]);
+    let image = env("CAPSTAN_TEST_IMAGE");
+    assert!(docker(&["create", "--name", &name, "-e", "DB_PASSWORD=hunter2", "-e", "MODE=plain-value", &image, "true"]));
+    let viewer = app.user_with_role("env-viewer", "unix-engine", Role::Viewer).await;
+    let operator = app.user_with_role("env-operator", "unix-engine", Role::Operator).await;
+    let manager = app.user_with_role("env-manager", "unix-engine", Role::Manager).await;
+    let inspect = format!("/api/v1/hosts/unix-engine/containers/{name}");
+    let spec = format!("{inspect}/spec");
+
+    for who in [&viewer, &operator] {
+        let res = app.get(&inspect, &[("authorization", &who.bearer())]).await;
+        assert_eq!(res.status, StatusCode::OK);
+        let text = res.text();
+        assert!(!text.contains("hunter2") && !text.contains("plain-value"), "values leak to {}: {text}", who.username);
+        let d = res.json();
+        assert_eq!(d["env_hidden"], true);
+        let keys: Vec<&str> = d["env"].as_array().expect("env").iter().filter_map(|v| v["key"].as_str()).collect();
+        assert!(keys.contains(&"DB_PASSWORD") && keys.contains(&"MODE"), "the names still show: {keys:?}");
+        assert!(d["raw"]["Config"]["Env"].as_array().expect("raw env").iter().any(|l| l == "MODE=********"));
+        let s = app.get(&spec, &[("authorization", &who.bearer())]).await;
+        assert_eq!(s.status, StatusCode::OK);
+        assert!(!s.text().contains("hunter2"), "the run spec leaks: {}", s.text());
+        assert!(s.json()["env"].as_array().expect("spec env").iter().any(|l| l == "DB_PASSWORD=********"));
+    }
+    for who in [&manager] {
+        let d = app.get(&inspect, &[("authorization", &who.bearer())]).await.json();
+        assert_eq!(d["env_hidden"], false);
+        assert!(d["env"].as_array().expect("env").iter().any(|v| v["key"] == "DB_PASSWORD" && v["value"] == "hunter2"));
+    }
+    let d = app.get(&inspect, &same(&root)).await.json();
+    assert!(d["env"].as_array().expect("env").iter().any(|v| v["value"] == "plain-value"), "admins see values");
+
+    // The host's setting shows them to everyone with a role.
+    let set = app.send(Method::PUT, "/api/v1/hosts/unix-engine/guardrails", &same(&root), Some(json!({"env_visible": true}))).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+    assert_eq!(app.get("/api/v1/hosts/unix-engine/guardrails", &same(&root)).await.json()["env_visible"], true);
+    let d = app.get(&inspect, &[("authorization", &viewer.bearer())]).await.json();
+    assert_eq!(d["env_hidden"], false);
+    assert!(d["env"].as_array().expect("env").iter().any(|v| v["value"] == "hunter2"));
+    let s = app.get(&spec, &[("authorization", &viewer.bearer())]).await.json();
+    assert!(s["env"].as_array().expect("spec env").iter().any(|l| l == "DB_PASSWORD=hunter2"));
+}

@@ -94,6 +94,10 @@ pub struct GuardrailsView {
     pub volume_drivers: Vec<String>,
     /// Network drivers other than `bridge` and `overlay` non-admins may use.
     pub network_drivers: Vec<String>,
+    /// Viewers and operators see the values of containers' environment variables (else only
+    /// the names; admins and the host's managers always see them).
+    #[serde(default)]
+    pub env_visible: bool,
 }
 
 /// The marker an old `cap_add: true` becomes until the server expands it.
@@ -160,6 +164,7 @@ mod convert {
                 devices: g.devices,
                 volume_drivers: g.volume_drivers,
                 network_drivers: g.network_drivers,
+                env_visible: g.env_visible,
             }
         }
     }
@@ -194,6 +199,7 @@ mod convert {
                 devices: v.devices,
                 volume_drivers: v.volume_drivers,
                 network_drivers: v.network_drivers,
+                env_visible: v.env_visible,
             }
         }
     }

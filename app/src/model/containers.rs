@@ -136,6 +136,9 @@ pub struct ContainerDetail {
     pub ports: Vec<PortView>,
     pub mounts: Vec<MountView>,
     pub env: Vec<EnvVarView>,
+    /// The values of `env` are left out for this reader (only an admin, the host's managers,
+    /// or everyone when the host's guardrails say so, see them).
+    pub env_hidden: bool,
     pub labels: BTreeMap<String, String>,
     pub network_mode: String,
     pub networks: Vec<NetworkView>,
@@ -372,6 +375,7 @@ mod convert {
                         secret: v.secret,
                     })
                     .collect(),
+                env_hidden: d.env_hidden,
                 labels: d.labels,
                 network_mode: d.network_mode,
                 networks: d

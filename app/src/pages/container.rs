@@ -39,21 +39,33 @@ pub struct ContainerInfo {
     pub host_name: String,
     /// Where published ports are reachable from the browser (see `HostChoice::address`).
     pub address: Option<String>,
+    /// This is Capstan's own container and the caller is not an admin: `role` is capped at
+    /// viewer so no button offers what the server refuses (`backend::own`).
+    pub own: bool,
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn load_container(host: String, id: String) -> Result<ContainerInfo, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    let role = authorize(&who, &host, HostAction::View)?;
+    let mut role = authorize(&who, &host, HostAction::View)?;
     let h = crate::ssr::fleet()?.host(&host)?;
-    let detail = h.engine.inspect_container(&id).await?;
+    let mut detail = h.engine.inspect_container(&id).await?;
+    let own = !who.admin && h.engine.is_own_container(&detail.id).await?;
+    if own {
+        role = backend::policy::Role::Viewer;
+    }
+    let store = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone());
+    if !store.env_shown(&h.engine, &who, &host, &detail.id).await? {
+        detail.hide_env();
+    }
     let address = crate::pages::containers::list_address(&h);
     Ok(ContainerInfo {
         detail: ContainerDetail::new(h.slug.clone(), detail),
         role: role.into(),
         host_name: h.name,
         address,
+        own,
     })
 }
 
@@ -62,11 +74,9 @@ pub async fn rename_container(host: String, id: String, name: String) -> Result<
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::ManageContainers)?;
-    crate::ssr::fleet()?
-        .host(&host)?
-        .engine
-        .rename_container(&id, name.trim())
-        .await?;
+    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Rename).await?;
+    engine.rename_container(&id, name.trim()).await?;
     tracing::info!(by = %who.username, host, container = %id, name = %name.trim(), "container renamed");
     Ok(())
 }
@@ -79,11 +89,9 @@ pub async fn recreate_container(host: String, id: String) -> Result<Created, App
     let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
         .limits_for(&who, &host)
         .await?;
-    let created = crate::ssr::fleet()?
-        .host(&host)?
-        .engine
-        .recreate_container_within(&id, limits.as_ref())
-        .await?;
+    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Recreate).await?;
+    let created = engine.recreate_container_within(&id, limits.as_ref()).await?;
     tracing::info!(by = %who.username, host, old = %id, new = %created.id, "container recreated");
     crate::ssr::audit_created(&created.id);
     Ok(created.into())
@@ -218,6 +226,7 @@ fn ContainerHeader(p: ContainerInfo) -> impl IntoView {
             <span>{life_line(&d)}</span>
             <span class="mono muted" title=d.id.clone()>{short_id(&d.id)}</span>
         </p>
+        {p.own.then(|| view! { <div class="notice" role="note" data-testid="own-container">"This is Capstan's own container: only admins can change it, open a terminal in it or read its files."</div> })}
         {d.oom_killed.then(|| view! { <div class="notice notice-bad" role="alert">"The kernel killed this container for using too much memory (OOM)."</div> })}
         {d.error.clone().filter(|e| !e.is_empty()).map(|e| view! { <div class="notice notice-bad" role="alert"><strong>"The engine reported: "</strong>{e}</div> })}
         <Actions p />
@@ -496,7 +505,8 @@ fn Overview(p: ContainerInfo) -> impl IntoView {
         .filter(|v| v.secret)
         .map(|v| v.key.clone())
         .collect();
-    let any_secret = !secret_keys.is_empty();
+    let env_hidden = d.env_hidden;
+    let any_secret = !secret_keys.is_empty() && !env_hidden;
     let raw = d.raw.clone();
     let raw_text = move || {
         let value = if reveal.get() {
@@ -603,6 +613,9 @@ fn Overview(p: ContainerInfo) -> impl IntoView {
                     </button>
                 })}
             </div>
+            {env_hidden.then(|| view! {
+                <p class="muted small" data-testid="env-hidden">"Values are hidden from you: only admins and this host's managers see them (an admin can show them to everyone in the host's guardrails)."</p>
+            })}
             {if d.env.is_empty() {
                 view! { <p class="muted">"No environment variables."</p> }.into_any()
             } else {
@@ -617,7 +630,9 @@ fn Overview(p: ContainerInfo) -> impl IntoView {
                                         <tr data-env=v.key.clone()>
                                             <td data-label="Name" class="cell-primary mono strong">{v.key.clone()}</td>
                                             <td data-label="Value" class="mono small cell-wrap">
-                                                {move || if secret && !reveal.get() {
+                                                {move || if env_hidden {
+                                                    view! { <span class="masked" title="Hidden: ask a manager of this host">"hidden"</span> }.into_any()
+                                                } else if secret && !reveal.get() {
                                                     view! { <span class="masked" title="Hidden: the name looks like a secret">"••••••"</span> }.into_any()
                                                 } else {
                                                     value.clone().into_any()

@@ -20,9 +20,9 @@ pub async fn container_top(host: String, id: String) -> Result<Processes, AppErr
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::View)?;
-    Ok(crate::ssr::fleet()?
-        .host(&host)?
-        .engine
+    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Top).await?;
+    Ok(engine
         .container_top(&id, None)
         .await?
         .into())
@@ -33,9 +33,9 @@ pub async fn container_changes(host: String, id: String) -> Result<Vec<Change>, 
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::View)?;
-    let changes = crate::ssr::fleet()?
-        .host(&host)?
-        .engine
+    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files).await?;
+    let changes = engine
         .container_changes(&id)
         .await?;
     Ok(changes.into_iter().map(Change::from).collect())
@@ -50,9 +50,9 @@ pub async fn commit_container(
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::ManageContainers)?;
-    let image_id = crate::ssr::fleet()?
-        .host(&host)?
-        .engine
+    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Commit).await?;
+    let image_id = engine
         .commit_container(&id, &request.into())
         .await?;
     tracing::info!(by = %who.username, host, container = %id, image = %image_id, "container committed");
@@ -69,9 +69,9 @@ pub async fn list_files(host: String, id: String, path: String) -> Result<DirLis
     } else {
         path
     };
-    Ok(crate::ssr::fleet()?
-        .host(&host)?
-        .engine
+    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files).await?;
+    Ok(engine
         .list_container_dir(&id, &path)
         .await?
         .into())

@@ -235,6 +235,8 @@ pub(crate) async fn apply(
         .map_err(|_| backend::Error::Internal("no fleet in context".into()))?
         .host(host)?
         .engine;
+    let own = if action == Lifecycle::Remove { backend::own::ContainerAct::Remove } else { backend::own::ContainerAct::Lifecycle };
+    backend::own::guard_container(&engine, who, host, id, own).await?;
     match action {
         Lifecycle::Start => engine.start_container(id).await,
         Lifecycle::Stop => engine.stop_container(id, None).await,

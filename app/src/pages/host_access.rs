@@ -108,6 +108,7 @@ pub async fn save_guardrails(
     devices: String,
     volume_drivers: String,
     network_drivers: String,
+    env_visible: Option<String>,
 ) -> Result<GuardrailsView, AppError> {
     let (by, accounts) = admin()?;
     crate::ssr::fleet()?.host(&host)?;
@@ -132,6 +133,7 @@ pub async fn save_guardrails(
         devices: lines(&devices, &[',', '\n']),
         volume_drivers: lines(&volume_drivers, &words),
         network_drivers: lines(&network_drivers, &words),
+        env_visible: env_visible.is_some(),
     };
     let saved = backend::guardrails::GuardrailStore::new(accounts.pool().clone())
         .set(&host, view.into())
@@ -359,6 +361,7 @@ fn GuardrailsPanel(
                     "Plugin names separated by spaces.")}
                 {list("network_drivers", "Network drivers other than bridge and overlay", g.network_drivers.join(" "), "macvlan",
                     "macvlan, ipvlan and host reach the host's interfaces.")}
+                {check("env_visible", "Viewers and operators see the values of containers' environment variables (else only the names; admins and this host's managers always see them)", g.env_visible)}
                 <button type="submit" class="button button-primary">"Save guardrails"</button>
             </ActionForm>
             {result}

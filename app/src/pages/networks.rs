@@ -135,6 +135,7 @@ pub async fn attach_container(
         .respond());
     }
     let h = crate::ssr::fleet()?.host(&host)?;
+    backend::own::guard_container(&h.engine, &who, &host, &container, backend::own::ContainerAct::Network).await?;
     if connect {
         h.engine.connect_network(&network, &container, &[]).await?;
     } else {

@@ -68,12 +68,13 @@ pub async fn container_spec(host: String, id: String) -> Result<RunSpec, AppErro
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::View)?;
-    Ok(crate::ssr::fleet()?
-        .host(&host)?
-        .engine
-        .run_spec_of(&id)
-        .await?
-        .into())
+    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    let mut spec = engine.run_spec_of(&id).await?;
+    let store = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone());
+    if !store.env_shown(&engine, &who, &host, &id).await? {
+        spec.hide_env();
+    }
+    Ok(spec.into())
 }
 
 /// Edits a container: replaces it with one made from `spec` under the same name (the image
@@ -92,9 +93,9 @@ pub async fn edit_container(
     let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
         .limits_for(&who, &host)
         .await?;
-    let created = crate::ssr::fleet()?
-        .host(&host)?
-        .engine
+    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Recreate).await?;
+    let created = engine
         .replace_container_within(&id, &spec.into(), pull, limits.as_ref())
         .await?;
     tracing::info!(by = %who.username, host, old = %id, new = %created.id, name = %created.name, "container edited");

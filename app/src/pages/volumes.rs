@@ -72,6 +72,7 @@ pub async fn remove_volume(host: String, name: String) -> Result<(), AppError> {
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::ManageStorage)?;
     let h = crate::ssr::fleet()?.host(&host)?;
+    backend::own::guard_volume(&h.engine, &who, &name).await?;
     h.engine.remove_volume(&name, false).await?;
     tracing::info!(by = %who.username, host, volume = %name, "volume removed");
     Ok(())

@@ -252,6 +252,34 @@ pub struct HealthCheck {
     pub output: String,
 }
 
+/// The value an environment line shows when it is hidden from the reader.
+pub const HIDDEN_VALUE: &str = "********";
+
+/// `KEY=VALUE` lines with every value replaced by [`HIDDEN_VALUE`].
+pub fn hide_env_lines(lines: &mut [String]) {
+    for line in lines.iter_mut() {
+        let key = line.split_once('=').map_or(line.as_str(), |(k, _)| k).to_string();
+        *line = format!("{key}={HIDDEN_VALUE}");
+    }
+}
+
+impl ContainerDetail {
+    /// Leaves out the values of the environment, here and in the raw inspect answer, for a
+    /// reader who may see only the names (`GuardrailStore::env_shown`).
+    pub fn hide_env(&mut self) {
+        for v in &mut self.env {
+            v.value.clear();
+        }
+        self.env_hidden = true;
+        if let Some(lines) = self.raw.pointer_mut("/Config/Env").and_then(|e| e.as_array_mut()) {
+            for item in lines.iter_mut() {
+                let key = item.as_str().map(|s| s.split_once('=').map_or(s, |(k, _)| k).to_string());
+                *item = serde_json::Value::String(format!("{}={HIDDEN_VALUE}", key.unwrap_or_default()));
+            }
+        }
+    }
+}
+
 /// Everything the detail page shows about one container. Not a wire type: the API and the pages
 /// send `app::model::containers::ContainerDetail`, converted from this with the host added.
 #[derive(Debug, Clone, PartialEq)]
@@ -283,6 +311,8 @@ pub struct ContainerDetail {
     pub ports: Vec<PortMapping>,
     pub mounts: Vec<MountInfo>,
     pub env: Vec<EnvVar>,
+    /// The values of `env` were left out for this reader (`hide_env`): only the names show.
+    pub env_hidden: bool,
     pub labels: BTreeMap<String, String>,
     pub network_mode: String,
     pub networks: Vec<NetworkInfo>,
@@ -588,6 +618,7 @@ fn to_detail(c: ContainerInspectResponse) -> Result<ContainerDetail> {
         ports,
         mounts,
         env,
+        env_hidden: false,
         labels: config
             .labels
             .clone()
@@ -685,7 +716,7 @@ impl Engine {
         read_sized(body.len(), move || container_list::json_for_host(&body, &host, &query)).await
     }
 
-    pub(super) async fn inspect_raw(&self, id: &str) -> Result<ContainerInspectResponse> {
+    pub(crate) async fn inspect_raw(&self, id: &str) -> Result<ContainerInspectResponse> {
         check_ref(id)?;
         let id = id.to_string();
         self.call(|d| async move { d.inspect_container(&id, None).await })

@@ -46,7 +46,7 @@ pub use container_ops::{
     validate_ps_args, validate_repo, validate_tag, ChangeKind, CommitOptions, FsChange, ProcessList,
 };
 pub use containers::{
-    is_secret_key, ContainerDetail, ContainerSummary, Created, EnvVar, HealthCheck, HealthInfo,
+    hide_env_lines, is_secret_key, ContainerDetail, ContainerSummary, Created, EnvVar, HealthCheck, HealthInfo, HIDDEN_VALUE,
     ListQuery, MountInfo, NetworkInfo, PortMapping, Sort, StateFilter, COMPOSE_PROJECT_LABEL,
 };
 pub(crate) use containers::read_sized;
@@ -72,7 +72,7 @@ pub struct EngineSpec {
     /// `unix:///path`, `tcp://host:port` or `http://host:port`.
     pub url: String,
     /// Client certificate, key and CA for `tcp://` with TLS.
-    pub tls: Option<TlsFiles>,
+    pub tls: Option<Tls>,
 }
 
 impl std::fmt::Debug for EngineSpec {
@@ -89,6 +89,62 @@ pub struct TlsFiles {
     pub ca: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
+}
+
+/// Where the TLS material of an engine comes from: files an admin named on the command line
+/// (the docker CLI's `--tlsverify` layout), or PEM held in memory — hosts stored in the database
+/// keep their sealed key there and it is opened into memory only, never written to disk.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Tls {
+    Files(TlsFiles),
+    Pem(TlsMemory),
+}
+
+/// PEM texts held in memory. `key` is `None` when the stored key could not be opened; the
+/// connection then fails with a TLS-files error that names it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TlsMemory {
+    pub ca: Arc<[u8]>,
+    pub cert: Arc<[u8]>,
+    pub key: Option<Arc<[u8]>>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tls::Files(files) => files.fmt(f),
+            Tls::Pem(m) => f.debug_struct("TlsMemory").field("key", &m.key.is_some()).finish_non_exhaustive(),
+        }
+    }
+}
+
+impl From<TlsFiles> for Tls {
+    fn from(files: TlsFiles) -> Self {
+        Tls::Files(files)
+    }
+}
+
+impl Tls {
+    /// The CA, certificate and key as bytes, each with the name an error about it uses.
+    fn read(&self) -> Result<[(Vec<u8>, String); 3]> {
+        match self {
+            Tls::Files(f) => Ok([
+                (read_pem(&f.ca)?, f.ca.display().to_string()),
+                (read_pem(&f.cert)?, f.cert.display().to_string()),
+                (read_pem(&f.key)?, f.key.display().to_string()),
+            ]),
+            Tls::Pem(m) => {
+                let key = m.key.as_ref().ok_or_else(|| {
+                    tls_files("the client key", "cannot be opened with this data directory's key")
+                })?;
+                Ok([
+                    (m.ca.to_vec(), "the CA certificate".into()),
+                    (m.cert.to_vec(), "the client certificate".into()),
+                    (key.to_vec(), "the client key".into()),
+                ])
+            }
+        }
+    }
 }
 
 impl TlsFiles {
@@ -151,6 +207,8 @@ struct Inner {
     spec: EngineSpec,
     timeouts: Timeouts,
     client: tokio::sync::Mutex<Arc<OnceCell<Connected>>>,
+    /// Whether this engine holds Capstan's own container (`crate::own`).
+    own: crate::own::OwnCell,
 }
 
 /// A negotiated bollard client and the transport under it.
@@ -187,8 +245,13 @@ impl Engine {
                 spec,
                 timeouts,
                 client: tokio::sync::Mutex::new(Arc::new(OnceCell::new())),
+                own: crate::own::OwnCell::new(),
             }),
         }
+    }
+
+    pub(crate) fn own_cell(&self) -> &crate::own::OwnCell {
+        &self.inner.own
     }
 
     pub fn spec(&self) -> &EngineSpec {
@@ -446,48 +509,47 @@ where
 /// to the configured CA (and only to it) and name the host of the URL; we present the client
 /// certificate and key.
 fn tls_config(
-    files: &TlsFiles,
+    tls: &Tls,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> Result<rustls::ClientConfig> {
-    let ca = read_pem(&files.ca)?;
+    let [(ca, ca_name), (cert, cert_name), (key, key_name)] = tls.read()?;
     let mut roots = rustls::RootCertStore::empty();
     let ca_certs = CertificateDer::pem_slice_iter(&ca)
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| tls_files(&files.ca, &format!("not a PEM certificate: {e}")))?;
+        .map_err(|e| tls_files(&ca_name, &format!("not a PEM certificate: {e}")))?;
     let (added, _) = roots.add_parsable_certificates(ca_certs);
     if added == 0 {
-        return Err(tls_files(&files.ca, "holds no usable CA certificate"));
+        return Err(tls_files(&ca_name, "holds no usable CA certificate"));
     }
-    let cert = read_pem(&files.cert)?;
     let chain = CertificateDer::pem_slice_iter(&cert)
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| tls_files(&files.cert, &format!("not a PEM certificate: {e}")))?;
+        .map_err(|e| tls_files(&cert_name, &format!("not a PEM certificate: {e}")))?;
     if chain.is_empty() {
-        return Err(tls_files(&files.cert, "holds no certificate"));
+        return Err(tls_files(&cert_name, "holds no certificate"));
     }
-    let key = PrivateKeyDer::from_pem_slice(&read_pem(&files.key)?)
-        .map_err(|e| tls_files(&files.key, &format!("holds no usable private key: {e}")))?;
+    let key = PrivateKeyDer::from_pem_slice(&key)
+        .map_err(|e| tls_files(&key_name, &format!("holds no usable private key: {e}")))?;
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_protocol_versions(versions)
-        .map_err(|e| tls_files(&files.ca, &format!("TLS setup: {e}")))?
+        .map_err(|e| tls_files(&ca_name, &format!("TLS setup: {e}")))?
         .with_root_certificates(roots)
         .with_client_auth_cert(chain, key)
         .map_err(|e| {
             tls_files(
-                &files.key,
+                &key_name,
                 &format!("does not fit the client certificate: {e}"),
             )
         })
 }
 
 fn read_pem(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| tls_files(path, &format!("cannot be read: {e}")))
+    std::fs::read(path).map_err(|e| tls_files(&path.display().to_string(), &format!("cannot be read: {e}")))
 }
 
-fn tls_files(path: &Path, what: &str) -> Error {
+fn tls_files(what_file: &str, what: &str) -> Error {
     Error::EngineUnreachable {
         reason: Unreachable::TlsFiles,
-        detail: format!("{}: {what}", path.display()),
+        detail: format!("{what_file}: {what}"),
     }
 }
 
@@ -514,7 +576,7 @@ mod tests {
 
     #[test]
     fn unreadable_tls_files_are_named() {
-        let files = TlsFiles::from_dir("/nonexistent/capstan-tls");
+        let files = Tls::from(TlsFiles::from_dir("/nonexistent/capstan-tls"));
         let err = tls_config(&files, rustls::DEFAULT_VERSIONS).expect_err("no files");
         assert!(
             matches!(err, Error::EngineUnreachable { reason: Unreachable::TlsFiles, ref detail } if detail.contains("ca.pem")),

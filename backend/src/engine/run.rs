@@ -55,6 +55,14 @@ pub struct RunSpec {
     pub ipc: Option<String>,
 }
 
+impl RunSpec {
+    /// Replaces the environment's values with [`super::containers::HIDDEN_VALUE`], for a reader
+    /// who may see only the names.
+    pub fn hide_env(&mut self) {
+        super::containers::hide_env_lines(&mut self.env);
+    }
+}
+
 /// A checked [`RunSpec`], ready for the engine.
 #[derive(Debug, Clone)]
 pub(crate) struct RunPlan {

@@ -12,6 +12,7 @@ use bollard::models::{HostConfig, MountType, VolumeCreateRequest};
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::guardrails::{volume_kind, Guardrails, HostMount, Namespace, Requested, VolumeKind};
+use crate::own::{self, OwnObjects};
 
 /// How many `container:<X>` hops are followed before giving up.
 const MAX_JOIN_DEPTH: usize = 8;
@@ -114,12 +115,15 @@ impl Engine {
                 .collect(),
             ..Default::default()
         };
+        // Capstan's own container and what it mounts are admin-only (crate::own).
+        let own = self.own_objects().await?;
+        let own = own.as_deref();
         for (ns, mode) in [
             (Namespace::Network, hc.network_mode.clone()),
             (Namespace::Pid, hc.pid_mode.clone()),
             (Namespace::Ipc, hc.ipc_mode.clone()),
         ] {
-            if let Some(how) = self.host_namespace(ns, mode.as_deref()).await? {
+            if let Some(how) = self.host_namespace(ns, mode.as_deref(), own).await? {
                 r.host_namespaces.push((ns, how));
             }
         }
@@ -141,6 +145,9 @@ impl Engine {
                 }
                 r.host_mounts.push(HostMount { field: "volumes", source, writable, via: None });
             } else if !source.is_empty() {
+                if own.is_some_and(|o| o.volumes.contains(&source)) {
+                    return Err(own::refused_volume("volumes", &source));
+                }
                 let driver = default_driver.clone().map(|d| (d, BTreeMap::new()));
                 let kind = self.volume_for_mount(g, "volumes", &source, driver, created).await?;
                 if let VolumeKind::HostMount(device) = kind {
@@ -170,6 +177,9 @@ impl Engine {
                     r.host_mounts.push(HostMount { field: "mounts", source, writable, via: None });
                 }
                 Some(MountType::VOLUME) if !source.is_empty() => {
+                    if own.is_some_and(|o| o.volumes.contains(&source)) {
+                        return Err(own::refused_volume("mounts", &source));
+                    }
                     let driver = m
                         .volume_options
                         .as_ref()
@@ -211,6 +221,12 @@ impl Engine {
                 Some((n, m)) => (n.to_string(), Some(m.to_string())),
                 None => (from.clone(), None),
             };
+            if own.is_some() && self.is_own_container(&name).await? {
+                return Err(Error::Denied {
+                    field: "volumes_from".into(),
+                    message: "the volumes of Capstan's own container are for admins only".into(),
+                });
+            }
             let mounts = self.mounts_of(&name, "volumes_from").await?;
             let read_only = mode.as_deref().is_some_and(|m| m.split(',').any(|x| x == "ro"));
             let mut its = Vec::new();
@@ -226,6 +242,11 @@ impl Engine {
                 its.iter_mut().for_each(|m| m.writable = false);
             }
             r.host_mounts.extend(its);
+        }
+        if let Some(o) = own {
+            if let Some(m) = r.host_mounts.iter().find(|m| m.source.starts_with('/') && o.covers_path(&m.source)) {
+                return Err(own::refused_path(m.field, &m.source));
+            }
         }
         g.check(&r)
     }
@@ -310,7 +331,7 @@ impl Engine {
 
     /// Whether the namespace mode shares the host's, following `container:<X>` to X's own
     /// mode; the words say how. An unknown X is refused with the field.
-    async fn host_namespace(&self, ns: Namespace, mode: Option<&str>) -> Result<Option<String>> {
+    async fn host_namespace(&self, ns: Namespace, mode: Option<&str>, own: Option<&OwnObjects>) -> Result<Option<String>> {
         let field = ns.field();
         let first = mode.map(str::trim).unwrap_or_default().to_string();
         let mut mode = first.clone();
@@ -332,6 +353,12 @@ impl Engine {
                 }
                 Err(e) => return Err(e),
             };
+            if own.is_some_and(|o| c.id.as_deref() == Some(o.id.as_str())) {
+                return Err(Error::Denied {
+                    field: field.into(),
+                    message: format!("{field}: {first} joins Capstan's own container, which only admins may do"),
+                });
+            }
             let hc = c.host_config.unwrap_or_default();
             mode = match ns {
                 Namespace::Network => hc.network_mode,

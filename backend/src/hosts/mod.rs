@@ -5,13 +5,13 @@
 mod secret;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::engine::{Engine, EngineSpec, EngineSummary, TlsFiles};
+use crate::engine::{Engine, EngineSpec, EngineSummary, Tls, TlsMemory};
 use crate::error::{Error, Result, Unreachable};
 use crate::fleet::{validate_slug, Fleet, HostConfig, HostSource};
 use crate::store::{internal, now, Store};
@@ -80,9 +80,6 @@ pub struct Registry {
     store: Store,
     fleet: Fleet,
     secrets: Arc<SecretBox>,
-    /// Where decrypted TLS material lives while the process runs (bollard reads files): a
-    /// private temporary directory (0700) removed when the process ends.
-    tls_dir: Arc<tempfile::TempDir>,
 }
 
 const MAX_PEM: usize = 64 * 1024;
@@ -97,12 +94,7 @@ impl Registry {
 
     pub fn open(store: Store, fleet: Fleet, data_dir: &Path) -> Result<Self> {
         let secrets = SecretBox::open(data_dir)?;
-        let tls_dir = tempfile::Builder::new()
-            .prefix("capstan-tls-")
-            .tempdir()
-            .map_err(|e| Error::Internal(format!("creating a private directory for TLS files: {e}")))?;
-        secret::set_private(tls_dir.path())?;
-        Ok(Registry { store, fleet, secrets: Arc::new(secrets), tls_dir: Arc::new(tls_dir) })
+        Ok(Registry { store, fleet, secrets: Arc::new(secrets) })
     }
 
     pub fn fleet(&self) -> &Fleet {
@@ -182,28 +174,13 @@ impl Registry {
                 return Err(Error::invalid("tls", "TLS applies to tcp:// engines only"));
             }
         }
-        // Writing (and syncing) the files and removing them later is disk work: off the runtime.
-        let pem = tls.cloned();
-        let (scratch, files) = tokio::task::spawn_blocking(move || {
-            let scratch = tempfile::Builder::new()
-                .prefix("capstan-tls-test-")
-                .tempdir()
-                .map_err(|e| Error::Internal(format!("creating a private directory for TLS files: {e}")))?;
-            let files = match &pem {
-                Some(tls) => Some(write_tls(scratch.path(), tls.ca.as_bytes(), tls.cert.as_bytes(), Some(tls.key.as_bytes()))?),
-                None => None,
-            };
-            Ok::<_, Error>((scratch, files))
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("preparing TLS files: {e}")))??;
-        let engine = Engine::new(EngineSpec { url: url.to_string(), tls: files }, self.fleet.timeouts());
+        let tls = tls.map(|t| in_memory(t.ca.as_bytes(), t.cert.as_bytes(), Some(t.key.as_bytes())));
+        let engine = Engine::new(EngineSpec { url: url.to_string(), tls }, self.fleet.timeouts());
         let deadline = self.fleet.timeouts().call;
         let probe = tokio::time::timeout(deadline + std::time::Duration::from_secs(1), engine.probe())
             .await
             .unwrap_or(Err(Error::EngineTimeout));
         drop(engine);
-        tokio::task::spawn_blocking(move || drop(scratch));
         match probe {
             Ok(p) => Ok(p.summary),
             Err(e) => {
@@ -331,7 +308,6 @@ impl Registry {
         tx.commit().await.map_err(internal)?;
         self.store.access_changed();
         self.fleet.remove(slug)?;
-        let _ = std::fs::remove_dir_all(self.tls_dir.path().join(slug));
         tracing::info!(host = %slug, "host removed");
         Ok(())
     }
@@ -372,9 +348,9 @@ impl Registry {
         row.as_ref().map(HostRow::from_row).transpose()
     }
 
-    /// The fleet's view of a stored host: TLS material written to this process's private
-    /// directory. A key that cannot be unsealed is left out, so the host shows as down with
-    /// "the TLS certificate or key could not be read" until an admin pastes it again.
+    /// The fleet's view of a stored host: its TLS material in memory (the key unsealed here is
+    /// never written to disk). A key that cannot be unsealed is left out, so the host shows as
+    /// down with "the TLS certificate or key could not be read" until an admin pastes it again.
     fn config_of(&self, row: &HostRow) -> HostConfig {
         let mut problem = None;
         let tls = row.tls.as_ref().map(|(ca, cert, sealed)| {
@@ -389,16 +365,7 @@ impl Registry {
                     None
                 }
             };
-            // A fresh directory per configuration, so a replaced host never reads half-written files.
-            let dir = self.tls_dir.path().join(&row.slug).join(format!("{:x}", rand::random::<u64>()));
-            match write_tls(&dir, ca.as_bytes(), cert.as_bytes(), key.as_deref()) {
-                Ok(files) => files,
-                Err(e) => {
-                    tracing::error!(host = %row.slug, "{}", e.log_detail());
-                    problem = Some("the host's TLS files could not be prepared on the server; see its log".to_string());
-                    TlsFiles::from_dir(dir)
-                }
-            }
+            in_memory(ca.as_bytes(), cert.as_bytes(), key.as_deref())
         });
         HostConfig {
             slug: row.slug.clone(),
@@ -530,16 +497,8 @@ fn validate_tls(tls: &TlsPem) -> Result<()> {
     Ok(())
 }
 
-fn write_tls(dir: &Path, ca: &[u8], cert: &[u8], key: Option<&[u8]>) -> Result<TlsFiles> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Internal(format!("creating {}: {e}", dir.display())))?;
-    secret::set_private(dir)?;
-    let files = TlsFiles::from_dir(PathBuf::from(dir));
-    secret::write_private(&files.ca, ca)?;
-    secret::write_private(&files.cert, cert)?;
-    if let Some(key) = key {
-        secret::write_private(&files.key, key)?;
-    }
-    Ok(files)
+fn in_memory(ca: &[u8], cert: &[u8], key: Option<&[u8]>) -> Tls {
+    Tls::Pem(TlsMemory { ca: ca.into(), cert: cert.into(), key: key.map(Into::into) })
 }
 
 fn fingerprint(cert_pem: &str) -> Option<String> {

@@ -18,7 +18,7 @@ pub fn unix_spec() -> EngineSpec {
 pub fn tls_spec() -> EngineSpec {
     EngineSpec {
         url: env("CAPSTAN_TEST_TLS_URL"),
-        tls: Some(TlsFiles::from_dir(env("CAPSTAN_TEST_TLS_DIR"))),
+        tls: Some(TlsFiles::from_dir(env("CAPSTAN_TEST_TLS_DIR")).into()),
     }
 }
 

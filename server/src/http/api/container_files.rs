@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use app::model::files::{Change, CommitRequest, Committed, DirListing, Processes};
 use backend::engine::{spool, validate_file_name, Download, Spooled, UploadContent};
+use backend::own::{guard_container, ContainerAct};
 use backend::policy::{authorize, HostAction};
 
 use super::Body;
@@ -66,6 +67,7 @@ pub async fn top(
     authorize(&who, &host, HostAction::View)?;
     let ps_args = params(query)?.ps_args.filter(|a| !a.is_empty());
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Top).await?;
     Ok(Json(
         host.engine
             .container_top(&id, ps_args.as_deref())
@@ -83,6 +85,7 @@ pub async fn changes(
 ) -> ApiResult<Json<Vec<Change>>> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
     let changes = host.engine.container_changes(&id).await?;
     Ok(Json(changes.into_iter().map(Change::from).collect()))
 }
@@ -97,6 +100,7 @@ pub async fn commit(
 ) -> ApiResult<(StatusCode, Json<Committed>)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Commit).await?;
     let image_id = host.engine.commit_container(&id, &request.into()).await?;
     Ok((StatusCode::CREATED, Json(Committed { image_id })))
 }
@@ -109,6 +113,7 @@ pub async fn export(
 ) -> ApiResult<Response> {
     authorize(&who, &host, HostAction::ManageContainers)?;
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Export).await?;
     Ok(tar_download(host.engine.export_container(&id).await?))
 }
 
@@ -123,6 +128,7 @@ pub async fn download(
     authorize(&who, &host, HostAction::ManageContainers)?;
     let path = required_path(params(query)?.path)?;
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
     Ok(tar_download(
         host.engine.archive_download(&id, &path).await?,
     ))
@@ -142,6 +148,7 @@ pub async fn list(
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "/".into());
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
     Ok(Json(
         host.engine.list_container_dir(&id, &path).await?.into(),
     ))
@@ -171,6 +178,7 @@ pub async fn upload(
         return Err(too_large(limit));
     }
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
     // The folder is checked before the body is read, so a wrong path fails fast.
     let target = host.engine.upload_target(&id, &path).await?;
     let spool_dir = state.settings.data_dir.join("uploads");

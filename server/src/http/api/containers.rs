@@ -12,6 +12,7 @@ use app::model::containers::{
     RecreateRequest, RenameRequest, RunSpec,
 };
 use backend::engine::Engine;
+use backend::own::{guard_container, ContainerAct};
 use backend::policy::{authorize, HostAction, Principal};
 
 use super::Body;
@@ -59,7 +60,10 @@ pub async fn inspect(
 ) -> ApiResult<Json<ContainerDetail>> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
-    let detail = host.engine.inspect_container(&id).await?;
+    let mut detail = host.engine.inspect_container(&id).await?;
+    if !guardrails(&state).env_shown(&host.engine, &who, &host.slug, &detail.id).await? {
+        detail.hide_env();
+    }
     Ok(Json(ContainerDetail::new(host.slug.clone(), detail)))
 }
 
@@ -72,7 +76,11 @@ pub async fn run_spec(
 ) -> ApiResult<Json<RunSpec>> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
-    Ok(Json(host.engine.run_spec_of(&id).await?.into()))
+    let mut spec = host.engine.run_spec_of(&id).await?;
+    if !guardrails(&state).env_shown(&host.engine, &who, &host.slug, &id).await? {
+        spec.hide_env();
+    }
+    Ok(Json(spec.into()))
 }
 
 /// `POST /api/v1/hosts/{host}/containers` → 201 `{id, name, warnings}`.
@@ -109,10 +117,9 @@ pub async fn recreate(
 ) -> ApiResult<(StatusCode, [(axum::http::HeaderName, axum::http::HeaderValue); 1], Json<Created>)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
     let body = recreate_body(request).await?;
-    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
-        .limits_for(&who, &host)
-        .await?;
+    let limits = guardrails(&state).limits_for(&who, &host).await?;
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Recreate).await?;
     let created = match body.spec {
         Some(spec) => {
             host.engine
@@ -151,26 +158,32 @@ async fn recreate_body(request: axum::extract::Request) -> ApiResult<RecreateReq
     Ok(body)
 }
 
+fn guardrails(state: &AppState) -> backend::guardrails::GuardrailStore {
+    backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
+}
+
 fn done() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
 /// What every action handler does: ask the policy first (so a person without the role learns
 /// nothing about the host), then make one engine call on the host; 204 when it is done.
+/// Capstan's own container answers 403 to non-admins (`backend::own`).
 async fn act<F, Fut>(
     state: &AppState,
     who: &Principal,
-    host: &str,
-    action: HostAction,
+    (host, id): (&str, &str),
+    (action, own): (HostAction, ContainerAct),
     call: F,
 ) -> ApiResult<Response>
 where
-    F: FnOnce(Engine) -> Fut,
+    F: FnOnce(Engine, String) -> Fut,
     Fut: std::future::Future<Output = backend::Result<()>>,
 {
     authorize(who, host, action)?;
     let engine = state.fleet.host(host)?.engine;
-    call(engine).await?;
+    guard_container(&engine, who, host, id, own).await?;
+    call(engine, id.to_string()).await?;
     Ok(done())
 }
 
@@ -215,7 +228,7 @@ pub async fn start(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    act(&state, &who, &host, HostAction::Operate, |e| async move {
+    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
         e.start_container(&id).await
     })
     .await
@@ -227,7 +240,7 @@ pub async fn stop(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<WaitParams>,
 ) -> ApiResult<Response> {
-    act(&state, &who, &host, HostAction::Operate, |e| async move {
+    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
         e.stop_container(&id, seconds(p.t.as_deref())?).await
     })
     .await
@@ -239,7 +252,7 @@ pub async fn restart(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<WaitParams>,
 ) -> ApiResult<Response> {
-    act(&state, &who, &host, HostAction::Operate, |e| async move {
+    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
         e.restart_container(&id, seconds(p.t.as_deref())?).await
     })
     .await
@@ -251,7 +264,7 @@ pub async fn kill(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<KillParams>,
 ) -> ApiResult<Response> {
-    act(&state, &who, &host, HostAction::Operate, |e| async move {
+    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
         e.kill_container(&id, p.signal.as_deref()).await
     })
     .await
@@ -262,7 +275,7 @@ pub async fn pause(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    act(&state, &who, &host, HostAction::Operate, |e| async move {
+    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
         e.pause_container(&id).await
     })
     .await
@@ -273,7 +286,7 @@ pub async fn unpause(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    act(&state, &who, &host, HostAction::Operate, |e| async move {
+    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
         e.unpause_container(&id).await
     })
     .await
@@ -288,9 +301,9 @@ pub async fn rename(
     act(
         &state,
         &who,
-        &host,
-        HostAction::ManageContainers,
-        |e| async move { e.rename_container(&id, &body.name).await },
+        (&host, &id),
+        (HostAction::ManageContainers, ContainerAct::Rename),
+        |e, id| async move { e.rename_container(&id, &body.name).await },
     )
     .await
 }
@@ -305,9 +318,9 @@ pub async fn remove(
     act(
         &state,
         &who,
-        &host,
-        HostAction::ManageContainers,
-        |e| async move {
+        (&host, &id),
+        (HostAction::ManageContainers, ContainerAct::Remove),
+        |e, id| async move {
             let force = flag("force", p.force.as_deref())?;
             let volumes = flag("volumes", p.volumes.as_deref())?;
             e.remove_container(&id, force, volumes).await

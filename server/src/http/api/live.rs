@@ -18,6 +18,7 @@
 //! token expired, or the person signed out). When it is gone the stream ends with `end`
 //! `{"reason":"access_changed","message":…}`.
 
+use backend::own::{guard_container, ContainerAct};
 use std::time::Duration;
 
 use axum::body::{Body as HttpBody, Bytes};
@@ -283,6 +284,7 @@ pub async fn logs(
     let query = LogQuery::parse(&params(query)?, Some(DEFAULT_TAIL))?;
     let text = wants_text(&headers, params(format)?.format.as_deref())?;
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Logs).await?;
     let timestamps = query.timestamps;
     let follow = query.follow;
     let feed = state
@@ -439,6 +441,7 @@ pub async fn download(
     let mut query = LogQuery::parse(&params(query)?, None)?;
     query.follow = false;
     let host = state.fleet.host(&host)?;
+    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Logs).await?;
     let timestamps = query.timestamps;
     let feed = state
         .live

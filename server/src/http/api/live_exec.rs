@@ -99,6 +99,7 @@ pub async fn exec(
     })?;
     let request = ExecRequest::parse(&params)?;
     let host = state.fleet.host(&host)?;
+    backend::own::guard_container(&host.engine, &who, &host.slug, &id, backend::own::ContainerAct::Exec).await?;
     // One inspect: it finds the container (404), refuses one not running (409, before the
     // upgrade, so the client gets an ordinary answer) and names the container for the exec.
     let detail = host.engine.inspect_container(&id).await?;

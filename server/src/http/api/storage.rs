@@ -90,6 +90,7 @@ pub async fn remove_volume(
     let (host, force) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
         Ok(flag("force", params(query)?.force())?.unwrap_or(false))
     })?;
+    backend::own::guard_volume(&host.engine, &who, &name).await?;
     host.engine.remove_volume(&name, force).await?;
     tracing::info!(by = %who.username, host = %host.slug, volume = %name, "volume removed");
     Ok(StatusCode::NO_CONTENT)
@@ -193,6 +194,7 @@ pub async fn connect(
     let (host, container) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
         required_container(&request)
     })?;
+    backend::own::guard_container(&host.engine, &who, &host.slug, container, backend::own::ContainerAct::Network).await?;
     host.engine
         .connect_network(&id, container, &request.aliases)
         .await?;
@@ -209,6 +211,7 @@ pub async fn disconnect(
     let (host, container) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
         required_container(&request)
     })?;
+    backend::own::guard_container(&host.engine, &who, &host.slug, container, backend::own::ContainerAct::Network).await?;
     host.engine
         .disconnect_network(&id, container, request.force)
         .await?;
