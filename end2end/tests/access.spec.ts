@@ -36,6 +36,20 @@ test.describe("Teams, host access and the audit log", () => {
     await expect(member).toHaveURL(/\/hosts$/);
     await expect(member.locator('tr[data-host="unix-engine"]')).toBeVisible();
     await expect(member.locator("tbody tr")).toHaveCount(1);
+
+    // An operator sees the names of a container's environment, not the values.
+    const name = `e2e-env-${Date.now() % 100000}`;
+    dockerA("create", "--name", name, "-e", "DB_PASSWORD=hunter2", "-e", "MODE=blue", process.env.CAPSTAN_TEST_IMAGE ?? "capstan-test/busybox:latest", "true");
+    try {
+      await member.goto(`/hosts/unix-engine/containers/${name}`);
+      await hydrated(member);
+      await expect(member.getByTestId("env-hidden")).toBeVisible();
+      await expect(member.locator('tr[data-env="MODE"]')).toContainText("hidden");
+      expect(await member.content()).not.toContain("hunter2");
+      await screenshot(member, "container-env-hidden-desktop");
+    } finally {
+      dockerA("rm", "-f", name);
+    }
     await ctx.close();
     expect(unexpected(problems)).toEqual([]);
   });

@@ -1,13 +1,12 @@
 //! The engine wrapper against real engines: a unix socket, TCP with TLS, and engines that are
 //! down in each of the ways a person needs told apart.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
 use backend::engine::{Engine, EngineSpec, Timeouts, TlsFiles};
 use backend::error::{Error, Unreachable};
-use common::*;
+use crate::common::*;
 
 fn engine(spec: EngineSpec) -> Engine {
     Engine::new(spec, Timeouts { call: Duration::from_secs(5) })

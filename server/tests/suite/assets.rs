@@ -1,7 +1,6 @@
 //! `/pkg/*` served precompressed: brotli and gzip from the in-memory cache, identity raw, a
 //! rebuilt file never stale, revalidation with `ETag`/`304`, and nothing outside the pkg dir.
 
-mod common;
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -13,7 +12,7 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use backend::store::Store;
-use common::TestApp;
+use crate::common::TestApp;
 use http_body_util::BodyExt;
 use server::http::auth::{session_layer, SessionOptions};
 use tower::ServiceExt;

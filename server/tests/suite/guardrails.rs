@@ -6,14 +6,13 @@
 //! symlink planted in one, allow-lists, network drivers and confinement-lifting settings.
 //! Containers are named `grd-<test>-<random>` and removed.
 
-mod common;
 
 use std::process::Command;
 
 use axum::http::{Method, StatusCode};
 use backend::auth::SubjectKind;
 use backend::policy::Role;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn unique(test: &str) -> String {

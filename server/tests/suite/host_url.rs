@@ -1,10 +1,9 @@
 //! The engine's address (a socket path, an internal host name) is shown to admins only.
 
-mod common;
 
 use axum::http::StatusCode;
 use backend::policy::Role;
-use common::TestApp;
+use crate::common::TestApp;
 
 const HOST: &str = "unix-engine";
 

@@ -3,14 +3,13 @@
 //! the run-spec prefill. Every container, volume and image is named `h1c-<test>-<random>` and
 //! removed at the end; the engine's state is read back independently with the docker CLI.
 
-mod common;
 
 use std::process::Command;
 use std::time::Duration;
 
 use backend::engine::{Engine, ListQuery, RunSpec, Timeouts};
 use backend::error::Error;
-use common::*;
+use crate::common::*;
 
 fn engine() -> Engine {
     Engine::new(

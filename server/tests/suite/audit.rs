@@ -3,14 +3,13 @@
 //! retention, and that rows cannot be changed. Also teams over REST, since team
 //! administration is audited too. Containers made here are named `aud-<test>-<random>`.
 
-mod common;
 
 use std::process::Command;
 
 use axum::http::{Method, StatusCode};
 use backend::auth::SubjectKind;
 use backend::policy::Role;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn unique(test: &str) -> String {

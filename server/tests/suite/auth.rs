@@ -3,10 +3,9 @@
 //! and the HTTP listener itself over real sockets (timeouts, the connection cap, upgrades,
 //! graceful shutdown, trusted proxies).
 
-mod common;
 
 use axum::http::{header, Method, StatusCode};
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const ORIGIN: (&str, &str) = ("origin", "http://capstan.test");

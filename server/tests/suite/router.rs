@@ -1,10 +1,9 @@
 //! The server through its router (`oneshot`), against the private test engines: the API, the
 //! server-rendered Hosts page, and the layers every response passes.
 
-mod common;
 
 use axum::http::{header, Method, StatusCode};
-use common::*;
+use crate::common::*;
 
 fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).expect("JSON body")
@@ -81,7 +80,7 @@ async fn openapi_document_is_served_and_lists_the_routes() {
 
 /// `(path, method)` of every `.route(…)` in the API router's source.
 fn api_routes() -> Vec<(String, &'static str)> {
-    let source = include_str!("../src/http/api/mod.rs");
+    let source = include_str!("../../src/http/api/mod.rs");
     let mut routes = Vec::new();
     for line in source.lines().map(str::trim).filter(|l| l.starts_with(".route(\"")) {
         let rest = &line[".route(\"".len()..];

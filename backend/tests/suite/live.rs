@@ -1,7 +1,6 @@
 //! The live hub against the private unix engine: follow, history/live joint, search, stderr,
 //! stats, events, sharing, lag and shutdown.
 
-mod common;
 
 use std::time::Duration;
 
@@ -9,7 +8,7 @@ use backend::engine::{Engine, LogStream, Timeouts};
 use backend::live::{
     EventFilter, EventItem, Hub, HubConfig, LogEnd, LogItem, LogParams, LogQuery, StatsItem,
 };
-use common::{docker_a, env, unix_spec};
+use crate::common::{docker_a, env, unix_spec};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 

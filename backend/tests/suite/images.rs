@@ -1,7 +1,6 @@
 //! Images on the private test engines and the local registry through `backend::engine`, and the
 //! stored registry credentials. Everything made here is named `capstan-h7-…` and removed.
 
-mod common;
 
 use std::collections::BTreeMap;
 
@@ -9,7 +8,7 @@ use backend::engine::{Engine, Timeouts};
 use backend::registries::{NewRegistry, Registries};
 use backend::store::Store;
 use backend::Error;
-use common::{docker_a, env, tls_spec, unix_spec};
+use crate::common::{docker_a, env, tls_spec, unix_spec};
 use futures::StreamExt;
 
 fn unique(test: &str) -> String {

@@ -1,13 +1,12 @@
 //! A host's totals are shared between viewers: concurrent callers cost one fan-out over the
 //! running containers, and a result is reused for a few seconds.
 
-mod common;
 
 use std::time::Duration;
 
 use backend::engine::{Engine, Timeouts};
 use backend::live::{Hub, HubConfig};
-use common::{docker_a, env, unix_spec};
+use crate::common::{docker_a, env, unix_spec};
 use tokio_util::sync::CancellationToken;
 
 struct Container(String);

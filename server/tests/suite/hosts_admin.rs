@@ -1,12 +1,11 @@
 //! `/api/v1/hosts` for admins: add (tested first), settings without the key, change, remove with
 //! grants; what other people see of it.
 
-mod common;
 
 use axum::http::{Method, StatusCode};
 use backend::auth::SubjectKind;
 use backend::policy::Role;
-use common::{env, TestApp, PW};
+use crate::common::{env, TestApp, PW};
 use serde_json::json;
 
 fn pem(dir: &str, file: &str) -> String {

@@ -1,12 +1,11 @@
 //! REST for volumes and networks over the router and the private test engines, checked against
 //! the engine's own view. Everything made here is named `capstan-h7-…` and removed at the end.
 
-mod common;
 
 use std::process::Command;
 
 use axum::http::{Method, StatusCode};
-use common::{env, TestApp, PW};
+use crate::common::{env, TestApp, PW};
 use serde_json::{json, Value};
 
 const SAME_ORIGIN: (&str, &str) = ("sec-fetch-site", "same-origin");
@@ -60,7 +59,7 @@ impl Drop for Cleanup {
     }
 }
 
-fn message(res: &common::Resp) -> String {
+fn message(res: &crate::common::Resp) -> String {
     res.json()["error"]["message"]
         .as_str()
         .unwrap_or_default()

@@ -3,14 +3,13 @@
 //! matrix (viewer lists but cannot stop, operator stops but cannot remove, no grant sees 404).
 //! Everything a test makes is named `h1r-<test>-<random>` and removed at the end.
 
-mod common;
 
 use std::process::Command;
 
 use axum::http::{Method, StatusCode};
 use backend::auth::SubjectKind;
 use backend::policy::Role;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn unique(test: &str) -> String {

@@ -11,7 +11,6 @@
 //! exist, and calls that would create or prune go to the test fleet's dead engine
 //! (`stopped-engine`, 502 after the gate), so nothing is made on the shared engines.
 
-mod common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -20,7 +19,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use backend::audit::{Entry, Filter};
 use backend::policy::Role;
-use common::*;
+use crate::common::*;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -621,7 +620,7 @@ fn registered_fns() -> Vec<(String, String, Method)> {
 
 /// `(path, method)` of every `.route(…)` in the API router's source (`router()` and `uploads()`).
 fn api_routes() -> BTreeSet<(String, String)> {
-    let source = include_str!("../src/http/api/mod.rs");
+    let source = include_str!("../../src/http/api/mod.rs");
     let mut routes = BTreeSet::new();
     for line in source
         .lines()

@@ -1,14 +1,13 @@
 //! The fleet's fan-out: every host probed in parallel, a dead or hanging host reported as down
 //! with its reason and never holding up the others beyond the deadline.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
 use backend::engine::{EngineSpec, Timeouts};
 use backend::error::Error;
 use backend::fleet::{validate_slug, Fleet, Health, HostConfig};
-use common::*;
+use crate::common::*;
 
 fn host(slug: &str, engine: EngineSpec) -> HostConfig {
     HostConfig::new(slug, slug, engine)

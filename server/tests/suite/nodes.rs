@@ -1,12 +1,11 @@
 //! `GET /api/v1/hosts/{host}/nodes` and `…/df` through the router: the policy comes first (a
 //! host the caller has no grant on is a 404, as if it did not exist), then the engine.
 
-mod common;
 
 use axum::http::{Method, StatusCode};
 use backend::auth::SubjectKind;
 use backend::policy::Role;
-use common::*;
+use crate::common::*;
 
 /// A viewer of `unix-engine` only, signed in.
 async fn viewer_of_unix_engine(app: &TestApp) -> String {

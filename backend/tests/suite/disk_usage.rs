@@ -1,12 +1,11 @@
 //! `docker system df` numbers against the private engines (API 1.41, where bollard's own model
 //! reads nothing): what a test creates shows up, and the totals hold together.
 
-mod common;
 
 use std::time::Duration;
 
 use backend::engine::{DiskUsage, Engine, EngineSpec, Timeouts, UsageTotals};
-use common::*;
+use crate::common::*;
 
 fn engine(spec: EngineSpec) -> Engine {
     Engine::new(

@@ -2,13 +2,12 @@
 //! down and comes back without a restart, a hanging host never holds up the others, and engine
 //! events bring the snapshot up to date at once through one shared stream per host.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
 use backend::engine::{EngineSpec, Timeouts};
 use backend::fleet::{Fleet, Health, HostConfig, HostStatus};
-use common::*;
+use crate::common::*;
 use tokio::net::{TcpListener, UnixStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

@@ -1,7 +1,6 @@
 //! top, diff, commit, export and the file browser against the private test engines. Every
 //! container and image here has a unique `capstan-h3-` name and is removed when the test ends.
 
-mod common;
 
 use std::io::Read;
 use std::process::Command;
@@ -12,7 +11,7 @@ use backend::engine::{
 };
 use backend::Error;
 use bytes::Bytes;
-use common::{env, tls_spec, unix_spec};
+use crate::common::{env, tls_spec, unix_spec};
 use futures::StreamExt;
 
 /// The docker CLI against one of the test engines.

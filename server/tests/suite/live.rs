@@ -1,11 +1,10 @@
 //! Logs, stats, events and the exec terminal over HTTP, against the private unix engine, with
 //! the router served on a real socket for streams and WebSockets.
 
-mod common;
 
 use std::time::Duration;
 
-use common::{env, TestApp, PW};
+use crate::common::{env, TestApp, PW};
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;

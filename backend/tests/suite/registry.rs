@@ -2,7 +2,6 @@
 //! sealed TLS keys, persistence across restarts, live add/replace/remove in the fleet, the
 //! first-start `local` host, and grants removed with their host.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,7 +13,7 @@ use backend::hosts::{HostPatch, NewHost, Registry, TlsPem};
 use backend::policy::Role;
 use backend::store::Store;
 use backend::Error;
-use common::env;
+use crate::common::env;
 
 fn pem(dir: &str, file: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(&env(dir)).join(file)).expect("pem readable")
@@ -147,7 +146,7 @@ async fn failed_connection_tests_say_what_to_fix_and_save_nothing() {
         assert_eq!(f, field, "{what}: {message}");
         assert!(message.contains(words), "{what}: {message:?} should mention {words:?}");
     }
-    let hanging = common::hanging_engine().await;
+    let hanging = crate::common::hanging_engine().await;
     let (f, message) = invalid_field(registry.create(new_host("x11", format!("tcp://{hanging}"), None)).await.expect_err("hangs"));
     assert_eq!(f, "url");
     assert!(message.contains("did not answer within"), "{message}");
@@ -239,7 +238,7 @@ async fn command_line_hosts_are_read_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(dir.path()).await.expect("store");
     let fleet = Fleet::new(
-        vec![backend::fleet::HostConfig::new("pinned", "pinned", common::unix_spec())],
+        vec![backend::fleet::HostConfig::new("pinned", "pinned", crate::common::unix_spec())],
         Timeouts::default(),
         Duration::from_secs(3),
     )
