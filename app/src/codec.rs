@@ -33,8 +33,9 @@ impl<T: DeserializeOwned> Decodes<T> for TextJsonEncoding {
     type Error = serde_json::Error;
 
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| <serde_json::Error as serde::de::Error>::custom("the answer is not UTF-8"))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            <serde_json::Error as serde::de::Error>::custom("the answer is not UTF-8")
+        })?;
         serde_json::from_str(text)
     }
 }
@@ -51,7 +52,9 @@ mod tests {
         let bytes = <TextJsonEncoding as Encodes<Vec<String>>>::encode(&vec!["a".into()]).unwrap();
         let back: Vec<String> = <TextJsonEncoding as Decodes<Vec<String>>>::decode(bytes).unwrap();
         assert_eq!(back, vec!["a".to_owned()]);
-        let bad = <TextJsonEncoding as Decodes<Vec<String>>>::decode(Bytes::from_static(&[b'"', 0xff, b'"']));
+        let bad = <TextJsonEncoding as Decodes<Vec<String>>>::decode(Bytes::from_static(&[
+            b'"', 0xff, b'"',
+        ]));
         assert!(bad.is_err());
     }
 }

@@ -78,13 +78,15 @@ impl From<backend::Error> for AppError {
             E::NotFound(what) => AppError::NotFound(what.clone()),
             E::Unauthenticated(msg) => AppError::Unauthenticated(msg.clone()),
             E::Forbidden => AppError::Forbidden,
-            E::Denied { field, message } => {
-                AppError::Denied { field: field.clone(), message: message.clone() }
-            }
+            E::Denied { field, message } => AppError::Denied {
+                field: field.clone(),
+                message: message.clone(),
+            },
             E::Throttled { retry_after } => AppError::Throttled(retry_after.as_secs().max(1)),
-            E::Invalid { field, message } => {
-                AppError::Invalid { field: field.clone(), message: message.clone() }
-            }
+            E::Invalid { field, message } => AppError::Invalid {
+                field: field.clone(),
+                message: message.clone(),
+            },
             E::Conflict(msg) => AppError::Conflict(msg.clone()),
             E::EngineUnreachable { .. } | E::EngineTimeout | E::Engine { .. } => {
                 tracing::warn!(error = %err.log_detail(), "engine error in server fn");

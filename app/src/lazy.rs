@@ -37,7 +37,9 @@ where
     #[cfg(feature = "ssr")]
     leptos::prefetch_lazy_fn_on_server(chunk);
     // On the server nothing is loaded, so this cannot fail; answer rather than panic.
-    until_loaded(chunk, render).await.unwrap_or_else(|_| crate::pages::not_found::NotFound().into_any())
+    until_loaded(chunk, render)
+        .await
+        .unwrap_or_else(|_| crate::pages::not_found::NotFound().into_any())
 }
 
 /// Loads an area's chunk before its page is shown. The router awaits this before it renders or

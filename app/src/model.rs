@@ -278,7 +278,13 @@ mod convert {
 
     impl From<backend::auth::TokenInfo> for TokenView {
         fn from(t: backend::auth::TokenInfo) -> Self {
-            TokenView { id: t.id, name: t.name, created_at: t.created_at, last_used_at: t.last_used_at, expires_at: t.expires_at }
+            TokenView {
+                id: t.id,
+                name: t.name,
+                created_at: t.created_at,
+                last_used_at: t.last_used_at,
+                expires_at: t.expires_at,
+            }
         }
     }
 
@@ -288,7 +294,13 @@ mod convert {
                 backend::auth::SubjectKind::User => "user",
                 backend::auth::SubjectKind::Team => "team",
             };
-            GrantView { host: g.host, subject: subject.into(), subject_id: g.subject_id, name: g.subject_name, role: g.role.into() }
+            GrantView {
+                host: g.host,
+                subject: subject.into(),
+                subject_id: g.subject_id,
+                name: g.subject_name,
+                role: g.role.into(),
+            }
         }
     }
 
@@ -298,9 +310,19 @@ mod convert {
             let hosts = fleet
                 .hosts()
                 .iter()
-                .filter_map(|h| who.role_on(&h.slug).map(|r| HostRole { host: h.slug.clone(), role: r.into() }))
+                .filter_map(|h| {
+                    who.role_on(&h.slug).map(|r| HostRole {
+                        host: h.slug.clone(),
+                        role: r.into(),
+                    })
+                })
                 .collect();
-            MeView { id: who.user_id, username: who.username.clone(), admin: who.admin, hosts }
+            MeView {
+                id: who.user_id,
+                username: who.username.clone(),
+                admin: who.admin,
+                hosts,
+            }
         }
     }
 
@@ -308,7 +330,10 @@ mod convert {
         /// The view for `who`: the engine's address only when `who` is an admin.
         pub fn seen_by(s: HostStatus, who: &backend::policy::Principal) -> Self {
             let url = who.admin.then(|| s.url.clone());
-            HostView { url, ..HostView::from(s) }
+            HostView {
+                url,
+                ..HostView::from(s)
+            }
         }
     }
 

@@ -27,7 +27,9 @@ pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -42,7 +44,16 @@ mod tests {
     fn only_local_paths_are_followed() {
         assert_eq!(sanitize(Some("/hosts?x=1")), "/hosts?x=1");
         assert_eq!(sanitize(Some("/containers/abc")), "/containers/abc");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "evil", "", "/a\\b", "/x\nSet-Cookie: a", "/login?next=/x"] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "",
+            "/a\\b",
+            "/x\nSet-Cookie: a",
+            "/login?next=/x",
+        ] {
             assert_eq!(sanitize(Some(bad)), DEFAULT, "{bad:?}");
         }
         assert_eq!(sanitize(None), DEFAULT);

@@ -58,14 +58,18 @@ pub fn accounts() -> Result<backend::auth::Accounts, crate::error::AppError> {
 
 /// The request's signed-in person, as the server's identity middleware found it.
 pub fn identity() -> Option<backend::auth::Identity> {
-    use_context::<http::request::Parts>()?.extensions.get::<backend::auth::Identity>().cloned()
+    use_context::<http::request::Parts>()?
+        .extensions
+        .get::<backend::auth::Identity>()
+        .cloned()
 }
 
 /// The signed-in person, or the error a server fn returns when there is none.
 pub fn principal() -> Result<backend::policy::Principal, crate::error::AppError> {
-    identity()
-        .map(|i| i.principal)
-        .ok_or_else(|| crate::error::AppError::Unauthenticated("your session has ended — sign in again".into()).respond())
+    identity().map(|i| i.principal).ok_or_else(|| {
+        crate::error::AppError::Unauthenticated("your session has ended — sign in again".into())
+            .respond()
+    })
 }
 
 /// The request's session (for signing in and out from server fns).
@@ -98,11 +102,16 @@ pub async fn start_session(
         session.cycle_id().await?;
         session.insert(SESSION_KEY, stamp).await
     };
-    stored.await.map_err(|e| backend::Error::Internal(format!("session store: {e}")))
+    stored
+        .await
+        .map_err(|e| backend::Error::Internal(format!("session store: {e}")))
 }
 
 /// `start_session` for the current request's session, from a server fn.
-pub async fn sign_in(accounts: &backend::auth::Accounts, user_id: i64) -> Result<(), crate::error::AppError> {
+pub async fn sign_in(
+    accounts: &backend::auth::Accounts,
+    user_id: i64,
+) -> Result<(), crate::error::AppError> {
     Ok(start_session(&session()?, accounts, user_id).await?)
 }
 
@@ -127,6 +136,9 @@ pub fn audit_created(id: &str) {
         leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
         http::HeaderValue::from_str(id),
     ) {
-        res.insert_header(http::HeaderName::from_static(backend::audit::CREATED_HEADER), value);
+        res.insert_header(
+            http::HeaderName::from_static(backend::audit::CREATED_HEADER),
+            value,
+        );
     }
 }

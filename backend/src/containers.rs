@@ -31,7 +31,11 @@ pub struct FleetContainers {
 
 /// Asks every host `who` may view, in parallel, each held to the fleet's deadline: the answers
 /// in the fleet's order, and the hosts that did not answer.
-async fn ask_visible<T, F, Fut>(fleet: &Fleet, who: &Principal, ask: F) -> (Vec<(String, T)>, Vec<HostProblem>)
+async fn ask_visible<T, F, Fut>(
+    fleet: &Fleet,
+    who: &Principal,
+    ask: F,
+) -> (Vec<(String, T)>, Vec<HostProblem>)
 where
     F: Fn(Host) -> Fut,
     Fut: std::future::Future<Output = Result<T, Error>>,
@@ -72,8 +76,10 @@ where
 
 /// The containers of every host `who` may view, filtered and ordered by `query`.
 pub async fn list(fleet: &Fleet, who: &Principal, query: &ListQuery) -> FleetContainers {
-    let (answered, unreachable) =
-        ask_visible(fleet, who, |h| async move { h.engine.list_containers(query).await }).await;
+    let (answered, unreachable) = ask_visible(fleet, who, |h| async move {
+        h.engine.list_containers(query).await
+    })
+    .await;
     let mut out = FleetContainers {
         containers: Vec::with_capacity(answered.iter().map(|(_, list)| list.len()).sum()),
         unreachable,
@@ -100,7 +106,11 @@ pub struct FleetJson {
 /// the engines' answers: each host's share is read and written as soon as it answers
 /// ([`HostShare`]; an answer that cannot be read makes its host unreachable), then the shares
 /// are ordered together.
-pub async fn list_json(fleet: &Fleet, who: &Principal, query: &ListQuery) -> Result<FleetJson, Error> {
+pub async fn list_json(
+    fleet: &Fleet,
+    who: &Principal,
+    query: &ListQuery,
+) -> Result<FleetJson, Error> {
     let (shares, unreachable) = ask_visible(fleet, who, |h| async move {
         let body = h.engine.list_answer(query).await?;
         let query = query.clone();
@@ -109,6 +119,9 @@ pub async fn list_json(fleet: &Fleet, who: &Principal, query: &ListQuery) -> Res
     .await;
     let len = shares.iter().map(|(_, share)| share.json_len()).sum();
     let query = query.clone();
-    let json = read_sized(len, move || Ok(container_list::json_for_hosts(&shares, &query))).await?;
+    let json = read_sized(len, move || {
+        Ok(container_list::json_for_hosts(&shares, &query))
+    })
+    .await?;
     Ok(FleetJson { json, unreachable })
 }

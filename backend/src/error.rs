@@ -49,7 +49,10 @@ impl Error {
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Invalid { field: field.into(), message: message.into() }
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The HTTP status this error answers with, the same from every door, and its code word.

@@ -26,11 +26,16 @@ const EVENTS_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// A host slug: `[a-z0-9][a-z0-9-]{0,62}` (api.md).
 pub fn validate_slug(slug: &str) -> Result<()> {
     let mut chars = slug.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if slug == "new" {
         // `/hosts/new` is the page that adds a host.
-        Err(Error::invalid("slug", "\"new\" is reserved; choose another slug"))
+        Err(Error::invalid(
+            "slug",
+            "\"new\" is reserved; choose another slug",
+        ))
     } else if first_ok && rest_ok && slug.len() <= 63 {
         Ok(())
     } else {
@@ -118,8 +123,13 @@ pub struct HostStatus {
 
 #[derive(Debug, Clone)]
 pub enum Health {
-    Up { summary: EngineSummary, latency: Duration },
-    Down { error: String },
+    Up {
+        summary: EngineSummary,
+        latency: Duration,
+    },
+    Down {
+        error: String,
+    },
 }
 
 #[derive(Clone)]
@@ -197,9 +207,14 @@ impl Fleet {
         config.engine.validate()?;
         let slug = config.slug.clone();
         {
-            let mut hosts = self.hosts.write().map_err(|_| Error::Internal("fleet lock poisoned".into()))?;
+            let mut hosts = self
+                .hosts
+                .write()
+                .map_err(|_| Error::Internal("fleet lock poisoned".into()))?;
             if hosts.iter().any(|h| h.slug == slug) {
-                return Err(Error::Conflict(format!("a host named {slug} already exists")));
+                return Err(Error::Conflict(format!(
+                    "a host named {slug} already exists"
+                )));
             }
             hosts.push(Host::new(config, self.timeouts));
         }
@@ -214,8 +229,14 @@ impl Fleet {
         config.engine.validate()?;
         let slug = config.slug.clone();
         {
-            let mut hosts = self.hosts.write().map_err(|_| Error::Internal("fleet lock poisoned".into()))?;
-            let slot = hosts.iter_mut().find(|h| h.slug == slug).ok_or_else(|| Error::NotFound("host".into()))?;
+            let mut hosts = self
+                .hosts
+                .write()
+                .map_err(|_| Error::Internal("fleet lock poisoned".into()))?;
+            let slot = hosts
+                .iter_mut()
+                .find(|h| h.slug == slug)
+                .ok_or_else(|| Error::NotFound("host".into()))?;
             *slot = Host::new(config, self.timeouts);
         }
         self.forget(&slug);
@@ -226,7 +247,10 @@ impl Fleet {
     /// Removes a host: its probe task ends and its snapshot entry is dropped.
     pub fn remove(&self, slug: &str) -> Result<()> {
         {
-            let mut hosts = self.hosts.write().map_err(|_| Error::Internal("fleet lock poisoned".into()))?;
+            let mut hosts = self
+                .hosts
+                .write()
+                .map_err(|_| Error::Internal("fleet lock poisoned".into()))?;
             let before = hosts.len();
             hosts.retain(|h| h.slug != slug);
             if hosts.len() == before {
@@ -260,15 +284,28 @@ impl Fleet {
     pub async fn status_of(&self, host: &Host) -> HostStatus {
         let probe = match &host.problem {
             Some(problem) => Err(Error::Conflict(problem.clone())),
-            None => tokio::time::timeout(self.deadline, host.engine.probe()).await.unwrap_or(Err(Error::EngineTimeout)),
+            None => tokio::time::timeout(self.deadline, host.engine.probe())
+                .await
+                .unwrap_or(Err(Error::EngineTimeout)),
         };
         let now = crate::store::now();
         let previous = self.cached(&host.slug);
         let (health, last_seen) = match probe {
-            Ok(p) => (Health::Up { summary: p.summary, latency: p.latency }, Some(now)),
+            Ok(p) => (
+                Health::Up {
+                    summary: p.summary,
+                    latency: p.latency,
+                },
+                Some(now),
+            ),
             Err(e) => {
                 tracing::debug!(host = %host.slug, error = %e.log_detail(), "engine probe failed");
-                (Health::Down { error: e.public_message() }, previous.as_ref().and_then(|p| p.last_seen))
+                (
+                    Health::Down {
+                        error: e.public_message(),
+                    },
+                    previous.as_ref().and_then(|p| p.last_seen),
+                )
             }
         };
         let spec = host.engine.spec();
@@ -285,7 +322,9 @@ impl Fleet {
         };
         log_change(previous.as_ref(), &status);
         // A host removed or replaced while this probe ran must not come back into the snapshot.
-        let current = self.host(&host.slug).is_ok_and(|h| h.engine.same_connection(&host.engine));
+        let current = self
+            .host(&host.slug)
+            .is_ok_and(|h| h.engine.same_connection(&host.engine));
         if current {
             if let Ok(mut map) = self.snapshot.write() {
                 map.insert(host.slug.clone(), status.clone());
@@ -298,7 +337,9 @@ impl Fleet {
     /// snapshot catches up at once instead of at the next interval. Bursts of events cost one
     /// probe per host per half second.
     pub fn refresh_soon(&self, slug: &str) {
-        let Ok(mut pending) = self.refreshing.lock() else { return };
+        let Ok(mut pending) = self.refreshing.lock() else {
+            return;
+        };
         if !pending.insert(slug.to_string()) {
             return;
         }
@@ -332,23 +373,39 @@ impl Fleet {
     /// A host's snapshot-relevant engine events: the hub's shared stream when a hub is
     /// attached, else a stream of the monitor's own.
     fn snapshot_events(&self, host: &Host, hub: Option<&Hub>) -> BoxStream<'static, EventItem> {
-        let kinds: Vec<String> = SNAPSHOT_EVENT_TYPES.iter().map(|k| (*k).to_owned()).collect();
+        let kinds: Vec<String> = SNAPSHOT_EVENT_TYPES
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect();
         if let Some(hub) = hub {
-            return hub.events(host, EventFilter { types: kinds, actions: Vec::new() });
+            return hub.events(
+                host,
+                EventFilter {
+                    types: kinds,
+                    actions: Vec::new(),
+                },
+            );
         }
         let engine = host.engine.clone();
         let opened = stream::once(async move {
             let filters = HashMap::from([("type".to_owned(), kinds)]);
             engine.events(&filters).await
         });
-        Box::pin(opened.flat_map(|opened| match opened {
-            Ok(events) => events
-                .map(|e| match e {
-                    Ok(e) => EventItem::Event(Arc::new(e)),
-                    Err(e) => EventItem::End(LogEnd::Error { message: e.log_detail() }),
-                })
+        Box::pin(opened.flat_map(|opened| {
+            match opened {
+                Ok(events) => events
+                    .map(|e| match e {
+                        Ok(e) => EventItem::Event(Arc::new(e)),
+                        Err(e) => EventItem::End(LogEnd::Error {
+                            message: e.log_detail(),
+                        }),
+                    })
+                    .boxed(),
+                Err(e) => stream::iter([EventItem::End(LogEnd::Error {
+                    message: e.log_detail(),
+                })])
                 .boxed(),
-            Err(e) => stream::iter([EventItem::End(LogEnd::Error { message: e.log_detail() })]).boxed(),
+            }
         }))
     }
 
@@ -429,7 +486,10 @@ impl Fleet {
 
     /// The last known status of the given hosts, in parallel; only never-probed hosts are
     /// probed, so this answers from memory once the monitor runs.
-    pub async fn known_statuses<'a>(&self, hosts: impl Iterator<Item = &'a Host>) -> Vec<HostStatus> {
+    pub async fn known_statuses<'a>(
+        &self,
+        hosts: impl Iterator<Item = &'a Host>,
+    ) -> Vec<HostStatus> {
         join_all(hosts.map(|h| self.known_status(h))).await
     }
 
@@ -442,7 +502,11 @@ impl Fleet {
     /// added. Ends on `shutdown`.
     pub fn spawn_monitor(&self, interval: Duration, shutdown: CancellationToken) {
         if let Ok(mut monitor) = self.monitor.lock() {
-            *monitor = Some(Monitor { interval, shutdown, tasks: HashMap::new() });
+            *monitor = Some(Monitor {
+                interval,
+                shutdown,
+                tasks: HashMap::new(),
+            });
         }
         for host in self.hosts() {
             self.start_probe(&host.slug);
@@ -450,8 +514,12 @@ impl Fleet {
     }
 
     fn start_probe(&self, slug: &str) {
-        let Ok(mut guard) = self.monitor.lock() else { return };
-        let Some(monitor) = guard.as_mut() else { return };
+        let Ok(mut guard) = self.monitor.lock() else {
+            return;
+        };
+        let Some(monitor) = guard.as_mut() else {
+            return;
+        };
         let token = monitor.shutdown.child_token();
         if let Some(old) = monitor.tasks.insert(slug.to_string(), token.clone()) {
             old.cancel();
@@ -488,7 +556,11 @@ impl Fleet {
                         failures.saturating_add(1)
                     }
                 };
-                let wait = if failures <= 1 { interval } else { interval * 2 };
+                let wait = if failures <= 1 {
+                    interval
+                } else {
+                    interval * 2
+                };
                 tokio::select! {
                     _ = token.cancelled() => break,
                     _ = tokio::time::sleep(wait) => {}
@@ -503,7 +575,9 @@ fn log_change(previous: Option<&HostStatus>, now: &HostStatus) {
     match (&now.health, was_up) {
         (Health::Up { .. }, Some(false)) => tracing::info!(host = %now.slug, "engine is up again"),
         (Health::Up { .. }, None) => tracing::info!(host = %now.slug, "engine is up"),
-        (Health::Down { error }, Some(true) | None) => tracing::warn!(host = %now.slug, %error, "engine is down"),
+        (Health::Down { error }, Some(true) | None) => {
+            tracing::warn!(host = %now.slug, %error, "engine is down")
+        }
         _ => {}
     }
 }

@@ -170,7 +170,9 @@ pub fn volume_kind(driver: &str, options: &BTreeMap<String, String>) -> VolumeKi
 fn refuse(field: &str, what: &str) -> Error {
     Error::Denied {
         field: field.to_string(),
-        message: format!("{what} is not allowed on this host for non-admins (guardrails; ask an admin)"),
+        message: format!(
+            "{what} is not allowed on this host for non-admins (guardrails; ask an admin)"
+        ),
     }
 }
 
@@ -359,7 +361,9 @@ impl Guardrails {
         if m.writable && self.binds_read_only() {
             return Err(refuse(
                 m.field,
-                &format!("a writable bind mount of {what} (binds under the allowed paths are read-only)"),
+                &format!(
+                    "a writable bind mount of {what} (binds under the allowed paths are read-only)"
+                ),
             ));
         }
         Ok(())
@@ -383,7 +387,10 @@ impl Guardrails {
     /// Whether a non-admin may create a network with this driver.
     pub fn check_network_driver(&self, driver: &str) -> Result<()> {
         let d = driver.trim();
-        if d.is_empty() || PLAIN_NETWORK_DRIVERS.contains(&d) || self.network_drivers.iter().any(|a| a == d) {
+        if d.is_empty()
+            || PLAIN_NETWORK_DRIVERS.contains(&d)
+            || self.network_drivers.iter().any(|a| a == d)
+        {
             Ok(())
         } else {
             Err(refuse("driver", &format!("the network driver {d}")))
@@ -397,7 +404,10 @@ impl Guardrails {
         }
         if let Some(u) = r.unconfined.first().filter(|_| !self.privileged) {
             let field = u.split([' ', ':']).next().unwrap_or("security_opt");
-            return Err(refuse(field, &format!("{u} (lifts confinement like --privileged)")));
+            return Err(refuse(
+                field,
+                &format!("{u} (lifts confinement like --privileged)"),
+            ));
         }
         let caps: Vec<String> = r
             .cap_add
@@ -411,16 +421,27 @@ impl Guardrails {
             } else {
                 format!("allowed: {}", self.cap_add.join(", "))
             };
-            return Err(refuse("cap_add", &format!("adding capabilities ({}; {allowed})", caps.join(", "))));
+            return Err(refuse(
+                "cap_add",
+                &format!("adding capabilities ({}; {allowed})", caps.join(", ")),
+            ));
         }
         let devices: Vec<&str> = r
             .devices
             .iter()
             .map(|d| d.trim())
-            .filter(|d| !self.devices.iter().any(|a| a == d || normalize(d).as_deref() == Some(a.as_str())))
+            .filter(|d| {
+                !self
+                    .devices
+                    .iter()
+                    .any(|a| a == d || normalize(d).as_deref() == Some(a.as_str()))
+            })
             .collect();
         if !devices.is_empty() {
-            return Err(refuse("devices", &format!("adding devices ({})", devices.join(", "))));
+            return Err(refuse(
+                "devices",
+                &format!("adding devices ({})", devices.join(", ")),
+            ));
         }
         for (ns, how) in &r.host_namespaces {
             if !ns.allowed(self) {
@@ -464,7 +485,9 @@ impl GuardrailStore {
         let Some(r) = row else {
             return Ok(Guardrails::default());
         };
-        let list = |i: usize| -> Vec<String> { serde_json::from_str(r.get::<&str, _>(i)).unwrap_or_default() };
+        let list = |i: usize| -> Vec<String> {
+            serde_json::from_str(r.get::<&str, _>(i)).unwrap_or_default()
+        };
         Ok(Guardrails {
             privileged: r.get(0),
             bind_mounts: BindMounts::parse(r.get::<&str, _>(1)),
@@ -522,14 +545,23 @@ impl GuardrailStore {
     /// Whether this person sees the values of `container`'s environment on `host`: admins
     /// always; the host's managers, and everyone with a role when the host's setting shows
     /// them, except on Capstan's own container (`crate::own`).
-    pub async fn env_shown(&self, engine: &crate::engine::Engine, who: &Principal, host: &str, container: &str) -> Result<bool> {
+    pub async fn env_shown(
+        &self,
+        engine: &crate::engine::Engine,
+        who: &Principal,
+        host: &str,
+        container: &str,
+    ) -> Result<bool> {
         if who.admin {
             return Ok(true);
         }
         if engine.is_own_container(container).await? {
             return Ok(false);
         }
-        if who.role_on(host).is_some_and(|r| r >= crate::policy::Role::Manager) {
+        if who
+            .role_on(host)
+            .is_some_and(|r| r >= crate::policy::Role::Manager)
+        {
             return Ok(true);
         }
         Ok(self.get(host).await?.env_visible)
@@ -550,7 +582,12 @@ mod tests {
     use super::*;
 
     fn bind(source: &str, writable: bool) -> HostMount {
-        HostMount { field: "volumes", source: source.into(), writable, via: None }
+        HostMount {
+            field: "volumes",
+            source: source.into(),
+            writable,
+            via: None,
+        }
     }
 
     fn denied_field(r: Result<()>) -> (String, String) {
@@ -564,20 +601,89 @@ mod tests {
     fn everything_is_refused_by_default_and_named() {
         let g = Guardrails::default();
         let cases = [
-            (Requested { privileged: true, ..Default::default() }, "privileged", "privileged"),
-            (Requested { unconfined: vec!["security_opt seccomp=unconfined".into()], ..Default::default() }, "security_opt", "seccomp"),
-            (Requested { cap_add: vec!["NET_ADMIN".into()], ..Default::default() }, "cap_add", "capabilities"),
-            (Requested { devices: vec!["/dev/fuse".into()], ..Default::default() }, "devices", "devices"),
-            (Requested { host_namespaces: vec![(Namespace::Network, "network: host".into())], ..Default::default() }, "network", "network"),
-            (Requested { host_namespaces: vec![(Namespace::Pid, "pid: container:x, which uses the host's".into())], ..Default::default() }, "pid", "PID"),
-            (Requested { host_namespaces: vec![(Namespace::Ipc, "ipc: host".into())], ..Default::default() }, "ipc", "IPC"),
-            (Requested { host_mounts: vec![bind("/etc", false)], ..Default::default() }, "volumes", "host mount"),
-            (Requested { volume_drivers: vec![("mounts", "rexray".into())], ..Default::default() }, "mounts", "driver rexray"),
+            (
+                Requested {
+                    privileged: true,
+                    ..Default::default()
+                },
+                "privileged",
+                "privileged",
+            ),
+            (
+                Requested {
+                    unconfined: vec!["security_opt seccomp=unconfined".into()],
+                    ..Default::default()
+                },
+                "security_opt",
+                "seccomp",
+            ),
+            (
+                Requested {
+                    cap_add: vec!["NET_ADMIN".into()],
+                    ..Default::default()
+                },
+                "cap_add",
+                "capabilities",
+            ),
+            (
+                Requested {
+                    devices: vec!["/dev/fuse".into()],
+                    ..Default::default()
+                },
+                "devices",
+                "devices",
+            ),
+            (
+                Requested {
+                    host_namespaces: vec![(Namespace::Network, "network: host".into())],
+                    ..Default::default()
+                },
+                "network",
+                "network",
+            ),
+            (
+                Requested {
+                    host_namespaces: vec![(
+                        Namespace::Pid,
+                        "pid: container:x, which uses the host's".into(),
+                    )],
+                    ..Default::default()
+                },
+                "pid",
+                "PID",
+            ),
+            (
+                Requested {
+                    host_namespaces: vec![(Namespace::Ipc, "ipc: host".into())],
+                    ..Default::default()
+                },
+                "ipc",
+                "IPC",
+            ),
+            (
+                Requested {
+                    host_mounts: vec![bind("/etc", false)],
+                    ..Default::default()
+                },
+                "volumes",
+                "host mount",
+            ),
+            (
+                Requested {
+                    volume_drivers: vec![("mounts", "rexray".into())],
+                    ..Default::default()
+                },
+                "mounts",
+                "driver rexray",
+            ),
         ];
         for (r, field, word) in cases {
             let (f, m) = denied_field(g.check(&r));
             assert_eq!(f, field, "{m}");
-            assert!(m.contains(word) && m.contains("guardrails"), "{m} names {word}");
+            assert!(
+                m.contains(word) && m.contains("guardrails"),
+                "{m} names {word}"
+            );
         }
         assert!(g.check(&Requested::default()).is_ok());
     }
@@ -590,36 +696,107 @@ mod tests {
             ..Default::default()
         };
         g.validate().expect("valid");
-        let ok = |p: &str, w: bool| g.check(&Requested { host_mounts: vec![bind(p, w)], ..Default::default() }).is_ok();
-        assert!(ok("/srv/data", false) && ok("/srv/data/app", false) && ok("/srv/data/x/../y", false));
-        assert!(!ok("/srv/database", false) && !ok("/srv/data/../../etc", false) && !ok("/etc", false));
-        assert!(!ok("/srv/data/app", true), "writable binds under a prefix need bind_writable");
+        let ok = |p: &str, w: bool| {
+            g.check(&Requested {
+                host_mounts: vec![bind(p, w)],
+                ..Default::default()
+            })
+            .is_ok()
+        };
+        assert!(
+            ok("/srv/data", false) && ok("/srv/data/app", false) && ok("/srv/data/x/../y", false)
+        );
+        assert!(
+            !ok("/srv/database", false) && !ok("/srv/data/../../etc", false) && !ok("/etc", false)
+        );
+        assert!(
+            !ok("/srv/data/app", true),
+            "writable binds under a prefix need bind_writable"
+        );
         g.bind_writable = true;
-        assert!(g.check(&Requested { host_mounts: vec![bind("/srv/data/app", true)], ..Default::default() }).is_ok());
-        let mut bad = Guardrails { bind_mounts: BindMounts::Prefixes, ..Default::default() };
+        assert!(g
+            .check(&Requested {
+                host_mounts: vec![bind("/srv/data/app", true)],
+                ..Default::default()
+            })
+            .is_ok());
+        let mut bad = Guardrails {
+            bind_mounts: BindMounts::Prefixes,
+            ..Default::default()
+        };
         assert!(matches!(bad.validate(), Err(Error::Invalid { .. })));
-        let mut relative = Guardrails { bind_prefixes: vec!["srv".into()], ..Default::default() };
+        let mut relative = Guardrails {
+            bind_prefixes: vec!["srv".into()],
+            ..Default::default()
+        };
         assert!(matches!(relative.validate(), Err(Error::Invalid { .. })));
     }
 
     #[test]
     fn local_volumes_with_mount_options_are_host_mounts() {
-        let opts = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let opts = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
         assert_eq!(volume_kind("local", &opts(&[])), VolumeKind::Plain);
-        assert_eq!(volume_kind("", &opts(&[("type", "tmpfs"), ("o", "size=10m"), ("device", "tmpfs")])), VolumeKind::Plain);
-        assert_eq!(volume_kind("local", &opts(&[("type", "ext4"), ("device", "/dev/vda1")])), VolumeKind::HostMount("/dev/vda1".into()));
-        assert_eq!(volume_kind("local", &opts(&[("o", "bind"), ("type", "none"), ("device", "/etc")])), VolumeKind::HostMount("/etc".into()));
-        assert!(matches!(volume_kind("local", &opts(&[("type", "nfs"), ("o", "addr=10.0.0.1")])), VolumeKind::HostMount(_)));
-        assert!(matches!(volume_kind("local", &opts(&[("o", "uid=0")])), VolumeKind::HostMount(_)));
-        assert_eq!(volume_kind("rexray", &opts(&[])), VolumeKind::Driver("rexray".into()));
+        assert_eq!(
+            volume_kind(
+                "",
+                &opts(&[("type", "tmpfs"), ("o", "size=10m"), ("device", "tmpfs")])
+            ),
+            VolumeKind::Plain
+        );
+        assert_eq!(
+            volume_kind("local", &opts(&[("type", "ext4"), ("device", "/dev/vda1")])),
+            VolumeKind::HostMount("/dev/vda1".into())
+        );
+        assert_eq!(
+            volume_kind(
+                "local",
+                &opts(&[("o", "bind"), ("type", "none"), ("device", "/etc")])
+            ),
+            VolumeKind::HostMount("/etc".into())
+        );
+        assert!(matches!(
+            volume_kind("local", &opts(&[("type", "nfs"), ("o", "addr=10.0.0.1")])),
+            VolumeKind::HostMount(_)
+        ));
+        assert!(matches!(
+            volume_kind("local", &opts(&[("o", "uid=0")])),
+            VolumeKind::HostMount(_)
+        ));
+        assert_eq!(
+            volume_kind("rexray", &opts(&[])),
+            VolumeKind::Driver("rexray".into())
+        );
         let g = Guardrails::default();
-        let (f, m) = denied_field(g.check_volume("driver_opts", "disk", &VolumeKind::HostMount("/dev/vda1".into())));
+        let (f, m) = denied_field(g.check_volume(
+            "driver_opts",
+            "disk",
+            &VolumeKind::HostMount("/dev/vda1".into()),
+        ));
         assert_eq!(f, "driver_opts");
         assert!(m.contains("/dev/vda1") && m.contains("volume disk"), "{m}");
-        let any = Guardrails { bind_mounts: BindMounts::Any, volume_drivers: vec!["rexray".into()], ..Default::default() };
-        assert!(any.check_volume("driver_opts", "disk", &VolumeKind::HostMount("/dev/vda1".into())).is_ok());
-        assert!(any.check_volume("driver", "x", &VolumeKind::Driver("rexray".into())).is_ok());
-        assert!(any.check_volume("driver", "x", &VolumeKind::Driver("other".into())).is_err());
+        let any = Guardrails {
+            bind_mounts: BindMounts::Any,
+            volume_drivers: vec!["rexray".into()],
+            ..Default::default()
+        };
+        assert!(any
+            .check_volume(
+                "driver_opts",
+                "disk",
+                &VolumeKind::HostMount("/dev/vda1".into())
+            )
+            .is_ok());
+        assert!(any
+            .check_volume("driver", "x", &VolumeKind::Driver("rexray".into()))
+            .is_ok());
+        assert!(any
+            .check_volume("driver", "x", &VolumeKind::Driver("other".into()))
+            .is_err());
     }
 
     #[test]
@@ -632,17 +809,37 @@ mod tests {
         };
         g.validate().expect("valid");
         assert_eq!(g.cap_add, vec!["NET_ADMIN", "NET_RAW"]);
-        let caps = |c: &[&str]| g.check(&Requested { cap_add: c.iter().map(|s| s.to_string()).collect(), ..Default::default() });
+        let caps = |c: &[&str]| {
+            g.check(&Requested {
+                cap_add: c.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            })
+        };
         assert!(caps(&["NET_ADMIN", "cap_net_raw"]).is_ok());
         let (_, m) = denied_field(caps(&["NET_ADMIN", "SYS_ADMIN"]));
-        assert!(m.contains("(SYS_ADMIN;") && m.contains("allowed: NET_ADMIN, NET_RAW"), "{m}");
+        assert!(
+            m.contains("(SYS_ADMIN;") && m.contains("allowed: NET_ADMIN, NET_RAW"),
+            "{m}"
+        );
         assert!(caps(&["ALL"]).is_err());
-        let dev = |d: &str| g.check(&Requested { devices: vec![d.into()], ..Default::default() });
+        let dev = |d: &str| {
+            g.check(&Requested {
+                devices: vec![d.into()],
+                ..Default::default()
+            })
+        };
         assert!(dev("/dev/fuse").is_ok() && dev("/dev/sda").is_err() && dev("c 1:3 rwm").is_err());
-        assert!(g.check_network_driver("bridge").is_ok() && g.check_network_driver("macvlan").is_ok());
+        assert!(
+            g.check_network_driver("bridge").is_ok() && g.check_network_driver("macvlan").is_ok()
+        );
         let (f, _) = denied_field(g.check_network_driver("ipvlan"));
         assert_eq!(f, "driver");
-        for (field, bad) in [("cap_add", "NET ADMIN"), ("devices", "/etc/passwd"), ("network_drivers", "bridge"), ("volume_drivers", "local")] {
+        for (field, bad) in [
+            ("cap_add", "NET ADMIN"),
+            ("devices", "/etc/passwd"),
+            ("network_drivers", "bridge"),
+            ("volume_drivers", "local"),
+        ] {
             let mut g = Guardrails::default();
             match field {
                 "cap_add" => g.cap_add = vec![bad.into()],
@@ -650,7 +847,10 @@ mod tests {
                 "network_drivers" => g.network_drivers = vec![bad.into()],
                 _ => g.volume_drivers = vec![bad.into()],
             }
-            assert!(matches!(g.validate(), Err(Error::Invalid { field: f, .. }) if f == field), "{field} {bad}");
+            assert!(
+                matches!(g.validate(), Err(Error::Invalid { field: f, .. }) if f == field),
+                "{field} {bad}"
+            );
         }
     }
 }

@@ -38,7 +38,8 @@ impl Me {
 
     fn detect() -> Me {
         let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
-        let id = id_in_mountinfo(&read("/proc/self/mountinfo")).or_else(|| id_in_cgroup(&read("/proc/self/cgroup")));
+        let id = id_in_mountinfo(&read("/proc/self/mountinfo"))
+            .or_else(|| id_in_cgroup(&read("/proc/self/cgroup")));
         let hostname = Some(read("/etc/hostname").trim().to_string()).filter(|h| !h.is_empty());
         let me = Me { id, hostname };
         if me.id.is_some() {
@@ -54,12 +55,17 @@ impl Me {
             return Some((id, false));
         }
         let h = self.hostname.as_deref()?;
-        (h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())).then_some((h, true))
+        (h.len() == 12
+            && h.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then_some((h, true))
     }
 }
 
 fn is_id(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// The id in a mount of the engine's per-container files (`/etc/hostname`, `/etc/hosts`,
@@ -139,7 +145,9 @@ impl Engine {
     }
 
     pub(crate) async fn own_objects_of(&self, me: &Me) -> Result<Option<Arc<OwnObjects>>> {
-        let Some((reference, verify)) = me.reference() else { return Ok(None) };
+        let Some((reference, verify)) = me.reference() else {
+            return Ok(None);
+        };
         let found = self
             .own_cell()
             .get_or_try_init(|| async {
@@ -149,11 +157,19 @@ impl Engine {
                     Err(e) => return Err(e),
                 };
                 let id = c.id.clone().unwrap_or_default();
-                let hostname = c.config.as_ref().and_then(|c| c.hostname.clone()).unwrap_or_default();
+                let hostname = c
+                    .config
+                    .as_ref()
+                    .and_then(|c| c.hostname.clone())
+                    .unwrap_or_default();
                 if verify && !(id.starts_with(reference) && hostname == reference) {
                     return Ok(None);
                 }
-                let mut own = OwnObjects { id, volumes: BTreeSet::new(), paths: Vec::new() };
+                let mut own = OwnObjects {
+                    id,
+                    volumes: BTreeSet::new(),
+                    paths: Vec::new(),
+                };
                 for m in c.mounts.unwrap_or_default() {
                     if let Some(name) = m.name.filter(|n| !n.is_empty()) {
                         own.volumes.insert(name);
@@ -170,7 +186,9 @@ impl Engine {
 
     /// Whether `reference` (an id, a prefix of one, or a name) is Capstan's own container.
     pub async fn is_own_container(&self, reference: &str) -> Result<bool> {
-        let Some(own) = self.own_objects().await? else { return Ok(false) };
+        let Some(own) = self.own_objects().await? else {
+            return Ok(false);
+        };
         let r = reference.trim().trim_start_matches('/');
         if r.is_empty() {
             return Ok(false);
@@ -227,8 +245,16 @@ impl ContainerAct {
 
 /// Refuses `act` on Capstan's own container to non-admins (logs only to viewers). The caller
 /// has already authorized the action on the host.
-pub async fn guard_container(engine: &Engine, who: &Principal, host: &str, reference: &str, act: ContainerAct) -> Result<()> {
-    if who.admin || (act == ContainerAct::Logs && who.role_on(host).is_some_and(|r| r > Role::Viewer)) {
+pub async fn guard_container(
+    engine: &Engine,
+    who: &Principal,
+    host: &str,
+    reference: &str,
+    act: ContainerAct,
+) -> Result<()> {
+    if who.admin
+        || (act == ContainerAct::Logs && who.role_on(host).is_some_and(|r| r > Role::Viewer))
+    {
         return Ok(());
     }
     if engine.is_own_container(reference).await? {
@@ -241,7 +267,10 @@ pub async fn guard_container(engine: &Engine, who: &Principal, host: &str, refer
 pub fn refused_container(act: ContainerAct) -> Error {
     Error::Denied {
         field: "container".into(),
-        message: format!("this is Capstan's own container: only an admin may {}", act.words()),
+        message: format!(
+            "this is Capstan's own container: only an admin may {}",
+            act.words()
+        ),
     }
 }
 
@@ -259,7 +288,9 @@ pub async fn guard_volume(engine: &Engine, who: &Principal, name: &str) -> Resul
 pub(crate) fn refused_volume(field: &str, name: &str) -> Error {
     Error::Denied {
         field: field.into(),
-        message: format!("the volume {name} holds Capstan's own data: only an admin may use or remove it"),
+        message: format!(
+            "the volume {name} holds Capstan's own data: only an admin may use or remove it"
+        ),
     }
 }
 
@@ -284,30 +315,58 @@ mod tests {
         );
         assert_eq!(id_in_mountinfo(&docker).as_deref(), Some(ID));
         // /var/lib/docker on its own filesystem: the root is relative to it.
-        let own_fs = format!("641 612 254:2 /containers/{ID}/hostname /etc/hostname rw - ext4 /dev/vdb rw\n");
+        let own_fs = format!(
+            "641 612 254:2 /containers/{ID}/hostname /etc/hostname rw - ext4 /dev/vdb rw\n"
+        );
         assert_eq!(id_in_mountinfo(&own_fs).as_deref(), Some(ID));
         let podman = format!("50 40 0:30 /containers/storage/overlay-containers/{ID}/userdata/hostname /etc/hostname rw - tmpfs tmpfs rw\n");
         assert_eq!(id_in_mountinfo(&podman).as_deref(), Some(ID));
         // A bind of the engine's directory elsewhere is not our identity.
-        let bind = format!("700 612 254:1 /var/lib/docker/containers/{ID} /mnt/c rw - ext4 /dev/vda rw\n");
+        let bind =
+            format!("700 612 254:1 /var/lib/docker/containers/{ID} /mnt/c rw - ext4 /dev/vda rw\n");
         assert_eq!(id_in_mountinfo(&bind), None);
-        assert_eq!(id_in_mountinfo("22 1 0:21 / /proc rw - proc proc rw\n"), None);
+        assert_eq!(
+            id_in_mountinfo("22 1 0:21 / /proc rw - proc proc rw\n"),
+            None
+        );
     }
 
     #[test]
     fn the_container_id_is_read_from_cgroups() {
-        assert_eq!(id_in_cgroup(&format!("12:memory:/docker/{ID}\n")).as_deref(), Some(ID));
-        assert_eq!(id_in_cgroup(&format!("0::/system.slice/docker-{ID}.scope\n")).as_deref(), Some(ID));
+        assert_eq!(
+            id_in_cgroup(&format!("12:memory:/docker/{ID}\n")).as_deref(),
+            Some(ID)
+        );
+        assert_eq!(
+            id_in_cgroup(&format!("0::/system.slice/docker-{ID}.scope\n")).as_deref(),
+            Some(ID)
+        );
         assert_eq!(id_in_cgroup("0::/\n"), None);
-        assert_eq!(id_in_cgroup("0::/user.slice/user-1000.slice/session-3.scope\n"), None);
+        assert_eq!(
+            id_in_cgroup("0::/user.slice/user-1000.slice/session-3.scope\n"),
+            None
+        );
     }
 
     #[test]
     fn a_short_id_hostname_is_a_reference_to_verify() {
-        let me = Me { id: None, hostname: Some("3f5c0a1e9b7d".into()) };
+        let me = Me {
+            id: None,
+            hostname: Some("3f5c0a1e9b7d".into()),
+        };
         assert_eq!(me.reference(), Some(("3f5c0a1e9b7d", true)));
-        assert_eq!(Me { id: None, hostname: Some("build-box".into()) }.reference(), None);
-        let me = Me { id: Some(ID.into()), hostname: Some("web".into()) };
+        assert_eq!(
+            Me {
+                id: None,
+                hostname: Some("build-box".into())
+            }
+            .reference(),
+            None
+        );
+        let me = Me {
+            id: Some(ID.into()),
+            hostname: Some("web".into()),
+        };
         assert_eq!(me.reference(), Some((ID, false)));
     }
 
@@ -316,7 +375,10 @@ mod tests {
         let own = OwnObjects {
             id: ID.into(),
             volumes: BTreeSet::new(),
-            paths: vec!["/var/lib/docker/volumes/capstan-data/_data".into(), "/run/docker.sock".into()],
+            paths: vec![
+                "/var/lib/docker/volumes/capstan-data/_data".into(),
+                "/run/docker.sock".into(),
+            ],
         };
         assert!(own.covers_path("/var/lib/docker"));
         assert!(own.covers_path("/"));

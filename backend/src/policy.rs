@@ -31,7 +31,10 @@ impl Role {
             "viewer" => Ok(Role::Viewer),
             "operator" => Ok(Role::Operator),
             "manager" => Ok(Role::Manager),
-            _ => Err(Error::invalid("role", "must be viewer, operator or manager")),
+            _ => Err(Error::invalid(
+                "role",
+                "must be viewer, operator or manager",
+            )),
         }
     }
 }
@@ -57,8 +60,12 @@ pub enum HostAction {
 }
 
 impl HostAction {
-    pub const ALL: [HostAction; 4] =
-        [HostAction::View, HostAction::Operate, HostAction::ManageContainers, HostAction::ManageStorage];
+    pub const ALL: [HostAction; 4] = [
+        HostAction::View,
+        HostAction::Operate,
+        HostAction::ManageContainers,
+        HostAction::ManageStorage,
+    ];
 
     pub fn required_role(self) -> Role {
         match self {
@@ -108,7 +115,9 @@ impl Principal {
 /// The gate. A host without a grant answers `NotFound`, exactly like a host that does not
 /// exist, so its existence is never revealed; a role too low answers `Forbidden`.
 pub fn authorize(who: &Principal, host: &str, action: HostAction) -> Result<Role> {
-    let role = who.role_on(host).ok_or_else(|| Error::NotFound("host".into()))?;
+    let role = who
+        .role_on(host)
+        .ok_or_else(|| Error::NotFound("host".into()))?;
     if role >= action.required_role() {
         Ok(role)
     } else {
@@ -149,12 +158,18 @@ mod tests {
         ];
         for (role, allowed) in expect {
             let p = person(false, &[("h", role)]);
-            for (action, ok) in [View, Operate, ManageContainers, ManageStorage].into_iter().zip(allowed) {
+            for (action, ok) in [View, Operate, ManageContainers, ManageStorage]
+                .into_iter()
+                .zip(allowed)
+            {
                 let got = authorize(&p, "h", action);
                 if ok {
                     assert_eq!(got.ok(), Some(role), "{role} may {action:?}");
                 } else {
-                    assert!(matches!(got, Err(Error::Forbidden)), "{role} may not {action:?}");
+                    assert!(
+                        matches!(got, Err(Error::Forbidden)),
+                        "{role} may not {action:?}"
+                    );
                 }
             }
         }
@@ -164,7 +179,10 @@ mod tests {
     fn a_host_without_a_grant_does_not_exist() {
         let p = person(false, &[("mine", Role::Manager)]);
         for action in HostAction::ALL {
-            assert!(matches!(authorize(&p, "other", action), Err(Error::NotFound(_))));
+            assert!(matches!(
+                authorize(&p, "other", action),
+                Err(Error::NotFound(_))
+            ));
         }
         assert!(!p.can_see("other") && p.can_see("mine"));
     }
@@ -173,10 +191,16 @@ mod tests {
     fn admins_manage_every_host_and_only_they_administer() {
         let admin = person(true, &[]);
         for action in HostAction::ALL {
-            assert_eq!(authorize(&admin, "anything", action).ok(), Some(Role::Manager));
+            assert_eq!(
+                authorize(&admin, "anything", action).ok(),
+                Some(Role::Manager)
+            );
         }
         assert!(require_admin(&admin).is_ok());
-        assert!(matches!(require_admin(&person(false, &[("h", Role::Manager)])), Err(Error::Forbidden)));
+        assert!(matches!(
+            require_admin(&person(false, &[("h", Role::Manager)])),
+            Err(Error::Forbidden)
+        ));
     }
 
     #[test]

@@ -49,11 +49,15 @@ impl Store {
             use std::os::unix::fs::PermissionsExt;
             let file = data_dir.join(format!("capstan.db{suffix}"));
             if file.exists() {
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| Error::Internal(format!("making {} private: {e}", file.display())))?;
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(
+                    |e| Error::Internal(format!("making {} private: {e}", file.display())),
+                )?;
             }
         }
-        Ok(Store { pool, access: Arc::default() })
+        Ok(Store {
+            pool,
+            access: Arc::default(),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -59,7 +59,10 @@ fn unique_violation(name: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
 
 impl Teams {
     pub fn new(accounts: &Accounts) -> Self {
-        Teams { pool: accounts.pool().clone(), accounts: accounts.clone() }
+        Teams {
+            pool: accounts.pool().clone(),
+            accounts: accounts.clone(),
+        }
     }
 
     pub async fn list(&self) -> Result<Vec<Team>> {

@@ -65,7 +65,11 @@ impl Paired {
 
     /// Median of Capstan's rounds, of the reference's, and of the rounds' ratios.
     fn medians(&self) -> (f64, f64, f64) {
-        (median(&self.ours), median(&self.theirs), median(&self.ratios))
+        (
+            median(&self.ours),
+            median(&self.theirs),
+            median(&self.ratios),
+        )
     }
 }
 
@@ -757,7 +761,11 @@ impl FirstLoad {
             return Err(Fail::new(format!("{path} did not answer a page")));
         }
         let html_wire = conn.get_ok(path, &compressed, false).await?;
-        let mut load = FirstLoad { raw: 0, wire: 0, items: Vec::new() };
+        let mut load = FirstLoad {
+            raw: 0,
+            wire: 0,
+            items: Vec::new(),
+        };
         load.add(path, &html, &html_wire);
         let mut found = assets(&text);
         if !found.iter().any(|p| p.ends_with(".wasm")) {

@@ -73,7 +73,12 @@ pub struct Config {
     /// the flag, or separate them with commas in the variable). A request from one of them is
     /// judged (sign-in throttling, audit log) by the rightmost address in X-Forwarded-For that is
     /// not itself a trusted proxy; any other request by its peer address, whatever it sends
-    #[arg(long = "trusted-proxy", env = "CAPSTAN_TRUSTED_PROXY", value_delimiter = ',', value_name = "CIDR")]
+    #[arg(
+        long = "trusted-proxy",
+        env = "CAPSTAN_TRUSTED_PROXY",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
     pub trusted_proxies: Vec<Cidr>,
 
     /// Close a connection whose request head has not fully arrived this many seconds after its
@@ -125,7 +130,9 @@ impl Config {
             return Ok(addr);
         }
         match std::env::var("LEPTOS_SITE_ADDR") {
-            Ok(v) => v.parse().map_err(|_| format!("LEPTOS_SITE_ADDR: {v:?} is not host:port")),
+            Ok(v) => v
+                .parse()
+                .map_err(|_| format!("LEPTOS_SITE_ADDR: {v:?} is not host:port")),
             Err(_) => Ok(SocketAddr::from(([127, 0, 0, 1], 3000))),
         }
     }
@@ -160,22 +167,31 @@ impl Config {
 
     /// The engines given with `--engine` (none is fine: hosts then come from the registry).
     pub fn hosts(&self) -> Result<Vec<HostConfig>, String> {
-        self.engines.iter().map(|e| e.trim()).filter(|e| !e.is_empty()).map(parse_engine).collect()
+        self.engines
+            .iter()
+            .map(|e| e.trim())
+            .filter(|e| !e.is_empty())
+            .map(parse_engine)
+            .collect()
     }
 }
 
 /// `SLUG=URL[,tls=DIR]`
 pub fn parse_engine(entry: &str) -> Result<HostConfig, String> {
-    let (slug, rest) = entry
-        .split_once('=')
-        .ok_or_else(|| format!("--engine {entry:?}: expected SLUG=URL, e.g. local=unix:///var/run/docker.sock"))?;
+    let (slug, rest) = entry.split_once('=').ok_or_else(|| {
+        format!("--engine {entry:?}: expected SLUG=URL, e.g. local=unix:///var/run/docker.sock")
+    })?;
     let mut parts = rest.split(',');
     let url = parts.next().unwrap_or_default().to_string();
     let mut tls = None;
     for opt in parts {
         match opt.split_once('=') {
             Some(("tls", dir)) if !dir.is_empty() => tls = Some(TlsFiles::from_dir(dir).into()),
-            _ => return Err(format!("--engine {entry:?}: unknown option {opt:?} (known: tls=DIR)")),
+            _ => {
+                return Err(format!(
+                    "--engine {entry:?}: unknown option {opt:?} (known: tls=DIR)"
+                ))
+            }
         }
     }
     Ok(HostConfig::new(slug, slug, EngineSpec { url, tls }))
@@ -184,19 +200,34 @@ pub fn parse_engine(entry: &str) -> Result<HostConfig, String> {
 /// The engine the docker CLI would talk to, for the first start's `local` host:
 /// `DOCKER_HOST` (with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`, as the CLI reads them), else
 /// the default socket when it exists.
-pub fn local_engine(docker_host: Option<String>, default_socket: &Path) -> Option<(String, Option<TlsPem>)> {
-    let url = match docker_host.map(|h| h.trim().to_string()).filter(|h| !h.is_empty()) {
+pub fn local_engine(
+    docker_host: Option<String>,
+    default_socket: &Path,
+) -> Option<(String, Option<TlsPem>)> {
+    let url = match docker_host
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+    {
         Some(url) => url,
         None if default_socket.exists() => format!("unix://{}", default_socket.display()),
         None => return None,
     };
     let tls_verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
     let tls = if tls_verify && url.starts_with("tcp://") {
-        let dir = std::env::var_os("DOCKER_CERT_PATH").map(PathBuf::from).unwrap_or_else(|| {
-            std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".docker")
-        });
+        let dir = std::env::var_os("DOCKER_CERT_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::var_os("HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_default()
+                    .join(".docker")
+            });
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-        Some(TlsPem { ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem") })
+        Some(TlsPem {
+            ca: read("ca.pem"),
+            cert: read("cert.pem"),
+            key: read("key.pem"),
+        })
     } else {
         None
     };
@@ -212,7 +243,10 @@ mod tests {
         let h = parse_engine("build-01=tcp://10.0.0.5:2376,tls=/etc/capstan/build").expect("ok");
         assert_eq!(h.slug, "build-01");
         assert_eq!(h.engine.url, "tcp://10.0.0.5:2376");
-        assert_eq!(h.engine.tls, Some(TlsFiles::from_dir("/etc/capstan/build").into()));
+        assert_eq!(
+            h.engine.tls,
+            Some(TlsFiles::from_dir("/etc/capstan/build").into())
+        );
         let h = parse_engine("local=unix:///var/run/docker.sock").expect("ok");
         assert_eq!(h.engine.tls, None);
         assert!(parse_engine("unix:///var/run/docker.sock").is_err());
@@ -223,37 +257,67 @@ mod tests {
     fn the_local_engine_is_docker_host_or_an_existing_socket() {
         let dir = tempfile::tempdir().expect("tempdir");
         let sock = dir.path().join("docker.sock");
-        assert_eq!(local_engine(None, &sock), None, "no socket, no DOCKER_HOST: nothing to register");
+        assert_eq!(
+            local_engine(None, &sock),
+            None,
+            "no socket, no DOCKER_HOST: nothing to register"
+        );
         std::fs::write(&sock, b"").expect("touch");
         let (url, tls) = local_engine(None, &sock).expect("socket exists");
         assert_eq!((url, tls), (format!("unix://{}", sock.display()), None));
-        let (url, _) = local_engine(Some("tcp://127.0.0.1:2375".into()), &sock).expect("DOCKER_HOST");
+        let (url, _) =
+            local_engine(Some("tcp://127.0.0.1:2375".into()), &sock).expect("DOCKER_HOST");
         assert_eq!(url, "tcp://127.0.0.1:2375");
     }
 
     #[test]
     fn flags_parse() {
         let c = Config::try_parse_from([
-            "capstan", "--listen", "0.0.0.0:8080", "--engine", "a=unix:///a.sock", "--engine",
-            "b=tcp://h:1", "--log-format", "json",
+            "capstan",
+            "--listen",
+            "0.0.0.0:8080",
+            "--engine",
+            "a=unix:///a.sock",
+            "--engine",
+            "b=tcp://h:1",
+            "--log-format",
+            "json",
         ])
         .expect("parses");
         assert_eq!(c.listen_addr().expect("addr").port(), 8080);
         assert_eq!(c.hosts().expect("hosts").len(), 2);
         assert_eq!(c.log_format, LogFormat::Json);
-        assert!(c.trusted_proxies.is_empty(), "no proxy is trusted unless named");
+        assert!(
+            c.trusted_proxies.is_empty(),
+            "no proxy is trusted unless named"
+        );
         let l = c.limits();
-        assert_eq!((l.header_read, l.idle, l.max_connections), (Duration::from_secs(10), Duration::from_secs(60), 1024));
+        assert_eq!(
+            (l.header_read, l.idle, l.max_connections),
+            (Duration::from_secs(10), Duration::from_secs(60), 1024)
+        );
 
         let c = Config::try_parse_from([
-            "capstan", "--trusted-proxy", "10.0.0.0/8,fd00::/8", "--trusted-proxy", "192.0.2.1",
-            "--header-read-timeout", "3", "--idle-timeout", "30", "--max-connections", "64",
+            "capstan",
+            "--trusted-proxy",
+            "10.0.0.0/8,fd00::/8",
+            "--trusted-proxy",
+            "192.0.2.1",
+            "--header-read-timeout",
+            "3",
+            "--idle-timeout",
+            "30",
+            "--max-connections",
+            "64",
         ])
         .expect("parses");
         let proxies: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
         assert_eq!(proxies, ["10.0.0.0/8", "fd00::/8", "192.0.2.1/32"]);
         let l = c.limits();
-        assert_eq!((l.header_read, l.idle, l.max_connections), (Duration::from_secs(3), Duration::from_secs(30), 64));
+        assert_eq!(
+            (l.header_read, l.idle, l.max_connections),
+            (Duration::from_secs(3), Duration::from_secs(30), 64)
+        );
         assert!(Config::try_parse_from(["capstan", "--trusted-proxy", "10.0.0.0/40"]).is_err());
     }
 }

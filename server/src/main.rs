@@ -6,7 +6,6 @@ use backend::auth::Accounts;
 use backend::engine::Timeouts;
 use backend::fleet::Fleet;
 use backend::hosts::Registry;
-use std::path::Path;
 use backend::store::Store;
 use clap::Parser;
 use leptos::config::LeptosOptions;
@@ -14,6 +13,7 @@ use server::config::{AdminCommand, Command, Config, LogFormat};
 use server::http::auth::{session_layer, SessionOptions};
 use server::state::Settings;
 use server::{router, AppState};
+use std::path::Path;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -37,7 +37,9 @@ async fn main() -> ExitCode {
 
 fn init_tracing(config: &Config) {
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
@@ -45,16 +47,27 @@ fn init_tracing(config: &Config) {
 }
 
 async fn open_store(config: &Config) -> Result<Store, String> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| format!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        format!(
+            "cannot create the data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
     // The data directory holds the database, the session key and the sealing key: this user's.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| format!("cannot make the data directory {} private: {e}", config.data_dir.display()))?;
+            .map_err(|e| {
+                format!(
+                    "cannot make the data directory {} private: {e}",
+                    config.data_dir.display()
+                )
+            })?;
     }
-    Store::open(&config.data_dir).await.map_err(|e| e.log_detail())
+    Store::open(&config.data_dir)
+        .await
+        .map_err(|e| e.log_detail())
 }
 
 /// `capstan admin …`: works on the database directly, for installs without a browser.
@@ -63,17 +76,26 @@ async fn admin(config: &Config, cmd: AdminCommand) -> Result<(), String> {
     let password = read_password()?;
     match cmd {
         AdminCommand::Create { username } => {
-            let user = accounts.create_user(&username, &password, true).await.map_err(|e| e.public_message())?;
+            let user = accounts
+                .create_user(&username, &password, true)
+                .await
+                .map_err(|e| e.public_message())?;
             let _ = accounts.prepare_setup(&config.data_dir).await;
             println!("created admin {}", user.username);
         }
         AdminCommand::ResetPassword { username } => {
-            let users = accounts.list_users().await.map_err(|e| e.public_message())?;
+            let users = accounts
+                .list_users()
+                .await
+                .map_err(|e| e.public_message())?;
             let user = users
                 .into_iter()
                 .find(|u| u.username.eq_ignore_ascii_case(&username))
                 .ok_or_else(|| format!("no user named {username}"))?;
-            accounts.set_password(user.id, password).await.map_err(|e| e.public_message())?;
+            accounts
+                .set_password(user.id, password)
+                .await
+                .map_err(|e| e.public_message())?;
             println!("password of {} changed; their sessions have ended and their API tokens are revoked", user.username);
         }
     }
@@ -86,7 +108,9 @@ fn read_password() -> Result<String, String> {
     }
     eprintln!("password (read from standard input):");
     let mut line = String::new();
-    std::io::stdin().read_to_string(&mut line).map_err(|e| format!("reading the password: {e}"))?;
+    std::io::stdin()
+        .read_to_string(&mut line)
+        .map_err(|e| format!("reading the password: {e}"))?;
     Ok(line.lines().next().unwrap_or_default().to_string())
 }
 
@@ -94,7 +118,11 @@ async fn run(config: Config) -> Result<(), String> {
     let addr = config.listen_addr()?;
     let store = open_store(&config).await?;
     let accounts = Accounts::new(store.clone());
-    if let Some(token) = accounts.prepare_setup(&config.data_dir).await.map_err(|e| e.log_detail())? {
+    if let Some(token) = accounts
+        .prepare_setup(&config.data_dir)
+        .await
+        .map_err(|e| e.log_detail())?
+    {
         // The token itself stays out of the log (logs are shipped and kept): it is in the file.
         drop(token);
         tracing::warn!(
@@ -105,16 +133,33 @@ async fn run(config: Config) -> Result<(), String> {
 
     let hosts = config.hosts()?;
     let from_flags = !hosts.is_empty();
-    let fleet = Fleet::new(hosts, Timeouts { call: config.engine_timeout() }, config.fleet_deadline())
-        .map_err(|e| format!("engine configuration: {e}"))?;
-    let registry = Registry::open(store.clone(), fleet.clone(), &config.data_dir).map_err(|e| e.log_detail())?;
+    let fleet = Fleet::new(
+        hosts,
+        Timeouts {
+            call: config.engine_timeout(),
+        },
+        config.fleet_deadline(),
+    )
+    .map_err(|e| format!("engine configuration: {e}"))?;
+    let registry = Registry::open(store.clone(), fleet.clone(), &config.data_dir)
+        .map_err(|e| e.log_detail())?;
     if !from_flags {
-        let local = server::config::local_engine(std::env::var("DOCKER_HOST").ok(), Path::new("/var/run/docker.sock"));
-        if let Some(url) = registry.register_local_once(local).await.map_err(|e| e.log_detail())? {
+        let local = server::config::local_engine(
+            std::env::var("DOCKER_HOST").ok(),
+            Path::new("/var/run/docker.sock"),
+        );
+        if let Some(url) = registry
+            .register_local_once(local)
+            .await
+            .map_err(|e| e.log_detail())?
+        {
             tracing::info!(%url, "first start: registered the local engine as host `local`");
         }
     }
-    registry.load().await.map_err(|e| format!("loading the host registry: {}", e.log_detail()))?;
+    registry
+        .load()
+        .await
+        .map_err(|e| format!("loading the host registry: {}", e.log_detail()))?;
     for h in fleet.hosts() {
         tracing::info!(host = %h.slug, url = %h.engine.spec().url, "managing engine");
     }
@@ -139,7 +184,9 @@ async fn run(config: Config) -> Result<(), String> {
         store.pool().clone(),
         &config.data_dir,
         SessionOptions {
-            idle: std::time::Duration::from_secs(u64::from(config.session_idle_hours.max(1)) * 3600),
+            idle: std::time::Duration::from_secs(
+                u64::from(config.session_idle_hours.max(1)) * 3600,
+            ),
             secure: config.cookie_secure,
         },
         shutdown.clone(),
@@ -149,7 +196,9 @@ async fn run(config: Config) -> Result<(), String> {
         data_dir: config.data_dir.clone(),
         body_limit: config.body_limit,
         upload_limit: config.upload_limit,
-        session_max: std::time::Duration::from_secs(u64::from(config.session_max_hours.max(1)) * 3600),
+        session_max: std::time::Duration::from_secs(
+            u64::from(config.session_max_hours.max(1)) * 3600,
+        ),
         trusted_proxies: config.trusted_proxies.clone().into(),
     };
     for proxy in settings.trusted_proxies.iter() {
@@ -173,7 +222,8 @@ async fn run(config: Config) -> Result<(), String> {
             }
         });
     }
-    let live = backend::live::Hub::new(backend::live::HubConfig::default(), shutdown.clone()).with_fleet(fleet.clone());
+    let live = backend::live::Hub::new(backend::live::HubConfig::default(), shutdown.clone())
+        .with_fleet(fleet.clone());
     let state = AppState::new(server::state::Shared {
         leptos_options,
         fleet,
@@ -186,8 +236,9 @@ async fn run(config: Config) -> Result<(), String> {
     });
     let app = router(state, sessions);
 
-    let listener =
-        tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Capstan is listening on http://{addr}");
     server::http::listener::serve(listener, app, config.limits(), async move {
         wait_for_signal().await;
@@ -204,14 +255,15 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot listen for SIGTERM: {e}");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -3,7 +3,10 @@ use leptos_meta::Title;
 
 /// A page's title row: the title on the left, primary actions on the right.
 #[component]
-pub fn PageHeader(title: &'static str, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+pub fn PageHeader(
+    title: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     view! {
         <Title text=title />
         <header class="page-header">

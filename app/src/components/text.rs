@@ -41,6 +41,9 @@ mod tests {
         );
         assert_eq!(parts_after_separators("busybox"), ["busybox"]);
         assert_eq!(parts_after_separators(""), [""]);
-        assert_eq!(parts_after_separators("a@sha256:ab"), ["a@", "sha256:", "ab"]);
+        assert_eq!(
+            parts_after_separators("a@sha256:ab"),
+            ["a@", "sha256:", "ab"]
+        );
     }
 }

@@ -177,7 +177,10 @@ mod convert {
                 .into_iter()
                 .flat_map(|c| {
                     if c == COMMON_CAPS_MARKER {
-                        backend::guardrails::COMMON_CAPS.iter().map(|s| s.to_string()).collect()
+                        backend::guardrails::COMMON_CAPS
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect()
                     } else {
                         vec![c]
                     }

@@ -289,7 +289,6 @@ mod convert {
         }
     }
 
-
     impl From<Fleet> for FleetContainers {
         fn from(f: Fleet) -> Self {
             FleetContainers {

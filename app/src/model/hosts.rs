@@ -18,7 +18,10 @@ pub struct TlsInput {
 
 impl std::fmt::Debug for TlsInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsInput").field("ca", &self.ca.len()).field("cert", &self.cert.len()).finish_non_exhaustive()
+        f.debug_struct("TlsInput")
+            .field("ca", &self.ca.len())
+            .field("cert", &self.cert.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -47,7 +50,11 @@ pub struct HostPatchInput {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tls: Option<Option<TlsInput>>,
 }
 
@@ -105,19 +112,34 @@ mod convert {
 
     impl From<TlsInput> for TlsPem {
         fn from(t: TlsInput) -> Self {
-            TlsPem { ca: t.ca, cert: t.cert, key: t.key }
+            TlsPem {
+                ca: t.ca,
+                cert: t.cert,
+                key: t.key,
+            }
         }
     }
 
     impl From<HostInput> for NewHost {
         fn from(h: HostInput) -> Self {
-            NewHost { slug: h.slug.trim().to_string(), name: h.name, url: h.url, labels: h.labels, tls: h.tls.map(Into::into) }
+            NewHost {
+                slug: h.slug.trim().to_string(),
+                name: h.name,
+                url: h.url,
+                labels: h.labels,
+                tls: h.tls.map(Into::into),
+            }
         }
     }
 
     impl From<HostPatchInput> for HostPatch {
         fn from(p: HostPatchInput) -> Self {
-            HostPatch { name: p.name, url: p.url, labels: p.labels, tls: p.tls.map(|t| t.map(Into::into)) }
+            HostPatch {
+                name: p.name,
+                url: p.url,
+                labels: p.labels,
+                tls: p.tls.map(|t| t.map(Into::into)),
+            }
         }
     }
 
@@ -129,7 +151,11 @@ mod convert {
                 url: r.url,
                 labels: r.labels,
                 source: r.source.into(),
-                tls: r.tls.map(|t| TlsPublicView { ca: t.ca, cert: t.cert, cert_fingerprint: t.cert_fingerprint }),
+                tls: r.tls.map(|t| TlsPublicView {
+                    ca: t.ca,
+                    cert: t.cert,
+                    cert_fingerprint: t.cert_fingerprint,
+                }),
             }
         }
     }
@@ -146,6 +172,12 @@ mod tests {
         let p: HostPatchInput = serde_json::from_str(r#"{"tls":null}"#).expect("json");
         assert_eq!(p.tls, Some(None));
         let p: HostPatchInput = serde_json::from_str(r#"{"tls":{"ca":"A"}}"#).expect("json");
-        assert_eq!(p.tls, Some(Some(TlsInput { ca: "A".into(), ..Default::default() })));
+        assert_eq!(
+            p.tls,
+            Some(Some(TlsInput {
+                ca: "A".into(),
+                ..Default::default()
+            }))
+        );
     }
 }

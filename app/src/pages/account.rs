@@ -16,11 +16,17 @@ pub async fn change_password(
     keep_tokens: Option<String>,
 ) -> Result<(), AppError> {
     if new != confirm {
-        return Err(AppError::Invalid { field: "confirm".into(), message: "the two new passwords differ".into() }.respond());
+        return Err(AppError::Invalid {
+            field: "confirm".into(),
+            message: "the two new passwords differ".into(),
+        }
+        .respond());
     }
     let who = crate::ssr::principal()?;
     let accounts = crate::ssr::accounts()?;
-    accounts.change_own_password(who.user_id, &current, &new, keep_tokens.is_some()).await?;
+    accounts
+        .change_own_password(who.user_id, &current, &new, keep_tokens.is_some())
+        .await?;
     // Every session ended with the old password; this one carries on with a fresh id.
     crate::ssr::sign_in(&accounts, who.user_id).await
 }
@@ -28,7 +34,12 @@ pub async fn change_password(
 #[server(output = crate::codec::TextJson)]
 pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
     let who = crate::ssr::principal()?;
-    Ok(crate::ssr::accounts()?.list_tokens(who.user_id).await?.into_iter().map(TokenView::from).collect())
+    Ok(crate::ssr::accounts()?
+        .list_tokens(who.user_id)
+        .await?
+        .into_iter()
+        .map(TokenView::from)
+        .collect())
 }
 
 #[server(output = crate::codec::TextJson)]
@@ -39,20 +50,31 @@ pub async fn create_token(name: String, expires_days: String) -> Result<NewToken
     }
     let days = match expires_days.trim() {
         "" | "never" => None,
-        d => Some(d.parse::<u32>().map_err(|_| AppError::Invalid {
-            field: "expires_days".into(),
-            message: "choose an expiry".into(),
-        }
-        .respond())?),
+        d => Some(d.parse::<u32>().map_err(|_| {
+            AppError::Invalid {
+                field: "expires_days".into(),
+                message: "choose an expiry".into(),
+            }
+            .respond()
+        })?),
     };
-    let (info, token) = crate::ssr::accounts()?.create_token(who.user_id, &name, days).await?;
-    Ok(NewTokenView { id: info.id, name: info.name, token, expires_at: info.expires_at })
+    let (info, token) = crate::ssr::accounts()?
+        .create_token(who.user_id, &name, days)
+        .await?;
+    Ok(NewTokenView {
+        id: info.id,
+        name: info.name,
+        token,
+        expires_at: info.expires_at,
+    })
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let who = crate::ssr::principal()?;
-    Ok(crate::ssr::accounts()?.revoke_token(who.user_id, id).await?)
+    Ok(crate::ssr::accounts()?
+        .revoke_token(who.user_id, id)
+        .await?)
 }
 
 #[component]
@@ -70,10 +92,12 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn PasswordPanel() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
-    let result = move || match action.value().get() {
+    let result = move || {
+        match action.value().get() {
         Some(Ok(())) => Some(view! { <p class="form-ok" role="status">"Password changed. Your other sessions have ended, and your API tokens unless you kept them."</p> }.into_any()),
         Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
         None => None,
+    }
     };
     view! {
         <section class="panel" aria-labelledby="pw-title">
@@ -108,8 +132,12 @@ fn PasswordPanel() -> impl IntoView {
 fn TokensPanel() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
-    let created = move || match create.value().get() {
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    let created = move || {
+        match create.value().get() {
         Some(Ok(t)) => Some(view! {
             <div class="secret" role="status">
                 <strong>{format!("Token “{}” created.", t.name)}</strong>
@@ -121,6 +149,7 @@ fn TokensPanel() -> impl IntoView {
         .into_any()),
         Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
         None => None,
+    }
     };
     view! {
         <section class="panel" aria-labelledby="tokens-title">

@@ -15,8 +15,8 @@ use crate::model::containers::{ContainerDetail, Created};
 use crate::model::RoleView;
 use crate::pages::account::Confirm;
 use crate::pages::containers::{
-    container_action, container_href, encode, port_views, remove_container, role_at_least, short_id,
-    state_badge, Lifecycle,
+    container_action, container_href, encode, port_views, remove_container, role_at_least,
+    short_id, state_badge, Lifecycle,
 };
 
 /// The tabs under a container's header: (label, path below the container). Adding a tab is one
@@ -75,7 +75,14 @@ pub async fn rename_container(host: String, id: String, name: String) -> Result<
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::ManageContainers)?;
     let engine = crate::ssr::fleet()?.host(&host)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Rename).await?;
+    backend::own::guard_container(
+        &engine,
+        &who,
+        &host,
+        &id,
+        backend::own::ContainerAct::Rename,
+    )
+    .await?;
     engine.rename_container(&id, name.trim()).await?;
     tracing::info!(by = %who.username, host, container = %id, name = %name.trim(), "container renamed");
     Ok(())
@@ -90,8 +97,17 @@ pub async fn recreate_container(host: String, id: String) -> Result<Created, App
         .limits_for(&who, &host)
         .await?;
     let engine = crate::ssr::fleet()?.host(&host)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Recreate).await?;
-    let created = engine.recreate_container_within(&id, limits.as_ref()).await?;
+    backend::own::guard_container(
+        &engine,
+        &who,
+        &host,
+        &id,
+        backend::own::ContainerAct::Recreate,
+    )
+    .await?;
+    let created = engine
+        .recreate_container_within(&id, limits.as_ref())
+        .await?;
     tracing::info!(by = %who.username, host, old = %id, new = %created.id, "container recreated");
     crate::ssr::audit_created(&created.id);
     Ok(created.into())

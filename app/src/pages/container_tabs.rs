@@ -21,11 +21,9 @@ pub async fn container_top(host: String, id: String) -> Result<Processes, AppErr
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::View)?;
     let engine = crate::ssr::fleet()?.host(&host)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Top).await?;
-    Ok(engine
-        .container_top(&id, None)
-        .await?
-        .into())
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Top)
+        .await?;
+    Ok(engine.container_top(&id, None).await?.into())
 }
 
 #[server(output = crate::codec::TextJson)]
@@ -34,10 +32,9 @@ pub async fn container_changes(host: String, id: String) -> Result<Vec<Change>, 
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::View)?;
     let engine = crate::ssr::fleet()?.host(&host)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files).await?;
-    let changes = engine
-        .container_changes(&id)
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files)
         .await?;
+    let changes = engine.container_changes(&id).await?;
     Ok(changes.into_iter().map(Change::from).collect())
 }
 
@@ -51,10 +48,15 @@ pub async fn commit_container(
     let who = crate::ssr::principal()?;
     authorize(&who, &host, HostAction::ManageContainers)?;
     let engine = crate::ssr::fleet()?.host(&host)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Commit).await?;
-    let image_id = engine
-        .commit_container(&id, &request.into())
-        .await?;
+    backend::own::guard_container(
+        &engine,
+        &who,
+        &host,
+        &id,
+        backend::own::ContainerAct::Commit,
+    )
+    .await?;
+    let image_id = engine.commit_container(&id, &request.into()).await?;
     tracing::info!(by = %who.username, host, container = %id, image = %image_id, "container committed");
     Ok(Committed { image_id })
 }
@@ -70,11 +72,9 @@ pub async fn list_files(host: String, id: String, path: String) -> Result<DirLis
         path
     };
     let engine = crate::ssr::fleet()?.host(&host)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files).await?;
-    Ok(engine
-        .list_container_dir(&id, &path)
-        .await?
-        .into())
+    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files)
+        .await?;
+    Ok(engine.list_container_dir(&id, &path).await?.into())
 }
 
 /// Whether the caller manages the container's host, once the layout has read it (awaited, so

@@ -235,7 +235,11 @@ pub(crate) async fn apply(
         .map_err(|_| backend::Error::Internal("no fleet in context".into()))?
         .host(host)?
         .engine;
-    let own = if action == Lifecycle::Remove { backend::own::ContainerAct::Remove } else { backend::own::ContainerAct::Lifecycle };
+    let own = if action == Lifecycle::Remove {
+        backend::own::ContainerAct::Remove
+    } else {
+        backend::own::ContainerAct::Lifecycle
+    };
     backend::own::guard_container(&engine, who, host, id, own).await?;
     match action {
         Lifecycle::Start => engine.start_container(id).await,
@@ -364,7 +368,10 @@ pub fn port_views(ports: &[PortView], address: Option<&str>) -> impl IntoView {
 }
 
 fn distinct_ports(ports: &[PortView]) -> Vec<&PortView> {
-    let wildcard = |ip: &Option<String>| ip.as_deref().is_none_or(|ip| matches!(ip, "0.0.0.0" | "::" | ""));
+    let wildcard = |ip: &Option<String>| {
+        ip.as_deref()
+            .is_none_or(|ip| matches!(ip, "0.0.0.0" | "::" | ""))
+    };
     let mut shown: Vec<&PortView> = Vec::new();
     for p in ports {
         let same = |q: &&PortView| {
@@ -1110,7 +1117,12 @@ mod tests {
     use super::*;
 
     fn port(ip: Option<&str>, public: Option<u16>, private: u16, proto: &str) -> PortView {
-        PortView { ip: ip.map(str::to_owned), public, private, proto: proto.to_owned() }
+        PortView {
+            ip: ip.map(str::to_owned),
+            public,
+            private,
+            proto: proto.to_owned(),
+        }
     }
 
     #[test]

@@ -311,7 +311,11 @@ fn GuardrailsPanel(
             </label>
         }
     };
-    let list = |name: &'static str, label: &'static str, value: String, placeholder: &'static str, hint: &'static str| {
+    let list = |name: &'static str,
+                label: &'static str,
+                value: String,
+                placeholder: &'static str,
+                hint: &'static str| {
         view! {
             <label class="field">
                 <span>{label}</span>

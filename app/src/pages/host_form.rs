@@ -156,7 +156,10 @@ fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, AppError> {
             continue;
         }
         let Some((k, v)) = line.split_once('=') else {
-            return Err(AppError::Invalid { field: "labels".into(), message: format!("line {} needs the form key=value", n + 1) });
+            return Err(AppError::Invalid {
+                field: "labels".into(),
+                message: format!("line {} needs the form key=value", n + 1),
+            });
         };
         labels.insert(k.trim().to_string(), v.trim().to_string());
     }
@@ -164,13 +167,24 @@ fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, AppError> {
 }
 
 fn labels_text(labels: &BTreeMap<String, String>) -> String {
-    labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n")
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The error of the last attempt, if any, for one field (`tls` covers `tls.ca` etc. too).
-fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<String> {
+fn field_error(
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl Fn() -> Option<String> {
     move || match error.get() {
-        Some(AppError::Invalid { field: f, message }) if f == field || f.starts_with(&format!("{field}.")) => Some(message),
+        Some(AppError::Invalid { field: f, message })
+            if f == field || f.starts_with(&format!("{field}.")) =>
+        {
+            Some(message)
+        }
         _ => None,
     }
 }
@@ -261,10 +275,13 @@ fn EditHost(settings: HostSettingsView) -> impl IntoView {
                 Err(e) => return error.set(Some(e)),
             };
             let use_tls = fields.use_tls.get_untracked();
-            let tls_typed = [fields.ca, fields.cert, fields.key].iter().any(|s| !s.get_untracked().trim().is_empty());
+            let tls_typed = [fields.ca, fields.cert, fields.key]
+                .iter()
+                .any(|s| !s.get_untracked().trim().is_empty());
             let patch = HostPatchInput {
                 name: Some(fields.name.get_untracked()).filter(|n| *n != original.name),
-                url: Some(fields.url.get_untracked().trim().to_string()).filter(|u| *u != original.url),
+                url: Some(fields.url.get_untracked().trim().to_string())
+                    .filter(|u| *u != original.url),
                 labels: Some(labels).filter(|l| *l != original.labels),
                 tls: match (had_tls, use_tls) {
                     (true, false) => Some(None),
@@ -338,11 +355,24 @@ fn EditHost(settings: HostSettingsView) -> impl IntoView {
 }
 
 #[component]
-fn HostFields(fields: Fields, error: Signal<Option<AppError>>, editing: Option<HostSettingsView>) -> impl IntoView {
+fn HostFields(
+    fields: Fields,
+    error: Signal<Option<AppError>>,
+    editing: Option<HostSettingsView>,
+) -> impl IntoView {
     let editing_tls = editing.as_ref().and_then(|s| s.tls.clone());
     let is_edit = editing.is_some();
-    let stored = move |what: &str| if is_edit && editing_tls.is_some() { format!("stored — paste or load a new {what} to replace it") } else { String::new() };
-    let fingerprint = editing.as_ref().and_then(|s| s.tls.as_ref()).and_then(|t| t.cert_fingerprint.clone());
+    let stored = move |what: &str| {
+        if is_edit && editing_tls.is_some() {
+            format!("stored — paste or load a new {what} to replace it")
+        } else {
+            String::new()
+        }
+    };
+    let fingerprint = editing
+        .as_ref()
+        .and_then(|s| s.tls.as_ref())
+        .and_then(|t| t.cert_fingerprint.clone());
     view! {
         <div class="form-grid">
             <Field label="Slug" id="host-slug" hint="Used in URLs and the API: lowercase letters, digits and dashes." error=field_error(error, "slug")>
@@ -452,8 +482,17 @@ fn Field(
 
 /// A PEM text area with a "load from file" button that reads the file in the browser.
 #[component]
-fn PemField(label: &'static str, name: &'static str, value: RwSignal<String>, #[prop(into)] placeholder: String) -> impl IntoView {
-    let placeholder = if placeholder.is_empty() { "-----BEGIN …-----".to_string() } else { placeholder };
+fn PemField(
+    label: &'static str,
+    name: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] placeholder: String,
+) -> impl IntoView {
+    let placeholder = if placeholder.is_empty() {
+        "-----BEGIN …-----".to_string()
+    } else {
+        placeholder
+    };
     view! {
         <div class="field">
             <span class="field-label-row">
@@ -485,7 +524,9 @@ fn PemField(label: &'static str, name: &'static str, value: RwSignal<String>, #[
 /// Reads the chosen file's text into `into` (in the browser; PEM files are small).
 fn load_file(ev: leptos::ev::Event, into: RwSignal<String>) {
     let input = event_target::<web_sys::HtmlInputElement>(&ev);
-    let Some(file) = input.files().and_then(|list| list.get(0)) else { return };
+    let Some(file) = input.files().and_then(|list| list.get(0)) else {
+        return;
+    };
     if file.size() > 64.0 * 1024.0 {
         into.set(String::new());
         return;
@@ -498,7 +539,11 @@ fn load_file(ev: leptos::ev::Event, into: RwSignal<String>) {
 }
 
 #[component]
-fn Outcome(error: Signal<Option<AppError>>, tested: RwSignal<Option<EngineView>>, busy: RwSignal<Option<&'static str>>) -> impl IntoView {
+fn Outcome(
+    error: Signal<Option<AppError>>,
+    tested: RwSignal<Option<EngineView>>,
+    busy: RwSignal<Option<&'static str>>,
+) -> impl IntoView {
     view! {
         {move || busy.get().map(|b| view! { <p class="muted" role="status" aria-busy="true">{b}</p> })}
         {move || match error.get() {

@@ -15,13 +15,18 @@ pub async fn list_hosts(fresh: bool) -> Result<Vec<HostView>, AppError> {
     let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
     let hosts = fleet.hosts();
-    let visible = hosts.iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
+    let visible = hosts
+        .iter()
+        .filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
     let statuses = if fresh {
         futures::future::join_all(visible.map(|h| fleet.status_of(h))).await
     } else {
         fleet.known_statuses(visible).await
     };
-    Ok(statuses.into_iter().map(|s| HostView::seen_by(s, &who)).collect())
+    Ok(statuses
+        .into_iter()
+        .map(|s| HostView::seen_by(s, &who))
+        .collect())
 }
 
 const COLUMNS: usize = 7;
@@ -86,7 +91,11 @@ fn FleetSummary(hosts: Vec<HostView>) -> impl IntoView {
     let cpus: u32 = engines().map(|e| e.cpus).sum();
     let memory: u64 = engines().map(|e| e.memory_bytes).sum();
     let any_down = down > 0;
-    let hosts_detail = if down > 0 { format!("{up} up · {down} down") } else { format!("all {up} up") };
+    let hosts_detail = if down > 0 {
+        format!("{up} up · {down} down")
+    } else {
+        format!("all {up} up")
+    };
     let containers_detail = if paused > 0 {
         format!("{running} running · {paused} paused · {stopped} stopped")
     } else {
@@ -145,7 +154,11 @@ fn NoHosts() -> impl IntoView {
 fn HostsTable(hosts: Option<Vec<HostView>>) -> impl IntoView {
     let body = match hosts {
         None => view! { <SkeletonRows rows=2 cols=COLUMNS /> }.into_any(),
-        Some(list) => list.into_iter().map(|h| view! { <HostRow host=h /> }).collect_view().into_any(),
+        Some(list) => list
+            .into_iter()
+            .map(|h| view! { <HostRow host=h /> })
+            .collect_view()
+            .into_any(),
     };
     view! {
         <div class="table-wrap">
@@ -183,13 +196,25 @@ fn HostRow(host: HostView) -> impl IntoView {
         (HostState::Up, Some(e)) => {
             let running = format!("{} running", e.containers_running);
             let of_total = if e.containers_paused > 0 {
-                format!("{} paused · {} stopped · of {}", e.containers_paused, e.containers_stopped, e.containers_total)
+                format!(
+                    "{} paused · {} stopped · of {}",
+                    e.containers_paused, e.containers_stopped, e.containers_total
+                )
             } else {
-                format!("{} stopped · of {}", e.containers_stopped, e.containers_total)
+                format!(
+                    "{} stopped · of {}",
+                    e.containers_stopped, e.containers_total
+                )
             };
             let engine_line = format!("API {} · {}", e.api_version, e.storage_driver);
             let swarm = (!e.swarm_role.is_empty()).then(|| format!("swarm {}", e.swarm_role));
-            let system = format!("{}/{} · {} CPUs · {} memory", e.os_type, e.arch, e.cpus, format::bytes(e.memory_bytes));
+            let system = format!(
+                "{}/{} · {} CPUs · {} memory",
+                e.os_type,
+                e.arch,
+                e.cpus,
+                format::bytes(e.memory_bytes)
+            );
             view! {
                 <tr data-host=slug>
                     {identity}

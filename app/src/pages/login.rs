@@ -14,9 +14,15 @@ pub async fn current_user() -> Result<MeView, AppError> {
 }
 
 #[server(output = crate::codec::TextJson)]
-pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let accounts = crate::ssr::accounts()?;
-    let user = accounts.login(&username, &password, crate::ssr::client_ip()).await?;
+    let user = accounts
+        .login(&username, &password, crate::ssr::client_ip())
+        .await?;
     crate::ssr::sign_in(&accounts, user.id).await?;
     tracing::info!(user = %user.username, "signed in");
     leptos_axum::redirect(&crate::safe_next::sanitize(next.as_deref()));
@@ -24,13 +30,30 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 }
 
 #[server(output = crate::codec::TextJson)]
-pub async fn setup(setup_token: String, username: String, password: String, confirm: String) -> Result<(), AppError> {
+pub async fn setup(
+    setup_token: String,
+    username: String,
+    password: String,
+    confirm: String,
+) -> Result<(), AppError> {
     if password != confirm {
-        return Err(AppError::Invalid { field: "confirm".into(), message: "the two passwords differ".into() }.respond());
+        return Err(AppError::Invalid {
+            field: "confirm".into(),
+            message: "the two passwords differ".into(),
+        }
+        .respond());
     }
     let accounts = crate::ssr::accounts()?;
     let data_dir = crate::ssr::data_dir()?;
-    let user = accounts.complete_setup(&data_dir, &setup_token, &username, &password, crate::ssr::client_ip()).await?;
+    let user = accounts
+        .complete_setup(
+            &data_dir,
+            &setup_token,
+            &username,
+            &password,
+            crate::ssr::client_ip(),
+        )
+        .await?;
     tracing::info!(user = %user.username, "first admin created; setup is closed");
     crate::ssr::sign_in(&accounts, user.id).await?;
     leptos_axum::redirect("/hosts");

@@ -102,7 +102,8 @@ pub async fn log_sources(cs: Vec<String>) -> Result<Vec<LogSource>, AppError> {
         };
         authorize(&who, host, HostAction::View)?;
         let engine = fleet.host(host)?.engine;
-        backend::own::guard_container(&engine, &who, host, id, backend::own::ContainerAct::Logs).await?;
+        backend::own::guard_container(&engine, &who, host, id, backend::own::ContainerAct::Logs)
+            .await?;
         let detail = engine.inspect_container(id).await?;
         if out.iter().any(|s| s.host == host && s.id == detail.id) {
             continue;

@@ -100,7 +100,10 @@ pub async fn create_network(
     let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
         .limits_for(&who, &host)
         .await?;
-    let created = h.engine.create_network_within(&request.into(), limits.as_ref()).await?;
+    let created = h
+        .engine
+        .create_network_within(&request.into(), limits.as_ref())
+        .await?;
     tracing::info!(by = %who.username, host, network = %created.name, "network created");
     Ok(NetworkView::new(h.slug.clone(), created))
 }
@@ -135,7 +138,14 @@ pub async fn attach_container(
         .respond());
     }
     let h = crate::ssr::fleet()?.host(&host)?;
-    backend::own::guard_container(&h.engine, &who, &host, &container, backend::own::ContainerAct::Network).await?;
+    backend::own::guard_container(
+        &h.engine,
+        &who,
+        &host,
+        &container,
+        backend::own::ContainerAct::Network,
+    )
+    .await?;
     if connect {
         h.engine.connect_network(&network, &container, &[]).await?;
     } else {

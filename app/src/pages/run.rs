@@ -94,7 +94,14 @@ pub async fn edit_container(
         .limits_for(&who, &host)
         .await?;
     let engine = crate::ssr::fleet()?.host(&host)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Recreate).await?;
+    backend::own::guard_container(
+        &engine,
+        &who,
+        &host,
+        &id,
+        backend::own::ContainerAct::Recreate,
+    )
+    .await?;
     let created = engine
         .replace_container_within(&id, &spec.into(), pull, limits.as_ref())
         .await?;
@@ -473,7 +480,10 @@ fn RunForm(
                 field: got,
                 message,
             }) if got == field || got.starts_with(&format!("{field}[")) => Some(message),
-            Some(AppError::Denied { field: got, message }) if got == field => Some(message),
+            Some(AppError::Denied {
+                field: got,
+                message,
+            }) if got == field => Some(message),
             _ => None,
         }
     };

@@ -188,10 +188,17 @@ pub fn OutcomeNotice(outcome: Outcome, #[prop(into)] testid: String) -> impl Int
 /// Hosts whose objects could not be listed: a notice each, never a broken page. `missing` says
 /// what the list lacks because of it ("Its containers are not listed.").
 #[component]
-pub fn HostNotices(list: Vec<HostNotice>, #[prop(optional)] missing: &'static str) -> impl IntoView {
+pub fn HostNotices(
+    list: Vec<HostNotice>,
+    #[prop(optional)] missing: &'static str,
+) -> impl IntoView {
     list.into_iter()
         .map(|n| {
-            let error = if missing.is_empty() { n.error } else { format!("{} {missing}", n.error) };
+            let error = if missing.is_empty() {
+                n.error
+            } else {
+                format!("{} {missing}", n.error)
+            };
             view! {
                 <div class="notice notice-bad" role="alert" data-testid="host-notice">
                     <strong>{format!("{} did not answer: ", n.host)}</strong>

@@ -14,10 +14,7 @@ use crate::pages::account::Confirm;
 fn teams() -> Result<(backend::policy::Principal, backend::teams::Teams), AppError> {
     let who = crate::ssr::principal()?;
     backend::policy::require_admin(&who)?;
-    Ok((
-        who,
-        backend::teams::Teams::new(&crate::ssr::accounts()?),
-    ))
+    Ok((who, backend::teams::Teams::new(&crate::ssr::accounts()?)))
 }
 
 #[server(output = crate::codec::TextJson)]

@@ -19,21 +19,41 @@ fn admin() -> Result<backend::policy::Principal, AppError> {
 #[server(output = crate::codec::TextJson)]
 pub async fn list_users() -> Result<Vec<UserView>, AppError> {
     admin()?;
-    Ok(crate::ssr::accounts()?.list_users().await?.into_iter().map(UserView::from).collect())
+    Ok(crate::ssr::accounts()?
+        .list_users()
+        .await?
+        .into_iter()
+        .map(UserView::from)
+        .collect())
 }
 
 #[server(output = crate::codec::TextJson)]
-pub async fn create_user(username: String, password: String, admin: Option<String>) -> Result<UserView, AppError> {
+pub async fn create_user(
+    username: String,
+    password: String,
+    admin: Option<String>,
+) -> Result<UserView, AppError> {
     let by = self::admin()?;
-    let user = crate::ssr::accounts()?.create_user(username.trim(), &password, admin.is_some()).await?;
+    let user = crate::ssr::accounts()?
+        .create_user(username.trim(), &password, admin.is_some())
+        .await?;
     tracing::info!(by = %by.username, user = %user.username, "user created");
     Ok(user.into())
 }
 
 #[server(output = crate::codec::TextJson)]
-pub async fn update_user(id: i64, admin: Option<bool>, disabled: Option<bool>, password: Option<String>) -> Result<UserView, AppError> {
+pub async fn update_user(
+    id: i64,
+    admin: Option<bool>,
+    disabled: Option<bool>,
+    password: Option<String>,
+) -> Result<UserView, AppError> {
     let by = self::admin()?;
-    let patch = backend::auth::UserPatch { admin, disabled, password: password.filter(|p| !p.is_empty()) };
+    let patch = backend::auth::UserPatch {
+        admin,
+        disabled,
+        password: password.filter(|p| !p.is_empty()),
+    };
     let user = crate::ssr::accounts()?.update_user(id, patch).await?;
     tracing::info!(by = %by.username, user = %user.username, admin = user.admin, disabled = user.disabled, "user changed");
     Ok(user.into())
@@ -53,7 +73,12 @@ pub async fn list_access() -> Result<Vec<(String, Vec<GrantView>)>, AppError> {
     let accounts = crate::ssr::accounts()?;
     let mut out = Vec::new();
     for host in crate::ssr::fleet()?.hosts() {
-        let grants = accounts.grants_on(&host.slug).await?.into_iter().map(GrantView::from).collect();
+        let grants = accounts
+            .grants_on(&host.slug)
+            .await?
+            .into_iter()
+            .map(GrantView::from)
+            .collect();
         out.push((host.slug.clone(), grants));
     }
     Ok(out)
@@ -63,7 +88,9 @@ pub async fn list_access() -> Result<Vec<(String, Vec<GrantView>)>, AppError> {
 pub async fn grant(host: String, user: i64, role: RoleView) -> Result<(), AppError> {
     let by = admin()?;
     crate::ssr::fleet()?.host(&host)?;
-    crate::ssr::accounts()?.set_grant(&host, backend::auth::SubjectKind::User, user, role.into()).await?;
+    crate::ssr::accounts()?
+        .set_grant(&host, backend::auth::SubjectKind::User, user, role.into())
+        .await?;
     tracing::info!(by = %by.username, host, user, role = role.as_str(), "grant set");
     Ok(())
 }
@@ -71,7 +98,9 @@ pub async fn grant(host: String, user: i64, role: RoleView) -> Result<(), AppErr
 #[server(output = crate::codec::TextJson)]
 pub async fn revoke(host: String, user: i64) -> Result<(), AppError> {
     let by = admin()?;
-    crate::ssr::accounts()?.remove_grant(&host, backend::auth::SubjectKind::User, user).await?;
+    crate::ssr::accounts()?
+        .remove_grant(&host, backend::auth::SubjectKind::User, user)
+        .await?;
     tracing::info!(by = %by.username, host, user, "grant revoked");
     Ok(())
 }
@@ -100,11 +129,23 @@ fn UsersAdmin() -> impl IntoView {
     let grant = ServerAction::<Grant>::new();
     let revoke = ServerAction::<Revoke>::new();
     let users = Resource::new(
-        move || (create.version().get(), update.version().get(), delete.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
         |_| list_users(),
     );
     let access = Resource::new(
-        move || (grant.version().get(), revoke.version().get(), delete.version().get()),
+        move || {
+            (
+                grant.version().get(),
+                revoke.version().get(),
+                delete.version().get(),
+            )
+        },
         |_| list_access(),
     );
     let problem = move || {
@@ -177,8 +218,13 @@ fn NewUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
         }
     });
     let result = move || match create.value().get() {
-        Some(Ok(u)) => Some(view! { <p class="form-ok" role="status">{format!("Created {}.", u.username)}</p> }.into_any()),
-        Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
+        Some(Ok(u)) => Some(
+            view! { <p class="form-ok" role="status">{format!("Created {}.", u.username)}</p> }
+                .into_any(),
+        ),
+        Some(Err(e)) => {
+            Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any())
+        }
         None => None,
     };
     view! {
@@ -203,7 +249,11 @@ fn NewUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
 }
 
 #[component]
-fn UserTable(list: Vec<UserView>, update: ServerAction<UpdateUser>, delete: ServerAction<DeleteUser>) -> impl IntoView {
+fn UserTable(
+    list: Vec<UserView>,
+    update: ServerAction<UpdateUser>,
+    delete: ServerAction<DeleteUser>,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="table table-cards" aria-label="Users">
@@ -224,7 +274,11 @@ fn UserTable(list: Vec<UserView>, update: ServerAction<UpdateUser>, delete: Serv
 }
 
 #[component]
-fn UserRow(u: UserView, update: ServerAction<UpdateUser>, delete: ServerAction<DeleteUser>) -> impl IntoView {
+fn UserRow(
+    u: UserView,
+    update: ServerAction<UpdateUser>,
+    delete: ServerAction<DeleteUser>,
+) -> impl IntoView {
     let id = u.id;
     let (admin, disabled) = (u.admin, u.disabled);
     let name = u.username.clone();

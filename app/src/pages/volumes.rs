@@ -61,7 +61,10 @@ pub async fn create_volume(
     let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
         .limits_for(&who, &host)
         .await?;
-    let created = h.engine.create_volume_within(&request.into(), limits.as_ref()).await?;
+    let created = h
+        .engine
+        .create_volume_within(&request.into(), limits.as_ref())
+        .await?;
     tracing::info!(by = %who.username, host, volume = %created.name, "volume created");
     Ok(VolumeView::new(h.slug.clone(), created))
 }

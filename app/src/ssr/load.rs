@@ -68,7 +68,11 @@ pub fn LoadScripts(options: LeptosOptions) -> impl IntoView {
     let pkg = format!("/{}", options.site_pkg_dir);
     let name = options.output_name.to_string();
     // cargo-leptos names the wasm after the crate, wasm-pack style builds add `_bg`.
-    let wasm_name = if option_env!("LEPTOS_OUTPUT_NAME").is_some() { name.clone() } else { format!("{name}_bg") };
+    let wasm_name = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+        name.clone()
+    } else {
+        format!("{name}_bg")
+    };
     let js = format!("{pkg}/{name}.js");
     let wasm = format!("{pkg}/{wasm_name}.wasm");
     let nonce = leptos::nonce::use_nonce();

@@ -53,12 +53,18 @@ pub struct Key {
 impl Key {
     /// A key that locks (a client, the setup form, a password change).
     pub fn hard(name: impl Into<String>) -> Key {
-        Key { name: name.into(), kind: Kind::Hard }
+        Key {
+            name: name.into(),
+            kind: Kind::Hard,
+        }
     }
 
     /// A key that only slows down (an account's sign-ins).
     pub fn soft(name: impl Into<String>) -> Key {
-        Key { name: name.into(), kind: Kind::Soft }
+        Key {
+            name: name.into(),
+            kind: Kind::Soft,
+        }
     }
 }
 
@@ -101,7 +107,15 @@ struct Entry {
 
 impl Entry {
     fn new(now: Instant) -> Entry {
-        Entry { attempts: Vec::new(), strikes: 0, locked_until: None, failures: 0, last_failure: None, next_allowed: None, last_seen: now }
+        Entry {
+            attempts: Vec::new(),
+            strikes: 0,
+            locked_until: None,
+            failures: 0,
+            last_failure: None,
+            next_allowed: None,
+            last_seen: now,
+        }
     }
 
     fn holds(&self, now: Instant) -> bool {
@@ -122,7 +136,12 @@ pub struct LoginLimiter {
 
 impl Default for LoginLimiter {
     fn default() -> Self {
-        LoginLimiter { map: Mutex::new(Map { entries: HashMap::new(), swept: Instant::now() }) }
+        LoginLimiter {
+            map: Mutex::new(Map {
+                entries: HashMap::new(),
+                swept: Instant::now(),
+            }),
+        }
     }
 }
 
@@ -181,18 +200,27 @@ impl LoginLimiter {
     fn attempt_at(&self, keys: &[Key], now: Instant) -> Result<Attempt, Duration> {
         // A poisoned lock means a panic elsewhere while holding it; failing closed would lock
         // everyone out, so the attempt passes uncounted.
-        let Ok(mut map) = self.map.lock() else { return Ok(Attempt { keys: keys.to_vec(), at: now }) };
+        let Ok(mut map) = self.map.lock() else {
+            return Ok(Attempt {
+                keys: keys.to_vec(),
+                at: now,
+            });
+        };
         map.sweep(now);
         let mut wait: Option<Duration> = None;
         for key in keys {
-            let Some(e) = map.entries.get_mut(&key.name) else { continue };
+            let Some(e) = map.entries.get_mut(&key.name) else {
+                continue;
+            };
             e.last_seen = now;
             let held = match key.kind {
                 Kind::Hard => {
                     if e.locked_until.is_none_or(|t| t <= now) {
                         e.attempts.retain(|t| now.duration_since(*t) < WINDOW);
                         if e.attempts.len() >= MAX_ATTEMPTS {
-                            let lock = FIRST_LOCK.saturating_mul(1 << e.strikes.min(6)).min(MAX_LOCK);
+                            let lock = FIRST_LOCK
+                                .saturating_mul(1 << e.strikes.min(6))
+                                .min(MAX_LOCK);
                             e.locked_until = Some(now + lock);
                             e.strikes += 1;
                             e.attempts.clear();
@@ -210,24 +238,34 @@ impl LoginLimiter {
             return Err(whole_seconds(w));
         }
         for key in keys {
-            let e = map.entries.entry(key.name.clone()).or_insert_with(|| Entry::new(now));
+            let e = map
+                .entries
+                .entry(key.name.clone())
+                .or_insert_with(|| Entry::new(now));
             e.last_seen = now;
             match key.kind {
                 Kind::Hard => e.attempts.push(now),
                 Kind::Soft => {
-                    if e.last_failure.is_some_and(|t| now.duration_since(t) > SOFT_FORGET) {
+                    if e.last_failure
+                        .is_some_and(|t| now.duration_since(t) > SOFT_FORGET)
+                    {
                         e.failures = 0;
                     }
                     e.failures += 1;
                     e.last_failure = Some(now);
                     let over = e.failures.saturating_sub(FREE_FAILURES);
                     e.next_allowed = (over > 0).then(|| {
-                        now + FIRST_PAUSE.saturating_mul(1 << (over - 1).min(16)).min(MAX_PAUSE)
+                        now + FIRST_PAUSE
+                            .saturating_mul(1 << (over - 1).min(16))
+                            .min(MAX_PAUSE)
                     });
                 }
             }
         }
-        Ok(Attempt { keys: keys.to_vec(), at: now })
+        Ok(Attempt {
+            keys: keys.to_vec(),
+            at: now,
+        })
     }
 }
 
@@ -237,7 +275,8 @@ impl Map {
             return;
         }
         self.swept = now;
-        self.entries.retain(|_, e| e.holds(now) || now.duration_since(e.last_seen) < FORGET_AFTER);
+        self.entries
+            .retain(|_, e| e.holds(now) || now.duration_since(e.last_seen) < FORGET_AFTER);
         if self.entries.len() >= MAX_ENTRIES {
             self.entries.retain(|_, e| e.holds(now));
         }
@@ -276,9 +315,15 @@ mod tests {
         let l = LoginLimiter::new();
         let t0 = Instant::now();
         // Fifty guesses arrive together; none has been answered yet.
-        let passed: Vec<Attempt> = (0..50).filter_map(|_| l.attempt_at(&client_and_account(), t0).ok()).collect();
+        let passed: Vec<Attempt> = (0..50)
+            .filter_map(|_| l.attempt_at(&client_and_account(), t0).ok())
+            .collect();
         // The client's five attempts (the account's five free ones too), nothing more.
-        assert_eq!(passed.len(), 5, "only a handful of parallel guesses get to hash");
+        assert_eq!(
+            passed.len(),
+            5,
+            "only a handful of parallel guesses get to hash"
+        );
     }
 
     #[test]
@@ -299,10 +344,14 @@ mod tests {
         for _ in 0..5 {
             let _failed = l.attempt_at(&account, t0).expect("free");
         }
-        let right = l.attempt_at(&account, t0).expect("the sixth is allowed too, then pauses");
+        let right = l
+            .attempt_at(&account, t0)
+            .expect("the sixth is allowed too, then pauses");
         l.succeeded(right);
         for _ in 0..6 {
-            let _failed = l.attempt_at(&account, t0).expect("free again after a success");
+            let _failed = l
+                .attempt_at(&account, t0)
+                .expect("free again after a success");
         }
     }
 
@@ -316,7 +365,9 @@ mod tests {
         }
         let mut pauses = Vec::new();
         for _ in 0..8 {
-            let _failed = l.attempt_at(&account, t).expect("allowed once the pause is over");
+            let _failed = l
+                .attempt_at(&account, t)
+                .expect("allowed once the pause is over");
             let wait = l.attempt_at(&account, t).expect_err("paused");
             pauses.push(wait.as_secs());
             t += wait;
@@ -339,7 +390,9 @@ mod tests {
         // ip:1 is now at its limit; the account is not charged for the refused attempt.
         assert!(l.attempt_at(&client_and_account(), t0).is_err());
         for _ in 0..3 {
-            let _failed = l.attempt_at(&[Key::hard("ip:2"), Key::soft("user:a")], t0).expect("free");
+            let _failed = l
+                .attempt_at(&[Key::hard("ip:2"), Key::soft("user:a")], t0)
+                .expect("free");
         }
     }
 
@@ -349,7 +402,9 @@ mod tests {
         let keys = vec![Key::hard("ip:1")];
         let t0 = Instant::now();
         for i in 0..10u64 {
-            let _failed = l.attempt_at(&keys, t0 + Duration::from_secs(i * 20)).expect("allowed");
+            let _failed = l
+                .attempt_at(&keys, t0 + Duration::from_secs(i * 20))
+                .expect("allowed");
         }
     }
 

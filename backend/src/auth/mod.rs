@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-pub use limiter::{client_key, LoginLimiter};
 use limiter::Key;
+pub use limiter::{client_key, LoginLimiter};
 pub use revocations::Revocations;
 use token_cache::{TokenCache, TokenHash};
 
@@ -127,7 +127,9 @@ fn bad_credentials() -> Error {
 }
 
 fn wrong_setup_token() -> Error {
-    Error::Unauthenticated("the setup token is not valid — use the one in the server's log or data directory".into())
+    Error::Unauthenticated(
+        "the setup token is not valid — use the one in the server's log or data directory".into(),
+    )
 }
 
 /// Minting API tokens needs a signed-in session: a token that could make tokens would let one
@@ -137,14 +139,21 @@ pub fn require_session(identity: &Identity) -> Result<()> {
         Credential::Session => Ok(()),
         Credential::Token => Err(Error::Denied {
             field: "authorization".into(),
-            message: "an API token cannot create API tokens; sign in with your password to make one".into(),
+            message:
+                "an API token cannot create API tokens; sign in with your password to make one"
+                    .into(),
         }),
     }
 }
 
 pub fn validate_username(name: &str) -> Result<()> {
-    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    let ok_start = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let ok_start = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     if ok_chars && ok_start && (1..=64).contains(&name.len()) {
         Ok(())
     } else {
@@ -191,7 +200,12 @@ fn principal(user_id: i64, username: String, admin: bool, roles_json: &str) -> R
         let entry = roles.entry(host).or_insert(role);
         *entry = (*entry).max(role);
     }
-    Ok(Principal { user_id, username, admin, roles })
+    Ok(Principal {
+        user_id,
+        username,
+        admin,
+        roles,
+    })
 }
 
 fn token_hash(secret: &str) -> TokenHash {
@@ -234,7 +248,9 @@ impl Accounts {
         self.access_changed();
         match subject {
             SubjectKind::User => self.revocations.revoke(subject_id),
-            SubjectKind::Team => self.revocations.revoke_many(self.team_member_ids(subject_id).await?),
+            SubjectKind::Team => self
+                .revocations
+                .revoke_many(self.team_member_ids(subject_id).await?),
         }
         Ok(())
     }
@@ -250,7 +266,10 @@ impl Accounts {
     }
 
     pub async fn user_count(&self) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await.map_err(internal)
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.pool())
+            .await
+            .map_err(internal)
     }
 
     /// On a start with no users: mints a one-time setup token, keeps only its hash, and writes
@@ -259,7 +278,10 @@ impl Accounts {
     pub async fn prepare_setup(&self, data_dir: &Path) -> Result<Option<String>> {
         let file = data_dir.join(SETUP_TOKEN_FILE);
         if self.user_count().await? > 0 {
-            sqlx::query("DELETE FROM meta WHERE key = 'setup_token'").execute(self.pool()).await.map_err(internal)?;
+            sqlx::query("DELETE FROM meta WHERE key = 'setup_token'")
+                .execute(self.pool())
+                .await
+                .map_err(internal)?;
             let _ = std::fs::remove_file(&file);
             return Ok(None);
         }
@@ -270,7 +292,8 @@ impl Accounts {
             .execute(self.pool())
             .await
             .map_err(internal)?;
-        write_private(&file, &token).map_err(|e| Error::Internal(format!("writing {}: {e}", file.display())))?;
+        write_private(&file, &token)
+            .map_err(|e| Error::Internal(format!("writing {}: {e}", file.display())))?;
         Ok(Some(token))
     }
 
@@ -291,17 +314,23 @@ impl Accounts {
         password::check_strength("password", password)?;
         let keys = [Key::hard(format!("setup:{}", client_key(client)))];
         // Counted now, before any answer: parallel guesses are each counted.
-        let attempt = self.limiter.attempt(&keys).map_err(|retry_after| Error::Throttled { retry_after })?;
+        let attempt = self
+            .limiter
+            .attempt(&keys)
+            .map_err(|retry_after| Error::Throttled { retry_after })?;
         if self.user_count().await? > 0 {
             self.limiter.forget(attempt);
-            return Err(Error::Conflict("setup is already done; sign in instead".into()));
+            return Err(Error::Conflict(
+                "setup is already done; sign in instead".into(),
+            ));
         }
         let token_hex = hex(&token_hash(token.trim()));
-        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM meta WHERE key = 'setup_token' AND value = ?")
-            .bind(&token_hex)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(internal)?;
+        let known: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM meta WHERE key = 'setup_token' AND value = ?")
+                .bind(&token_hex)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(internal)?;
         if known.is_none() {
             return Err(wrong_setup_token());
         }
@@ -314,7 +343,10 @@ impl Accounts {
             .map_err(internal)?
             .rows_affected();
         if consumed != 1 {
-            let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await.map_err(internal)?;
+            let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(internal)?;
             return Err(if users > 0 {
                 Error::Conflict("setup is already done; sign in instead".into())
             } else {
@@ -332,9 +364,20 @@ impl Accounts {
     /// and take the same time; failures are recorded and throttled per client (locks) and per
     /// username (pauses of seconds, never a lock; see [`limiter`]). The attempt is counted
     /// before the password is hashed.
-    pub async fn login(&self, username: &str, password: &str, client: Option<IpAddr>) -> Result<User> {
-        let keys = [Key::hard(client_key(client)), Key::soft(format!("user:{}", username.to_ascii_lowercase()))];
-        let attempt = self.limiter.attempt(&keys).map_err(|retry_after| Error::Throttled { retry_after })?;
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<User> {
+        let keys = [
+            Key::hard(client_key(client)),
+            Key::soft(format!("user:{}", username.to_ascii_lowercase())),
+        ];
+        let attempt = self
+            .limiter
+            .attempt(&keys)
+            .map_err(|retry_after| Error::Throttled { retry_after })?;
 
         let row = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = ?")
             .bind(username)
@@ -342,7 +385,11 @@ impl Accounts {
             .await
             .map_err(internal)?;
         let (id, stored, disabled) = match row {
-            Some(r) => (r.get::<i64, _>(0), Some(r.get::<String, _>(1)), r.get::<bool, _>(2)),
+            Some(r) => (
+                r.get::<i64, _>(0),
+                Some(r.get::<String, _>(1)),
+                r.get::<bool, _>(2),
+            ),
             None => (0, None, false),
         };
         let ok = password::verify(password.to_string(), stored).await?;
@@ -392,7 +439,11 @@ impl Accounts {
             .await
             .map_err(internal)?
             .ok_or_else(|| Error::NotFound("user".into()))?;
-        Ok(SessionStamp { user_id, epoch, signed_in_at: now() })
+        Ok(SessionStamp {
+            user_id,
+            epoch,
+            signed_in_at: now(),
+        })
     }
 
     /// The person behind a session, or `None` when the session no longer counts (user gone,
@@ -435,7 +486,10 @@ impl Accounts {
         }
         // Written at most once a minute per token, not on every request (and not even asked
         // for otherwise), from this uncached path: within a minute and the cache's TTL.
-        if row.get::<Option<i64>, _>(6).is_none_or(|last| last < t - 60) {
+        if row
+            .get::<Option<i64>, _>(6)
+            .is_none_or(|last| last < t - 60)
+        {
             sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
                 .bind(t)
                 .bind(row.get::<i64, _>(0))
@@ -445,17 +499,20 @@ impl Accounts {
                 .map_err(internal)?;
         }
         let who = principal(row.get(2), row.get(3), row.get(4), row.get(7))?;
-        self.tokens.put(hash, who.clone(), generation, expires_at, t);
+        self.tokens
+            .put(hash, who.clone(), generation, expires_at, t);
         Ok(Some(who))
     }
 
     // ----- users (admin) -----
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))
-            .fetch_all(self.pool())
-            .await
-            .map_err(internal)
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(internal)
     }
 
     pub async fn user(&self, id: i64) -> Result<User> {
@@ -503,7 +560,9 @@ impl Accounts {
             .map_err(internal)?
             .rows_affected();
             if changed == 0 {
-                return Err(Error::Conflict("this is the last admin: make another user an admin first".into()));
+                return Err(Error::Conflict(
+                    "this is the last admin: make another user an admin first".into(),
+                ));
             }
         } else {
             sqlx::query(
@@ -539,10 +598,15 @@ impl Accounts {
         .map_err(internal)?
         .rows_affected();
         if deleted == 0 {
-            let exists: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM users WHERE id = ?").bind(id).fetch_optional(&mut *tx).await.map_err(internal)?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(internal)?;
             return Err(match exists {
-                Some(_) => Error::Conflict("this is the last admin: make another user an admin first".into()),
+                Some(_) => Error::Conflict(
+                    "this is the last admin: make another user an admin first".into(),
+                ),
                 None => Error::NotFound("user".into()),
             });
         }
@@ -572,19 +636,29 @@ impl Accounts {
     /// trip it). Every other session ends; the person's API tokens are revoked too unless
     /// `keep_tokens` (a change made on purpose, not after a leak). Returns how many tokens
     /// were revoked.
-    pub async fn change_own_password(&self, id: i64, current: &str, new: &str, keep_tokens: bool) -> Result<u64> {
+    pub async fn change_own_password(
+        &self,
+        id: i64,
+        current: &str,
+        new: &str,
+        keep_tokens: bool,
+    ) -> Result<u64> {
         password::check_strength("new", new)?;
         let attempt = self
             .limiter
             .attempt(&[Key::hard(format!("password:{id}"))])
             .map_err(|retry_after| Error::Throttled { retry_after })?;
-        let stored: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(internal)?;
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(internal)?;
         if !password::verify(current.to_string(), stored).await? {
-            return Err(Error::invalid("current", "the current password is not right"));
+            return Err(Error::invalid(
+                "current",
+                "the current password is not right",
+            ));
         }
         self.limiter.succeeded(attempt);
         let hash = password::hash(new.to_string()).await?;
@@ -595,13 +669,15 @@ impl Accounts {
     /// API tokens, all in one transaction; returns how many tokens went.
     async fn store_password(&self, id: i64, hash: String, keep_tokens: bool) -> Result<u64> {
         let mut tx = self.pool().begin().await.map_err(internal)?;
-        let n = sqlx::query("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?")
-            .bind(hash)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?",
+        )
+        .bind(hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?
+        .rows_affected();
         if n == 0 {
             return Err(Error::NotFound("user".into()));
         }
@@ -625,14 +701,25 @@ impl Accounts {
     // ----- API tokens -----
 
     /// Creates a token; the secret is returned once and only its hash is kept.
-    pub async fn create_token(&self, user_id: i64, name: &str, expires_days: Option<u32>) -> Result<(TokenInfo, String)> {
+    pub async fn create_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        expires_days: Option<u32>,
+    ) -> Result<(TokenInfo, String)> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(Error::invalid("name", "give the token a name of 1 to 100 characters"));
+            return Err(Error::invalid(
+                "name",
+                "give the token a name of 1 to 100 characters",
+            ));
         }
         if let Some(d) = expires_days {
             if !(1..=3650).contains(&d) {
-                return Err(Error::invalid("expires_days", "must be between 1 and 3650 days"));
+                return Err(Error::invalid(
+                    "expires_days",
+                    "must be between 1 and 3650 days",
+                ));
             }
         }
         let secret = format!("{TOKEN_PREFIX}{}", random_secret());
@@ -649,7 +736,13 @@ impl Accounts {
         .fetch_one(self.pool())
         .await
         .map_err(internal)?;
-        let info = TokenInfo { id, name: name.to_string(), created_at: created, last_used_at: None, expires_at: expires };
+        let info = TokenInfo {
+            id,
+            name: name.to_string(),
+            created_at: created,
+            last_used_at: None,
+            expires_at: expires,
+        };
         Ok((info, secret))
     }
 
@@ -695,17 +788,28 @@ impl Accounts {
             .map(|r| {
                 Ok(Grant {
                     host: r.get(0),
-                    subject: if r.get::<&str, _>(1) == "team" { SubjectKind::Team } else { SubjectKind::User },
+                    subject: if r.get::<&str, _>(1) == "team" {
+                        SubjectKind::Team
+                    } else {
+                        SubjectKind::User
+                    },
                     subject_id: r.get(2),
                     subject_name: r.get(3),
-                    role: Role::parse(r.get::<&str, _>(4)).map_err(|_| Error::Internal("bad role in store".into()))?,
+                    role: Role::parse(r.get::<&str, _>(4))
+                        .map_err(|_| Error::Internal("bad role in store".into()))?,
                 })
             })
             .collect()
     }
 
     /// Grants (or changes) a user's role on a host. The host must be checked by the caller.
-    pub async fn set_grant(&self, host: &str, subject: SubjectKind, subject_id: i64, role: Role) -> Result<()> {
+    pub async fn set_grant(
+        &self,
+        host: &str,
+        subject: SubjectKind,
+        subject_id: i64,
+        role: Role,
+    ) -> Result<()> {
         if subject == SubjectKind::Team {
             let team: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = ?")
                 .bind(subject_id)
@@ -714,7 +818,9 @@ impl Accounts {
                 .map_err(internal)?;
             team.ok_or_else(|| Error::invalid("team", "no such team"))?;
         } else {
-            self.user(subject_id).await.map_err(|_| Error::invalid("user", "no such user"))?;
+            self.user(subject_id)
+                .await
+                .map_err(|_| Error::invalid("user", "no such user"))?;
         }
         sqlx::query(
             "INSERT INTO grants (host, subject_kind, subject_id, role, created_at) VALUES (?, ?, ?, ?, ?)
@@ -732,15 +838,22 @@ impl Accounts {
         self.revoke_subject(subject, subject_id).await
     }
 
-    pub async fn remove_grant(&self, host: &str, subject: SubjectKind, subject_id: i64) -> Result<()> {
-        let n = sqlx::query("DELETE FROM grants WHERE host = ? AND subject_kind = ? AND subject_id = ?")
-            .bind(host)
-            .bind(subject.as_str())
-            .bind(subject_id)
-            .execute(self.pool())
-            .await
-            .map_err(internal)?
-            .rows_affected();
+    pub async fn remove_grant(
+        &self,
+        host: &str,
+        subject: SubjectKind,
+        subject_id: i64,
+    ) -> Result<()> {
+        let n = sqlx::query(
+            "DELETE FROM grants WHERE host = ? AND subject_kind = ? AND subject_id = ?",
+        )
+        .bind(host)
+        .bind(subject.as_str())
+        .bind(subject_id)
+        .execute(self.pool())
+        .await
+        .map_err(internal)?
+        .rows_affected();
         if n == 0 {
             return Err(Error::NotFound("grant".into()));
         }
@@ -748,7 +861,12 @@ impl Accounts {
     }
 }
 
-async fn insert_user(tx: &mut sqlx::SqliteConnection, username: &str, hash: &str, admin: bool) -> Result<User> {
+async fn insert_user(
+    tx: &mut sqlx::SqliteConnection,
+    username: &str,
+    hash: &str,
+    admin: bool,
+) -> Result<User> {
     let result = sqlx::query_as(&format!(
         "INSERT INTO users (username, password_hash, admin, created_at) VALUES (?, ?, ?, ?) RETURNING {USER_COLUMNS}"
     ))

@@ -27,10 +27,16 @@ fn argon2() -> Argon2<'static> {
 pub fn check_strength(field: &str, password: &str) -> Result<()> {
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
-        return Err(Error::invalid(field, format!("must be at least {MIN_LENGTH} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at least {MIN_LENGTH} characters"),
+        ));
     }
     if password.len() > MAX_LENGTH {
-        return Err(Error::invalid(field, format!("must be at most {MAX_LENGTH} bytes")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {MAX_LENGTH} bytes"),
+        ));
     }
     Ok(())
 }
@@ -42,7 +48,9 @@ const MAX_WAIT: Duration = Duration::from_secs(10);
 fn slots() -> &'static Semaphore {
     static SLOTS: OnceLock<Semaphore> = OnceLock::new();
     SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         Semaphore::new((2 * cores).max(2))
     })
 }
@@ -53,7 +61,9 @@ async fn slot() -> Result<SemaphorePermit<'static>> {
     match tokio::time::timeout(MAX_WAIT, slots().acquire()).await {
         Ok(Ok(permit)) => Ok(permit),
         Ok(Err(_)) => Err(Error::Internal("the hashing slots are closed".into())),
-        Err(_) => Err(Error::Throttled { retry_after: Duration::from_secs(1) }),
+        Err(_) => Err(Error::Throttled {
+            retry_after: Duration::from_secs(1),
+        }),
     }
 }
 
@@ -85,7 +95,11 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool> {
         let _permit = permit;
         let parsed = PasswordHash::new(&stored)
             .map_err(|e| Error::Internal(format!("stored password hash unreadable: {e}")))?;
-        Ok::<bool, Error>(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok::<bool, Error>(
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+        )
     })
     .await
     .map_err(|e| Error::Internal(format!("verifying task: {e}")))??;
@@ -109,16 +123,24 @@ mod tests {
     async fn hashes_are_argon2id_phc_and_verify() {
         let h = hash("correct horse battery".into()).await.expect("hash");
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify("correct horse battery".into(), Some(h.clone())).await.expect("verify"));
-        assert!(!verify("wrong horse battery".into(), Some(h)).await.expect("verify"));
+        assert!(verify("correct horse battery".into(), Some(h.clone()))
+            .await
+            .expect("verify"));
+        assert!(!verify("wrong horse battery".into(), Some(h))
+            .await
+            .expect("verify"));
         assert!(!verify("anything at all".into(), None).await.expect("dummy"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn hashes_take_a_slot_and_give_it_back() {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         let limit = (2 * cores).max(2);
-        let jobs: Vec<_> = (0..limit + 3).map(|i| tokio::spawn(hash(format!("password number {i}")))).collect();
+        let jobs: Vec<_> = (0..limit + 3)
+            .map(|i| tokio::spawn(hash(format!("password number {i}"))))
+            .collect();
         let mut lowest = limit;
         while jobs.iter().any(|j| !j.is_finished()) {
             lowest = lowest.min(slots().available_permits());
@@ -133,12 +155,18 @@ mod tests {
         while slots().available_permits() != limit && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert_eq!(slots().available_permits(), limit, "every slot is given back");
+        assert_eq!(
+            slots().available_permits(),
+            limit,
+            "every slot is given back"
+        );
     }
 
     #[test]
     fn strength() {
-        assert!(matches!(check_strength("password", "short"), Err(Error::Invalid { field, .. }) if field == "password"));
+        assert!(
+            matches!(check_strength("password", "short"), Err(Error::Invalid { field, .. }) if field == "password")
+        );
         assert!(check_strength("password", "twelve chars").is_ok());
         assert!(check_strength("password", &"x".repeat(2000)).is_err());
     }

@@ -61,12 +61,23 @@ impl TokenCache {
     pub fn get(&self, hash: &TokenHash, generation: u64, now: i64) -> Option<Principal> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(hash)?;
-        entry.counts(generation, now, Instant::now()).then(|| entry.principal.clone())
+        entry
+            .counts(generation, now, Instant::now())
+            .then(|| entry.principal.clone())
     }
 
     /// Keeps a principal read while the access generation was `generation`.
-    pub fn put(&self, hash: TokenHash, principal: Principal, generation: u64, expires_at: Option<i64>, now: i64) {
-        let Ok(mut entries) = self.entries.lock() else { return };
+    pub fn put(
+        &self,
+        hash: TokenHash,
+        principal: Principal,
+        generation: u64,
+        expires_at: Option<i64>,
+        now: i64,
+    ) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
         let at = Instant::now();
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, e| e.counts(generation, now, at));
@@ -74,7 +85,15 @@ impl TokenCache {
                 entries.clear();
             }
         }
-        entries.insert(hash, Entry { principal, generation, read_at: at, expires_at });
+        entries.insert(
+            hash,
+            Entry {
+                principal,
+                generation,
+                read_at: at,
+                expires_at,
+            },
+        );
     }
 }
 
@@ -83,7 +102,12 @@ mod tests {
     use super::*;
 
     fn who() -> Principal {
-        Principal { user_id: 7, username: "dev".into(), admin: false, roles: Default::default() }
+        Principal {
+            user_id: 7,
+            username: "dev".into(),
+            admin: false,
+            roles: Default::default(),
+        }
     }
 
     #[test]
@@ -91,7 +115,10 @@ mod tests {
         let cache = TokenCache::default();
         cache.put([1; 32], who(), 3, Some(1_000), 500);
         assert_eq!(cache.get(&[1; 32], 3, 999).map(|p| p.user_id), Some(7));
-        assert!(cache.get(&[1; 32], 4, 999).is_none(), "a change since it was read");
+        assert!(
+            cache.get(&[1; 32], 4, 999).is_none(),
+            "a change since it was read"
+        );
         assert!(cache.get(&[1; 32], 3, 1_000).is_none(), "expired");
         assert!(cache.get(&[2; 32], 3, 999).is_none(), "another token");
     }

@@ -11,7 +11,10 @@ use crate::error::{Error, Unreachable};
 /// transport failure means whatever answered is not a Docker engine we can talk to.
 pub(super) fn negotiation(err: BollardError) -> Error {
     match err {
-        BollardError::DockerResponseServerError { status_code, message } => {
+        BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
             let detail = format!("GET /version answered {status_code}: {message}");
             let reason = if message.contains("HTTP request to an HTTPS server") {
                 Unreachable::TlsHandshake
@@ -32,9 +35,13 @@ pub(super) fn negotiation(err: BollardError) -> Error {
 
 pub(super) fn call(err: BollardError) -> Error {
     match err {
-        BollardError::DockerResponseServerError { status_code, message } => {
-            Error::Engine { status: status_code, message }
-        }
+        BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        } => Error::Engine {
+            status: status_code,
+            message,
+        },
         BollardError::RequestTimeoutError => Error::EngineTimeout,
         BollardError::SocketNotFoundError(path) => Error::EngineUnreachable {
             reason: Unreachable::NoSuchSocket,
@@ -42,12 +49,16 @@ pub(super) fn call(err: BollardError) -> Error {
         },
         BollardError::CertPathError { .. }
         | BollardError::CertMultipleKeys { .. }
-        | BollardError::CertParseError { .. } => {
-            Error::EngineUnreachable { reason: Unreachable::TlsFiles, detail: err.to_string() }
-        }
+        | BollardError::CertParseError { .. } => Error::EngineUnreachable {
+            reason: Unreachable::TlsFiles,
+            detail: err.to_string(),
+        },
         other => {
             let detail = chain(&other);
-            Error::EngineUnreachable { reason: transport_reason(&other, &detail), detail }
+            Error::EngineUnreachable {
+                reason: transport_reason(&other, &detail),
+                detail,
+            }
         }
     }
 }

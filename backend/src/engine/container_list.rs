@@ -57,8 +57,12 @@ impl<'de: 'a, 'a, V: Deserialize<'de>> Deserialize<'de> for Entries<'a, V> {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("an object")
             }
-            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> std::result::Result<Self::Value, M::Error> {
-                let mut entries: Vec<(Text<'a>, V)> = Vec::with_capacity(m.size_hint().unwrap_or(4));
+            fn visit_map<M: MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> std::result::Result<Self::Value, M::Error> {
+                let mut entries: Vec<(Text<'a>, V)> =
+                    Vec::with_capacity(m.size_hint().unwrap_or(4));
                 while let Some(entry) = m.next_entry::<Text<'a>, V>()? {
                     entries.push(entry);
                 }
@@ -238,7 +242,11 @@ impl<'a> From<Listed<'a>> for Row<'a> {
             .iter()
             .map(|n| part(&n.0, |n| n.trim_start_matches('/')))
             .find(|n| !n.contains('/'))
-            .or_else(|| names.first().map(|n| part(&n.0, |n| n.trim_start_matches('/'))))
+            .or_else(|| {
+                names
+                    .first()
+                    .map(|n| part(&n.0, |n| n.trim_start_matches('/')))
+            })
             .unwrap_or_default();
         let status = c.status.unwrap_or_default().0;
         let health = match c.health.and_then(|h| h.status) {
@@ -253,7 +261,11 @@ impl<'a> From<Listed<'a>> for Row<'a> {
                 ip: p.ip.map(|t| t.0).filter(|ip| !ip.is_empty()),
                 private: p.private,
                 public: p.public.filter(|p| *p != 0),
-                proto: p.typ.map(|t| t.0).filter(|t| !t.is_empty()).unwrap_or(Cow::Borrowed("tcp")),
+                proto: p
+                    .typ
+                    .map(|t| t.0)
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or(Cow::Borrowed("tcp")),
             })
             .collect();
         // Engines list a port published on both address families twice.
@@ -286,7 +298,9 @@ impl<'a> From<Listed<'a>> for Row<'a> {
             labels,
             compose_project,
             networks,
-            mounts: c.mounts.map_or(0, |m| u32::try_from(m.len()).unwrap_or(u32::MAX)),
+            mounts: c
+                .mounts
+                .map_or(0, |m| u32::try_from(m.len()).unwrap_or(u32::MAX)),
         }
     }
 }
@@ -313,7 +327,11 @@ impl From<Row<'_>> for ContainerSummary {
                     proto: p.proto.into_owned(),
                 })
                 .collect(),
-            labels: r.labels.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+            labels: r
+                .labels
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
             compose_project: r.compose_project.map(Cow::into_owned),
             networks: r.networks.into_iter().map(Cow::into_owned).collect(),
             mounts: r.mounts,
@@ -396,7 +414,10 @@ fn rows<'a>(body: &'a [u8], query: &ListQuery) -> Result<Vec<Row<'a>>> {
 
 /// One host's list as owned summaries (for pages, which keep them).
 pub fn summaries(body: &[u8], query: &ListQuery) -> Result<Vec<ContainerSummary>> {
-    Ok(rows(body, query)?.into_iter().map(ContainerSummary::from).collect())
+    Ok(rows(body, query)?
+        .into_iter()
+        .map(ContainerSummary::from)
+        .collect())
 }
 
 fn json_error(e: serde_json::Error) -> Error {
@@ -406,7 +427,9 @@ fn json_error(e: serde_json::Error) -> Error {
 /// Writes containers as the REST API's JSON array.
 fn write_array<'r, 'a: 'r>(rows: impl ExactSizeIterator<Item = OnHost<'r, 'a>>) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(rows.len().saturating_mul(ROW_JSON_BYTES).saturating_add(2));
-    serde_json::Serializer::new(&mut out).collect_seq(rows).map_err(json_error)?;
+    serde_json::Serializer::new(&mut out)
+        .collect_seq(rows)
+        .map_err(json_error)?;
     Ok(out)
 }
 
@@ -495,7 +518,14 @@ mod tests {
         assert!(matches!(r.id, Cow::Borrowed("a1")));
         assert!(matches!(r.name, Cow::Borrowed("web")));
         assert_eq!(r.command, "sh -c \"echo hi\"");
-        assert!(matches!(r.command, Cow::Owned(_)), "escaped text is unescaped into a copy");
-        assert_eq!(r.labels, vec![(Cow::Borrowed("k"), Cow::Borrowed("w"))], "a later duplicate key wins");
+        assert!(
+            matches!(r.command, Cow::Owned(_)),
+            "escaped text is unescaped into a copy"
+        );
+        assert_eq!(
+            r.labels,
+            vec![(Cow::Borrowed("k"), Cow::Borrowed("w"))],
+            "a later duplicate key wins"
+        );
     }
 }

@@ -158,9 +158,9 @@ impl ListQuery {
 
     /// Whether a container passes the text filter (the engine applied the others).
     pub fn matches(&self, c: &impl ListEntry) -> bool {
-        self.text
-            .as_deref()
-            .is_none_or(|t| c.name().to_lowercase().contains(t) || c.image().to_lowercase().contains(t))
+        self.text.as_deref().is_none_or(|t| {
+            c.name().to_lowercase().contains(t) || c.image().to_lowercase().contains(t)
+        })
     }
 
     /// Orders containers; `key` breaks ties (the host, in fleet-wide lists).
@@ -258,7 +258,10 @@ pub const HIDDEN_VALUE: &str = "********";
 /// `KEY=VALUE` lines with every value replaced by [`HIDDEN_VALUE`].
 pub fn hide_env_lines(lines: &mut [String]) {
     for line in lines.iter_mut() {
-        let key = line.split_once('=').map_or(line.as_str(), |(k, _)| k).to_string();
+        let key = line
+            .split_once('=')
+            .map_or(line.as_str(), |(k, _)| k)
+            .to_string();
         *line = format!("{key}={HIDDEN_VALUE}");
     }
 }
@@ -271,10 +274,19 @@ impl ContainerDetail {
             v.value.clear();
         }
         self.env_hidden = true;
-        if let Some(lines) = self.raw.pointer_mut("/Config/Env").and_then(|e| e.as_array_mut()) {
+        if let Some(lines) = self
+            .raw
+            .pointer_mut("/Config/Env")
+            .and_then(|e| e.as_array_mut())
+        {
             for item in lines.iter_mut() {
-                let key = item.as_str().map(|s| s.split_once('=').map_or(s, |(k, _)| k).to_string());
-                *item = serde_json::Value::String(format!("{}={HIDDEN_VALUE}", key.unwrap_or_default()));
+                let key = item
+                    .as_str()
+                    .map(|s| s.split_once('=').map_or(s, |(k, _)| k).to_string());
+                *item = serde_json::Value::String(format!(
+                    "{}={HIDDEN_VALUE}",
+                    key.unwrap_or_default()
+                ));
             }
         }
     }
@@ -713,7 +725,10 @@ impl Engine {
     pub async fn list_containers_json(&self, query: &ListQuery, host: &str) -> Result<Vec<u8>> {
         let body = self.list_answer(query).await?;
         let (query, host) = (query.clone(), host.to_owned());
-        read_sized(body.len(), move || container_list::json_for_host(&body, &host, &query)).await
+        read_sized(body.len(), move || {
+            container_list::json_for_host(&body, &host, &query)
+        })
+        .await
     }
 
     pub(crate) async fn inspect_raw(&self, id: &str) -> Result<ContainerInspectResponse> {
@@ -965,7 +980,10 @@ impl Engine {
     ) -> Result<Created> {
         let mut plan = spec.plan()?;
         let made = match limits {
-            Some(g) => self.vet_host_config(g, plan.body.host_config.as_mut(), true).await?,
+            Some(g) => {
+                self.vet_host_config(g, plan.body.host_config.as_mut(), true)
+                    .await?
+            }
             None => Vec::new(),
         };
         let result = async {
@@ -1288,7 +1306,10 @@ impl Engine {
             }
         }
         let made = match limits {
-            Some(g) => self.vet_host_config(g, plan.body.host_config.as_mut(), true).await?,
+            Some(g) => {
+                self.vet_host_config(g, plan.body.host_config.as_mut(), true)
+                    .await?
+            }
             None => Vec::new(),
         };
         let result = self.replace_vetted(plan, old, old_id, name, pull).await;
@@ -1686,7 +1707,10 @@ mod tests {
 
     /// The engine's `/containers/json` answer as summaries, in the engine's order.
     fn parse_list(body: &[u8]) -> Result<Vec<ContainerSummary>> {
-        Ok(container_list::parse(body)?.into_iter().map(ContainerSummary::from).collect())
+        Ok(container_list::parse(body)?
+            .into_iter()
+            .map(ContainerSummary::from)
+            .collect())
     }
 
     /// The engine's list as Debian's 20.10 engine writes it (API 1.41: health only in the
@@ -1718,13 +1742,23 @@ mod tests {
         assert_eq!(web.networks, vec!["bridge".to_string(), "zeta".to_string()]);
         assert_eq!(web.mounts, 2);
         assert_eq!(web.ports.len(), 3, "duplicates folded: {:?}", web.ports);
-        assert!(web.ports.iter().any(|p| p.proto == "udp" && p.public.is_none() && p.ip.is_none()));
+        assert!(web
+            .ports
+            .iter()
+            .any(|p| p.proto == "udp" && p.public.is_none() && p.ip.is_none()));
         let other = &list[1];
-        assert_eq!((other.name.as_str(), other.mounts, other.ports.len()), ("", 0, 0));
+        assert_eq!(
+            (other.name.as_str(), other.mounts, other.ports.len()),
+            ("", 0, 0)
+        );
         assert!(other.labels.is_empty() && other.networks.is_empty() && other.health.is_none());
 
         let err = parse_list(b"<html>proxy error</html>").expect_err("not JSON");
-        assert!(!err.public_message().contains("html"), "{}", err.public_message());
+        assert!(
+            !err.public_message().contains("html"),
+            "{}",
+            err.public_message()
+        );
     }
 
     #[test]

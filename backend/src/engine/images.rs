@@ -350,7 +350,12 @@ pub fn validate_search_term(term: &str) -> Result<()> {
     // to probe addresses from the engine's network. Only Docker Hub is searched.
     if let Some((first, _)) = term.split_once('/') {
         let registry = first.contains(['.', ':']) || first == "localhost";
-        if registry && !matches!(first, "docker.io" | "index.docker.io" | "registry-1.docker.io") {
+        if registry
+            && !matches!(
+                first,
+                "docker.io" | "index.docker.io" | "registry-1.docker.io"
+            )
+        {
             return Err(Error::invalid(
                 "term",
                 "search Docker Hub by name (nginx, bitnami/redis); a registry address such as host:port/ is not searched",
@@ -971,8 +976,16 @@ mod tests {
         assert!(validate_search_term("nginx").is_ok());
         assert!(validate_search_term("  ").is_err());
         assert!(validate_search_term("a\nb").is_err());
-        assert!(validate_search_term("bitnami/redis").is_ok() && validate_search_term("docker.io/nginx").is_ok());
-        for probe in ["10.0.0.5:22/x", "localhost/x", "internal.example/x", "[::1]:80/x"] {
+        assert!(
+            validate_search_term("bitnami/redis").is_ok()
+                && validate_search_term("docker.io/nginx").is_ok()
+        );
+        for probe in [
+            "10.0.0.5:22/x",
+            "localhost/x",
+            "internal.example/x",
+            "[::1]:80/x",
+        ] {
             assert!(validate_search_term(probe).is_err(), "{probe}");
         }
         assert!(validate_label_filter("team=web").is_ok());

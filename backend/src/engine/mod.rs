@@ -45,11 +45,12 @@ pub use container_fs::{
 pub use container_ops::{
     validate_ps_args, validate_repo, validate_tag, ChangeKind, CommitOptions, FsChange, ProcessList,
 };
-pub use containers::{
-    hide_env_lines, is_secret_key, ContainerDetail, ContainerSummary, Created, EnvVar, HealthCheck, HealthInfo, HIDDEN_VALUE,
-    ListQuery, MountInfo, NetworkInfo, PortMapping, Sort, StateFilter, COMPOSE_PROJECT_LABEL,
-};
 pub(crate) use containers::read_sized;
+pub use containers::{
+    hide_env_lines, is_secret_key, ContainerDetail, ContainerSummary, Created, EnvVar, HealthCheck,
+    HealthInfo, ListQuery, MountInfo, NetworkInfo, PortMapping, Sort, StateFilter,
+    COMPOSE_PROJECT_LABEL, HIDDEN_VALUE,
+};
 pub use images::{
     registry_of, validate_search_term, HistoryEntry, ImageDetail, ImageSummary, Pruned,
     PullProgress, PullStream, RegistryAuth, RemovedImage, SearchHit, SEARCH_DEADLINE,
@@ -113,7 +114,10 @@ impl std::fmt::Debug for Tls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Tls::Files(files) => files.fmt(f),
-            Tls::Pem(m) => f.debug_struct("TlsMemory").field("key", &m.key.is_some()).finish_non_exhaustive(),
+            Tls::Pem(m) => f
+                .debug_struct("TlsMemory")
+                .field("key", &m.key.is_some())
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -135,7 +139,10 @@ impl Tls {
             ]),
             Tls::Pem(m) => {
                 let key = m.key.as_ref().ok_or_else(|| {
-                    tls_files("the client key", "cannot be opened with this data directory's key")
+                    tls_files(
+                        "the client key",
+                        "cannot be opened with this data directory's key",
+                    )
                 })?;
                 Ok([
                     (m.ca.to_vec(), "the CA certificate".into()),
@@ -321,7 +328,9 @@ impl Engine {
                 .collect()
                 .await
                 .map_err(|e| BollardError::IOError {
-                    err: std::io::Error::other(format!("the engine's answer exceeds {MAX_ANSWER} bytes ({e})")),
+                    err: std::io::Error::other(format!(
+                        "the engine's answer exceeds {MAX_ANSWER} bytes ({e})"
+                    )),
                 })?
                 .to_bytes();
             if status.is_success() {
@@ -543,7 +552,8 @@ fn tls_config(
 }
 
 fn read_pem(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| tls_files(&path.display().to_string(), &format!("cannot be read: {e}")))
+    std::fs::read(path)
+        .map_err(|e| tls_files(&path.display().to_string(), &format!("cannot be read: {e}")))
 }
 
 fn tls_files(what_file: &str, what: &str) -> Error {

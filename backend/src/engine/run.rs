@@ -153,11 +153,19 @@ impl RunSpec {
             ));
         }
         if self.labels.len() > MAX_LABELS
-            || self.labels.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > MAX_LABEL_BYTES
+            || self
+                .labels
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
+                > MAX_LABEL_BYTES
         {
             return Err(Error::invalid(
                 "labels",
-                format!("use at most {MAX_LABELS} labels and {} KiB of them in all", MAX_LABEL_BYTES / 1024),
+                format!(
+                    "use at most {MAX_LABELS} labels and {} KiB of them in all",
+                    MAX_LABEL_BYTES / 1024
+                ),
             ));
         }
         for (k, v) in &self.labels {

@@ -25,7 +25,11 @@ fn bind_read_only(opts: Option<&str>) -> bool {
 /// `src:dst[:opts]` made read-only, keeping its other options (`z`, `rslave`, …).
 fn with_read_only(bind: &str) -> String {
     let mut parts = bind.splitn(3, ':');
-    let (src, dst, opts) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next());
+    let (src, dst, opts) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next(),
+    );
     let mut o: Vec<&str> = opts
         .unwrap_or("")
         .split(',')
@@ -143,13 +147,20 @@ impl Engine {
                     *b = with_read_only(b);
                     writable = false;
                 }
-                r.host_mounts.push(HostMount { field: "volumes", source, writable, via: None });
+                r.host_mounts.push(HostMount {
+                    field: "volumes",
+                    source,
+                    writable,
+                    via: None,
+                });
             } else if !source.is_empty() {
                 if own.is_some_and(|o| o.volumes.contains(&source)) {
                     return Err(own::refused_volume("volumes", &source));
                 }
                 let driver = default_driver.clone().map(|d| (d, BTreeMap::new()));
-                let kind = self.volume_for_mount(g, "volumes", &source, driver, created).await?;
+                let kind = self
+                    .volume_for_mount(g, "volumes", &source, driver, created)
+                    .await?;
                 if let VolumeKind::HostMount(device) = kind {
                     let mut writable = !read_only;
                     if writable && ro {
@@ -228,14 +239,21 @@ impl Engine {
                 });
             }
             let mounts = self.mounts_of(&name, "volumes_from").await?;
-            let read_only = mode.as_deref().is_some_and(|m| m.split(',').any(|x| x == "ro"));
+            let read_only = mode
+                .as_deref()
+                .is_some_and(|m| m.split(',').any(|x| x == "ro"));
             let mut its = Vec::new();
             for (source, rw, via_volume) in mounts {
                 let via = match via_volume {
                     Some(v) => format!("volume {v} of container {name}"),
                     None => format!("from container {name}"),
                 };
-                its.push(HostMount { field: "volumes_from", source, writable: rw && !read_only, via: Some(via) });
+                its.push(HostMount {
+                    field: "volumes_from",
+                    source,
+                    writable: rw && !read_only,
+                    via: Some(via),
+                });
             }
             if ro && its.iter().any(|m| m.writable) {
                 *from = format!("{name}:ro");
@@ -244,7 +262,11 @@ impl Engine {
             r.host_mounts.extend(its);
         }
         if let Some(o) = own {
-            if let Some(m) = r.host_mounts.iter().find(|m| m.source.starts_with('/') && o.covers_path(&m.source)) {
+            if let Some(m) = r
+                .host_mounts
+                .iter()
+                .find(|m| m.source.starts_with('/') && o.covers_path(&m.source))
+            {
                 return Err(own::refused_path(m.field, &m.source));
             }
         }
@@ -253,11 +275,18 @@ impl Engine {
 
     /// The host mounts of an existing container (for `volumes_from`): its binds and its
     /// volumes whose options mount something of the host's, each with whether it is writable.
-    async fn mounts_of(&self, name: &str, field: &str) -> Result<Vec<(String, bool, Option<String>)>> {
+    async fn mounts_of(
+        &self,
+        name: &str,
+        field: &str,
+    ) -> Result<Vec<(String, bool, Option<String>)>> {
         let c = match self.inspect_raw(name).await {
             Ok(c) => c,
             Err(Error::NotFound(_)) => {
-                return Err(Error::invalid(field, format!("there is no container {name} on this host")))
+                return Err(Error::invalid(
+                    field,
+                    format!("there is no container {name} on this host"),
+                ))
             }
             Err(e) => return Err(e),
         };
@@ -267,7 +296,9 @@ impl Engine {
             match m.typ.as_deref() {
                 Some("bind") => out.push((m.source.unwrap_or_default(), rw, None)),
                 Some("volume") => {
-                    let Some(vol) = m.name.filter(|n| !n.is_empty()) else { continue };
+                    let Some(vol) = m.name.filter(|n| !n.is_empty()) else {
+                        continue;
+                    };
                     match self.volume_driver_options(&vol).await {
                         Ok((driver, options)) => match volume_kind(&driver, &options) {
                             VolumeKind::HostMount(device) => out.push((device, rw, Some(vol))),
@@ -317,21 +348,32 @@ impl Engine {
             labels: None,
             cluster_volume_spec: None,
         };
-        match self.call(|d| async move { d.create_volume(request).await }).await {
+        match self
+            .call(|d| async move { d.create_volume(request).await })
+            .await
+        {
             Ok(_) => {
                 created.push(name.to_string());
                 Ok(kind)
             }
             Err(e) => {
                 tracing::info!(volume = %name, error = %e.log_detail(), "a volume for a new container could not be made");
-                Err(Error::invalid(field, format!("the volume {name} could not be created on this host")))
+                Err(Error::invalid(
+                    field,
+                    format!("the volume {name} could not be created on this host"),
+                ))
             }
         }
     }
 
     /// Whether the namespace mode shares the host's, following `container:<X>` to X's own
     /// mode; the words say how. An unknown X is refused with the field.
-    async fn host_namespace(&self, ns: Namespace, mode: Option<&str>, own: Option<&OwnObjects>) -> Result<Option<String>> {
+    async fn host_namespace(
+        &self,
+        ns: Namespace,
+        mode: Option<&str>,
+        own: Option<&OwnObjects>,
+    ) -> Result<Option<String>> {
         let field = ns.field();
         let first = mode.map(str::trim).unwrap_or_default().to_string();
         let mut mode = first.clone();
@@ -349,14 +391,19 @@ impl Engine {
             let c = match self.inspect_raw(x).await {
                 Ok(c) => c,
                 Err(Error::NotFound(_)) => {
-                    return Err(Error::invalid(field, format!("there is no container {x} on this host to join")))
+                    return Err(Error::invalid(
+                        field,
+                        format!("there is no container {x} on this host to join"),
+                    ))
                 }
                 Err(e) => return Err(e),
             };
             if own.is_some_and(|o| c.id.as_deref() == Some(o.id.as_str())) {
                 return Err(Error::Denied {
                     field: field.into(),
-                    message: format!("{field}: {first} joins Capstan's own container, which only admins may do"),
+                    message: format!(
+                        "{field}: {first} joins Capstan's own container, which only admins may do"
+                    ),
                 });
             }
             let hc = c.host_config.unwrap_or_default();
@@ -367,7 +414,10 @@ impl Engine {
             }
             .unwrap_or_default();
         }
-        Err(Error::invalid(field, "the containers joined form too long a chain"))
+        Err(Error::invalid(
+            field,
+            "the containers joined form too long a chain",
+        ))
     }
 }
 
@@ -380,14 +430,22 @@ mod tests {
     fn binds_are_made_read_only_keeping_their_options() {
         assert_eq!(with_read_only("/srv/a:/a"), "/srv/a:/a:ro");
         assert_eq!(with_read_only("/srv/a:/a:rw"), "/srv/a:/a:ro");
-        assert_eq!(with_read_only("/srv/a:/a:z,rslave"), "/srv/a:/a:z,rslave,ro");
-        assert!(bind_read_only(Some("z,ro")) && !bind_read_only(Some("rw")) && !bind_read_only(None));
+        assert_eq!(
+            with_read_only("/srv/a:/a:z,rslave"),
+            "/srv/a:/a:z,rslave,ro"
+        );
+        assert!(
+            bind_read_only(Some("z,ro")) && !bind_read_only(Some("rw")) && !bind_read_only(None)
+        );
     }
 
     #[test]
     fn confinement_lifted_is_named() {
         let hc = HostConfig {
-            security_opt: Some(vec!["no-new-privileges".into(), "seccomp=unconfined".into()]),
+            security_opt: Some(vec![
+                "no-new-privileges".into(),
+                "seccomp=unconfined".into(),
+            ]),
             userns_mode: Some("host".into()),
             cgroupns_mode: Some(HostConfigCgroupnsModeEnum::HOST),
             masked_paths: Some(vec![]),
@@ -395,7 +453,11 @@ mod tests {
         };
         assert_eq!(
             unconfined(&hc),
-            ["security_opt seccomp=unconfined", "userns: host", "security_opt systempaths=unconfined"]
+            [
+                "security_opt seccomp=unconfined",
+                "userns: host",
+                "security_opt systempaths=unconfined"
+            ]
         );
         assert!(unconfined(&HostConfig::default()).is_empty());
     }

@@ -220,7 +220,10 @@ impl Engine {
 
     /// A volume's driver and options alone (no usage: that would list every container), for
     /// judging what it mounts.
-    pub(super) async fn volume_driver_options(&self, name: &str) -> Result<(String, BTreeMap<String, String>)> {
+    pub(super) async fn volume_driver_options(
+        &self,
+        name: &str,
+    ) -> Result<(String, BTreeMap<String, String>)> {
         let name = check_volume_ref(name)?.to_owned();
         let v = self
             .call(|d| async move { d.inspect_volume(&name).await })

@@ -29,7 +29,10 @@ pub struct TlsPem {
 
 impl std::fmt::Debug for TlsPem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsPem").field("ca", &self.ca.len()).field("cert", &self.cert.len()).finish_non_exhaustive()
+        f.debug_struct("TlsPem")
+            .field("ca", &self.ca.len())
+            .field("cert", &self.cert.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -94,7 +97,11 @@ impl Registry {
 
     pub fn open(store: Store, fleet: Fleet, data_dir: &Path) -> Result<Self> {
         let secrets = SecretBox::open(data_dir)?;
-        Ok(Registry { store, fleet, secrets: Arc::new(secrets) })
+        Ok(Registry {
+            store,
+            fleet,
+            secrets: Arc::new(secrets),
+        })
     }
 
     pub fn fleet(&self) -> &Fleet {
@@ -119,7 +126,10 @@ impl Registry {
     /// would use (`DOCKER_HOST`, else `/var/run/docker.sock` when it exists) as `local`. Runs
     /// once per installation, so an admin who removes `local` does not see it come back. The
     /// engine is not tested first: it may still be starting.
-    pub async fn register_local_once(&self, candidate: Option<(String, Option<TlsPem>)>) -> Result<Option<String>> {
+    pub async fn register_local_once(
+        &self,
+        candidate: Option<(String, Option<TlsPem>)>,
+    ) -> Result<Option<String>> {
         let done = sqlx::query("SELECT 1 FROM meta WHERE key = 'local_host_checked'")
             .fetch_optional(self.store.pool())
             .await
@@ -129,7 +139,12 @@ impl Registry {
         }
         let mut registered = None;
         if let Some((url, tls)) = candidate {
-            let valid = EngineSpec { url: url.clone(), tls: None }.validate().is_ok()
+            let valid = EngineSpec {
+                url: url.clone(),
+                tls: None,
+            }
+            .validate()
+            .is_ok()
                 && tls.as_ref().is_none_or(|t| validate_tls(t).is_ok());
             if valid && !self.fleet.contains("local") {
                 let sealed = match &tls {
@@ -166,7 +181,10 @@ impl Registry {
     /// to fix, naming `url` or `tls`.
     pub async fn test(&self, url: &str, tls: Option<&TlsPem>) -> Result<EngineSummary> {
         let url = url.trim();
-        let spec_check = EngineSpec { url: url.to_string(), tls: None };
+        let spec_check = EngineSpec {
+            url: url.to_string(),
+            tls: None,
+        };
         spec_check.validate()?;
         if let Some(tls) = tls {
             validate_tls(tls)?;
@@ -174,12 +192,20 @@ impl Registry {
                 return Err(Error::invalid("tls", "TLS applies to tcp:// engines only"));
             }
         }
-        let tls = tls.map(|t| in_memory(t.ca.as_bytes(), t.cert.as_bytes(), Some(t.key.as_bytes())));
-        let engine = Engine::new(EngineSpec { url: url.to_string(), tls }, self.fleet.timeouts());
+        let tls =
+            tls.map(|t| in_memory(t.ca.as_bytes(), t.cert.as_bytes(), Some(t.key.as_bytes())));
+        let engine = Engine::new(
+            EngineSpec {
+                url: url.to_string(),
+                tls,
+            },
+            self.fleet.timeouts(),
+        );
         let deadline = self.fleet.timeouts().call;
-        let probe = tokio::time::timeout(deadline + std::time::Duration::from_secs(1), engine.probe())
-            .await
-            .unwrap_or(Err(Error::EngineTimeout));
+        let probe =
+            tokio::time::timeout(deadline + std::time::Duration::from_secs(1), engine.probe())
+                .await
+                .unwrap_or(Err(Error::EngineTimeout));
         drop(engine);
         match probe {
             Ok(p) => Ok(p.summary),
@@ -224,10 +250,16 @@ impl Registry {
         if inserted.rows_affected() == 0 {
             return Err(slug_taken(&new.slug));
         }
-        let row = self.row(&new.slug).await?.ok_or_else(|| Error::Internal("host vanished after insert".into()))?;
+        let row = self
+            .row(&new.slug)
+            .await?
+            .ok_or_else(|| Error::Internal("host vanished after insert".into()))?;
         if let Err(e) = self.fleet.add(self.config_of(&row)) {
             // Another request added the same slug to the fleet in between: undo ours.
-            let _ = sqlx::query("DELETE FROM hosts WHERE slug = ?").bind(&new.slug).execute(self.store.pool()).await;
+            let _ = sqlx::query("DELETE FROM hosts WHERE slug = ?")
+                .bind(&new.slug)
+                .execute(self.store.pool())
+                .await;
             return Err(e);
         }
         tracing::info!(host = %new.slug, %url, "host added");
@@ -239,7 +271,10 @@ impl Registry {
         if host.source == HostSource::Config {
             return Err(from_command_line(slug));
         }
-        let row = self.row(slug).await?.ok_or_else(|| Error::NotFound("host".into()))?;
+        let row = self
+            .row(slug)
+            .await?
+            .ok_or_else(|| Error::NotFound("host".into()))?;
         let name = match &patch.name {
             Some(n) => validate_name(n, slug)?,
             None => row.name.clone(),
@@ -251,15 +286,30 @@ impl Registry {
             }
             None => row.labels.clone(),
         };
-        let url = patch.url.as_deref().map(str::trim).unwrap_or(&row.url).to_string();
+        let url = patch
+            .url
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or(&row.url)
+            .to_string();
         // The TLS material after the patch: the stored parts, replaced where the patch has text.
         let tls: Option<TlsPem> = match &patch.tls {
             None => row.tls_pem(&self.secrets).transpose()?,
             Some(None) => None,
             Some(Some(p)) => {
                 let current = row.tls_pem(&self.secrets).transpose()?.unwrap_or_default();
-                let pick = |new: &str, old: String| if new.trim().is_empty() { old } else { new.to_string() };
-                Some(TlsPem { ca: pick(&p.ca, current.ca), cert: pick(&p.cert, current.cert), key: pick(&p.key, current.key) })
+                let pick = |new: &str, old: String| {
+                    if new.trim().is_empty() {
+                        old
+                    } else {
+                        new.to_string()
+                    }
+                };
+                Some(TlsPem {
+                    ca: pick(&p.ca, current.ca),
+                    cert: pick(&p.cert, current.cert),
+                    key: pick(&p.key, current.key),
+                })
             }
         };
         let connection_changed = url != row.url || patch.tls.is_some();
@@ -285,7 +335,10 @@ impl Registry {
         .execute(self.store.pool())
         .await
         .map_err(internal)?;
-        let row = self.row(slug).await?.ok_or_else(|| Error::NotFound("host".into()))?;
+        let row = self
+            .row(slug)
+            .await?
+            .ok_or_else(|| Error::NotFound("host".into()))?;
         self.fleet.replace(self.config_of(&row))?;
         tracing::info!(host = %slug, %url, connection_changed, "host updated");
         Ok(row.record())
@@ -299,9 +352,21 @@ impl Registry {
             return Err(from_command_line(slug));
         }
         let mut tx = self.store.pool().begin().await.map_err(internal)?;
-        sqlx::query("DELETE FROM grants WHERE host = ?").bind(slug).execute(&mut *tx).await.map_err(internal)?;
-        sqlx::query("DELETE FROM host_guardrails WHERE host = ?").bind(slug).execute(&mut *tx).await.map_err(internal)?;
-        let gone = sqlx::query("DELETE FROM hosts WHERE slug = ?").bind(slug).execute(&mut *tx).await.map_err(internal)?;
+        sqlx::query("DELETE FROM grants WHERE host = ?")
+            .bind(slug)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        sqlx::query("DELETE FROM host_guardrails WHERE host = ?")
+            .bind(slug)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        let gone = sqlx::query("DELETE FROM hosts WHERE slug = ?")
+            .bind(slug)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
         if gone.rows_affected() == 0 {
             return Err(Error::NotFound("host".into()));
         }
@@ -327,7 +392,11 @@ impl Registry {
             url: spec.url.clone(),
             labels: host.labels.clone(),
             source: host.source,
-            tls: spec.tls.as_ref().map(|_| TlsPublic { ca: None, cert: None, cert_fingerprint: None }),
+            tls: spec.tls.as_ref().map(|_| TlsPublic {
+                ca: None,
+                cert: None,
+                cert_fingerprint: None,
+            }),
         })
     }
 
@@ -370,7 +439,10 @@ impl Registry {
         HostConfig {
             slug: row.slug.clone(),
             name: row.name.clone(),
-            engine: EngineSpec { url: row.url.clone(), tls },
+            engine: EngineSpec {
+                url: row.url.clone(),
+                tls,
+            },
             labels: row.labels.clone(),
             source: HostSource::Stored,
             problem,
@@ -408,8 +480,13 @@ impl HostRow {
     fn tls_pem(&self, secrets: &SecretBox) -> Option<Result<TlsPem>> {
         let (ca, cert, sealed) = self.tls.as_ref()?;
         Some(secrets.open_sealed(&self.slug, sealed).and_then(|key| {
-            let key = String::from_utf8(key).map_err(|_| Error::Internal("unsealed key is not text".into()))?;
-            Ok(TlsPem { ca: ca.clone(), cert: cert.clone(), key })
+            let key = String::from_utf8(key)
+                .map_err(|_| Error::Internal("unsealed key is not text".into()))?;
+            Ok(TlsPem {
+                ca: ca.clone(),
+                cert: cert.clone(),
+                key,
+            })
         }))
     }
 
@@ -445,19 +522,26 @@ fn validate_name(name: &str, slug: &str) -> Result<String> {
         return Ok(slug.to_string());
     }
     if name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(Error::invalid("name", "use at most 64 characters, without control characters"));
+        return Err(Error::invalid(
+            "name",
+            "use at most 64 characters, without control characters",
+        ));
     }
     Ok(name.to_string())
 }
 
 fn validate_labels(labels: &BTreeMap<String, String>) -> Result<()> {
     if labels.len() > MAX_LABELS {
-        return Err(Error::invalid("labels", format!("at most {MAX_LABELS} labels")));
+        return Err(Error::invalid(
+            "labels",
+            format!("at most {MAX_LABELS} labels"),
+        ));
     }
     for (k, v) in labels {
         let key_ok = !k.is_empty()
             && k.len() <= 63
-            && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
         if !key_ok {
             return Err(Error::invalid(
                 "labels",
@@ -465,7 +549,10 @@ fn validate_labels(labels: &BTreeMap<String, String>) -> Result<()> {
             ));
         }
         if v.chars().count() > 255 || v.chars().any(char::is_control) {
-            return Err(Error::invalid("labels", format!("label {k}: the value must be at most 255 characters, on one line")));
+            return Err(Error::invalid(
+                "labels",
+                format!("label {k}: the value must be at most 255 characters, on one line"),
+            ));
         }
     }
     Ok(())
@@ -483,30 +570,49 @@ fn validate_tls(tls: &TlsPem) -> Result<()> {
         if pem.len() > MAX_PEM {
             return Err(Error::invalid(field, "is too long for a PEM certificate"));
         }
-        let parsed: std::result::Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem.as_bytes()).collect();
+        let parsed: std::result::Result<Vec<_>, _> =
+            CertificateDer::pem_slice_iter(pem.as_bytes()).collect();
         match parsed {
             Ok(list) if !list.is_empty() => Ok(()),
-            _ => Err(Error::invalid(field, format!("paste the {what} as PEM (-----BEGIN CERTIFICATE----- …)"))),
+            _ => Err(Error::invalid(
+                field,
+                format!("paste the {what} as PEM (-----BEGIN CERTIFICATE----- …)"),
+            )),
         }
     };
     certs("tls.ca", &tls.ca, "CA certificate")?;
     certs("tls.cert", &tls.cert, "client certificate")?;
     if tls.key.len() > MAX_PEM || PrivateKeyDer::from_pem_slice(tls.key.as_bytes()).is_err() {
-        return Err(Error::invalid("tls.key", "paste the client's private key as PEM (-----BEGIN … PRIVATE KEY----- …)"));
+        return Err(Error::invalid(
+            "tls.key",
+            "paste the client's private key as PEM (-----BEGIN … PRIVATE KEY----- …)",
+        ));
     }
     Ok(())
 }
 
 fn in_memory(ca: &[u8], cert: &[u8], key: Option<&[u8]>) -> Tls {
-    Tls::Pem(TlsMemory { ca: ca.into(), cert: cert.into(), key: key.map(Into::into) })
+    Tls::Pem(TlsMemory {
+        ca: ca.into(),
+        cert: cert.into(),
+        key: key.map(Into::into),
+    })
 }
 
 fn fingerprint(cert_pem: &str) -> Option<String> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
-    let der = CertificateDer::pem_slice_iter(cert_pem.as_bytes()).next()?.ok()?;
+    let der = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .next()?
+        .ok()?;
     let digest = Sha256::digest(der.as_ref());
-    Some(digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":"))
+    Some(
+        digest
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
 }
 
 /// A failed connection test, as an invalid field: TLS problems on `tls`, the rest on `url`.

@@ -192,7 +192,10 @@ impl Hub {
                 Ok(Box::pin(events.map(move |e| {
                     e.map(|e| {
                         if let Some(fleet) = &fleet {
-                            if matches!(e.kind.as_str(), "container" | "image" | "volume" | "network") {
+                            if matches!(
+                                e.kind.as_str(),
+                                "container" | "image" | "volume" | "network"
+                            ) {
                                 fleet.refresh_soon(&slug);
                             }
                         }

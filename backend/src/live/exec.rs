@@ -71,8 +71,15 @@ pub fn can_open_terminal(detail: &ContainerDetail) -> Result<()> {
 /// Starts the shell in the container `container_id` (its full id, from the inspect that
 /// [`can_open_terminal`] judged). A shell the container lacks is `Invalid("cmd")` with a
 /// message to show.
-pub async fn start_terminal(engine: &Engine, container_id: &str, req: &ExecRequest) -> Result<ExecSession> {
-    if !engine.container_path_exists(container_id, &req.shell).await? {
+pub async fn start_terminal(
+    engine: &Engine,
+    container_id: &str,
+    req: &ExecRequest,
+) -> Result<ExecSession> {
+    if !engine
+        .container_path_exists(container_id, &req.shell)
+        .await?
+    {
         return Err(Error::invalid(
             "cmd",
             format!("{} is not available in this container", req.shell),

@@ -17,7 +17,10 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 pub use events::{EventFilter, EventItem, FleetItem, HostEvent, EVENT_TYPES};
-pub use exec::{can_open_terminal, start_terminal, terminal_size, ExecParams, ExecRequest, DEFAULT_SHELL, SHELLS};
+pub use exec::{
+    can_open_terminal, start_terminal, terminal_size, ExecParams, ExecRequest, DEFAULT_SHELL,
+    SHELLS,
+};
 pub use logs::{
     parse_time, LogBatch, LogFeed, LogItem, LogLine, LogMessage, LogParams, LogQuery, Search,
     DEFAULT_TAIL, MAX_LINE, MAX_TAIL,

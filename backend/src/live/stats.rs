@@ -223,7 +223,10 @@ pub(crate) const USAGE_FRESH: Duration = Duration::from_secs(5);
 pub(crate) struct UsageCache {
     #[allow(clippy::type_complexity)]
     hosts: std::sync::Mutex<
-        std::collections::HashMap<(String, String), Arc<tokio::sync::Mutex<Option<(Instant, HostUsage)>>>>,
+        std::collections::HashMap<
+            (String, String),
+            Arc<tokio::sync::Mutex<Option<(Instant, HostUsage)>>>,
+        >,
     >,
     pub(crate) fanouts: std::sync::atomic::AtomicU64,
 }
@@ -231,15 +234,27 @@ pub(crate) struct UsageCache {
 impl Hub {
     /// [`host_usage`] of `host`, shared: viewers asking within a few seconds of each other
     /// cost the engine one stats call per running container, not one each.
-    pub async fn host_usage(&self, engine: &Engine, host: &str, deadline: Duration) -> Result<HostUsage> {
+    pub async fn host_usage(
+        &self,
+        engine: &Engine,
+        host: &str,
+        deadline: Duration,
+    ) -> Result<HostUsage> {
         // Keyed by the connection too, so a host given a new address starts afresh.
         let key = (host.to_owned(), engine.spec().url.clone());
         let slot = {
-            let mut hosts = self.usage.hosts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut hosts = self
+                .usage
+                .hosts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             // Hosts not asked for a while are forgotten, so removed hosts do not linger.
             hosts.retain(|_, slot| {
                 Arc::strong_count(slot) > 1
-                    || slot.try_lock().map_or(true, |s| s.as_ref().is_some_and(|(at, _)| at.elapsed() < USAGE_FRESH * 12))
+                    || slot.try_lock().map_or(true, |s| {
+                        s.as_ref()
+                            .is_some_and(|(at, _)| at.elapsed() < USAGE_FRESH * 12)
+                    })
             });
             hosts.entry(key).or_default().clone()
         };
@@ -249,7 +264,9 @@ impl Hub {
                 return Ok(usage.clone());
             }
         }
-        self.usage.fanouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.usage
+            .fanouts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let usage = host_usage(engine, deadline).await?;
         *cached = Some((Instant::now(), usage.clone()));
         Ok(usage)
@@ -257,7 +274,9 @@ impl Hub {
 
     /// Fan-outs [`Hub::host_usage`] has made since start (for tests and metrics).
     pub fn host_usage_fanouts(&self) -> u64 {
-        self.usage.fanouts.load(std::sync::atomic::Ordering::Relaxed)
+        self.usage
+            .fanouts
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -1,17 +1,16 @@
 //! top, diff, commit, export and the file browser against the private test engines. Every
 //! container and image here has a unique `capstan-h3-` name and is removed when the test ends.
 
-
 use std::io::Read;
 use std::process::Command;
 
+use crate::common::{env, tls_spec, unix_spec};
 use backend::engine::{
     spool, ChangeKind, CommitOptions, Engine, EngineSpec, FileKind, Spooled, SpooledBody, Timeouts,
     UploadContent,
 };
 use backend::Error;
 use bytes::Bytes;
-use crate::common::{env, tls_spec, unix_spec};
 use futures::StreamExt;
 
 /// The docker CLI against one of the test engines.

@@ -3,13 +3,12 @@
 //! the run-spec prefill. Every container, volume and image is named `h1c-<test>-<random>` and
 //! removed at the end; the engine's state is read back independently with the docker CLI.
 
-
 use std::process::Command;
 use std::time::Duration;
 
+use crate::common::*;
 use backend::engine::{Engine, ListQuery, RunSpec, Timeouts};
 use backend::error::Error;
-use crate::common::*;
 
 fn engine() -> Engine {
     Engine::new(

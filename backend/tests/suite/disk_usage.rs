@@ -1,11 +1,10 @@
 //! `docker system df` numbers against the private engines (API 1.41, where bollard's own model
 //! reads nothing): what a test creates shows up, and the totals hold together.
 
-
 use std::time::Duration;
 
-use backend::engine::{DiskUsage, Engine, EngineSpec, Timeouts, UsageTotals};
 use crate::common::*;
+use backend::engine::{DiskUsage, Engine, EngineSpec, Timeouts, UsageTotals};
 
 fn engine(spec: EngineSpec) -> Engine {
     Engine::new(

@@ -1,12 +1,11 @@
 //! A host's totals are shared between viewers: concurrent callers cost one fan-out over the
 //! running containers, and a result is reused for a few seconds.
 
-
 use std::time::Duration;
 
+use crate::common::{docker_a, env, unix_spec};
 use backend::engine::{Engine, Timeouts};
 use backend::live::{Hub, HubConfig};
-use crate::common::{docker_a, env, unix_spec};
 use tokio_util::sync::CancellationToken;
 
 struct Container(String);

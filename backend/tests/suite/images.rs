@@ -1,14 +1,13 @@
 //! Images on the private test engines and the local registry through `backend::engine`, and the
 //! stored registry credentials. Everything made here is named `capstan-h7-…` and removed.
 
-
 use std::collections::BTreeMap;
 
+use crate::common::{docker_a, env, tls_spec, unix_spec};
 use backend::engine::{Engine, Timeouts};
 use backend::registries::{NewRegistry, Registries};
 use backend::store::Store;
 use backend::Error;
-use crate::common::{docker_a, env, tls_spec, unix_spec};
 use futures::StreamExt;
 
 fn unique(test: &str) -> String {
@@ -115,7 +114,10 @@ async fn pull_of_new_layers_reports_each_with_bytes() {
                 && e.current.is_some()
                 && e.total.is_some_and(|t| t > 1024 * 1024)
         });
-        assert!(sized, "layer {id} reports its bytes while downloading: {events:?}");
+        assert!(
+            sized,
+            "layer {id} reports its bytes while downloading: {events:?}"
+        );
         let first = events.iter().position(|e| e.id.as_deref() == Some(*id));
         let done = events
             .iter()

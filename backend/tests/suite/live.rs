@@ -1,14 +1,13 @@
 //! The live hub against the private unix engine: follow, history/live joint, search, stderr,
 //! stats, events, sharing, lag and shutdown.
 
-
 use std::time::Duration;
 
+use crate::common::{docker_a, env, unix_spec};
 use backend::engine::{Engine, LogStream, Timeouts};
 use backend::live::{
     EventFilter, EventItem, Hub, HubConfig, LogEnd, LogItem, LogParams, LogQuery, StatsItem,
 };
-use crate::common::{docker_a, env, unix_spec};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 

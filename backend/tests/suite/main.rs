@@ -2,8 +2,8 @@
 //! cost most of the suite's build time (issue 19, item 6). Each module is one area; `common`
 //! holds the helpers they share. Run one area with `cargo test -p backend --test suite -- <area>::`.
 
-mod common;
 mod accounts;
+mod common;
 mod container_files;
 mod containers;
 mod disk_usage;

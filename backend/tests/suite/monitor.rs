@@ -2,12 +2,11 @@
 //! down and comes back without a restart, a hanging host never holds up the others, and engine
 //! events bring the snapshot up to date at once through one shared stream per host.
 
-
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use backend::engine::{EngineSpec, Timeouts};
 use backend::fleet::{Fleet, Health, HostConfig, HostStatus};
-use crate::common::*;
 use tokio::net::{TcpListener, UnixStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -15,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 /// A TCP front for the unix test engine: a real engine that can be made to vanish and return.
 async fn proxy(port: u16) -> JoinHandle<()> {
     let socket = unix_spec().url.trim_start_matches("unix://").to_string();
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind proxy");
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind proxy");
     tokio::spawn(async move {
         let mut conns = tokio::task::JoinSet::new();
         while let Ok((mut tcp, _)) = listener.accept().await {
@@ -42,19 +43,29 @@ async fn wait_for(fleet: &Fleet, slug: &str, up: bool, within: Duration) -> Host
                 return status;
             }
         }
-        assert!(started.elapsed() < within, "{slug} not {} within {within:?}", if up { "up" } else { "down" });
+        assert!(
+            started.elapsed() < within,
+            "{slug} not {} within {within:?}",
+            if up { "up" } else { "down" }
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_that_goes_away_is_down_and_back_up_without_a_restart() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
     let mut front = proxy(port).await;
     let interval = Duration::from_millis(400);
     let fleet = Fleet::new(
         vec![host("proxied", format!("tcp://127.0.0.1:{port}"))],
-        Timeouts { call: Duration::from_millis(400) },
+        Timeouts {
+            call: Duration::from_millis(400),
+        },
         Duration::from_millis(400),
     )
     .expect("fleet");
@@ -69,9 +80,16 @@ async fn a_host_that_goes_away_is_down_and_back_up_without_a_restart() {
     front.abort();
     let _ = (&mut front).await;
     let down = wait_for(&fleet, "proxied", false, bound).await;
-    assert_eq!(down.last_seen, up.last_seen.or(down.last_seen), "last seen is kept while down");
+    assert_eq!(
+        down.last_seen,
+        up.last_seen.or(down.last_seen),
+        "last seen is kept while down"
+    );
     match &down.health {
-        Health::Down { error } => assert!(error.contains("refused") || error.contains("in time"), "{error}"),
+        Health::Down { error } => assert!(
+            error.contains("refused") || error.contains("in time"),
+            "{error}"
+        ),
         Health::Up { .. } => unreachable!(),
     }
 
@@ -85,8 +103,13 @@ async fn a_host_that_goes_away_is_down_and_back_up_without_a_restart() {
 async fn a_hanging_host_does_not_hold_up_the_snapshot_of_others() {
     let addr = hanging_engine().await;
     let fleet = Fleet::new(
-        vec![host("hangs", format!("tcp://{addr}")), HostConfig::new("unix", "unix", unix_spec())],
-        Timeouts { call: Duration::from_secs(30) },
+        vec![
+            host("hangs", format!("tcp://{addr}")),
+            HostConfig::new("unix", "unix", unix_spec()),
+        ],
+        Timeouts {
+            call: Duration::from_secs(30),
+        },
         Duration::from_secs(30),
     )
     .expect("fleet");
@@ -95,10 +118,16 @@ async fn a_hanging_host_does_not_hold_up_the_snapshot_of_others() {
     // The unix host is up in the snapshot long before the hanging host's 30 s deadline.
     let started = Instant::now();
     loop {
-        if fleet.snapshot_of("unix").is_some_and(|s| matches!(s.health, Health::Up { .. })) {
+        if fleet
+            .snapshot_of("unix")
+            .is_some_and(|s| matches!(s.health, Health::Up { .. }))
+        {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "the unix host was held up");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the unix host was held up"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop.cancel();
@@ -112,7 +141,15 @@ impl Sleeper {
         let _ = std::process::Command::new("docker")
             .args(["-H", &env("CAPSTAN_TEST_UNIX_URL"), "rm", "-f", name])
             .output();
-        docker_a(&["run", "-d", "--name", name, &env("CAPSTAN_TEST_IMAGE"), "sleep", "60"]);
+        docker_a(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            &env("CAPSTAN_TEST_IMAGE"),
+            "sleep",
+            "60",
+        ]);
         Sleeper(name.to_owned())
     }
 }
@@ -130,7 +167,9 @@ impl Drop for Sleeper {
 fn slow_fleet() -> Fleet {
     Fleet::new(
         vec![HostConfig::new("a", "a", unix_spec())],
-        Timeouts { call: Duration::from_secs(10) },
+        Timeouts {
+            call: Duration::from_secs(10),
+        },
         Duration::from_secs(5),
     )
     .expect("fleet")
@@ -151,7 +190,10 @@ async fn snapshot_follows_a_start(fleet: &Fleet, name: &str) -> Sleeper {
                 break;
             }
         }
-        assert!(started.elapsed() < Duration::from_secs(8), "the snapshot did not follow the start");
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "the snapshot did not follow the start"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     container
@@ -164,21 +206,37 @@ async fn events_refresh_the_snapshot_with_no_viewer_through_the_one_shared_strea
 
     let fleet = slow_fleet();
     let stop = CancellationToken::new();
-    let hub = Hub::new(HubConfig { capacity: 64, linger: Duration::from_millis(200) }, stop.clone())
-        .with_fleet(fleet.clone());
+    let hub = Hub::new(
+        HubConfig {
+            capacity: 64,
+            linger: Duration::from_millis(200),
+        },
+        stop.clone(),
+    )
+    .with_fleet(fleet.clone());
     fleet.spawn_monitor(Duration::from_secs(60), stop.clone());
     wait_for(&fleet, "a", true, Duration::from_secs(10)).await;
     let started = Instant::now();
     while hub.open_streams() == 0 {
-        assert!(started.elapsed() < Duration::from_secs(5), "the monitor never followed the host's events");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the monitor never followed the host's events"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let container = snapshot_follows_a_start(&fleet, "capstan-monitor-events-shared").await;
-    assert_eq!(hub.engine_streams_opened(), 1, "the monitor holds one engine stream");
+    assert_eq!(
+        hub.engine_streams_opened(),
+        1,
+        "the monitor holds one engine stream"
+    );
 
     // A viewer joins the monitor's stream instead of opening another.
     let host = fleet.host("a").expect("host");
-    let mut feed = hub.events(&host, EventFilter::parse(Some("container"), Some("die")).expect("filter"));
+    let mut feed = hub.events(
+        &host,
+        EventFilter::parse(Some("container"), Some("die")).expect("filter"),
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     docker_a(&["stop", "-t", "0", "capstan-monitor-events-shared"]);
     let died = tokio::time::timeout(Duration::from_secs(10), async {
@@ -193,7 +251,11 @@ async fn events_refresh_the_snapshot_with_no_viewer_through_the_one_shared_strea
     })
     .await;
     assert_eq!(died, Ok(true), "the viewer saw the container die");
-    assert_eq!(hub.engine_streams_opened(), 1, "viewer and monitor share one engine stream");
+    assert_eq!(
+        hub.engine_streams_opened(),
+        1,
+        "viewer and monitor share one engine stream"
+    );
     drop(feed);
     drop(container);
 
@@ -201,7 +263,10 @@ async fn events_refresh_the_snapshot_with_no_viewer_through_the_one_shared_strea
     fleet.remove("a").expect("remove");
     let started = Instant::now();
     while hub.open_streams() > 0 {
-        assert!(started.elapsed() < Duration::from_secs(5), "the host's event stream outlived the host");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the host's event stream outlived the host"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop.cancel();

@@ -1,15 +1,14 @@
 //! Swarm nodes against engine c, which exists for this: the test makes it a swarm manager and
 //! leaves the swarm again, so reruns (and a run after one that crashed mid-way) start clean.
 
-
 use std::process::Command;
 use std::time::Duration;
 
+use crate::common::*;
 use backend::engine::{Engine, EngineSpec, SwarmNode, Timeouts};
 use bollard::models::SwarmInitRequest;
 use bollard::query_parameters::LeaveSwarmOptions;
 use bollard::Docker;
-use crate::common::*;
 
 fn swarm_url() -> String {
     std::env::var("CAPSTAN_TEST_SWARM_URL").unwrap_or_else(|_| {

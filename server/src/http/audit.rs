@@ -33,9 +33,27 @@ pub const ANONYMOUS_BODY_LIMIT: usize = 16 * 1024;
 /// What a truncated row keeps, each cut to size: what was run, what it mounts and may do, and
 /// which objects it named.
 const KEPT_FIELDS: &[&str] = &[
-    "image", "name", "id", "host", "spec", "volumes", "volumes_from", "mounts", "privileged",
-    "cap_add", "devices", "network", "pid", "ipc", "security_opt", "driver", "driver_opts",
-    "targets", "action", "force", "created_id",
+    "image",
+    "name",
+    "id",
+    "host",
+    "spec",
+    "volumes",
+    "volumes_from",
+    "mounts",
+    "privileged",
+    "cap_add",
+    "devices",
+    "network",
+    "pid",
+    "ipc",
+    "security_opt",
+    "driver",
+    "driver_opts",
+    "targets",
+    "action",
+    "force",
+    "created_id",
 ];
 /// The most field names a truncated row lists.
 const MAX_FIELD_NAMES: usize = 64;
@@ -43,7 +61,8 @@ use backend::audit::CREATED_HEADER;
 
 /// The header that names what a handler created, for its audit row.
 pub fn created(id: &str) -> [(axum::http::HeaderName, axum::http::HeaderValue); 1] {
-    let value = axum::http::HeaderValue::from_str(id).unwrap_or_else(|_| axum::http::HeaderValue::from_static(""));
+    let value = axum::http::HeaderValue::from_str(id)
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static(""));
     [(axum::http::HeaderName::from_static(CREATED_HEADER), value)]
 }
 
@@ -251,11 +270,18 @@ fn body_params(content_type: &str, bytes: &[u8], into: &mut Map<String, Value>) 
 /// four levels deep.
 fn trimmed(v: &Value, depth: usize) -> Value {
     match v {
-        Value::String(s) if s.len() > 256 => Value::String(format!("{}…", s.chars().take(256).collect::<String>())),
-        Value::Array(a) if depth < 4 => Value::Array(a.iter().take(32).map(|x| trimmed(x, depth + 1)).collect()),
-        Value::Object(m) if depth < 4 => {
-            Value::Object(m.iter().take(32).map(|(k, x)| (k.clone(), trimmed(x, depth + 1))).collect())
+        Value::String(s) if s.len() > 256 => {
+            Value::String(format!("{}…", s.chars().take(256).collect::<String>()))
         }
+        Value::Array(a) if depth < 4 => {
+            Value::Array(a.iter().take(32).map(|x| trimmed(x, depth + 1)).collect())
+        }
+        Value::Object(m) if depth < 4 => Value::Object(
+            m.iter()
+                .take(32)
+                .map(|(k, x)| (k.clone(), trimmed(x, depth + 1)))
+                .collect(),
+        ),
         Value::Array(_) | Value::Object(_) => Value::String("…".into()),
         other => other.clone(),
     }
@@ -279,10 +305,18 @@ fn bounded(params: Value) -> Value {
             out.insert((*key).into(), v);
         }
     }
-    let names: Vec<Value> = map.keys().take(MAX_FIELD_NAMES).cloned().map(Value::String).collect();
+    let names: Vec<Value> = map
+        .keys()
+        .take(MAX_FIELD_NAMES)
+        .cloned()
+        .map(Value::String)
+        .collect();
     out.insert("fields".into(), Value::Array(names));
     if map.len() > MAX_FIELD_NAMES {
-        out.insert("more_fields".into(), Value::from(map.len() - MAX_FIELD_NAMES));
+        out.insert(
+            "more_fields".into(),
+            Value::from(map.len() - MAX_FIELD_NAMES),
+        );
     }
     Value::Object(out)
 }
@@ -313,7 +347,10 @@ fn bulk_rows(
         // Outcomes come back in any order: found by host and name.
         let outcome = outcomes
             .iter()
-            .find(|o| o.get("host").and_then(Value::as_str) == Some(host) && o.get("name").and_then(Value::as_str) == Some(name))
+            .find(|o| {
+                o.get("host").and_then(Value::as_str) == Some(host)
+                    && o.get("name").and_then(Value::as_str) == Some(name)
+            })
             .or_else(|| outcomes.get(i));
         let status = outcome
             .and_then(|o| o.get("status"))
@@ -322,9 +359,15 @@ fn bulk_rows(
             .unwrap_or(200);
         let mut p = Map::new();
         p.insert("bulk".into(), Value::Bool(true));
-        p.insert("name".into(), Value::String(name.chars().take(256).collect()));
+        p.insert(
+            "name".into(),
+            Value::String(name.chars().take(256).collect()),
+        );
         p.insert("force".into(), force.clone());
-        if let Some(e) = outcome.and_then(|o| o.get("error")).filter(|e| !e.is_null()) {
+        if let Some(e) = outcome
+            .and_then(|o| o.get("error"))
+            .filter(|e| !e.is_null())
+        {
             p.insert("error".into(), trimmed(e, 0));
         }
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -386,7 +429,11 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
             || content_type.starts_with("application/x-www-form-urlencoded"));
     let req = if bufferable {
         let (parts, body) = req.into_parts();
-        let limit = if who.is_some() { state.settings.body_limit } else { ANONYMOUS_BODY_LIMIT.min(state.settings.body_limit) };
+        let limit = if who.is_some() {
+            state.settings.body_limit
+        } else {
+            ANONYMOUS_BODY_LIMIT.min(state.settings.body_limit)
+        };
         let bytes = match axum::body::to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => {
@@ -418,14 +465,22 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let status = res.status();
     if let Some(created) = res.headers_mut().remove(CREATED_HEADER) {
         if let Ok(id) = created.to_str() {
-            params.insert("created_id".into(), Value::String(id.chars().take(128).collect()));
+            params.insert(
+                "created_id".into(),
+                Value::String(id.chars().take(128).collect()),
+            );
         }
     }
     if described.server_fn.as_deref() == Some("bulk_action") && status.is_success() {
         // One row per target: read the (small, bounded) answer, then hand it on unchanged.
         let (parts, body) = res.into_parts();
         let Ok(answer) = axum::body::to_bytes(body, 4 * 1024 * 1024).await else {
-            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the answer could not be read").into_response();
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the answer could not be read",
+            )
+            .into_response();
         };
         match bulk_rows(&params, &answer, who.as_ref(), client.clone()) {
             Some(rows) => {
@@ -433,7 +488,19 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
                     state.audit.record(r).await;
                 }
             }
-            None => state.audit.record(make_record(&described, who.as_ref(), client, params, status, false)).await,
+            None => {
+                state
+                    .audit
+                    .record(make_record(
+                        &described,
+                        who.as_ref(),
+                        client,
+                        params,
+                        status,
+                        false,
+                    ))
+                    .await
+            }
         }
         return Response::from_parts(parts, Body::from(answer));
     }

@@ -43,7 +43,10 @@ pub async fn session_layer(
     shutdown: CancellationToken,
 ) -> Result<SessionLayer, String> {
     let store = SqliteStore::new(pool);
-    store.migrate().await.map_err(|e| format!("session table: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("session table: {e}"))?;
     let key = load_or_create_key(&data_dir.join(KEY_FILE))?;
     let sweeper = store.clone();
     tokio::spawn(async move {
@@ -80,7 +83,8 @@ fn load_or_create_key(path: &Path) -> Result<Key, String> {
         tracing::warn!(path = %path.display(), "session key file is too short; making a new one");
     }
     let bytes: Vec<u8> = (0..2).flat_map(|_| rand::random::<[u8; 32]>()).collect();
-    backend::auth::write_private_bytes(path, &bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    backend::auth::write_private_bytes(path, &bytes)
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
     Key::try_from(bytes.as_slice()).map_err(|e| format!("session key: {e}"))
 }
 
@@ -92,11 +96,23 @@ pub async fn secure_cookie_behind_https(req: Request, next: Next) -> Response {
         .headers()
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
+        .is_some_and(|v| {
+            v.split(',')
+                .next()
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+        });
     let mut res = next.run(req).await;
     if https {
-        let cookies: Vec<HeaderValue> = res.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
-        if cookies.iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with(SESSION_COOKIE))) {
+        let cookies: Vec<HeaderValue> = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .cloned()
+            .collect();
+        if cookies
+            .iter()
+            .any(|c| c.to_str().is_ok_and(|c| c.starts_with(SESSION_COOKIE)))
+        {
             res.headers_mut().remove(header::SET_COOKIE);
             for c in cookies {
                 let text = c.to_str().unwrap_or_default();
@@ -129,10 +145,17 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
     }
     let identity = if let Some(token) = bearer(req.headers()) {
         match state.accounts.principal_for_token(token).await {
-            Ok(Some(principal)) => Some(Identity { principal, via: Credential::Token }),
+            Ok(Some(principal)) => Some(Identity {
+                principal,
+                via: Credential::Token,
+            }),
             Ok(None) => {
-                return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the API token is not valid, has expired or was revoked")
-                    .into_response()
+                return ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "the API token is not valid, has expired or was revoked",
+                )
+                .into_response()
             }
             Err(e) => return ApiError::from(e).into_response(),
         }
@@ -150,7 +173,10 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
     next.run(req).await
 }
 
-async fn session_identity(state: &AppState, session: &Session) -> Result<Option<Identity>, ApiError> {
+async fn session_identity(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<Identity>, ApiError> {
     let stamp = match session.get::<SessionStamp>(SESSION_KEY).await {
         Ok(Some(stamp)) => stamp,
         Ok(None) => return Ok(None),
@@ -161,9 +187,16 @@ async fn session_identity(state: &AppState, session: &Session) -> Result<Option<
     };
     let age = backend::store::now().saturating_sub(stamp.signed_in_at);
     let too_old = u64::try_from(age).unwrap_or(0) > state.settings.session_max.as_secs();
-    let principal = if too_old { None } else { state.accounts.principal_for_session(stamp).await? };
+    let principal = if too_old {
+        None
+    } else {
+        state.accounts.principal_for_session(stamp).await?
+    };
     match principal {
-        Some(principal) => Ok(Some(Identity { principal, via: Credential::Session })),
+        Some(principal) => Ok(Some(Identity {
+            principal,
+            via: Credential::Session,
+        })),
         None => {
             // Over: lifetime passed, user disabled or gone, or the password changed.
             let _ = session.flush().await;
@@ -179,14 +212,20 @@ pub async fn sign_in(session: &Session, state: &AppState, user_id: i64) -> Resul
 
 pub fn session_error(e: tower_sessions::session::Error) -> ApiError {
     tracing::error!("session store: {e}");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on the server; it has been logged")
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "something went wrong on the server; it has been logged",
+    )
 }
 
 /// State-changing requests that ride on the browser's cookie must come from our own pages.
 /// Bearer-token requests carry no ambient authority and are exempt; a request with neither a
 /// cookie nor a browser's origin headers (a script logging in) is let through.
 pub async fn same_origin(req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) || bearer(req.headers()).is_some() {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || bearer(req.headers()).is_some()
+    {
         return next.run(req).await;
     }
     let headers = req.headers();
@@ -201,13 +240,19 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
     if verdict {
         next.run(req).await
     } else {
-        ApiError::new(StatusCode::FORBIDDEN, "cross_origin", "cross-site requests are refused; use Capstan's own pages or an API token")
-            .into_response()
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_origin",
+            "cross-site requests are refused; use Capstan's own pages or an API token",
+        )
+        .into_response()
     }
 }
 
 fn origin_matches_host(origin: &str, host: Option<&HeaderValue>) -> bool {
-    let Some(host) = host.and_then(|h| h.to_str().ok()) else { return false };
+    let Some(host) = host.and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
     let authority = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
     !authority.is_empty() && authority.eq_ignore_ascii_case(host)
 }
@@ -217,12 +262,19 @@ fn has_session_cookie(headers: &HeaderMap) -> bool {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(';').any(|c| c.trim_start().starts_with(SESSION_COOKIE)))
+        .any(|v| {
+            v.split(';')
+                .any(|c| c.trim_start().starts_with(SESSION_COOKIE))
+        })
 }
 
 /// Pages need a signed-in person: anyone else is sent to the login page (or, before the first
 /// admin exists, to setup), with where they were going kept in `next`.
-pub async fn require_login_for_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn require_login_for_pages(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     let is_page = req.method() == Method::GET
         && !path.starts_with("/api/")
@@ -233,15 +285,30 @@ pub async fn require_login_for_pages(State(state): State<AppState>, req: Request
         return next.run(req).await;
     }
     let signed_in = req.extensions().get::<Identity>().is_some();
-    let needs_setup = if signed_in { false } else { state.accounts.user_count().await.map(|n| n == 0).unwrap_or(false) };
+    let needs_setup = if signed_in {
+        false
+    } else {
+        state
+            .accounts
+            .user_count()
+            .await
+            .map(|n| n == 0)
+            .unwrap_or(false)
+    };
     match path {
-        "/setup" if !needs_setup => Redirect::to(if signed_in { "/hosts" } else { "/login" }).into_response(),
+        "/setup" if !needs_setup => {
+            Redirect::to(if signed_in { "/hosts" } else { "/login" }).into_response()
+        }
         "/setup" => next.run(req).await,
         _ if needs_setup => Redirect::to("/setup").into_response(),
         "/login" if signed_in => Redirect::to("/hosts").into_response(),
         "/login" => next.run(req).await,
         _ if !signed_in => {
-            let wanted = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let wanted = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             Redirect::to(&format!("/login?next={}", app::safe_next::encode(wanted))).into_response()
         }
         _ => next.run(req).await,
@@ -259,7 +326,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
             .extensions
             .get::<Identity>()
             .map(|i| Auth(i.principal.clone()))
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "sign in or send an API token"))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "sign in or send an API token",
+                )
+            })
     }
 }
 

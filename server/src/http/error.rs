@@ -19,11 +19,21 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), retry_after: None, field: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+            field: None,
+        }
     }
 
     pub fn not_found(what: &str) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 }
 
@@ -39,19 +49,26 @@ impl From<backend::Error> for ApiError {
             E::Throttled { retry_after } => Some(retry_after.as_secs().max(1)),
             _ => None,
         };
-        ApiError { retry_after, field: err.field().map(str::to_string), ..ApiError::new(status, code, err.public_message()) }
+        ApiError {
+            retry_after,
+            field: err.field().map(str::to_string),
+            ..ApiError::new(status, code, err.public_message())
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = match &self.field {
-            Some(field) => json!({ "error": { "code": self.code, "message": self.message, "field": field } }),
+            Some(field) => {
+                json!({ "error": { "code": self.code, "message": self.message, "field": field } })
+            }
             None => json!({ "error": { "code": self.code, "message": self.message } }),
         };
         let mut res = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         res
     }

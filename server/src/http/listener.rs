@@ -46,7 +46,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { header_read: Duration::from_secs(10), idle: Duration::from_secs(60), max_connections: 1024 }
+        Limits {
+            header_read: Duration::from_secs(10),
+            idle: Duration::from_secs(60),
+            max_connections: 1024,
+        }
     }
 }
 
@@ -88,7 +92,14 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY on a connection");
         }
-        tokio::spawn(connection(tcp, peer, app.clone(), limits, permit, closed.clone()));
+        tokio::spawn(connection(
+            tcp,
+            peer,
+            app.clone(),
+            limits,
+            permit,
+            closed.clone(),
+        ));
     }
     drop(listener);
     let _ = closing.send(true);
@@ -102,7 +113,9 @@ pub async fn serve(
 fn is_per_connection(e: &io::Error) -> bool {
     matches!(
         e.kind(),
-        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
     )
 }
 
@@ -115,8 +128,16 @@ async fn connection(
     mut closing: tokio::sync::watch::Receiver<bool>,
 ) {
     let activity = Arc::new(Activity::new());
-    let io = Io { inner: tcp, activity: activity.clone(), _slot: slot };
-    let service = ConnService { app, peer, activity: activity.clone() };
+    let io = Io {
+        inner: tcp,
+        activity: activity.clone(),
+        _slot: slot,
+    };
+    let service = ConnService {
+        app,
+        peer,
+        activity: activity.clone(),
+    };
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service)
@@ -182,7 +203,9 @@ impl Activity {
 
     fn now_ms(&self) -> u64 {
         // At least 1, so 0 can mean "never".
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX).max(1)
+        u64::try_from(self.start.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
     }
 
     fn at(&self, ms: u64) -> Instant {
@@ -192,7 +215,9 @@ impl Activity {
     fn read(&self) {
         let now = self.now_ms();
         self.last_io.store(now, Ordering::Relaxed);
-        let _ = self.head_started.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+        let _ = self
+            .head_started
+            .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     fn wrote(&self) {
@@ -221,7 +246,10 @@ impl Activity {
         }
         match self.head_started.load(Ordering::Relaxed) {
             0 => {
-                let quiet = self.idle_since.load(Ordering::Relaxed).max(self.last_io.load(Ordering::Relaxed));
+                let quiet = self
+                    .idle_since
+                    .load(Ordering::Relaxed)
+                    .max(self.last_io.load(Ordering::Relaxed));
                 Some(self.at(quiet) + limits.idle)
             }
             started => Some(self.at(started) + limits.header_read),
@@ -238,7 +266,11 @@ struct Io {
 }
 
 impl AsyncRead for Io {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -250,7 +282,11 @@ impl AsyncRead for Io {
 }
 
 impl AsyncWrite for Io {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_write(cx, data);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
@@ -306,7 +342,10 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         let app = self.app.clone();
         Box::pin(async move {
             let res = app.oneshot(req.map(axum::body::Body::new)).await?;
-            Ok(res.map(|body| Tracked { body, guard: Some(guard) }))
+            Ok(res.map(|body| Tracked {
+                body,
+                guard: Some(guard),
+            }))
         })
     }
 }
@@ -336,7 +375,10 @@ impl HttpBody for Tracked {
     type Data = axum::body::Bytes;
     type Error = axum::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.body).poll_frame(cx);
         if matches!(polled, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {

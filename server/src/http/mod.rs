@@ -18,11 +18,15 @@ use app::{shell, App};
 use axum::http::{HeaderName, Request};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
-use leptos_axum::{file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes};
+use leptos_axum::{
+    file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes,
+};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -46,7 +50,12 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
     let registry = state.registry.clone();
     let data_dir = app::ssr::DataDir(state.settings.data_dir.clone());
     let context = move || {
-        app::ssr::provide_server_context(fleet.clone(), accounts.clone(), registry.clone(), data_dir.clone())
+        app::ssr::provide_server_context(
+            fleet.clone(),
+            accounts.clone(),
+            registry.clone(),
+            data_dir.clone(),
+        )
     };
     let body_limit = state.settings.body_limit;
     let options = state.leptos_options.clone();
@@ -55,9 +64,14 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         // `/pkg/*` (wasm, JS, CSS) precompressed once per file version instead of per request.
-        .layer(middleware::from_fn_with_state(assets::Assets::new(&options), assets::serve));
+        .layer(middleware::from_fn_with_state(
+            assets::Assets::new(&options),
+            assets::serve,
+        ));
 
     Router::new()
         .route("/healthz", get(healthz))
@@ -106,13 +120,19 @@ struct Counter {
 
 impl Default for Counter {
     fn default() -> Self {
-        Counter { prefix: format!("{:06x}", rand::random::<u32>() & 0xff_ffff).into(), next: Arc::default() }
+        Counter {
+            prefix: format!("{:06x}", rand::random::<u32>() & 0xff_ffff).into(),
+            next: Arc::default(),
+        }
     }
 }
 
 impl MakeRequestId for Counter {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        format!("{}-{n}", self.prefix).parse().ok().map(RequestId::new)
+        format!("{}-{n}", self.prefix)
+            .parse()
+            .ok()
+            .map(RequestId::new)
     }
 }

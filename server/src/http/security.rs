@@ -30,10 +30,19 @@ pub async fn headers(mut req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
@@ -52,8 +61,12 @@ pub struct Cidr {
 impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.net, ip.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
             _ => false,
         }
     }
@@ -138,15 +151,27 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 /// Puts the request's real client (see [`client_of`]) where everything after reads the
 /// client's address (`ConnectInfo`: sign-in throttling, setup, the audit log, exec), so no
 /// handler looks at `X-Forwarded-For` itself. Behind a trusted proxy the port is unknown (0).
-pub async fn client_address(State(trusted): State<TrustedProxies>, mut req: Request, next: Next) -> Response {
+pub async fn client_address(
+    State(trusted): State<TrustedProxies>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
-        .or_else(|| req.extensions().get::<MockConnectInfo<SocketAddr>>().map(|c| c.0));
+        .or_else(|| {
+            req.extensions()
+                .get::<MockConnectInfo<SocketAddr>>()
+                .map(|c| c.0)
+        });
     if let Some(peer) = peer {
         let client = client_of(peer.ip(), req.headers(), &trusted);
-        let addr = if client == peer.ip() { peer } else { SocketAddr::new(client, 0) };
+        let addr = if client == peer.ip() {
+            peer
+        } else {
+            SocketAddr::new(client, 0)
+        };
         req.extensions_mut().insert(ConnectInfo(addr));
     }
     next.run(req).await
@@ -176,13 +201,24 @@ mod tests {
     fn networks_parse_and_match() {
         let c: Cidr = "10.0.0.0/8".parse().expect("v4");
         assert!(c.contains(ip("10.200.3.4")) && !c.contains(ip("11.0.0.1")));
-        assert!(c.contains(ip("::ffff:10.1.1.1")), "mapped addresses are their IPv4 address");
+        assert!(
+            c.contains(ip("::ffff:10.1.1.1")),
+            "mapped addresses are their IPv4 address"
+        );
         let c: Cidr = "fd00::/8".parse().expect("v6");
-        assert!(c.contains(ip("fd12::1")) && !c.contains(ip("fe80::1")) && !c.contains(ip("10.0.0.1")));
+        assert!(
+            c.contains(ip("fd12::1")) && !c.contains(ip("fe80::1")) && !c.contains(ip("10.0.0.1"))
+        );
         let one: Cidr = "192.0.2.1".parse().expect("one address");
         assert!(one.contains(ip("192.0.2.1")) && !one.contains(ip("192.0.2.2")));
-        assert!("192.0.2.0/20".parse::<Cidr>().expect("odd prefix").contains(ip("192.0.15.255")));
-        assert!("0.0.0.0/0".parse::<Cidr>().expect("all").contains(ip("8.8.8.8")));
+        assert!("192.0.2.0/20"
+            .parse::<Cidr>()
+            .expect("odd prefix")
+            .contains(ip("192.0.15.255")));
+        assert!("0.0.0.0/0"
+            .parse::<Cidr>()
+            .expect("all")
+            .contains(ip("8.8.8.8")));
         for bad in ["", "10.0.0.0/33", "::/129", "nope", "10.0.0.0/x"] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad}");
         }
@@ -193,20 +229,49 @@ mod tests {
         let trusted = cidrs(&["10.0.0.0/8"]);
         let peer = ip("10.0.0.5");
         // A client's own header is kept at the left; what the proxies added is at the right.
-        assert_eq!(client_of(peer, &xff(&["1.1.1.1, 203.0.113.9"]), &trusted), ip("203.0.113.9"));
-        assert_eq!(client_of(peer, &xff(&["1.1.1.1", "203.0.113.9, 10.0.0.7"]), &trusted), ip("203.0.113.9"));
-        assert_eq!(client_of(peer, &xff(&["[2001:db8::7]:443"]), &trusted), ip("2001:db8::7"));
-        assert_eq!(client_of(peer, &xff(&["203.0.113.9:5555"]), &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            client_of(peer, &xff(&["1.1.1.1, 203.0.113.9"]), &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_of(peer, &xff(&["1.1.1.1", "203.0.113.9, 10.0.0.7"]), &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_of(peer, &xff(&["[2001:db8::7]:443"]), &trusted),
+            ip("2001:db8::7")
+        );
+        assert_eq!(
+            client_of(peer, &xff(&["203.0.113.9:5555"]), &trusted),
+            ip("203.0.113.9")
+        );
         // Only proxies in the chain: the leftmost; garbage: the hop to its right.
-        assert_eq!(client_of(peer, &xff(&["10.1.1.1, 10.2.2.2"]), &trusted), ip("10.1.1.1"));
-        assert_eq!(client_of(peer, &xff(&["203.0.113.9, junk, 10.2.2.2"]), &trusted), ip("10.2.2.2"));
-        assert_eq!(client_of(peer, &HeaderMap::new(), &trusted), peer, "no header: the proxy itself");
+        assert_eq!(
+            client_of(peer, &xff(&["10.1.1.1, 10.2.2.2"]), &trusted),
+            ip("10.1.1.1")
+        );
+        assert_eq!(
+            client_of(peer, &xff(&["203.0.113.9, junk, 10.2.2.2"]), &trusted),
+            ip("10.2.2.2")
+        );
+        assert_eq!(
+            client_of(peer, &HeaderMap::new(), &trusted),
+            peer,
+            "no header: the proxy itself"
+        );
     }
 
     #[test]
     fn an_untrusted_peer_cannot_choose_its_address() {
         let headers = xff(&["203.0.113.9"]);
-        assert_eq!(client_of(ip("198.51.100.1"), &headers, &cidrs(&["10.0.0.0/8"])), ip("198.51.100.1"));
-        assert_eq!(client_of(ip("10.0.0.5"), &headers, &[]), ip("10.0.0.5"), "no trusted proxies: never");
+        assert_eq!(
+            client_of(ip("198.51.100.1"), &headers, &cidrs(&["10.0.0.0/8"])),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_of(ip("10.0.0.5"), &headers, &[]),
+            ip("10.0.0.5"),
+            "no trusted proxies: never"
+        );
     }
 }

@@ -1,18 +1,17 @@
 //! `/pkg/*` served precompressed: brotli and gzip from the in-memory cache, identity raw, a
 //! rebuilt file never stale, revalidation with `ETag`/`304`, and nothing outside the pkg dir.
 
-
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::common::TestApp;
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use backend::store::Store;
-use crate::common::TestApp;
 use http_body_util::BodyExt;
 use server::http::auth::{session_layer, SessionOptions};
 use tower::ServiceExt;

@@ -3,13 +3,12 @@
 //! retention, and that rows cannot be changed. Also teams over REST, since team
 //! administration is audited too. Containers made here are named `aud-<test>-<random>`.
 
-
 use std::process::Command;
 
+use crate::common::*;
 use axum::http::{Method, StatusCode};
 use backend::auth::SubjectKind;
 use backend::policy::Role;
-use crate::common::*;
 use serde_json::{json, Value};
 
 fn unique(test: &str) -> String {
@@ -648,11 +647,20 @@ async fn floods_keep_their_rows_and_bulk_actions_have_one_row_per_target() {
 
     // Nobody signed in: a sign-in body past 16 KiB is refused before it is buffered.
     let big = "x".repeat(100 * 1024);
-    let res = app.send(Method::POST, "/api/v1/session", &[], Some(json!({"username": "root", "password": big}))).await;
+    let res = app
+        .send(
+            Method::POST,
+            "/api/v1/session",
+            &[],
+            Some(json!({"username": "root", "password": big})),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
 
     // A big create: the row is cut down but keeps the image, mounts, privileges and the new id.
-    let env_lines: Vec<String> = (0..300).map(|i| format!("VAR_{i}={}", "v".repeat(100))).collect();
+    let env_lines: Vec<String> = (0..300)
+        .map(|i| format!("VAR_{i}={}", "v".repeat(100)))
+        .collect();
     let made = app
         .send(
             Method::POST,
@@ -663,10 +671,16 @@ async fn floods_keep_their_rows_and_bulk_actions_have_one_row_per_target() {
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
-    assert!(made.headers.get(backend::audit::CREATED_HEADER).is_none(), "the audit header stays inside");
+    assert!(
+        made.headers.get(backend::audit::CREATED_HEADER).is_none(),
+        "the audit header stays inside"
+    );
     let id = made.json()["id"].as_str().expect("id").to_string();
     let rows = entries(&app, &root, "action=container.create&host=unix-engine").await;
-    let row = rows.iter().find(|e| e["params"]["name"] == name.as_str()).expect("the create's row");
+    let row = rows
+        .iter()
+        .find(|e| e["params"]["name"] == name.as_str())
+        .expect("the create's row");
     let p = &row["params"];
     assert_eq!(p["truncated"], true, "{p}");
     assert_eq!(p["image"], image.as_str());
@@ -674,7 +688,12 @@ async fn floods_keep_their_rows_and_bulk_actions_have_one_row_per_target() {
     assert_eq!(p["volumes"], json!(["/tmp:/mnt:ro"]));
     assert_eq!(p["cap_add"], json!(["NET_ADMIN"]));
     assert_eq!(p["created_id"], id.as_str());
-    assert!(p["fields"].as_array().is_some_and(|f| f.contains(&json!("env"))), "{p}");
+    assert!(
+        p["fields"]
+            .as_array()
+            .is_some_and(|f| f.contains(&json!("env"))),
+        "{p}"
+    );
     assert!(row.to_string().len() < 12 * 1024, "the row is bounded");
 
     // A bulk action through the page's server fn: one row per target, on its own host.
@@ -683,15 +702,47 @@ async fn floods_keep_their_rows_and_bulk_actions_have_one_row_per_target() {
         {"host": "unix-engine", "id": id, "name": name},
         {"host": "tls-engine", "id": "aud-nobody-here", "name": "aud-nobody-here"},
     ]);
-    let bulk = app.send(Method::POST, path, &same(&root), Some(json!({"action": "stop", "targets": targets, "force": false}))).await;
+    let bulk = app
+        .send(
+            Method::POST,
+            path,
+            &same(&root),
+            Some(json!({"action": "stop", "targets": targets, "force": false})),
+        )
+        .await;
     assert_eq!(bulk.status, StatusCode::OK, "{}", bulk.text());
     let stops = entries(&app, &root, "action=container.stop").await;
-    let mine = stops.iter().find(|e| e["object"] == id.as_str()).expect("the running one's row");
-    assert_eq!((mine["host"].as_str(), mine["status"].as_u64(), mine["outcome"].as_str()), (Some("unix-engine"), Some(200), Some("ok")));
+    let mine = stops
+        .iter()
+        .find(|e| e["object"] == id.as_str())
+        .expect("the running one's row");
+    assert_eq!(
+        (
+            mine["host"].as_str(),
+            mine["status"].as_u64(),
+            mine["outcome"].as_str()
+        ),
+        (Some("unix-engine"), Some(200), Some("ok"))
+    );
     assert_eq!(mine["params"]["bulk"], true);
-    let missing = stops.iter().find(|e| e["object"] == "aud-nobody-here").expect("the missing one's row");
-    assert_eq!((missing["host"].as_str(), missing["status"].as_u64(), missing["outcome"].as_str()), (Some("tls-engine"), Some(404), Some("failed")));
-    assert!(entries(&app, &root, "action=fn.bulk_action").await.is_empty(), "no summary row instead of the targets'");
+    let missing = stops
+        .iter()
+        .find(|e| e["object"] == "aud-nobody-here")
+        .expect("the missing one's row");
+    assert_eq!(
+        (
+            missing["host"].as_str(),
+            missing["status"].as_u64(),
+            missing["outcome"].as_str()
+        ),
+        (Some("tls-engine"), Some(404), Some("failed"))
+    );
+    assert!(
+        entries(&app, &root, "action=fn.bulk_action")
+            .await
+            .is_empty(),
+        "no summary row instead of the targets'"
+    );
 
     // A flood bigger than the queue (3,000 rows of 12 KiB, 36 MiB): every row is written.
     let rows: Vec<_> = (0..3000)
@@ -719,10 +770,11 @@ async fn floods_keep_their_rows_and_bulk_actions_have_one_row_per_target() {
         r.await.expect("recorded");
     }
     app.state.audit.flush().await;
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'test.flood'")
-        .fetch_one(app.accounts.pool())
-        .await
-        .expect("count");
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'test.flood'")
+            .fetch_one(app.accounts.pool())
+            .await
+            .expect("count");
     assert_eq!(count, 3000, "no row was dropped");
     assert_eq!(app.state.audit.queued_bytes(), 0);
 }

@@ -1,12 +1,11 @@
 //! REST for top, changes, commit, export and the file browser, over the router and the private
 //! test engines. Containers and images are named `capstan-h3-…` and removed when a test ends.
 
-
 use std::process::Command;
 
+use crate::common::{env, Resp, TestApp, PW};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use crate::common::{env, Resp, TestApp, PW};
 use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;

@@ -11,15 +11,14 @@
 //! exist, and calls that would create or prune go to the test fleet's dead engine
 //! (`stopped-engine`, 502 after the gate), so nothing is made on the shared engines.
 
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use backend::audit::{Entry, Filter};
 use backend::policy::Role;
-use crate::common::*;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -835,7 +834,9 @@ async fn every_door_answers_every_identity_as_api_md_prescribes() {
             let answer = knock(&app, method.clone(), &uri, &who.headers, &payload).await;
             let by_bearer = who.headers.iter().any(|(k, _)| k == "authorization");
             let want = match door.gate {
-                Gate::Session if by_bearer && matches!(who.who, Who::User { .. }) => Want::Forbidden,
+                Gate::Session if by_bearer && matches!(who.who, Who::User { .. }) => {
+                    Want::Forbidden
+                }
                 gate => want(gate, who.who),
             };
             if let Err(e) = judge(door, want, &answer) {
@@ -1141,7 +1142,11 @@ async fn rows(app: &TestApp, user: Option<&str>, action: &str) -> Vec<Entry> {
 /// Denials of each kind left their rows: the user, the host, the action, the status.
 async fn denials_are_in_the_audit_log(app: &TestApp) {
     app.state.audit.flush().await;
-    assert_eq!(app.state.audit.queued_bytes(), 0, "every audit row was written");
+    assert_eq!(
+        app.state.audit.queued_bytes(),
+        0,
+        "every audit row was written"
+    );
     let has = |rows: &[Entry], host: Option<&str>, status: u16| {
         rows.iter()
             .any(|e| e.record.host.as_deref() == host && e.record.status == status)

@@ -12,12 +12,23 @@ const BIN: &str = env!("CARGO_BIN_EXE_capstan");
 const PW: &str = "a long enough password";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 fn start(dir: &std::path::Path, port: u16) -> Child {
     Command::new(BIN)
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--engine", "none=unix:///nonexistent/docker.sock", "--log", "warn"])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--engine",
+            "none=unix:///nonexistent/docker.sock",
+            "--log",
+            "warn",
+        ])
         .arg("--data-dir")
         .arg(dir)
         .stdout(Stdio::null())
@@ -28,7 +39,13 @@ fn start(dir: &std::path::Path, port: u16) -> Child {
 }
 
 /// One HTTP/1.1 request over a fresh connection; returns (status, headers+body text).
-async fn http(port: u16, method: &str, path: &str, cookie: Option<&str>, body: Option<&str>) -> Option<(u16, String)> {
+async fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<&str>,
+) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
     let host = format!("127.0.0.1:{port}");
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nConnection: close\r\n");
@@ -36,7 +53,10 @@ async fn http(port: u16, method: &str, path: &str, cookie: Option<&str>, body: O
         req.push_str(&format!("Cookie: {c}\r\n"));
     }
     let body = body.unwrap_or("");
-    req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+    req.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
     s.write_all(req.as_bytes()).await.ok()?;
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.ok()?;
@@ -56,12 +76,28 @@ async fn wait_up(port: u16) {
 }
 
 async fn login(port: u16) -> String {
-    let (status, text) = http(port, "POST", "/api/v1/session", None, Some(&format!(r#"{{"username":"root","password":"{PW}"}}"#)))
-        .await
-        .expect("login answers");
+    let (status, text) = http(
+        port,
+        "POST",
+        "/api/v1/session",
+        None,
+        Some(&format!(r#"{{"username":"root","password":"{PW}"}}"#)),
+    )
+    .await
+    .expect("login answers");
     assert_eq!(status, 200, "{text}");
-    let line = text.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie: capstan_session=")).expect("cookie");
-    line["set-cookie: ".len()..].split(';').next().expect("pair").to_string()
+    let line = text
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: capstan_session=")
+        })
+        .expect("cookie");
+    line["set-cookie: ".len()..]
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,8 +111,15 @@ async fn sigkill_mid_write_loses_nothing_acknowledged() {
         .output()
         .await
         .expect("admin create runs");
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    assert!(!dir.path().join("setup-token").exists(), "with an admin there is no setup token");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        !dir.path().join("setup-token").exists(),
+        "with an admin there is no setup token"
+    );
 
     let port = free_port();
     let mut server = start(dir.path(), port);
@@ -102,15 +145,24 @@ async fn sigkill_mid_write_loses_nothing_acknowledged() {
     }
     server.start_kill().expect("SIGKILL");
     let _ = server.wait().await;
-    assert!(acknowledged.len() >= 3, "some writes were acknowledged before the kill ({})", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 3,
+        "some writes were acknowledged before the kill ({})",
+        acknowledged.len()
+    );
 
     let mut server = start(dir.path(), port);
     wait_up(port).await;
     let cookie = login(port).await;
-    let (status, text) = http(port, "GET", "/api/v1/tokens", Some(&cookie), None).await.expect("list");
+    let (status, text) = http(port, "GET", "/api/v1/tokens", Some(&cookie), None)
+        .await
+        .expect("list");
     assert_eq!(status, 200);
     for name in &acknowledged {
-        assert!(text.contains(&format!("\"name\":\"{name}\"")), "acknowledged token {name} survived the kill");
+        assert!(
+            text.contains(&format!("\"name\":\"{name}\"")),
+            "acknowledged token {name} survived the kill"
+        );
     }
     server.start_kill().expect("kill");
     let _ = server.wait().await;
@@ -124,14 +176,26 @@ async fn sigkill_mid_write_loses_nothing_acknowledged() {
         .output()
         .await
         .expect("reset runs");
-    assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
     let mut server = start(dir.path(), port);
     wait_up(port).await;
-    let (status, _) = http(port, "GET", "/api/v1/me", Some(&cookie), None).await.expect("me");
-    assert_eq!(status, 401, "the old session ended with the reset");
-    let (status, _) = http(port, "POST", "/api/v1/session", None, Some(r#"{"username":"root","password":"a different long password"}"#))
+    let (status, _) = http(port, "GET", "/api/v1/me", Some(&cookie), None)
         .await
-        .expect("login");
+        .expect("me");
+    assert_eq!(status, 401, "the old session ended with the reset");
+    let (status, _) = http(
+        port,
+        "POST",
+        "/api/v1/session",
+        None,
+        Some(r#"{"username":"root","password":"a different long password"}"#),
+    )
+    .await
+    .expect("login");
     assert_eq!(status, 200);
     server.start_kill().expect("kill");
 }
@@ -141,7 +205,14 @@ async fn first_start_writes_a_private_setup_token_and_keeps_it_out_of_the_log() 
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let mut server = Command::new(BIN)
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--engine", "none=unix:///nonexistent/docker.sock", "--log", "info"])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--engine",
+            "none=unix:///nonexistent/docker.sock",
+            "--log",
+            "info",
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .stdout(Stdio::piped())
@@ -155,18 +226,40 @@ async fn first_start_writes_a_private_setup_token_and_keeps_it_out_of_the_log() 
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("setup-token")).expect("meta").permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("setup-token"))
+            .expect("meta")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
-        let key = std::fs::metadata(dir.path().join("session.key")).expect("key").permissions().mode();
+        let key = std::fs::metadata(dir.path().join("session.key"))
+            .expect("key")
+            .permissions()
+            .mode();
         assert_eq!(key & 0o777, 0o600);
-        let db = std::fs::metadata(dir.path().join("capstan.db")).expect("db").permissions().mode();
+        let db = std::fs::metadata(dir.path().join("capstan.db"))
+            .expect("db")
+            .permissions()
+            .mode();
         assert_eq!(db & 0o777, 0o600, "the database is private");
-        let data = std::fs::metadata(dir.path()).expect("dir").permissions().mode();
+        let data = std::fs::metadata(dir.path())
+            .expect("dir")
+            .permissions()
+            .mode();
         assert_eq!(data & 0o777, 0o700, "the data directory is private");
     }
     server.start_kill().expect("kill");
     let out = server.wait_with_output().await.expect("output");
-    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(log.contains("setup-token"), "the log says where the token is: {log}");
-    assert!(!log.contains(token.trim()), "the token itself is not logged");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        log.contains("setup-token"),
+        "the log says where the token is: {log}"
+    );
+    assert!(
+        !log.contains(token.trim()),
+        "the token itself is not logged"
+    );
 }

@@ -1,9 +1,8 @@
 //! The engine's address (a socket path, an internal host name) is shown to admins only.
 
-
+use crate::common::TestApp;
 use axum::http::StatusCode;
 use backend::policy::Role;
-use crate::common::TestApp;
 
 const HOST: &str = "unix-engine";
 

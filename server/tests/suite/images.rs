@@ -1,14 +1,13 @@
 //! REST for images and registry credentials, over the router, the private test engines and the
 //! local registry. Everything made here is named `capstan-h7-…` and removed when a test ends.
 
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{env, Resp, TestApp, PW};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use crate::common::{env, Resp, TestApp, PW};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;

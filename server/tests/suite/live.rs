@@ -1,7 +1,6 @@
 //! Logs, stats, events and the exec terminal over HTTP, against the private unix engine, with
 //! the router served on a real socket for streams and WebSockets.
 
-
 use std::time::Duration;
 
 use crate::common::{env, TestApp, PW};

@@ -2,10 +2,10 @@
 //! cost most of the suite's build time (issue 19, item 6). Each module is one area; `common`
 //! holds the helpers they share. Run one area with `cargo test -p server --test suite -- <area>::`.
 
-mod common;
 mod assets;
 mod audit;
 mod auth;
+mod common;
 mod container_files;
 mod containers;
 mod doors;

@@ -1,11 +1,10 @@
 //! `GET /api/v1/hosts/{host}/nodes` and `…/df` through the router: the policy comes first (a
 //! host the caller has no grant on is a 404, as if it did not exist), then the engine.
 
-
+use crate::common::*;
 use axum::http::{Method, StatusCode};
 use backend::auth::SubjectKind;
 use backend::policy::Role;
-use crate::common::*;
 
 /// A viewer of `unix-engine` only, signed in.
 async fn viewer_of_unix_engine(app: &TestApp) -> String {

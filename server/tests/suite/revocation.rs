@@ -2,12 +2,11 @@
 //! disabling the user. Logs (SSE, by cookie), stats (SSE, by token) and the terminal
 //! (WebSocket, close 1008 "access changed"), against the private unix engine.
 
-
 use std::time::Duration;
 
+use crate::common::{env, TestApp};
 use backend::auth::{SubjectKind, UserPatch};
 use backend::policy::Role;
-use crate::common::{env, TestApp};
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

@@ -1,9 +1,8 @@
 //! The server through its router (`oneshot`), against the private test engines: the API, the
 //! server-rendered Hosts page, and the layers every response passes.
 
-
-use axum::http::{header, Method, StatusCode};
 use crate::common::*;
+use axum::http::{header, Method, StatusCode};
 
 fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).expect("JSON body")
@@ -24,7 +23,10 @@ async fn hosts_api_lists_every_engine_with_status() {
     let res = app.get("/api/v1/hosts", &[("cookie", &cookie)]).await;
     let (status, headers, body) = (res.status, res.headers, res.body);
     assert_eq!(status, StatusCode::OK);
-    assert!(headers[header::CONTENT_TYPE].to_str().expect("ascii").starts_with("application/json"));
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .expect("ascii")
+        .starts_with("application/json"));
     let hosts = json(&body);
     let hosts = hosts.as_array().expect("array");
     assert_eq!(hosts.len(), 3);
@@ -45,7 +47,10 @@ async fn hosts_api_lists_every_engine_with_status() {
     assert!(down["engine"].is_null());
     let error = down["error"].as_str().expect("error text");
     assert!(error.contains("connection refused"), "{error}");
-    assert!(!error.contains("127.0.0.1"), "the reason is in words, without transport detail: {error}");
+    assert!(
+        !error.contains("127.0.0.1"),
+        "the reason is in words, without transport detail: {error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,27 +69,42 @@ async fn openapi_document_is_served_and_lists_the_routes() {
     let doc = json(&body);
     assert_eq!(doc["openapi"], "3.1.0");
     for path in ["/healthz", "/api/v1/hosts", "/api/v1/openapi.json"] {
-        assert!(doc["paths"].get(path).is_some(), "{path} missing from openapi.json");
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from openapi.json"
+        );
     }
     // Every route the API router registers is documented with its method: a new endpoint
     // cannot ship without its entry.
     let mut missing = Vec::new();
     for (path, method) in api_routes() {
-        let documented = doc["paths"].get(format!("/api/v1{path}")).and_then(|p| p.get(method)).is_some();
+        let documented = doc["paths"]
+            .get(format!("/api/v1{path}"))
+            .and_then(|p| p.get(method))
+            .is_some();
         if !documented {
             missing.push(format!("{} /api/v1{path}", method.to_uppercase()));
         }
     }
-    assert!(missing.is_empty(), "undocumented in openapi.json: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "undocumented in openapi.json: {missing:#?}"
+    );
 }
 
 /// `(path, method)` of every `.route(…)` in the API router's source.
 fn api_routes() -> Vec<(String, &'static str)> {
     let source = include_str!("../../src/http/api/mod.rs");
     let mut routes = Vec::new();
-    for line in source.lines().map(str::trim).filter(|l| l.starts_with(".route(\"")) {
+    for line in source
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with(".route(\""))
+    {
         let rest = &line[".route(\"".len()..];
-        let Some((path, handlers)) = rest.split_once('"') else { continue };
+        let Some((path, handlers)) = rest.split_once('"') else {
+            continue;
+        };
         for method in ["get", "post", "put", "patch", "delete"] {
             let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
                 i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
@@ -94,7 +114,11 @@ fn api_routes() -> Vec<(String, &'static str)> {
             }
         }
     }
-    assert!(routes.len() > 40, "the route scan found only {} routes", routes.len());
+    assert!(
+        routes.len() > 40,
+        "the route scan found only {} routes",
+        routes.len()
+    );
     routes
 }
 
@@ -108,16 +132,32 @@ async fn hosts_page_is_rendered_on_the_server() {
     let html = String::from_utf8(body).expect("utf-8");
     assert!(html.contains("<title>Hosts · Capstan</title>"), "title");
     for slug in ["unix-engine", "tls-engine", "stopped-engine"] {
-        assert!(html.contains(&format!("data-host=\"{slug}\"")), "{slug} row rendered");
+        assert!(
+            html.contains(&format!("data-host=\"{slug}\"")),
+            "{slug} row rendered"
+        );
     }
-    assert!(html.contains("connection refused"), "the down engine shows its reason");
+    assert!(
+        html.contains("connection refused"),
+        "the down engine shows its reason"
+    );
     assert!(html.contains("API 1."), "the API version is shown");
 
     // The hydration script runs under the CSP thanks to the nonce the header names.
-    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().expect("ascii").to_string();
-    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("nonce in CSP");
+    let csp = headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .expect("nonce in CSP");
     assert!(nonce.len() >= 16);
-    assert!(html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")), "inline script carries the nonce");
+    assert!(
+        html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")),
+        "inline script carries the nonce"
+    );
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"));
     assert!(!csp.contains("unsafe-inline"));
 }
@@ -130,7 +170,10 @@ async fn every_response_has_security_headers_and_a_request_id() {
         assert_eq!(headers["x-content-type-options"], "nosniff", "{uri}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{uri}");
         assert_eq!(headers["x-frame-options"], "DENY", "{uri}");
-        assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY), "{uri}");
+        assert!(
+            headers.contains_key(header::CONTENT_SECURITY_POLICY),
+            "{uri}"
+        );
         assert!(headers.contains_key("x-request-id"), "{uri}");
     }
 }
@@ -142,7 +185,10 @@ async fn unknown_pages_are_404_html() {
     let res = app.get("/no/such/page", &[("cookie", &cookie)]).await;
     let (status, headers, body) = (res.status, res.headers, res.body);
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(headers[header::CONTENT_TYPE].to_str().expect("ascii").starts_with("text/html"));
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/html"));
     assert!(String::from_utf8_lossy(&body).contains("There is no page at this address"));
 }
 
@@ -150,7 +196,9 @@ async fn unknown_pages_are_404_html() {
 async fn root_redirects_to_hosts() {
     let app = TestApp::new().await;
     let cookie = app.as_root().await;
-    let res = app.get("/", &[("accept", "text/html"), ("cookie", &cookie)]).await;
+    let res = app
+        .get("/", &[("accept", "text/html"), ("cookie", &cookie)])
+        .await;
     let (status, headers) = (res.status, res.headers);
     assert!(status.is_redirection(), "{status}");
     assert_eq!(headers[header::LOCATION], "/hosts");
@@ -160,7 +208,12 @@ async fn root_redirects_to_hosts() {
 async fn responses_are_compressed() {
     let app = TestApp::new().await;
     let cookie = app.as_root().await;
-    let res = app.get("/hosts", &[("accept-encoding", "gzip"), ("cookie", &cookie)]).await;
+    let res = app
+        .get(
+            "/hosts",
+            &[("accept-encoding", "gzip"), ("cookie", &cookie)],
+        )
+        .await;
     let (status, headers) = (res.status, res.headers);
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
@@ -170,6 +223,13 @@ async fn responses_are_compressed() {
 async fn oversized_bodies_are_refused_with_413() {
     let app = TestApp::new().await;
     let big = "x".repeat(1024 * 1024);
-    let res = app.send(Method::POST, "/api/v1/session", &[], Some(serde_json::json!({"username": big, "password": "p"}))).await;
+    let res = app
+        .send(
+            Method::POST,
+            "/api/v1/session",
+            &[],
+            Some(serde_json::json!({"username": big, "password": "p"})),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
 }

@@ -1,11 +1,10 @@
 //! REST for volumes and networks over the router and the private test engines, checked against
 //! the engine's own view. Everything made here is named `capstan-h7-…` and removed at the end.
 
-
 use std::process::Command;
 
-use axum::http::{Method, StatusCode};
 use crate::common::{env, TestApp, PW};
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const SAME_ORIGIN: (&str, &str) = ("sec-fetch-site", "same-origin");

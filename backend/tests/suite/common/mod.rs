@@ -12,7 +12,10 @@ pub fn env(name: &str) -> String {
 }
 
 pub fn unix_spec() -> EngineSpec {
-    EngineSpec { url: env("CAPSTAN_TEST_UNIX_URL"), tls: None }
+    EngineSpec {
+        url: env("CAPSTAN_TEST_UNIX_URL"),
+        tls: None,
+    }
 }
 
 pub fn tls_spec() -> EngineSpec {
@@ -30,14 +33,20 @@ pub fn docker_a(args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("docker CLI runs");
-    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// A TCP listener that accepts connections and never answers: the worst kind of dead engine.
 /// Returns its address; it lives until the test's runtime ends.
 pub async fn hanging_engine() -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let mut held = Vec::new();

@@ -31,7 +31,13 @@ pub async fn setup(
 ) -> Result<impl IntoResponse, ApiError> {
     let user = state
         .accounts
-        .complete_setup(&state.settings.data_dir, &body.setup_token, &body.username, &body.password, Some(peer.ip()))
+        .complete_setup(
+            &state.settings.data_dir,
+            &body.setup_token,
+            &body.username,
+            &body.password,
+            Some(peer.ip()),
+        )
         .await?;
     tracing::info!(user = %user.username, "first admin created; setup is closed");
     sign_in(&session, &state, user.id).await?;
@@ -50,7 +56,11 @@ pub async fn login(
     session: Session,
     Body(body): Body<LoginBody>,
 ) -> Result<Json<UserView>, ApiError> {
-    let user = match state.accounts.login(&body.username, &body.password, Some(peer.ip())).await {
+    let user = match state
+        .accounts
+        .login(&body.username, &body.password, Some(peer.ip()))
+        .await
+    {
         Ok(user) => user,
         Err(e) => {
             // Not the name tried: people type their password into the name field.
@@ -93,14 +103,20 @@ pub async fn change_password(
     Body(body): Body<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     let id = identity.principal.user_id;
-    state.accounts.change_own_password(id, &body.current, &body.new, body.keep_tokens).await?;
+    state
+        .accounts
+        .change_own_password(id, &body.current, &body.new, body.keep_tokens)
+        .await?;
     if identity.via == Credential::Session {
         sign_in(&session, &state, id).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_tokens(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<TokenView>>, ApiError> {
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
     let tokens = state.accounts.list_tokens(who.user_id).await?;
     Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
 }
@@ -119,8 +135,16 @@ pub async fn create_token(
     Body(body): Body<TokenBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     backend::auth::require_session(&identity)?;
-    let (info, token) = state.accounts.create_token(who.user_id, &body.name, body.expires_days).await?;
-    let view = NewTokenView { id: info.id, name: info.name, token, expires_at: info.expires_at };
+    let (info, token) = state
+        .accounts
+        .create_token(who.user_id, &body.name, body.expires_days)
+        .await?;
+    let view = NewTokenView {
+        id: info.id,
+        name: info.name,
+        token,
+        expires_at: info.expires_at,
+    };
     Ok((StatusCode::CREATED, Json(view)))
 }
 

@@ -8,8 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use app::model::containers::{
-    ContainerDetail, ContainerListParams, Created,
-    RecreateRequest, RenameRequest, RunSpec,
+    ContainerDetail, ContainerListParams, Created, RecreateRequest, RenameRequest, RunSpec,
 };
 use backend::engine::Engine;
 use backend::own::{guard_container, ContainerAct};
@@ -34,7 +33,10 @@ pub async fn list_all(
     // Written straight from the engines' answers, like the one-host list below.
     let fleet = backend::containers::list_json(&state.fleet, &who, &query).await?;
     let unreachable: Vec<String> = fleet.unreachable.into_iter().map(|n| n.host).collect();
-    Ok(super::with_unreachable(super::json_bytes(fleet.json), &unreachable))
+    Ok(super::with_unreachable(
+        super::json_bytes(fleet.json),
+        &unreachable,
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/containers`.
@@ -49,7 +51,9 @@ pub async fn list(
     let host = state.fleet.host(&host)?;
     // Written straight from the engine's answer, in the shape of `ContainerSummary` (the test
     // below holds the two together).
-    Ok(super::json_bytes(host.engine.list_containers_json(&query, &host.slug).await?))
+    Ok(super::json_bytes(
+        host.engine.list_containers_json(&query, &host.slug).await?,
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}`.
@@ -61,7 +65,10 @@ pub async fn inspect(
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     let mut detail = host.engine.inspect_container(&id).await?;
-    if !guardrails(&state).env_shown(&host.engine, &who, &host.slug, &detail.id).await? {
+    if !guardrails(&state)
+        .env_shown(&host.engine, &who, &host.slug, &detail.id)
+        .await?
+    {
         detail.hide_env();
     }
     Ok(Json(ContainerDetail::new(host.slug.clone(), detail)))
@@ -77,7 +84,10 @@ pub async fn run_spec(
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     let mut spec = host.engine.run_spec_of(&id).await?;
-    if !guardrails(&state).env_shown(&host.engine, &who, &host.slug, &id).await? {
+    if !guardrails(&state)
+        .env_shown(&host.engine, &who, &host.slug, &id)
+        .await?
+    {
         spec.hide_env();
     }
     Ok(Json(spec.into()))
@@ -89,7 +99,11 @@ pub async fn create(
     Auth(who): Auth,
     Path(host): Path<String>,
     Body(spec): Body<RunSpec>,
-) -> ApiResult<(StatusCode, [(axum::http::HeaderName, axum::http::HeaderValue); 1], Json<Created>)> {
+) -> ApiResult<(
+    StatusCode,
+    [(axum::http::HeaderName, axum::http::HeaderValue); 1],
+    Json<Created>,
+)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
     let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
         .limits_for(&who, &host)
@@ -99,7 +113,11 @@ pub async fn create(
         .engine
         .run_container_within(&spec.into(), limits.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, crate::http::audit::created(&created.id), Json(created.into())))
+    Ok((
+        StatusCode::CREATED,
+        crate::http::audit::created(&created.id),
+        Json(created.into()),
+    ))
 }
 
 /// `POST .../{id}/recreate` → 201 `{id, name, warnings}` of the new container.
@@ -114,7 +132,11 @@ pub async fn recreate(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
     request: axum::extract::Request,
-) -> ApiResult<(StatusCode, [(axum::http::HeaderName, axum::http::HeaderValue); 1], Json<Created>)> {
+) -> ApiResult<(
+    StatusCode,
+    [(axum::http::HeaderName, axum::http::HeaderValue); 1],
+    Json<Created>,
+)> {
     authorize(&who, &host, HostAction::ManageContainers)?;
     let body = recreate_body(request).await?;
     let limits = guardrails(&state).limits_for(&who, &host).await?;
@@ -131,7 +153,11 @@ pub async fn recreate(
         }
         None => host.engine.recreate_container_within(&id, limits.as_ref()).await?,
     };
-    Ok((StatusCode::CREATED, crate::http::audit::created(&created.id), Json(created.into())))
+    Ok((
+        StatusCode::CREATED,
+        crate::http::audit::created(&created.id),
+        Json(created.into()),
+    ))
 }
 
 /// The most a recreate body may hold: a run spec is small.
@@ -228,9 +254,13 @@ pub async fn start(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
-        e.start_container(&id).await
-    })
+    act(
+        &state,
+        &who,
+        (&host, &id),
+        (HostAction::Operate, ContainerAct::Lifecycle),
+        |e, id| async move { e.start_container(&id).await },
+    )
     .await
 }
 
@@ -240,9 +270,13 @@ pub async fn stop(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<WaitParams>,
 ) -> ApiResult<Response> {
-    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
-        e.stop_container(&id, seconds(p.t.as_deref())?).await
-    })
+    act(
+        &state,
+        &who,
+        (&host, &id),
+        (HostAction::Operate, ContainerAct::Lifecycle),
+        |e, id| async move { e.stop_container(&id, seconds(p.t.as_deref())?).await },
+    )
     .await
 }
 
@@ -252,9 +286,13 @@ pub async fn restart(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<WaitParams>,
 ) -> ApiResult<Response> {
-    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
-        e.restart_container(&id, seconds(p.t.as_deref())?).await
-    })
+    act(
+        &state,
+        &who,
+        (&host, &id),
+        (HostAction::Operate, ContainerAct::Lifecycle),
+        |e, id| async move { e.restart_container(&id, seconds(p.t.as_deref())?).await },
+    )
     .await
 }
 
@@ -264,9 +302,13 @@ pub async fn kill(
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<KillParams>,
 ) -> ApiResult<Response> {
-    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
-        e.kill_container(&id, p.signal.as_deref()).await
-    })
+    act(
+        &state,
+        &who,
+        (&host, &id),
+        (HostAction::Operate, ContainerAct::Lifecycle),
+        |e, id| async move { e.kill_container(&id, p.signal.as_deref()).await },
+    )
     .await
 }
 
@@ -275,9 +317,13 @@ pub async fn pause(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
-        e.pause_container(&id).await
-    })
+    act(
+        &state,
+        &who,
+        (&host, &id),
+        (HostAction::Operate, ContainerAct::Lifecycle),
+        |e, id| async move { e.pause_container(&id).await },
+    )
     .await
 }
 
@@ -286,9 +332,13 @@ pub async fn unpause(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    act(&state, &who, (&host, &id), (HostAction::Operate, ContainerAct::Lifecycle), |e, id| async move {
-        e.unpause_container(&id).await
-    })
+    act(
+        &state,
+        &who,
+        (&host, &id),
+        (HostAction::Operate, ContainerAct::Lifecycle),
+        |e, id| async move { e.unpause_container(&id).await },
+    )
     .await
 }
 
@@ -356,8 +406,10 @@ mod tests {
            "Health":{"Status":"starting"},"Created":5}
         ]"#;
         for sort in [None, Some("created"), Some("state")] {
-            let query = backend::engine::ListQuery::parse(Some("true"), None, None, None, sort).expect("query");
-            let written = backend::engine::container_list::json_for_host(body, "h-1", &query).expect("written");
+            let query = backend::engine::ListQuery::parse(Some("true"), None, None, None, sort)
+                .expect("query");
+            let written = backend::engine::container_list::json_for_host(body, "h-1", &query)
+                .expect("written");
             let written: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
             let mut owned = backend::engine::container_list::parse(body)
                 .expect("parsed")
@@ -365,14 +417,25 @@ mod tests {
                 .map(backend::engine::ContainerSummary::from)
                 .collect::<Vec<_>>();
             query.sort_by(&mut owned, |c| (c, ""));
-            let summaries: Vec<ContainerSummary> =
-                owned.into_iter().map(|c| ContainerSummary::new("h-1", c)).collect();
-            assert_eq!(written, serde_json::to_value(&summaries).expect("JSON"), "sort {sort:?}");
+            let summaries: Vec<ContainerSummary> = owned
+                .into_iter()
+                .map(|c| ContainerSummary::new("h-1", c))
+                .collect();
+            assert_eq!(
+                written,
+                serde_json::to_value(&summaries).expect("JSON"),
+                "sort {sort:?}"
+            );
         }
-        let query = backend::engine::ListQuery::parse(None, None, Some("WEB"), None, None).expect("query");
-        let written = backend::engine::container_list::json_for_host(body, "h-1", &query).expect("written");
+        let query =
+            backend::engine::ListQuery::parse(None, None, Some("WEB"), None, None).expect("query");
+        let written =
+            backend::engine::container_list::json_for_host(body, "h-1", &query).expect("written");
         let written: Vec<ContainerSummary> = serde_json::from_slice(&written).expect("summaries");
-        assert_eq!(written.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["web"]);
+        assert_eq!(
+            written.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["web"]
+        );
 
         // The fleet-wide list: the same containers on two hosts (the host breaks every tie);
         // a host whose answer is not a list cannot give its share.
@@ -381,14 +444,16 @@ mod tests {
                          {"Id":"zzz","Names":["/zed"],"Image":"y","State":"running","Status":"Up","Created":3}]"#;
         let answers: [(&str, &[u8]); 2] = [("h-2", other), ("h-1", body)];
         for sort in [None, Some("created"), Some("state")] {
-            let query = backend::engine::ListQuery::parse(Some("true"), None, None, None, sort).expect("query");
+            let query = backend::engine::ListQuery::parse(Some("true"), None, None, None, sort)
+                .expect("query");
             assert!(HostShare::read(b"<html>proxy</html>", "h-3", &query).is_err());
             assert_eq!(json_for_hosts::<&str>(&[], &query), b"[]");
             let shares: Vec<(&str, HostShare)> = answers
                 .iter()
                 .map(|(host, body)| (*host, HostShare::read(body, host, &query).expect("share")))
                 .collect();
-            let written: serde_json::Value = serde_json::from_slice(&json_for_hosts(&shares, &query)).expect("JSON");
+            let written: serde_json::Value =
+                serde_json::from_slice(&json_for_hosts(&shares, &query)).expect("JSON");
             let mut owned: Vec<(&str, backend::engine::ContainerSummary)> = answers
                 .iter()
                 .flat_map(|(host, body)| {
@@ -399,10 +464,16 @@ mod tests {
                 })
                 .collect();
             query.sort_by(&mut owned, |(host, c)| (c, host));
-            let summaries: Vec<ContainerSummary> =
-                owned.into_iter().map(|(host, c)| ContainerSummary::new(host, c)).collect();
+            let summaries: Vec<ContainerSummary> = owned
+                .into_iter()
+                .map(|(host, c)| ContainerSummary::new(host, c))
+                .collect();
             assert_eq!(summaries.len(), 5);
-            assert_eq!(written, serde_json::to_value(&summaries).expect("JSON"), "fleet, sort {sort:?}");
+            assert_eq!(
+                written,
+                serde_json::to_value(&summaries).expect("JSON"),
+                "fleet, sort {sort:?}"
+            );
         }
     }
 }

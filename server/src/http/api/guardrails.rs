@@ -18,7 +18,12 @@ pub async fn get(
     Path(host): Path<String>,
 ) -> Result<Json<GuardrailsView>, ApiError> {
     state.fleet.host(&host)?;
-    Ok(Json(GuardrailStore::new(state.accounts.pool().clone()).get(&host).await?.into()))
+    Ok(Json(
+        GuardrailStore::new(state.accounts.pool().clone())
+            .get(&host)
+            .await?
+            .into(),
+    ))
 }
 
 /// `PUT /api/v1/hosts/{host}/guardrails` (the whole set; omitted fields are off) → 200.

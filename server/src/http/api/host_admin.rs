@@ -16,9 +16,16 @@ use crate::state::AppState;
 
 /// `POST /api/v1/hosts` → 201 with the host as listed; with `dry_run`, 200 with the engine's
 /// summary and nothing saved.
-pub async fn create(State(state): State<AppState>, Admin(by): Admin, Body(input): Body<HostInput>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    Body(input): Body<HostInput>,
+) -> Result<Response, ApiError> {
     if input.dry_run {
-        let summary = state.registry.test(&input.url, input.tls.clone().map(Into::into).as_ref()).await?;
+        let summary = state
+            .registry
+            .test(&input.url, input.tls.clone().map(Into::into).as_ref())
+            .await?;
         return Ok(Json(EngineView::from(summary)).into_response());
     }
     let record = state.registry.create(input.into()).await?;
@@ -29,7 +36,11 @@ pub async fn create(State(state): State<AppState>, Admin(by): Admin, Body(input)
 }
 
 /// `GET /api/v1/hosts/{host}/settings`: the configuration (no private key), for admins.
-pub async fn settings(State(state): State<AppState>, _: Admin, Path(host): Path<String>) -> Result<Json<HostSettingsView>, ApiError> {
+pub async fn settings(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(host): Path<String>,
+) -> Result<Json<HostSettingsView>, ApiError> {
     Ok(Json(state.registry.get(&host).await?.into()))
 }
 
@@ -43,11 +54,18 @@ pub async fn update(
     let record = state.registry.update(&host, patch.into()).await?;
     tracing::info!(by = %by.username, host = %record.slug, "host changed");
     let host = state.fleet.host(&record.slug)?;
-    Ok(Json(HostView::seen_by(state.fleet.status_of(&host).await, &by)))
+    Ok(Json(HostView::seen_by(
+        state.fleet.status_of(&host).await,
+        &by,
+    )))
 }
 
 /// `DELETE /api/v1/hosts/{host}`: the host and every grant on it.
-pub async fn remove(State(state): State<AppState>, Admin(by): Admin, Path(host): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn remove(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    Path(host): Path<String>,
+) -> Result<StatusCode, ApiError> {
     state.registry.remove(&host).await?;
     tracing::info!(by = %by.username, %host, "host removed");
     Ok(StatusCode::NO_CONTENT)

@@ -13,33 +13,69 @@ use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, Auth(who): Auth) -> Json<Vec<HostView>> {
     let hosts = state.fleet.hosts();
-    let visible = hosts.iter().filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
-    Json(state.fleet.known_statuses(visible).await.into_iter().map(|s| HostView::seen_by(s, &who)).collect())
+    let visible = hosts
+        .iter()
+        .filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
+    Json(
+        state
+            .fleet
+            .known_statuses(visible)
+            .await
+            .into_iter()
+            .map(|s| HostView::seen_by(s, &who))
+            .collect(),
+    )
 }
 
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<HostView>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(host): Path<String>,
+) -> Result<Json<HostView>, ApiError> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
-    Ok(Json(HostView::seen_by(state.fleet.known_status(&host).await, &who)))
+    Ok(Json(HostView::seen_by(
+        state.fleet.known_status(&host).await,
+        &who,
+    )))
 }
 
 /// `docker info` + `docker version` of one host, for anyone who may see it.
-pub async fn info(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<EngineInfoView>, ApiError> {
+pub async fn info(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(host): Path<String>,
+) -> Result<Json<EngineInfoView>, ApiError> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     Ok(Json(host.engine.info().await?.into()))
 }
 
 /// `docker system df` of one host: counts, sizes and what a prune would free, per kind.
-pub async fn disk_usage(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<DiskUsageView>, ApiError> {
+pub async fn disk_usage(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(host): Path<String>,
+) -> Result<Json<DiskUsageView>, ApiError> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     Ok(Json(host.engine.disk_usage().await?.into()))
 }
 
 /// The swarm's nodes when the host is a swarm manager; `[]` when it is not.
-pub async fn nodes(State(state): State<AppState>, Auth(who): Auth, Path(host): Path<String>) -> Result<Json<Vec<SwarmNodeView>>, ApiError> {
+pub async fn nodes(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(host): Path<String>,
+) -> Result<Json<Vec<SwarmNodeView>>, ApiError> {
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
-    Ok(Json(host.engine.swarm_nodes().await?.into_iter().map(SwarmNodeView::from).collect()))
+    Ok(Json(
+        host.engine
+            .swarm_nodes()
+            .await?
+            .into_iter()
+            .map(SwarmNodeView::from)
+            .collect(),
+    ))
 }

@@ -102,7 +102,8 @@ pub async fn list_all(
     Ok(super::fleet_list(
         fleet.images,
         fleet.unreachable.into_iter().map(|n| n.host).collect(),
-    ).await)
+    )
+    .await)
 }
 
 /// `GET /api/v1/hosts/{host}/images?dangling=`.

@@ -33,11 +33,11 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use backend::live::{
-    EventFilter, EventItem, FleetItem, HostUsage, LogItem, LogLine, LogParams,
-    LogQuery, StatsItem, DEFAULT_TAIL,
-};
 use backend::auth::{Credential, Identity, SessionStamp};
+use backend::live::{
+    EventFilter, EventItem, FleetItem, HostUsage, LogItem, LogLine, LogParams, LogQuery, StatsItem,
+    DEFAULT_TAIL,
+};
 use backend::policy::{authorize, HostAction};
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tower_sessions::session_store::SessionStore;
@@ -67,9 +67,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Proof {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let via = parts.extensions.get::<Identity>().map(|i| i.via).ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "sign in or send an API token")
-        })?;
+        let via = parts
+            .extensions
+            .get::<Identity>()
+            .map(|i| i.via)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "sign in or send an API token",
+                )
+            })?;
         Ok(match via {
             Credential::Token => {
                 let secret = parts
@@ -82,7 +90,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Proof {
                     .unwrap_or_default();
                 Proof::Token(secret)
             }
-            Credential::Session => Proof::Session(parts.extensions.get::<Session>().and_then(Session::id)),
+            Credential::Session => {
+                Proof::Session(parts.extensions.get::<Session>().and_then(Session::id))
+            }
         })
     }
 }
@@ -95,7 +105,13 @@ pub(crate) struct AccessWatch {
 }
 
 impl AccessWatch {
-    pub(crate) fn start(state: &AppState, user_id: i64, proof: Proof, hosts: Vec<String>, action: HostAction) -> AccessWatch {
+    pub(crate) fn start(
+        state: &AppState,
+        user_id: i64,
+        proof: Proof,
+        hosts: Vec<String>,
+        action: HostAction,
+    ) -> AccessWatch {
         let lost = CancellationToken::new();
         let stop = CancellationToken::new();
         let revocations = state.accounts.revocations().clone();
@@ -103,7 +119,8 @@ impl AccessWatch {
         let mut revoked = revocations.watch(user_id);
         let (state, watch_lost, watch_stop) = (state.clone(), lost.clone(), stop.clone());
         tokio::spawn(async move {
-            let mut every = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+            let mut every =
+                tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
             loop {
                 tokio::select! {
                     () = watch_stop.cancelled() => return,
@@ -119,17 +136,28 @@ impl AccessWatch {
                         return;
                     }
                     // A store hiccup is not a verdict: the next check decides.
-                    Err(e) => tracing::warn!(error = %e.log_detail(), "checking a stream's access again"),
+                    Err(e) => {
+                        tracing::warn!(error = %e.log_detail(), "checking a stream's access again")
+                    }
                 }
             }
         });
-        AccessWatch { lost, _stop: stop.drop_guard() }
+        AccessWatch {
+            lost,
+            _stop: stop.drop_guard(),
+        }
     }
 }
 
 /// Resolves the caller again from what proved them at the start, as the identity
 /// middleware would for a new request, and asks the policy again.
-async fn still_allowed(state: &AppState, user_id: i64, proof: &Proof, hosts: &[String], action: HostAction) -> backend::Result<bool> {
+async fn still_allowed(
+    state: &AppState,
+    user_id: i64,
+    proof: &Proof,
+    hosts: &[String],
+    action: HostAction,
+) -> backend::Result<bool> {
     let principal = match proof {
         Proof::Token(secret) => state.accounts.principal_for_token(secret).await?,
         Proof::Session(None) => None,
@@ -154,7 +182,9 @@ async fn still_allowed(state: &AppState, user_id: i64, proof: &Proof, hosts: &[S
             }
         }
     };
-    Ok(principal.is_some_and(|p| p.user_id == user_id && hosts.iter().all(|h| authorize(&p, h, action).is_ok())))
+    Ok(principal.is_some_and(|p| {
+        p.user_id == user_id && hosts.iter().all(|h| authorize(&p, h, action).is_ok())
+    }))
 }
 
 /// `chunks` until the access is lost, then a last `end` event saying so.
@@ -165,7 +195,11 @@ fn until_lost(chunks: BoxStream<'static, Bytes>, watch: AccessWatch) -> BoxStrea
         let watch = watch;
         watch.lost.is_cancelled().then(|| {
             let mut buf = Vec::new();
-            sse_event(&mut buf, "end", &json!({ "reason": "access_changed", "message": ACCESS_CHANGED }));
+            sse_event(
+                &mut buf,
+                "end",
+                &json!({ "reason": "access_changed", "message": ACCESS_CHANGED }),
+            );
             Bytes::from(buf)
         })
     })
@@ -298,7 +332,8 @@ pub async fn logs(
                 Ok(LogItem::Lines(lines)) => {
                     // A whole batch of the shared stream is encoded once for all its viewers.
                     return lines.encoded(timestamps, |lines| {
-                        let mut buf = Vec::with_capacity(lines.iter().map(|l| l.text.len() + 96).sum());
+                        let mut buf =
+                            Vec::with_capacity(lines.iter().map(|l| l.text.len() + 96).sum());
                         for line in lines {
                             sse_event(&mut buf, "line", &wire(line, timestamps));
                         }
@@ -316,7 +351,13 @@ pub async fn logs(
             }
             Bytes::from(buf)
         });
-        let watch = AccessWatch::start(&state, who.user_id, proof, vec![host.slug.clone()], HostAction::View);
+        let watch = AccessWatch::start(
+            &state,
+            who.user_id,
+            proof,
+            vec![host.slug.clone()],
+            HostAction::View,
+        );
         return Ok(sse(until_lost(Box::pin(chunks), watch)));
     }
     if text {
@@ -482,7 +523,13 @@ pub async fn stats(
         }
         Bytes::from(buf)
     });
-    let watch = AccessWatch::start(&state, who.user_id, proof, vec![host.slug.clone()], HostAction::View);
+    let watch = AccessWatch::start(
+        &state,
+        who.user_id,
+        proof,
+        vec![host.slug.clone()],
+        HostAction::View,
+    );
     Ok(sse(until_lost(Box::pin(chunks), watch)))
 }
 
@@ -495,7 +542,10 @@ pub async fn host_stats(
     authorize(&who, &host, HostAction::View)?;
     let host = state.fleet.host(&host)?;
     Ok(Json(
-        state.live.host_usage(&host.engine, &host.slug, state.fleet.deadline()).await?,
+        state
+            .live
+            .host_usage(&host.engine, &host.slug, state.fleet.deadline())
+            .await?,
     ))
 }
 
@@ -536,7 +586,13 @@ pub async fn host_events(
         }
         Bytes::from(buf)
     });
-    let watch = AccessWatch::start(&state, who.user_id, proof, vec![host.slug.clone()], HostAction::View);
+    let watch = AccessWatch::start(
+        &state,
+        who.user_id,
+        proof,
+        vec![host.slug.clone()],
+        HostAction::View,
+    );
     Ok(sse(until_lost(Box::pin(chunks), watch)))
 }
 

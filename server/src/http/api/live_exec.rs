@@ -99,7 +99,14 @@ pub async fn exec(
     })?;
     let request = ExecRequest::parse(&params)?;
     let host = state.fleet.host(&host)?;
-    backend::own::guard_container(&host.engine, &who, &host.slug, &id, backend::own::ContainerAct::Exec).await?;
+    backend::own::guard_container(
+        &host.engine,
+        &who,
+        &host.slug,
+        &id,
+        backend::own::ContainerAct::Exec,
+    )
+    .await?;
     // One inspect: it finds the container (404), refuses one not running (409, before the
     // upgrade, so the client gets an ordinary answer) and names the container for the exec.
     let detail = host.engine.inspect_container(&id).await?;
@@ -113,7 +120,13 @@ pub async fn exec(
     })?;
     let shutdown = state.shutdown.clone();
     let engine = host.engine.clone();
-    let watch = AccessWatch::start(&state, who.user_id, proof, vec![host.slug.clone()], HostAction::ManageContainers);
+    let watch = AccessWatch::start(
+        &state,
+        who.user_id,
+        proof,
+        vec![host.slug.clone()],
+        HostAction::ManageContainers,
+    );
     tracing::info!(user = %who.username, host = %host.slug, container = %detail.id, shell = %request.shell, "terminal opened");
     let close = CloseRecord {
         audit: state.audit.clone(),
@@ -173,30 +186,33 @@ impl CloseRecord {
             Ended::NotStarted => ("not_started", None, Outcome::Failed),
             Ended::EngineError => ("engine_error", None, Outcome::Failed),
         };
-        self.audit.record(Record {
-            at: backend::store::now(),
-            user_id: Some(self.user_id),
-            username: Some(self.username),
-            client: self.client,
-            host: Some(self.host),
-            object: Some(self.object),
-            action: "container.exec.close".into(),
-            params: json!({
-                "shell": self.shell,
-                "ended": how,
-                "exit_code": code,
-                "duration_secs": lasted.as_secs(),
-            }),
-            // The socket's close code: 1000 normal, 1001 going away, 1008 access changed, 1011 an error.
-            status: match ended {
-                Ended::Shutdown => close_code::AWAY,
-                Ended::AccessChanged => close_code::POLICY,
-                Ended::NotStarted | Ended::Exited(_) | Ended::ClientClosed => close_code::NORMAL,
-                Ended::EngineError => close_code::ERROR,
-            },
-            outcome,
-        })
-        .await;
+        self.audit
+            .record(Record {
+                at: backend::store::now(),
+                user_id: Some(self.user_id),
+                username: Some(self.username),
+                client: self.client,
+                host: Some(self.host),
+                object: Some(self.object),
+                action: "container.exec.close".into(),
+                params: json!({
+                    "shell": self.shell,
+                    "ended": how,
+                    "exit_code": code,
+                    "duration_secs": lasted.as_secs(),
+                }),
+                // The socket's close code: 1000 normal, 1001 going away, 1008 access changed, 1011 an error.
+                status: match ended {
+                    Ended::Shutdown => close_code::AWAY,
+                    Ended::AccessChanged => close_code::POLICY,
+                    Ended::NotStarted | Ended::Exited(_) | Ended::ClientClosed => {
+                        close_code::NORMAL
+                    }
+                    Ended::EngineError => close_code::ERROR,
+                },
+                outcome,
+            })
+            .await;
     }
 }
 
@@ -214,7 +230,10 @@ async fn send_last(socket: &mut (impl SinkExt<Message> + Unpin), message: Messag
 }
 
 async fn close(socket: &mut (impl SinkExt<Message> + Unpin), code: u16, reason: &'static str) {
-    let frame = CloseFrame { code, reason: reason.into() };
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
     send_last(socket, Message::Close(Some(frame))).await;
 }
 
@@ -240,7 +259,11 @@ async fn terminal(
                 backend::Error::Invalid { message, .. } => message.clone(),
                 other => other.public_message(),
             };
-            send_last(&mut tx, json_frame(&json!({ "type": "error", "message": message }))).await;
+            send_last(
+                &mut tx,
+                json_frame(&json!({ "type": "error", "message": message })),
+            )
+            .await;
             close(&mut tx, close_code::NORMAL, "").await;
             return Ended::NotStarted;
         }

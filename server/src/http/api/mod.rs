@@ -30,72 +30,175 @@ pub fn router() -> Router<AppState> {
         .route("/session", post(account::login).delete(account::logout))
         .route("/me", get(account::me))
         .route("/me/password", post(account::change_password))
-        .route("/tokens", get(account::list_tokens).post(account::create_token))
+        .route(
+            "/tokens",
+            get(account::list_tokens).post(account::create_token),
+        )
         .route("/tokens/{id}", delete(account::revoke_token))
         .route("/users", get(users::list).post(users::create))
-        .route("/users/{id}", get(users::get).patch(users::update).delete(users::remove))
+        .route(
+            "/users/{id}",
+            get(users::get).patch(users::update).delete(users::remove),
+        )
         .route("/teams", get(teams::list).post(teams::create))
-        .route("/teams/{id}", get(teams::get).patch(teams::rename).delete(teams::remove))
-        .route("/teams/{id}/members/{user_id}", put(teams::add_member).delete(teams::remove_member))
+        .route(
+            "/teams/{id}",
+            get(teams::get).patch(teams::rename).delete(teams::remove),
+        )
+        .route(
+            "/teams/{id}/members/{user_id}",
+            put(teams::add_member).delete(teams::remove_member),
+        )
         .route("/audit", get(audit::list))
         .route("/audit.csv", get(audit::csv))
-        .route("/audit/settings", get(audit::settings).put(audit::set_settings))
+        .route(
+            "/audit/settings",
+            get(audit::settings).put(audit::set_settings),
+        )
         .route("/hosts", get(hosts::list).post(host_admin::create))
-        .route("/hosts/{host}", get(hosts::get).patch(host_admin::update).delete(host_admin::remove))
+        .route(
+            "/hosts/{host}",
+            get(hosts::get)
+                .patch(host_admin::update)
+                .delete(host_admin::remove),
+        )
         .route("/hosts/{host}/settings", get(host_admin::settings))
         .route("/hosts/{host}/info", get(hosts::info))
         .route("/hosts/{host}/df", get(hosts::disk_usage))
         .route("/hosts/{host}/nodes", get(hosts::nodes))
-        .route("/hosts/{host}/grants", get(users::grants).put(users::grant).delete(users::revoke))
-        .route("/hosts/{host}/guardrails", get(guardrails::get).put(guardrails::set))
+        .route(
+            "/hosts/{host}/grants",
+            get(users::grants).put(users::grant).delete(users::revoke),
+        )
+        .route(
+            "/hosts/{host}/guardrails",
+            get(guardrails::get).put(guardrails::set),
+        )
         .route("/containers", get(containers::list_all))
-        .route("/hosts/{host}/containers", get(containers::list).post(containers::create))
-        .route("/hosts/{host}/containers/{id}", get(containers::inspect).delete(containers::remove))
-        .route("/hosts/{host}/containers/{id}/spec", get(containers::run_spec))
-        .route("/hosts/{host}/containers/{id}/start", post(containers::start))
+        .route(
+            "/hosts/{host}/containers",
+            get(containers::list).post(containers::create),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}",
+            get(containers::inspect).delete(containers::remove),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/spec",
+            get(containers::run_spec),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/start",
+            post(containers::start),
+        )
         .route("/hosts/{host}/containers/{id}/stop", post(containers::stop))
-        .route("/hosts/{host}/containers/{id}/restart", post(containers::restart))
+        .route(
+            "/hosts/{host}/containers/{id}/restart",
+            post(containers::restart),
+        )
         .route("/hosts/{host}/containers/{id}/kill", post(containers::kill))
-        .route("/hosts/{host}/containers/{id}/pause", post(containers::pause))
-        .route("/hosts/{host}/containers/{id}/unpause", post(containers::unpause))
-        .route("/hosts/{host}/containers/{id}/rename", post(containers::rename))
-        .route("/hosts/{host}/containers/{id}/recreate", post(containers::recreate))
-        .route("/hosts/{host}/containers/{id}/top", get(container_files::top))
-        .route("/hosts/{host}/containers/{id}/changes", get(container_files::changes))
-        .route("/hosts/{host}/containers/{id}/commit", post(container_files::commit))
-        .route("/hosts/{host}/containers/{id}/export", get(container_files::export))
-        .route("/hosts/{host}/containers/{id}/archive", get(container_files::download))
-        .route("/hosts/{host}/containers/{id}/files", get(container_files::list))
+        .route(
+            "/hosts/{host}/containers/{id}/pause",
+            post(containers::pause),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/unpause",
+            post(containers::unpause),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/rename",
+            post(containers::rename),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/recreate",
+            post(containers::recreate),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/top",
+            get(container_files::top),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/changes",
+            get(container_files::changes),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/commit",
+            post(container_files::commit),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/export",
+            get(container_files::export),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/archive",
+            get(container_files::download),
+        )
+        .route(
+            "/hosts/{host}/containers/{id}/files",
+            get(container_files::list),
+        )
         .route("/hosts/{host}/containers/{id}/logs", get(live::logs))
-        .route("/hosts/{host}/containers/{id}/logs/download", get(live::download))
+        .route(
+            "/hosts/{host}/containers/{id}/logs/download",
+            get(live::download),
+        )
         .route("/hosts/{host}/containers/{id}/stats", get(live::stats))
         .route("/hosts/{host}/containers/{id}/exec", get(live_exec::exec))
         .route("/hosts/{host}/stats", get(live::host_stats))
         .route("/hosts/{host}/events", get(live::host_events))
         .route("/events", get(live::fleet_events))
-        .route("/registries", get(registries::list).post(registries::create))
+        .route(
+            "/registries",
+            get(registries::list).post(registries::create),
+        )
         .route("/registries/{id}", delete(registries::remove))
         .route("/images", get(images::list_all))
         .route("/hosts/{host}/images", get(images::list))
         .route("/hosts/{host}/images/pull", post(images::pull))
         .route("/hosts/{host}/images/prune", post(images::prune))
         .route("/hosts/{host}/images/search", get(images::search))
-        .route("/hosts/{host}/images/{id}", get(images::inspect).delete(images::remove))
+        .route(
+            "/hosts/{host}/images/{id}",
+            get(images::inspect).delete(images::remove),
+        )
         .route("/hosts/{host}/images/{id}/history", get(images::history))
         .route("/hosts/{host}/images/{id}/export", get(images::export))
         .route("/hosts/{host}/images/{id}/tag", post(images::tag))
         .route("/volumes", get(storage::list_all_volumes))
-        .route("/hosts/{host}/volumes", get(storage::list_volumes).post(storage::create_volume))
+        .route(
+            "/hosts/{host}/volumes",
+            get(storage::list_volumes).post(storage::create_volume),
+        )
         .route("/hosts/{host}/volumes/prune", post(storage::prune_volumes))
-        .route("/hosts/{host}/volumes/{name}", get(storage::inspect_volume).delete(storage::remove_volume))
+        .route(
+            "/hosts/{host}/volumes/{name}",
+            get(storage::inspect_volume).delete(storage::remove_volume),
+        )
         .route("/networks", get(storage::list_all_networks))
-        .route("/hosts/{host}/networks", get(storage::list_networks).post(storage::create_network))
-        .route("/hosts/{host}/networks/prune", post(storage::prune_networks))
-        .route("/hosts/{host}/networks/{id}", get(storage::inspect_network).delete(storage::remove_network))
-        .route("/hosts/{host}/networks/{id}/connect", post(storage::connect))
-        .route("/hosts/{host}/networks/{id}/disconnect", post(storage::disconnect))
+        .route(
+            "/hosts/{host}/networks",
+            get(storage::list_networks).post(storage::create_network),
+        )
+        .route(
+            "/hosts/{host}/networks/prune",
+            post(storage::prune_networks),
+        )
+        .route(
+            "/hosts/{host}/networks/{id}",
+            get(storage::inspect_network).delete(storage::remove_network),
+        )
+        .route(
+            "/hosts/{host}/networks/{id}/connect",
+            post(storage::connect),
+        )
+        .route(
+            "/hosts/{host}/networks/{id}/disconnect",
+            post(storage::disconnect),
+        )
         .route("/openapi.json", get(openapi))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") })
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
+        })
         .layer(no_store())
 }
 
@@ -112,14 +215,20 @@ fn no_store() -> tower_http::set_header::SetResponseHeaderLayer<axum::http::Head
 /// the general body limit and count bytes against `Settings::upload_limit` themselves.
 pub fn uploads() -> Router<AppState> {
     Router::new()
-        .route("/hosts/{host}/containers/{id}/archive", put(container_files::upload))
+        .route(
+            "/hosts/{host}/containers/{id}/archive",
+            put(container_files::upload),
+        )
         .route("/hosts/{host}/images/load", post(images::load))
         .route("/hosts/{host}/images/import", post(images::import))
         .layer(no_store())
 }
 
 async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], include_str!("../openapi.json"))
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../openapi.json"),
+    )
 }
 
 /// Names the hosts a fleet-wide list had to skip (comma-separated slugs; `/api/v1/hosts` says
@@ -135,7 +244,10 @@ where
 }
 
 /// Names in [`UNREACHABLE`] the hosts a fleet-wide list had to skip.
-pub fn with_unreachable(mut response: axum::response::Response, unreachable: &[String]) -> axum::response::Response {
+pub fn with_unreachable(
+    mut response: axum::response::Response,
+    unreachable: &[String],
+) -> axum::response::Response {
     if !unreachable.is_empty() {
         if let Ok(value) = axum::http::HeaderValue::from_str(&unreachable.join(",")) {
             response.headers_mut().insert(UNREACHABLE, value);
@@ -154,14 +266,23 @@ const INLINE_LIST_MAX: usize = 200;
 const LIST_ITEM_BYTES: usize = 512;
 
 fn json_array<T: serde::Serialize>(items: &[T]) -> serde_json::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(items.len().saturating_mul(LIST_ITEM_BYTES).saturating_add(2));
+    let mut out = Vec::with_capacity(
+        items
+            .len()
+            .saturating_mul(LIST_ITEM_BYTES)
+            .saturating_add(2),
+    );
     serde_json::to_writer(&mut out, items)?;
     Ok(out)
 }
 
 /// An answer of JSON already written.
 pub fn json_bytes(json: Vec<u8>) -> axum::response::Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response()
 }
 
 /// A JSON array answer, serialised off the runtime when it is long.
@@ -204,18 +325,26 @@ where
         use axum::extract::rejection::JsonRejection;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Body(v)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", json_problem(&e.body_text())))
-            }
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                json_problem(&e.body_text()),
+            )),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send the body as JSON with Content-Type: application/json",
             )),
-            Err(JsonRejection::BytesRejection(_)) => {
-                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large"))
-            }
-            Err(_) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the body is not valid JSON")),
+            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request body is too large",
+            )),
+            Err(_) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the body is not valid JSON",
+            )),
         }
     }
 }
@@ -224,7 +353,9 @@ where
 fn json_problem(text: &str) -> String {
     // axum says "Failed to deserialize …: <path>: <serde message> at line …"; keep the path,
     // which names the field, and serde's message.
-    let detail = text.split_once("target type: ").map_or(text, |(_, rest)| rest);
+    let detail = text
+        .split_once("target type: ")
+        .map_or(text, |(_, rest)| rest);
     let detail = detail.split(" at line ").next().unwrap_or(detail);
     format!("the body does not fit: {detail}")
 }

@@ -30,7 +30,8 @@ pub async fn list_all_volumes(
     super::fleet_list(
         fleet.volumes,
         fleet.unreachable.into_iter().map(|n| n.host).collect(),
-    ).await
+    )
+    .await
 }
 
 /// `GET /api/v1/hosts/{host}/volumes`.
@@ -60,7 +61,10 @@ pub async fn create_volume(
     let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
         .limits_for(&who, &host.slug)
         .await?;
-    let created = host.engine.create_volume_within(&request.into(), limits.as_ref()).await?;
+    let created = host
+        .engine
+        .create_volume_within(&request.into(), limits.as_ref())
+        .await?;
     tracing::info!(by = %who.username, host = %host.slug, volume = %created.name, "volume created");
     Ok((
         StatusCode::CREATED,
@@ -121,7 +125,8 @@ pub async fn list_all_networks(
     super::fleet_list(
         fleet.networks,
         fleet.unreachable.into_iter().map(|n| n.host).collect(),
-    ).await
+    )
+    .await
 }
 
 /// `GET /api/v1/hosts/{host}/networks`.
@@ -152,7 +157,10 @@ pub async fn create_network(
     let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
         .limits_for(&who, &host.slug)
         .await?;
-    let created = host.engine.create_network_within(&request.into(), limits.as_ref()).await?;
+    let created = host
+        .engine
+        .create_network_within(&request.into(), limits.as_ref())
+        .await?;
     tracing::info!(by = %who.username, host = %host.slug, network = %created.name, "network created");
     Ok((
         StatusCode::CREATED,
@@ -194,7 +202,14 @@ pub async fn connect(
     let (host, container) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
         required_container(&request)
     })?;
-    backend::own::guard_container(&host.engine, &who, &host.slug, container, backend::own::ContainerAct::Network).await?;
+    backend::own::guard_container(
+        &host.engine,
+        &who,
+        &host.slug,
+        container,
+        backend::own::ContainerAct::Network,
+    )
+    .await?;
     host.engine
         .connect_network(&id, container, &request.aliases)
         .await?;
@@ -211,7 +226,14 @@ pub async fn disconnect(
     let (host, container) = checked_host(&state, &who, &host, HostAction::ManageStorage, || {
         required_container(&request)
     })?;
-    backend::own::guard_container(&host.engine, &who, &host.slug, container, backend::own::ContainerAct::Network).await?;
+    backend::own::guard_container(
+        &host.engine,
+        &who,
+        &host.slug,
+        container,
+        backend::own::ContainerAct::Network,
+    )
+    .await?;
     host.engine
         .disconnect_network(&id, container, request.force)
         .await?;

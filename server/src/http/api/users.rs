@@ -14,8 +14,19 @@ use crate::http::auth::Admin;
 use crate::http::ApiError;
 use crate::state::AppState;
 
-pub async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<UserView>>, ApiError> {
-    Ok(Json(state.accounts.list_users().await?.into_iter().map(UserView::from).collect()))
+pub async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<Vec<UserView>>, ApiError> {
+    Ok(Json(
+        state
+            .accounts
+            .list_users()
+            .await?
+            .into_iter()
+            .map(UserView::from)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -26,13 +37,24 @@ pub struct NewUser {
     admin: bool,
 }
 
-pub async fn create(State(state): State<AppState>, Admin(by): Admin, Body(body): Body<NewUser>) -> Result<impl IntoResponse, ApiError> {
-    let user = state.accounts.create_user(&body.username, &body.password, body.admin).await?;
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    Body(body): Body<NewUser>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user = state
+        .accounts
+        .create_user(&body.username, &body.password, body.admin)
+        .await?;
     tracing::info!(by = %by.username, user = %user.username, admin = user.admin, "user created");
     Ok((StatusCode::CREATED, Json(UserView::from(user))))
 }
 
-pub async fn get(State(state): State<AppState>, _: Admin, Path(id): Path<i64>) -> Result<Json<UserView>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<i64>,
+) -> Result<Json<UserView>, ApiError> {
     Ok(Json(state.accounts.user(id).await?.into()))
 }
 
@@ -47,15 +69,31 @@ pub async fn update(
     Ok(Json(user.into()))
 }
 
-pub async fn remove(State(state): State<AppState>, Admin(by): Admin, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub async fn remove(
+    State(state): State<AppState>,
+    Admin(by): Admin,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     state.accounts.delete_user(id).await?;
     tracing::info!(by = %by.username, user_id = id, "user deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn grants(State(state): State<AppState>, _: Admin, Path(host): Path<String>) -> Result<Json<Vec<GrantView>>, ApiError> {
+pub async fn grants(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(host): Path<String>,
+) -> Result<Json<Vec<GrantView>>, ApiError> {
     state.fleet.host(&host)?;
-    Ok(Json(state.accounts.grants_on(&host).await?.into_iter().map(GrantView::from).collect()))
+    Ok(Json(
+        state
+            .accounts
+            .grants_on(&host)
+            .await?
+            .into_iter()
+            .map(GrantView::from)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -69,7 +107,11 @@ fn subject(user: Option<i64>, team: Option<i64>) -> Result<(SubjectKind, i64), A
     match (user, team) {
         (Some(id), None) => Ok((SubjectKind::User, id)),
         (None, Some(id)) => Ok((SubjectKind::Team, id)),
-        _ => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "user: name exactly one of user or team")),
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "user: name exactly one of user or team",
+        )),
     }
 }
 
@@ -81,7 +123,10 @@ pub async fn grant(
 ) -> Result<StatusCode, ApiError> {
     state.fleet.host(&host)?;
     let (kind, id) = subject(body.user, body.team)?;
-    state.accounts.set_grant(&host, kind, id, body.role.into()).await?;
+    state
+        .accounts
+        .set_grant(&host, kind, id, body.role.into())
+        .await?;
     tracing::info!(by = %by.username, host, subject_id = id, role = body.role.as_str(), "grant set");
     Ok(StatusCode::NO_CONTENT)
 }

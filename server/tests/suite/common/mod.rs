@@ -30,7 +30,14 @@ pub fn env(name: &str) -> String {
 }
 
 fn host(slug: &str, url: String, tls: Option<TlsFiles>) -> HostConfig {
-    HostConfig::new(slug, slug, EngineSpec { url, tls: tls.map(Into::into) })
+    HostConfig::new(
+        slug,
+        slug,
+        EngineSpec {
+            url,
+            tls: tls.map(Into::into),
+        },
+    )
 }
 
 pub struct TestApp {
