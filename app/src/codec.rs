@@ -49,8 +49,10 @@ mod tests {
 
     #[test]
     fn answers_round_trip_and_bad_bytes_are_an_error() {
-        let bytes = <TextJsonEncoding as Encodes<Vec<String>>>::encode(&vec!["a".into()]).unwrap();
-        let back: Vec<String> = <TextJsonEncoding as Decodes<Vec<String>>>::decode(bytes).unwrap();
+        let bytes =
+            <TextJsonEncoding as Encodes<Vec<String>>>::encode(&vec!["a".into()]).expect("encodes");
+        let back: Vec<String> =
+            <TextJsonEncoding as Decodes<Vec<String>>>::decode(bytes).expect("decodes");
         assert_eq!(back, vec!["a".to_owned()]);
         let bad = <TextJsonEncoding as Decodes<Vec<String>>>::decode(Bytes::from_static(&[
             b'"', 0xff, b'"',

@@ -121,6 +121,8 @@ pub struct HostStatus {
     pub source: HostSource,
 }
 
+/// One per host, kept in the status map: the size of `Up` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Health {
     Up {

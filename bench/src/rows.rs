@@ -53,7 +53,7 @@ struct Paired {
 
 impl Paired {
     fn ours_first(round: usize, pair: usize) -> bool {
-        (round + pair) % 2 == 0
+        (round + pair).is_multiple_of(2)
     }
 
     fn round(&mut self, ours: &[f64], theirs: &[f64]) {

@@ -353,7 +353,7 @@ mod tests {
         let row: EventRow = serde_json::from_str(
             r#"{"host":"a","type":"container","action":"start","id":"x","name":"web","attributes":{},"time":5,"time_nano":5000000000}"#,
         )
-        .unwrap();
+        .expect("a row");
         assert_eq!(row.kind, "container");
         assert_eq!(row.name.as_deref(), Some("web"));
     }

@@ -94,7 +94,6 @@ pub async fn remove_host_grant(host: String, subject: String) -> Result<(), AppE
 }
 
 #[server(output = crate::codec::TextJson)]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_guardrails(
     host: String,
     privileged: Option<String>,

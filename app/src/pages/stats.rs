@@ -462,7 +462,7 @@ mod tests {
     fn scales_and_units() {
         assert!((scale([1.0, 8.0].into_iter(), 5.0) - 10.0).abs() < 1e-9);
         assert!((scale(std::iter::empty(), 5.0) - 5.0).abs() < 1e-9);
-        assert_eq!(percent(3.14159), "3.1 %");
+        assert_eq!(percent(3.06), "3.1 %");
         assert_eq!(percent(150.0), "150 %");
         assert_eq!(rate(1536.0), "1.5 KB/s");
         assert_eq!(rate(-1.0), "0 B/s");

@@ -514,12 +514,12 @@ fn files_holding(root: &std::path::Path, needle: &str) -> Vec<std::path::PathBuf
             let path = entry.path();
             if kind.is_dir() {
                 todo.push(path);
-            } else if kind.is_file() && entry.metadata().is_ok_and(|m| m.len() <= 1 << 20) {
-                if std::fs::read(&path)
+            } else if kind.is_file()
+                && entry.metadata().is_ok_and(|m| m.len() <= 1 << 20)
+                && std::fs::read(&path)
                     .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
-                {
-                    found.push(path);
-                }
+            {
+                found.push(path);
             }
         }
     }
