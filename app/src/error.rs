@@ -21,8 +21,11 @@ pub enum AppError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
-    #[error("{0}")]
-    Engine(String),
+    /// The engine could not do it: unreachable (502), too slow (504), or it refused the request
+    /// (its 404 and 409 kept, else 502) — the same status the REST door answers
+    /// (`backend::Error::http_status`).
+    #[error("{message}")]
+    Engine { status: u16, message: String },
     #[error("something went wrong on the server; it has been logged")]
     Internal,
     /// The request did not reach the server function or its answer could not be read.
@@ -40,7 +43,7 @@ impl AppError {
             AppError::Throttled(_) => 429,
             AppError::Invalid { .. } => 422,
             AppError::Conflict(_) => 409,
-            AppError::Engine(_) => 502,
+            AppError::Engine { status, .. } => *status,
             AppError::Internal | AppError::Transport => 500,
         }
     }
@@ -90,7 +93,10 @@ impl From<backend::Error> for AppError {
             E::Conflict(msg) => AppError::Conflict(msg.clone()),
             E::EngineUnreachable { .. } | E::EngineTimeout | E::Engine { .. } => {
                 tracing::warn!(error = %err.log_detail(), "engine error in server fn");
-                AppError::Engine(err.public_message())
+                AppError::Engine {
+                    status: err.http_status().0,
+                    message: err.public_message(),
+                }
             }
             E::Internal(_) => {
                 tracing::error!(error = %err.log_detail(), "internal error in server fn");

@@ -308,7 +308,7 @@ mod convert {
         /// What a person may see: admins every host (as managers), others their grants.
         pub fn new(who: &backend::policy::Principal, fleet: &backend::fleet::Fleet) -> Self {
             let hosts = fleet
-                .hosts()
+                .visible(who, backend::policy::HostAction::View)
                 .iter()
                 .filter_map(|h| {
                     who.role_on(&h.slug).map(|r| HostRole {

@@ -7,7 +7,7 @@ use crate::engine::container_list::{self, HostShare};
 use crate::engine::{read_sized, ContainerSummary, ListQuery};
 use crate::error::Error;
 use crate::fleet::{Fleet, Host};
-use crate::policy::{authorize, HostAction, Principal};
+use crate::policy::{HostAction, Principal};
 
 /// A container and the host it runs on.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,12 +40,7 @@ where
     F: Fn(Host) -> Fut,
     Fut: std::future::Future<Output = Result<T, Error>>,
 {
-    let hosts: Vec<Host> = fleet
-        .hosts()
-        .iter()
-        .filter(|h| authorize(who, &h.slug, HostAction::View).is_ok())
-        .cloned()
-        .collect();
+    let hosts: Vec<Host> = fleet.visible(who, HostAction::View);
     let deadline = fleet.deadline();
     let ask = &ask;
     let answers = join_all(hosts.into_iter().map(|h| async move {

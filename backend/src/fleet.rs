@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::{Engine, EngineSpec, EngineSummary, Timeouts};
 use crate::error::{Error, Result};
 use crate::live::{EventFilter, EventItem, Hub, LogEnd};
+use crate::policy::{authorize, HostAction, Permit, Principal};
 
 /// The kinds of engine event that change what the hosts snapshot counts.
 const SNAPSHOT_EVENT_TYPES: [&str; 4] = ["container", "image", "volume", "network"];
@@ -186,12 +187,35 @@ impl Fleet {
         self.timeouts
     }
 
-    /// Every host, in the order they were added (command line first, then the registry's).
-    pub fn hosts(&self) -> Vec<Host> {
+    /// Every host with its engine, in the order they were added (command line first, then the
+    /// registry's): for the backend's own work (probes, monitors). Doors reach hosts through a
+    /// [`Permit`] ([`Fleet::host`], [`Fleet::visible`]).
+    pub(crate) fn hosts(&self) -> Vec<Host> {
         self.hosts.read().map(|h| h.clone()).unwrap_or_default()
     }
 
-    pub fn host(&self, slug: &str) -> Result<Host> {
+    /// The host a permit is for: the only way a door reaches an engine.
+    pub fn host(&self, permit: &Permit) -> Result<Host> {
+        self.by_slug(permit.host())
+    }
+
+    /// The hosts on which `who` may do `action`, in the fleet's order.
+    pub fn visible(&self, who: &Principal, action: HostAction) -> Vec<Host> {
+        self.hosts()
+            .into_iter()
+            .filter(|h| authorize(who, &h.slug, action).is_ok())
+            .collect()
+    }
+
+    /// Each host's slug and engine address, for the start-up log.
+    pub fn addresses(&self) -> Vec<(String, String)> {
+        self.hosts()
+            .into_iter()
+            .map(|h| (h.slug, h.engine.spec().url.clone()))
+            .collect()
+    }
+
+    pub(crate) fn by_slug(&self, slug: &str) -> Result<Host> {
         self.hosts
             .read()
             .ok()
@@ -200,7 +224,12 @@ impl Fleet {
     }
 
     pub fn contains(&self, slug: &str) -> bool {
-        self.host(slug).is_ok()
+        self.by_slug(slug).is_ok()
+    }
+
+    /// `NotFound` unless the host exists: for admin pages that name a host but need no engine.
+    pub fn exists(&self, slug: &str) -> Result<()> {
+        self.by_slug(slug).map(|_| ())
     }
 
     /// Adds a host; its probe task starts at once when the monitor runs.
@@ -325,7 +354,7 @@ impl Fleet {
         log_change(previous.as_ref(), &status);
         // A host removed or replaced while this probe ran must not come back into the snapshot.
         let current = self
-            .host(&host.slug)
+            .by_slug(&host.slug)
             .is_ok_and(|h| h.engine.same_connection(&host.engine));
         if current {
             if let Ok(mut map) = self.snapshot.write() {
@@ -353,7 +382,7 @@ impl Fleet {
             if let Ok(mut pending) = fleet.refreshing.lock() {
                 pending.remove(&slug);
             }
-            if let Ok(host) = fleet.host(&slug) {
+            if let Ok(host) = fleet.by_slug(&slug) {
                 fleet.status_of(&host).await;
             }
         });
@@ -418,7 +447,9 @@ impl Fleet {
         let mut hubs = self.events_hub.subscribe();
         let mut backoff = Duration::from_secs(1);
         loop {
-            let Ok(host) = self.host(&slug) else { return };
+            let Ok(host) = self.by_slug(&slug) else {
+                return;
+            };
             let hub = hubs.borrow_and_update().clone();
             let opened = Instant::now();
             let mut events = self.snapshot_events(&host, hub.as_ref());
@@ -537,7 +568,9 @@ impl Fleet {
             let mut watching: Option<CancellationToken> = None;
             loop {
                 // The host as it is now: a replaced host is probed with its new engine.
-                let Ok(host) = fleet.host(&slug) else { break };
+                let Ok(host) = fleet.by_slug(&slug) else {
+                    break;
+                };
                 let status = tokio::select! {
                     _ = token.cancelled() => break,
                     s = fleet.status_of(&host) => s,

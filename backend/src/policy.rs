@@ -112,14 +112,38 @@ impl Principal {
     }
 }
 
+/// Proof that the gate let a principal act on a host. It is the only way to a host's engine
+/// ([`crate::fleet::Fleet::host`]), so no door can reach an engine without asking the policy
+/// first: the compiler holds the rule, not a test. Only [`authorize`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permit {
+    host: String,
+    role: Role,
+}
+
+impl Permit {
+    /// The host it is for.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The principal's role on that host (admins: manager).
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
 /// The gate. A host without a grant answers `NotFound`, exactly like a host that does not
 /// exist, so its existence is never revealed; a role too low answers `Forbidden`.
-pub fn authorize(who: &Principal, host: &str, action: HostAction) -> Result<Role> {
+pub fn authorize(who: &Principal, host: &str, action: HostAction) -> Result<Permit> {
     let role = who
         .role_on(host)
         .ok_or_else(|| Error::NotFound("host".into()))?;
     if role >= action.required_role() {
-        Ok(role)
+        Ok(Permit {
+            host: host.to_string(),
+            role,
+        })
     } else {
         Err(Error::Forbidden)
     }
@@ -164,7 +188,11 @@ mod tests {
             {
                 let got = authorize(&p, "h", action);
                 if ok {
-                    assert_eq!(got.ok(), Some(role), "{role} may {action:?}");
+                    assert_eq!(
+                        got.ok().map(|p| p.role()),
+                        Some(role),
+                        "{role} may {action:?}"
+                    );
                 } else {
                     assert!(
                         matches!(got, Err(Error::Forbidden)),
@@ -192,7 +220,7 @@ mod tests {
         let admin = person(true, &[]);
         for action in HostAction::ALL {
             assert_eq!(
-                authorize(&admin, "anything", action).ok(),
+                authorize(&admin, "anything", action).ok().map(|p| p.role()),
                 Some(Role::Manager)
             );
         }

@@ -10,7 +10,7 @@ use crate::containers::HostProblem;
 use crate::engine::{Engine, ImageSummary, NetworkDetail, VolumeInfo};
 use crate::error::{Error, Result};
 use crate::fleet::{Fleet, Host};
-use crate::policy::{authorize, HostAction, Principal};
+use crate::policy::{HostAction, Principal};
 
 /// An object and the host it is on.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,11 +40,7 @@ where
     F: Fn(Engine) -> Fut,
     Fut: Future<Output = Result<Vec<T>>>,
 {
-    let mut hosts: Vec<Host> = fleet
-        .hosts()
-        .into_iter()
-        .filter(|h| authorize(who, &h.slug, HostAction::View).is_ok())
-        .collect();
+    let mut hosts: Vec<Host> = fleet.visible(who, HostAction::View);
     hosts.sort_by(|a, b| a.slug.cmp(&b.slug));
     let deadline = fleet.deadline();
     let answers = join_all(hosts.iter().map(|h| {

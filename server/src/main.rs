@@ -160,10 +160,11 @@ async fn run(config: Config) -> Result<(), String> {
         .load()
         .await
         .map_err(|e| format!("loading the host registry: {}", e.log_detail()))?;
-    for h in fleet.hosts() {
-        tracing::info!(host = %h.slug, url = %h.engine.spec().url, "managing engine");
+    let addresses = fleet.addresses();
+    for (slug, url) in &addresses {
+        tracing::info!(host = %slug, %url, "managing engine");
     }
-    if fleet.hosts().is_empty() {
+    if addresses.is_empty() {
         tracing::warn!("no Docker engines yet: add one on the Hosts page");
     }
 

@@ -48,8 +48,9 @@ pub struct ContainerInfo {
 pub async fn load_container(host: String, id: String) -> Result<ContainerInfo, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    let mut role = authorize(&who, &host, HostAction::View)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let mut role = permit.role();
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let mut detail = h.engine.inspect_container(&id).await?;
     let own = !who.admin && h.engine.is_own_container(&detail.id).await?;
     if own {
@@ -73,8 +74,8 @@ pub async fn load_container(host: String, id: String) -> Result<ContainerInfo, A
 pub async fn rename_container(host: String, id: String, name: String) -> Result<(), AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageContainers)?;
-    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
+    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
     backend::own::guard_container(
         &engine,
         &who,
@@ -92,11 +93,11 @@ pub async fn rename_container(host: String, id: String, name: String) -> Result<
 pub async fn recreate_container(host: String, id: String) -> Result<Created, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageContainers)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
         .limits_for(&who, &host)
         .await?;
-    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
     backend::own::guard_container(
         &engine,
         &who,

@@ -19,8 +19,8 @@ use crate::pages::containers::{container_href, encode, role_at_least};
 pub async fn container_top(host: String, id: String) -> Result<Processes, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::View)?;
-    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
     backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Top)
         .await?;
     Ok(engine.container_top(&id, None).await?.into())
@@ -30,8 +30,8 @@ pub async fn container_top(host: String, id: String) -> Result<Processes, AppErr
 pub async fn container_changes(host: String, id: String) -> Result<Vec<Change>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::View)?;
-    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
     backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files)
         .await?;
     let changes = engine.container_changes(&id).await?;
@@ -46,8 +46,8 @@ pub async fn commit_container(
 ) -> Result<Committed, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageContainers)?;
-    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
+    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
     backend::own::guard_container(
         &engine,
         &who,
@@ -65,13 +65,13 @@ pub async fn commit_container(
 pub async fn list_files(host: String, id: String, path: String) -> Result<DirListing, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::View)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
     let path = if path.is_empty() {
         "/".to_string()
     } else {
         path
     };
-    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
     backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files)
         .await?;
     Ok(engine.list_container_dir(&id, &path).await?.into())

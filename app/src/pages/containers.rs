@@ -126,7 +126,7 @@ pub async fn list_containers(
     };
     let query = params.to_query()?;
     let hosts: Vec<HostChoice> = fleet
-        .hosts()
+        .visible(&who, backend::policy::HostAction::View)
         .iter()
         .filter_map(|h| {
             who.role_on(&h.slug).map(|role| HostChoice {
@@ -139,8 +139,7 @@ pub async fn list_containers(
         .collect();
     let (containers, unreachable) = match host.filter(|h| !h.is_empty()) {
         Some(slug) => {
-            authorize(&who, &slug, HostAction::View)?;
-            let h = fleet.host(&slug)?;
+            let h = fleet.host(&authorize(&who, &slug, HostAction::View)?)?;
             // One engine: its own request timeouts bound the wait.
             match h.engine.list_containers(&query).await {
                 Ok(list) => (
@@ -230,10 +229,10 @@ pub(crate) async fn apply(
         Lifecycle::Remove => HostAction::ManageContainers,
         _ => HostAction::Operate,
     };
-    authorize(who, host, needed)?;
+    let permit = authorize(who, host, needed)?;
     let engine = crate::ssr::fleet()
         .map_err(|_| backend::Error::Internal("no fleet in context".into()))?
-        .host(host)?
+        .host(&permit)?
         .engine;
     let own = if action == Lifecycle::Remove {
         backend::own::ContainerAct::Remove

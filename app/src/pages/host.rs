@@ -31,9 +31,9 @@ pub struct HostPageData {
 pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::View).map_err(AppError::from)?;
+    let permit = authorize(&who, &host, HostAction::View).map_err(AppError::from)?;
     let fleet = crate::ssr::fleet()?;
-    let h = fleet.host(&host).map_err(AppError::from)?;
+    let h = fleet.host(&permit).map_err(AppError::from)?;
     // The status comes from the monitor's snapshot: the calls below already ask the engine,
     // all at once, so the page waits for the slowest of them and no longer.
     let (status, info, disk_usage, nodes) = futures::join!(

@@ -19,7 +19,7 @@ fn admin() -> Result<(backend::policy::Principal, backend::auth::Accounts), AppE
 #[server(output = crate::codec::TextJson)]
 pub async fn host_access(host: String) -> Result<HostAccessView, AppError> {
     let (_, accounts) = admin()?;
-    crate::ssr::fleet()?.host(&host)?;
+    crate::ssr::fleet()?.exists(&host)?;
     let pool = accounts.pool().clone();
     Ok(HostAccessView {
         grants: accounts
@@ -67,7 +67,7 @@ fn parse_subject(subject: &str) -> Result<(bool, i64), AppError> {
 #[server(output = crate::codec::TextJson)]
 pub async fn set_host_grant(host: String, subject: String, role: RoleView) -> Result<(), AppError> {
     let (by, accounts) = admin()?;
-    crate::ssr::fleet()?.host(&host)?;
+    crate::ssr::fleet()?.exists(&host)?;
     let (team, id) = parse_subject(&subject).map_err(AppError::respond)?;
     let kind = if team {
         backend::auth::SubjectKind::Team
@@ -110,7 +110,7 @@ pub async fn save_guardrails(
     env_visible: Option<String>,
 ) -> Result<GuardrailsView, AppError> {
     let (by, accounts) = admin()?;
-    crate::ssr::fleet()?.host(&host)?;
+    crate::ssr::fleet()?.exists(&host)?;
     let lines = |text: &str, separators: &[char]| -> Vec<String> {
         text.split(separators)
             .map(str::trim)

@@ -11,13 +11,10 @@ use crate::model::{HostState, HostView};
 /// The hosts the caller may see, from the monitor's snapshot, or probed now with `fresh`.
 #[server(output = crate::codec::TextJson)]
 pub async fn list_hosts(fresh: bool) -> Result<Vec<HostView>, AppError> {
-    use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
-    let hosts = fleet.hosts();
-    let visible = hosts
-        .iter()
-        .filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
+    let hosts = fleet.visible(&who, backend::policy::HostAction::View);
+    let visible = hosts.iter();
     let statuses = if fresh {
         futures::future::join_all(visible.map(|h| fleet.status_of(h))).await
     } else {

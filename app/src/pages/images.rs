@@ -84,8 +84,8 @@ pub struct ImageData {
 pub async fn image_detail(host: String, id: String) -> Result<ImageData, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::View)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let detail = h.engine.inspect_image(&id).await?;
     let history = h.engine.image_history(&id).await?;
     Ok(ImageData {
@@ -105,8 +105,8 @@ pub async fn tag_image(
 ) -> Result<String, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let repo = repo.trim().to_string();
     let tag = Some(tag.trim().to_string()).filter(|t| !t.is_empty());
     h.engine.tag_image(&id, &repo, tag.as_deref()).await?;
@@ -119,8 +119,8 @@ pub async fn tag_image(
 pub async fn remove_image(host: String, id: String, force: bool) -> Result<RemovedView, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let removed = h.engine.remove_image(&id, force).await?;
     tracing::info!(by = %who.username, host, image = %id, force, "image removed");
     Ok(removed.into())
@@ -130,8 +130,8 @@ pub async fn remove_image(host: String, id: String, force: bool) -> Result<Remov
 pub async fn prune_images(host: String) -> Result<PruneResult, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let pruned = h.engine.prune_images(None).await?;
     tracing::info!(by = %who.username, host, count = pruned.deleted.len(), "dangling images pruned");
     Ok(pruned.into())
@@ -141,22 +141,26 @@ pub async fn prune_images(host: String) -> Result<PruneResult, AppError> {
 pub async fn search_images(host: String, term: String) -> Result<Vec<SearchHitView>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::View)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
     let term = term.trim().to_string();
     backend::engine::validate_search_term(&term)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     match h.engine.search_images(&term, Some(25)).await {
         Ok(hits) => Ok(hits.into_iter().map(Into::into).collect()),
-        Err(backend::Error::EngineTimeout) => Err(AppError::Engine(format!(
-            "no registry answered the search within {} seconds: the engine may have no route to its registry",
-            backend::engine::SEARCH_DEADLINE.as_secs()
-        ))
+        Err(backend::Error::EngineTimeout) => Err(AppError::Engine {
+            status: 504,
+            message: format!(
+                "no registry answered the search within {} seconds: the engine may have no route to its registry",
+                backend::engine::SEARCH_DEADLINE.as_secs()
+            ),
+        }
         .respond()),
         Err(backend::Error::Engine { status, message }) => {
             tracing::warn!(host, status, engine = %message, "registry search failed");
-            Err(AppError::Engine(
-                "the engine could not search: its registry could not be reached or refused the search".into(),
-            )
+            Err(AppError::Engine {
+                status: 502,
+                message: "the engine could not search: its registry could not be reached or refused the search".into(),
+            }
             .respond())
         }
         Err(e) => Err(e.into()),

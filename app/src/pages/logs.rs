@@ -100,8 +100,8 @@ pub async fn log_sources(cs: Vec<String>) -> Result<Vec<LogSource>, AppError> {
             }
             .respond());
         };
-        authorize(&who, host, HostAction::View)?;
-        let engine = fleet.host(host)?.engine;
+        let permit = authorize(&who, host, HostAction::View)?;
+        let engine = fleet.host(&permit)?.engine;
         backend::own::guard_container(&engine, &who, host, id, backend::own::ContainerAct::Logs)
             .await?;
         let detail = engine.inspect_container(id).await?;

@@ -54,8 +54,8 @@ pub async fn list_networks() -> Result<NetworksData, AppError> {
 pub async fn host_containers(host: String) -> Result<Vec<ContainerChoice>, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::View)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let params = crate::model::containers::ContainerListParams {
         all: Some("true".into()),
         ..Default::default()
@@ -83,7 +83,7 @@ pub async fn create_network(
 ) -> Result<NetworkView, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
     let some = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let request = crate::model::storage::CreateNetworkRequest {
         name: name.trim().to_string(),
@@ -96,7 +96,7 @@ pub async fn create_network(
             .map_err(AppError::respond)?,
         options: Default::default(),
     };
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
         .limits_for(&who, &host)
         .await?;
@@ -112,8 +112,8 @@ pub async fn create_network(
 pub async fn remove_network(host: String, id: String) -> Result<(), AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     h.engine.remove_network(&id).await?;
     tracing::info!(by = %who.username, host, network = %id, "network removed");
     Ok(())
@@ -129,7 +129,7 @@ pub async fn attach_container(
 ) -> Result<(), AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
     if container.trim().is_empty() {
         return Err(AppError::Invalid {
             field: "container".into(),
@@ -137,7 +137,7 @@ pub async fn attach_container(
         }
         .respond());
     }
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     backend::own::guard_container(
         &h.engine,
         &who,
@@ -161,8 +161,8 @@ pub async fn attach_container(
 pub async fn prune_networks(host: String) -> Result<PruneResult, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let pruned = h.engine.prune_networks(None).await?;
     tracing::info!(by = %who.username, host, count = pruned.deleted.len(), "networks pruned");
     Ok(pruned.into())

@@ -20,12 +20,8 @@ pub async fn run_hosts() -> Result<Vec<HostChoice>, AppError> {
     let who = crate::ssr::principal()?;
     let fleet = crate::ssr::fleet()?;
     Ok(fleet
-        .hosts()
+        .visible(&who, backend::policy::HostAction::ManageContainers)
         .iter()
-        .filter(|h| {
-            backend::policy::authorize(&who, &h.slug, backend::policy::HostAction::ManageContainers)
-                .is_ok()
-        })
         .map(|h| HostChoice {
             slug: h.slug.clone(),
             name: h.name.clone(),
@@ -48,12 +44,12 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
         }
         .respond());
     }
-    authorize(&who, &host, HostAction::ManageContainers)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
         .limits_for(&who, &host)
         .await?;
     let created = crate::ssr::fleet()?
-        .host(&host)?
+        .host(&permit)?
         .engine
         .run_container_within(&spec.into(), limits.as_ref())
         .await?;
@@ -67,8 +63,8 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
 pub async fn container_spec(host: String, id: String) -> Result<RunSpec, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::View)?;
-    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
     let mut spec = engine.run_spec_of(&id).await?;
     let store = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone());
     if !store.env_shown(&engine, &who, &host, &id).await? {
@@ -89,11 +85,11 @@ pub async fn edit_container(
 ) -> Result<Created, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageContainers)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
         .limits_for(&who, &host)
         .await?;
-    let engine = crate::ssr::fleet()?.host(&host)?.engine;
+    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
     backend::own::guard_container(
         &engine,
         &who,

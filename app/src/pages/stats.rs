@@ -323,9 +323,9 @@ pub struct HostTotals {
 pub async fn read_host_totals(host: String) -> Result<HostTotals, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::View)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
     let fleet = crate::ssr::fleet()?;
-    let h = fleet.host(&host)?;
+    let h = fleet.host(&permit)?;
     // Shared with every other viewer of this host through the server's live hub.
     let usage = match fleet.live_hub() {
         Some(hub) => hub.host_usage(&h.engine, &h.slug, fleet.deadline()).await?,

@@ -40,7 +40,7 @@ pub(crate) fn visible_hosts(
     fleet: &backend::fleet::Fleet,
 ) -> Vec<StorageHost> {
     let mut hosts: Vec<StorageHost> = fleet
-        .hosts()
+        .visible(who, backend::policy::HostAction::View)
         .iter()
         .filter_map(|h| {
             who.role_on(&h.slug).map(|role| StorageHost {

@@ -69,10 +69,10 @@ pub async fn delete_user(id: i64) -> Result<(), AppError> {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn list_access() -> Result<Vec<(String, Vec<GrantView>)>, AppError> {
-    admin()?;
+    let who = admin()?;
     let accounts = crate::ssr::accounts()?;
     let mut out = Vec::new();
-    for host in crate::ssr::fleet()?.hosts() {
+    for host in crate::ssr::fleet()?.visible(&who, backend::policy::HostAction::View) {
         let grants = accounts
             .grants_on(&host.slug)
             .await?
@@ -87,7 +87,7 @@ pub async fn list_access() -> Result<Vec<(String, Vec<GrantView>)>, AppError> {
 #[server(output = crate::codec::TextJson)]
 pub async fn grant(host: String, user: i64, role: RoleView) -> Result<(), AppError> {
     let by = admin()?;
-    crate::ssr::fleet()?.host(&host)?;
+    crate::ssr::fleet()?.exists(&host)?;
     crate::ssr::accounts()?
         .set_grant(&host, backend::auth::SubjectKind::User, user, role.into())
         .await?;

@@ -48,7 +48,7 @@ pub async fn create_volume(
 ) -> Result<VolumeView, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
     let request = crate::model::storage::CreateVolumeRequest {
         name: name.trim().to_string(),
         driver: Some(driver.trim().to_string()).filter(|d| !d.is_empty()),
@@ -57,7 +57,7 @@ pub async fn create_volume(
         labels: crate::pages::storage_common::parse_pairs("labels", &labels)
             .map_err(AppError::respond)?,
     };
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
         .limits_for(&who, &host)
         .await?;
@@ -73,8 +73,8 @@ pub async fn create_volume(
 pub async fn remove_volume(host: String, name: String) -> Result<(), AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     backend::own::guard_volume(&h.engine, &who, &name).await?;
     h.engine.remove_volume(&name, false).await?;
     tracing::info!(by = %who.username, host, volume = %name, "volume removed");
@@ -85,8 +85,8 @@ pub async fn remove_volume(host: String, name: String) -> Result<(), AppError> {
 pub async fn prune_volumes(host: String) -> Result<PruneResult, AppError> {
     use backend::policy::{authorize, HostAction};
     let who = crate::ssr::principal()?;
-    authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
+    let h = crate::ssr::fleet()?.host(&permit)?;
     let pruned = h.engine.prune_volumes(None).await?;
     tracing::info!(by = %who.username, host, count = pruned.deleted.len(), "volumes pruned");
     Ok(pruned.into())

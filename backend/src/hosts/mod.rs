@@ -267,7 +267,7 @@ impl Registry {
     }
 
     pub async fn update(&self, slug: &str, patch: HostPatch) -> Result<HostRecord> {
-        let host = self.fleet.host(slug)?;
+        let host = self.fleet.by_slug(slug)?;
         if host.source == HostSource::Config {
             return Err(from_command_line(slug));
         }
@@ -347,7 +347,7 @@ impl Registry {
     /// Removes a stored host, every grant on it and its guardrails, in one transaction (a host
     /// added later under the same name starts with none of them).
     pub async fn remove(&self, slug: &str) -> Result<()> {
-        let host = self.fleet.host(slug)?;
+        let host = self.fleet.by_slug(slug)?;
         if host.source == HostSource::Config {
             return Err(from_command_line(slug));
         }
@@ -379,7 +379,7 @@ impl Registry {
 
     /// A host's configuration as an admin sees it.
     pub async fn get(&self, slug: &str) -> Result<HostRecord> {
-        let host = self.fleet.host(slug)?;
+        let host = self.fleet.by_slug(slug)?;
         if host.source == HostSource::Stored {
             if let Some(row) = self.row(slug).await? {
                 return Ok(row.record());

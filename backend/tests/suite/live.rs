@@ -411,7 +411,7 @@ async fn engine_events_refresh_the_hosts_snapshot_at_once() {
     .expect("fleet");
     let token = CancellationToken::new();
     let hub = Hub::new(HubConfig::default(), token.clone()).with_fleet(fleet.clone());
-    let host = fleet.host("a").expect("host");
+    let host = crate::common::host_of(&fleet, "a").expect("host");
     let before = fleet.status_of(&host).await;
     let Health::Up {
         summary: before, ..

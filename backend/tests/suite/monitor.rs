@@ -232,7 +232,7 @@ async fn events_refresh_the_snapshot_with_no_viewer_through_the_one_shared_strea
     );
 
     // A viewer joins the monitor's stream instead of opening another.
-    let host = fleet.host("a").expect("host");
+    let host = crate::common::host_of(&fleet, "a").expect("host");
     let mut feed = hub.events(
         &host,
         EventFilter::parse(Some("container"), Some("die")).expect("filter"),

@@ -82,9 +82,11 @@ async fn hosts_are_tested_saved_sealed_and_survive_a_restart() {
         .expect("TLS host added");
     let public = tls.tls.expect("tls part");
     assert!(public.cert_fingerprint.expect("fingerprint").contains(':'));
-    assert_eq!(fleet.hosts().len(), 2);
+    assert_eq!(crate::common::all_hosts(&fleet).len(), 2);
     for slug in ["a-unix", "b-tls"] {
-        let status = fleet.status_of(&fleet.host(slug).expect("in fleet")).await;
+        let status = fleet
+            .status_of(&crate::common::host_of(&fleet, slug).expect("in fleet"))
+            .await;
         assert!(
             matches!(status.health, Health::Up { .. }),
             "{slug} is up: {:?}",
@@ -117,9 +119,12 @@ async fn hosts_are_tested_saved_sealed_and_survive_a_restart() {
     // A restart (new store, fleet and registry over the same data directory) brings both back.
     drop(registry);
     let (_store, fleet, registry) = open(dir.path()).await;
-    let slugs: Vec<String> = fleet.hosts().into_iter().map(|h| h.slug).collect();
+    let slugs: Vec<String> = crate::common::all_hosts(&fleet)
+        .into_iter()
+        .map(|h| h.slug)
+        .collect();
     assert_eq!(slugs, ["a-unix", "b-tls"]);
-    let b = fleet.host("b-tls").expect("b");
+    let b = crate::common::host_of(&fleet, "b-tls").expect("b");
     assert_eq!(b.name, "Build box");
     assert_eq!(b.labels.get("env").map(String::as_str), Some("ci"));
     let status = fleet.status_of(&b).await;
@@ -141,7 +146,9 @@ async fn hosts_are_tested_saved_sealed_and_survive_a_restart() {
     std::fs::remove_file(dir.path().join(backend::hosts::KEY_FILE)).expect("remove key");
     drop(registry);
     let (_store, fleet, _registry) = open(dir.path()).await;
-    let status = fleet.status_of(&fleet.host("b-tls").expect("b")).await;
+    let status = fleet
+        .status_of(&crate::common::host_of(&fleet, "b-tls").expect("b"))
+        .await;
     match status.health {
         Health::Down { error } => assert!(error.contains("paste the client key again"), "{error}"),
         up => panic!("b-tls cannot be up without its key: {up:?}"),
@@ -272,7 +279,10 @@ async fn failed_connection_tests_say_what_to_fix_and_save_nothing() {
     );
     assert_eq!(f, "url");
     assert!(message.contains("did not answer within"), "{message}");
-    assert!(fleet.hosts().is_empty(), "nothing was saved");
+    assert!(
+        crate::common::all_hosts(&fleet).is_empty(),
+        "nothing was saved"
+    );
 
     registry
         .create(new_host("dup", env("CAPSTAN_TEST_UNIX_URL"), None))
@@ -332,8 +342,7 @@ async fn edits_are_tested_live_and_removal_takes_the_grants() {
         .expect_err("refused");
     assert_eq!(invalid_field(err).0, "url");
     assert_eq!(
-        fleet
-            .host("edit-me")
+        crate::common::host_of(&fleet, "edit-me")
             .expect("still there")
             .engine
             .spec()
@@ -354,7 +363,9 @@ async fn edits_are_tested_live_and_removal_takes_the_grants() {
         .await
         .expect("moved to TLS");
     assert!(record.tls.is_some());
-    let status = fleet.status_of(&fleet.host("edit-me").expect("host")).await;
+    let status = fleet
+        .status_of(&crate::common::host_of(&fleet, "edit-me").expect("host"))
+        .await;
     assert!(
         matches!(status.health, Health::Up { .. }),
         "{:?}",
@@ -371,7 +382,9 @@ async fn edits_are_tested_live_and_removal_takes_the_grants() {
         )
         .await
         .expect("renamed");
-    let status = fleet.status_of(&fleet.host("edit-me").expect("host")).await;
+    let status = fleet
+        .status_of(&crate::common::host_of(&fleet, "edit-me").expect("host"))
+        .await;
     assert!(
         matches!(status.health, Health::Up { .. }),
         "{:?}",
@@ -417,7 +430,7 @@ async fn edits_are_tested_live_and_removal_takes_the_grants() {
         backend::guardrails::Guardrails::default(),
         "a host added later under the same name starts with everything refused"
     );
-    assert!(fleet.host("edit-me").is_err());
+    assert!(crate::common::host_of(&fleet, "edit-me").is_err());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         fleet.snapshot_of("edit-me").is_none(),
@@ -442,7 +455,14 @@ async fn the_local_engine_is_registered_on_the_first_start_only() {
         Some(url.clone())
     );
     registry.load().await.expect("load");
-    assert_eq!(fleet.host("local").expect("local").engine.spec().url, url);
+    assert_eq!(
+        crate::common::host_of(&fleet, "local")
+            .expect("local")
+            .engine
+            .spec()
+            .url,
+        url
+    );
     // An admin removes it; the next start does not bring it back.
     registry.remove("local").await.expect("removed");
     assert_eq!(
@@ -453,7 +473,7 @@ async fn the_local_engine_is_registered_on_the_first_start_only() {
         None
     );
     registry.load().await.expect("load");
-    assert!(fleet.host("local").is_err());
+    assert!(crate::common::host_of(&fleet, "local").is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

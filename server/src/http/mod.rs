@@ -96,7 +96,7 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
                     security::client_address,
                 ))
                 .layer(middleware::from_fn(security::headers))
-                .layer(CompressionLayer::new())
+                .layer(CompressionLayer::new().compress_when(compressible()))
                 .layer(middleware::from_fn(auth::secure_cookie_behind_https))
                 .layer(sessions)
                 .layer(middleware::from_fn(auth::same_origin))
@@ -105,6 +105,18 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
                 .layer(middleware::from_fn_with_state(state.clone(), audit::record)),
         )
         .with_state(state)
+}
+
+/// What the compression layer may compress: the defaults (not tiny answers, images, gRPC or
+/// SSE), and never archives (`application/x-tar`, `application/octet-stream`: mostly compressed
+/// layers already, and gigabytes a browser must receive whole) nor live progress
+/// (`application/x-ndjson`: a compressor holds lines back until its buffer fills).
+fn compressible() -> impl tower_http::compression::Predicate {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/x-tar"))
+        .and(NotForContentType::const_new("application/octet-stream"))
+        .and(NotForContentType::const_new("application/x-ndjson"))
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -381,9 +381,19 @@ async fn top_export_and_a_tar_upload() {
     );
     assert_eq!(back, vec![("from-tar".to_string(), b"abc".to_vec())]);
 
-    let export = app.get(&c.url("export"), &[w[0]]).await;
+    // Asked as a browser asks: archives are never compressed on the way (issue 19, item 4).
+    let export = app
+        .get(
+            &c.url("export"),
+            &[w[0], ("accept-encoding", "gzip, deflate, br")],
+        )
+        .await;
     assert_eq!(export.status, StatusCode::OK, "{}", export.text());
     assert_eq!(export.headers[header::CONTENT_TYPE], "application/x-tar");
+    assert!(
+        !export.headers.contains_key(header::CONTENT_ENCODING),
+        "a tar is sent as it is"
+    );
     assert_eq!(
         export.headers[header::CONTENT_DISPOSITION],
         format!("attachment; filename=\"{}.tar\"", c.name).as_str()

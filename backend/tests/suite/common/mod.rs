@@ -56,3 +56,27 @@ pub async fn hanging_engine() -> std::net::SocketAddr {
     });
     addr
 }
+
+/// An admin, for tests that reach hosts the way the doors do: through a permit.
+pub fn admin() -> backend::policy::Principal {
+    backend::policy::Principal {
+        user_id: 0,
+        username: "test-admin".into(),
+        admin: true,
+        roles: Default::default(),
+    }
+}
+
+/// The host `slug` of the fleet, reached with an admin's permit.
+pub fn host_of(fleet: &backend::fleet::Fleet, slug: &str) -> backend::Result<backend::fleet::Host> {
+    fleet.host(&backend::policy::authorize(
+        &admin(),
+        slug,
+        backend::policy::HostAction::View,
+    )?)
+}
+
+/// Every host of the fleet, as an admin sees them.
+pub fn all_hosts(fleet: &backend::fleet::Fleet) -> Vec<backend::fleet::Host> {
+    fleet.visible(&admin(), backend::policy::HostAction::View)
+}

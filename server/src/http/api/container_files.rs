@@ -64,9 +64,9 @@ pub async fn top(
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<TopParams>, QueryRejection>,
 ) -> ApiResult<Json<Processes>> {
-    authorize(&who, &host, HostAction::View)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
     let ps_args = params(query)?.ps_args.filter(|a| !a.is_empty());
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Top).await?;
     Ok(Json(
         host.engine
@@ -83,8 +83,8 @@ pub async fn changes(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Change>>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
     let changes = host.engine.container_changes(&id).await?;
     Ok(Json(changes.into_iter().map(Change::from).collect()))
@@ -98,8 +98,8 @@ pub async fn commit(
     Path((host, id)): Path<(String, String)>,
     Body(request): Body<CommitRequest>,
 ) -> ApiResult<(StatusCode, Json<Committed>)> {
-    authorize(&who, &host, HostAction::ManageContainers)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Commit).await?;
     let image_id = host.engine.commit_container(&id, &request.into()).await?;
     Ok((StatusCode::CREATED, Json(Committed { image_id })))
@@ -111,8 +111,8 @@ pub async fn export(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::ManageContainers)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Export).await?;
     Ok(tar_download(host.engine.export_container(&id).await?))
 }
@@ -125,9 +125,9 @@ pub async fn download(
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<PathParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::ManageContainers)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     let path = required_path(params(query)?.path)?;
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
     Ok(tar_download(
         host.engine.archive_download(&id, &path).await?,
@@ -142,12 +142,12 @@ pub async fn list(
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<PathParams>, QueryRejection>,
 ) -> ApiResult<Json<DirListing>> {
-    authorize(&who, &host, HostAction::View)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
     let path = params(query)?
         .path
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "/".into());
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
     Ok(Json(
         host.engine.list_container_dir(&id, &path).await?.into(),
@@ -165,7 +165,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: HttpBody,
 ) -> ApiResult<StatusCode> {
-    authorize(&who, &host, HostAction::ManageContainers)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     let UploadParams { path, name } = params(query)?;
     let path = required_path(path)?;
     let content = upload_content(&headers, name)?;
@@ -177,7 +177,7 @@ pub async fn upload(
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large(limit));
     }
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
     // The folder is checked before the body is read, so a wrong path fails fast.
     let target = host.engine.upload_target(&id, &path).await?;

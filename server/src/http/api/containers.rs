@@ -46,9 +46,9 @@ pub async fn list(
     Path(host): Path<String>,
     Query(params): Query<ContainerListParams>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::View)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
     let query = params.to_query()?;
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     // Written straight from the engine's answer, in the shape of `ContainerSummary` (the test
     // below holds the two together).
     Ok(super::json_bytes(
@@ -62,8 +62,8 @@ pub async fn inspect(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ContainerDetail>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&permit)?;
     let mut detail = host.engine.inspect_container(&id).await?;
     if !guardrails(&state)
         .env_shown(&host.engine, &who, &host.slug, &detail.id)
@@ -81,8 +81,8 @@ pub async fn run_spec(
     Auth(who): Auth,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<RunSpec>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&permit)?;
     let mut spec = host.engine.run_spec_of(&id).await?;
     if !guardrails(&state)
         .env_shown(&host.engine, &who, &host.slug, &id)
@@ -104,11 +104,11 @@ pub async fn create(
     [(axum::http::HeaderName, axum::http::HeaderValue); 1],
     Json<Created>,
 )> {
-    authorize(&who, &host, HostAction::ManageContainers)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
         .limits_for(&who, &host)
         .await?;
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     let created = host
         .engine
         .run_container_within(&spec.into(), limits.as_ref())
@@ -137,10 +137,10 @@ pub async fn recreate(
     [(axum::http::HeaderName, axum::http::HeaderValue); 1],
     Json<Created>,
 )> {
-    authorize(&who, &host, HostAction::ManageContainers)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     let body = recreate_body(request).await?;
     let limits = guardrails(&state).limits_for(&who, &host).await?;
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Recreate).await?;
     let created = match body.spec {
         Some(spec) => {
@@ -206,8 +206,8 @@ where
     F: FnOnce(Engine, String) -> Fut,
     Fut: std::future::Future<Output = backend::Result<()>>,
 {
-    authorize(who, host, action)?;
-    let engine = state.fleet.host(host)?.engine;
+    let permit = authorize(who, host, action)?;
+    let engine = state.fleet.host(&permit)?.engine;
     guard_container(&engine, who, host, id, own).await?;
     call(engine, id.to_string()).await?;
     Ok(done())

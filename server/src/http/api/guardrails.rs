@@ -17,7 +17,7 @@ pub async fn get(
     _: Admin,
     Path(host): Path<String>,
 ) -> Result<Json<GuardrailsView>, ApiError> {
-    state.fleet.host(&host)?;
+    state.fleet.exists(&host)?;
     Ok(Json(
         GuardrailStore::new(state.accounts.pool().clone())
             .get(&host)
@@ -33,7 +33,7 @@ pub async fn set(
     Path(host): Path<String>,
     Body(body): Body<GuardrailsView>,
 ) -> Result<Json<GuardrailsView>, ApiError> {
-    state.fleet.host(&host)?;
+    state.fleet.exists(&host)?;
     let saved = GuardrailStore::new(state.accounts.pool().clone())
         .set(&host, body.into())
         .await?;

@@ -9,6 +9,8 @@ use axum::Json;
 use app::model::hosts::{HostInput, HostPatchInput, HostSettingsView};
 use app::model::{EngineView, HostView};
 
+use backend::policy::{authorize, HostAction};
+
 use super::Body;
 use crate::http::auth::Admin;
 use crate::http::ApiError;
@@ -30,7 +32,9 @@ pub async fn create(
     }
     let record = state.registry.create(input.into()).await?;
     tracing::info!(by = %by.username, host = %record.slug, "host added");
-    let host = state.fleet.host(&record.slug)?;
+    let host = state
+        .fleet
+        .host(&authorize(&by, &record.slug, HostAction::View)?)?;
     let status = state.fleet.status_of(&host).await;
     Ok((StatusCode::CREATED, Json(HostView::seen_by(status, &by))).into_response())
 }
@@ -53,7 +57,9 @@ pub async fn update(
 ) -> Result<Json<HostView>, ApiError> {
     let record = state.registry.update(&host, patch.into()).await?;
     tracing::info!(by = %by.username, host = %record.slug, "host changed");
-    let host = state.fleet.host(&record.slug)?;
+    let host = state
+        .fleet
+        .host(&authorize(&by, &record.slug, HostAction::View)?)?;
     Ok(Json(HostView::seen_by(
         state.fleet.status_of(&host).await,
         &by,

@@ -12,10 +12,8 @@ use crate::http::ApiError;
 use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, Auth(who): Auth) -> Json<Vec<HostView>> {
-    let hosts = state.fleet.hosts();
-    let visible = hosts
-        .iter()
-        .filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok());
+    let hosts = state.fleet.visible(&who, HostAction::View);
+    let visible = hosts.iter();
     Json(
         state
             .fleet
@@ -32,8 +30,8 @@ pub async fn get(
     Auth(who): Auth,
     Path(host): Path<String>,
 ) -> Result<Json<HostView>, ApiError> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&permit)?;
     Ok(Json(HostView::seen_by(
         state.fleet.known_status(&host).await,
         &who,
@@ -46,8 +44,8 @@ pub async fn info(
     Auth(who): Auth,
     Path(host): Path<String>,
 ) -> Result<Json<EngineInfoView>, ApiError> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&permit)?;
     Ok(Json(host.engine.info().await?.into()))
 }
 
@@ -57,8 +55,8 @@ pub async fn disk_usage(
     Auth(who): Auth,
     Path(host): Path<String>,
 ) -> Result<Json<DiskUsageView>, ApiError> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&permit)?;
     Ok(Json(host.engine.disk_usage().await?.into()))
 }
 
@@ -68,8 +66,8 @@ pub async fn nodes(
     Auth(who): Auth,
     Path(host): Path<String>,
 ) -> Result<Json<Vec<SwarmNodeView>>, ApiError> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&permit)?;
     Ok(Json(
         host.engine
             .swarm_nodes()

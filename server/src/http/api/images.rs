@@ -61,9 +61,9 @@ pub(super) fn checked_host<T>(
     action: HostAction,
     check: impl FnOnce() -> ApiResult<T>,
 ) -> ApiResult<(Host, T)> {
-    authorize(who, slug, action)?;
+    let permit = authorize(who, slug, action)?;
     let checked = check()?;
-    Ok((state.fleet.host(slug)?, checked))
+    Ok((state.fleet.host(&permit)?, checked))
 }
 
 /// `true`/`false` (also `1`/`0`, `yes`/`no`); absent or empty is `None`.

@@ -314,10 +314,10 @@ pub async fn logs(
     query: Result<Query<LogParams>, QueryRejection>,
     format: Result<Query<FormatParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::View)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
     let query = LogQuery::parse(&params(query)?, Some(DEFAULT_TAIL))?;
     let text = wants_text(&headers, params(format)?.format.as_deref())?;
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Logs).await?;
     let timestamps = query.timestamps;
     let follow = query.follow;
@@ -478,10 +478,10 @@ pub async fn download(
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<LogParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::View)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
     let mut query = LogQuery::parse(&params(query)?, None)?;
     query.follow = false;
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Logs).await?;
     let timestamps = query.timestamps;
     let feed = state
@@ -511,8 +511,8 @@ pub async fn stats(
     proof: Proof,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&permit)?;
     let items = state.live.stats(&host.engine, &host.slug, &id).await?;
     let chunks = items.map(|item| {
         let mut buf = Vec::new();
@@ -539,8 +539,8 @@ pub async fn host_stats(
     Auth(who): Auth,
     Path(host): Path<String>,
 ) -> ApiResult<Json<HostUsage>> {
-    authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&host)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
+    let host = state.fleet.host(&permit)?;
     Ok(Json(
         state
             .live
@@ -558,10 +558,10 @@ pub async fn host_events(
     Path(host): Path<String>,
     query: Result<Query<EventParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    authorize(&who, &host, HostAction::View)?;
+    let permit = authorize(&who, &host, HostAction::View)?;
     let p = params(query)?;
     let filter = EventFilter::parse(p.kind.as_deref(), p.action.as_deref())?;
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     let slug = host.slug.clone();
     let items = state.live.events(&host, filter);
     let chunks = items.map(move |item| {
@@ -608,9 +608,9 @@ pub async fn fleet_events(
     let filter = EventFilter::parse(p.kind.as_deref(), p.action.as_deref())?;
     let hosts: Vec<_> = state
         .fleet
-        .hosts()
+        .visible(&who, HostAction::View)
         .into_iter()
-        .filter(|h| authorize(&who, &h.slug, HostAction::View).is_ok() && h.problem.is_none())
+        .filter(|h| h.problem.is_none())
         .collect();
     let items = state.live.fleet_events(&hosts, &filter);
     // Losing any host of the feed ends it; the client opens a new one over what it may see.

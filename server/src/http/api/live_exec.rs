@@ -82,7 +82,7 @@ pub async fn exec(
     query: Result<Query<ExecParams>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&who, &host, HostAction::ManageContainers)?;
+    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     if !same_origin(&headers) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -98,7 +98,7 @@ pub async fn exec(
         )
     })?;
     let request = ExecRequest::parse(&params)?;
-    let host = state.fleet.host(&host)?;
+    let host = state.fleet.host(&permit)?;
     backend::own::guard_container(
         &host.engine,
         &who,

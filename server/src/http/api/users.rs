@@ -84,7 +84,7 @@ pub async fn grants(
     _: Admin,
     Path(host): Path<String>,
 ) -> Result<Json<Vec<GrantView>>, ApiError> {
-    state.fleet.host(&host)?;
+    state.fleet.exists(&host)?;
     Ok(Json(
         state
             .accounts
@@ -121,7 +121,7 @@ pub async fn grant(
     Path(host): Path<String>,
     Body(body): Body<GrantBody>,
 ) -> Result<StatusCode, ApiError> {
-    state.fleet.host(&host)?;
+    state.fleet.exists(&host)?;
     let (kind, id) = subject(body.user, body.team)?;
     state
         .accounts
@@ -143,7 +143,7 @@ pub async fn revoke(
     Path(host): Path<String>,
     Query(q): Query<RevokeQuery>,
 ) -> Result<StatusCode, ApiError> {
-    state.fleet.host(&host)?;
+    state.fleet.exists(&host)?;
     let (kind, id) = subject(q.user, q.team)?;
     state.accounts.remove_grant(&host, kind, id).await?;
     tracing::info!(by = %by.username, host, subject_id = id, "grant revoked");
