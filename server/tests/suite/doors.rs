@@ -617,34 +617,11 @@ fn registered_fns() -> Vec<(String, String, Method)> {
         .collect()
 }
 
-/// `(path, method)` of every `.route(…)` in the API router's source (`router()` and `uploads()`).
 fn api_routes() -> BTreeSet<(String, String)> {
-    let source = include_str!("../../src/http/api/mod.rs");
-    let mut routes = BTreeSet::new();
-    for line in source
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with(".route(\""))
-    {
-        let rest = &line[".route(\"".len()..];
-        let Some((path, handlers)) = rest.split_once('"') else {
-            continue;
-        };
-        for method in ["get", "post", "put", "patch", "delete"] {
-            let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
-                i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-            });
-            if called {
-                routes.insert((path.to_string(), method.to_uppercase()));
-            }
-        }
-    }
-    assert!(
-        routes.len() > 40,
-        "the route scan found only {} routes",
-        routes.len()
-    );
-    routes
+    crate::common::api_routes()
+        .into_iter()
+        .map(|(path, method)| (path, method.to_uppercase()))
+        .collect()
 }
 
 fn fill(door: &Door, fns: &[(String, String, Method)]) -> (Method, String, Payload) {

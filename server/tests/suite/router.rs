@@ -92,34 +92,8 @@ async fn openapi_document_is_served_and_lists_the_routes() {
     );
 }
 
-/// `(path, method)` of every `.route(…)` in the API router's source.
 fn api_routes() -> Vec<(String, &'static str)> {
-    let source = include_str!("../../src/http/api/mod.rs");
-    let mut routes = Vec::new();
-    for line in source
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with(".route(\""))
-    {
-        let rest = &line[".route(\"".len()..];
-        let Some((path, handlers)) = rest.split_once('"') else {
-            continue;
-        };
-        for method in ["get", "post", "put", "patch", "delete"] {
-            let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
-                i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-            });
-            if called {
-                routes.push((path.to_string(), method));
-            }
-        }
-    }
-    assert!(
-        routes.len() > 40,
-        "the route scan found only {} routes",
-        routes.len()
-    );
-    routes
+    crate::common::api_routes()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
