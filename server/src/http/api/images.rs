@@ -203,7 +203,7 @@ pub async fn pull(
                 HeaderValue::from_static("no"),
             ),
         ],
-        HttpBody::from_stream(lines),
+        HttpBody::from_stream(futures::StreamExt::fuse(lines)),
     )
         .into_response())
 }
@@ -426,7 +426,7 @@ fn tar_download(download: Download) -> Response {
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
-        HttpBody::from_stream(download.stream),
+        HttpBody::from_stream(futures::StreamExt::fuse(download.stream)),
     )
         .into_response()
 }
