@@ -112,10 +112,10 @@ pub struct OwnObjects {
 impl OwnObjects {
     /// Whether a host path is one of ours, inside one, or holds one.
     pub fn covers_path(&self, source: &str) -> bool {
-        let p = Path::new(source);
+        let p = normal(Path::new(source));
         self.paths.iter().any(|q| {
-            let q = Path::new(q);
-            normal(p).starts_with(normal(q)) || normal(q).starts_with(normal(p))
+            let q = normal(Path::new(q));
+            p.starts_with(&q) || q.starts_with(&p)
         })
     }
 }

@@ -258,12 +258,14 @@ pub const HIDDEN_VALUE: &str = "********";
 /// `KEY=VALUE` lines with every value replaced by [`HIDDEN_VALUE`].
 pub fn hide_env_lines(lines: &mut [String]) {
     for line in lines.iter_mut() {
-        let key = line
-            .split_once('=')
-            .map_or(line.as_str(), |(k, _)| k)
-            .to_string();
-        *line = format!("{key}={HIDDEN_VALUE}");
+        *line = hidden_line(line);
     }
+}
+
+/// `KEY=VALUE` (or a bare `KEY`) as `KEY=********`.
+fn hidden_line(line: &str) -> String {
+    let key = line.split_once('=').map_or(line, |(k, _)| k);
+    format!("{key}={HIDDEN_VALUE}")
 }
 
 impl ContainerDetail {
@@ -280,13 +282,7 @@ impl ContainerDetail {
             .and_then(|e| e.as_array_mut())
         {
             for item in lines.iter_mut() {
-                let key = item
-                    .as_str()
-                    .map(|s| s.split_once('=').map_or(s, |(k, _)| k).to_string());
-                *item = serde_json::Value::String(format!(
-                    "{}={HIDDEN_VALUE}",
-                    key.unwrap_or_default()
-                ));
+                *item = serde_json::Value::String(hidden_line(item.as_str().unwrap_or_default()));
             }
         }
     }

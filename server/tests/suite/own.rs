@@ -47,6 +47,8 @@ impl Drop for Cleanup {
 
 struct Answer {
     status: u16,
+    /// The `name=value` of the session cookie the answer sets, if any.
+    cookie: Option<String>,
     body: String,
 }
 
@@ -97,7 +99,16 @@ async fn http(
     } else {
         rest.to_string()
     };
-    Answer { status, body }
+    let cookie = head.lines().find_map(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("set-cookie:")
+            .then(|| l[11..].trim().split(';').next().unwrap_or("").to_string())
+    });
+    Answer {
+        status,
+        cookie,
+        body,
+    }
 }
 
 fn unchunk(mut rest: &str) -> String {
@@ -114,30 +125,10 @@ fn unchunk(mut rest: &str) -> String {
 }
 
 async fn login(port: u16, username: &str, password: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
-    let body = json!({"username": username, "password": password}).to_string();
-    let request = format!(
-        "POST /api/v1/session HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\nsec-fetch-site: same-origin\r\n\
-         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("writes");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("reads");
-    let text = String::from_utf8_lossy(&raw).to_string();
-    assert!(
-        text.starts_with("HTTP/1.1 200"),
-        "{username} signs in: {text}"
-    );
-    text.lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("set-cookie:")
-                .then(|| l[11..].trim().split(';').next().unwrap_or("").to_string())
-        })
-        .expect("a session cookie")
+    let body = json!({"username": username, "password": password});
+    let a = http(port, "POST", "/api/v1/session", None, Some(&body)).await;
+    assert_eq!(a.status, 200, "{username} signs in: {}", a.body);
+    a.cookie.expect("a session cookie")
 }
 
 fn free_port() -> u16 {

@@ -136,7 +136,7 @@ fn csv_response(state: &AppState, filter: Filter) -> Result<Response, ApiError> 
                 "attachment; filename=\"capstan-audit.csv\"",
             ),
         ],
-        Body::from_stream(futures::StreamExt::fuse(stream)),
+        super::streamed(stream),
     )
         .into_response())
 }

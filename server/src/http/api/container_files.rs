@@ -251,7 +251,7 @@ fn tar_download(download: Download) -> Response {
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
-        HttpBody::from_stream(futures::StreamExt::fuse(download.stream)),
+        super::streamed(download.stream),
     )
         .into_response()
 }

@@ -203,7 +203,7 @@ pub async fn pull(
                 HeaderValue::from_static("no"),
             ),
         ],
-        HttpBody::from_stream(futures::StreamExt::fuse(lines)),
+        super::streamed(lines),
     )
         .into_response())
 }
@@ -426,7 +426,7 @@ fn tar_download(download: Download) -> Response {
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
-        HttpBody::from_stream(futures::StreamExt::fuse(download.stream)),
+        super::streamed(download.stream),
     )
         .into_response()
 }

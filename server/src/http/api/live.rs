@@ -266,7 +266,7 @@ fn sse(chunks: BoxStream<'static, Bytes>) -> Response {
             () = tokio::time::sleep(KEEP_ALIVE) => Some((Ok(Bytes::from_static(b": keep-alive\n\n")), Some(chunks))),
         }
     });
-    let mut res = HttpBody::from_stream(futures::StreamExt::fuse(body)).into_response();
+    let mut res = super::streamed(body).into_response();
     let headers = res.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -388,7 +388,7 @@ pub async fn logs(
         opened: false,
         done: false,
     };
-    let mut res = HttpBody::from_stream(futures::StreamExt::fuse(body)).into_response();
+    let mut res = super::streamed(body).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -456,7 +456,7 @@ fn text_response(
             Err(e) => Some(Err(std::io::Error::other(e.log_detail()))),
         })
     });
-    let mut res = HttpBody::from_stream(futures::StreamExt::fuse(body)).into_response();
+    let mut res = super::streamed(body).into_response();
     let headers = res.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

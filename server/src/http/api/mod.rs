@@ -276,6 +276,18 @@ fn json_array<T: serde::Serialize>(items: &[T]) -> serde_json::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// A streamed answer's body. The stream is fused: the compression layer may poll a body again
+/// after it ended, and a stream such as `unfold` panics then (the audit CSV was cut off in
+/// browsers that way). Every streamed answer goes through here.
+pub fn streamed<S, O, E>(stream: S) -> axum::body::Body
+where
+    S: futures::Stream<Item = Result<O, E>> + Send + 'static,
+    O: Into<axum::body::Bytes> + 'static,
+    E: Into<axum::BoxError> + 'static,
+{
+    axum::body::Body::from_stream(futures::StreamExt::fuse(stream))
+}
+
 /// An answer of JSON already written.
 pub fn json_bytes(json: Vec<u8>) -> axum::response::Response {
     (
