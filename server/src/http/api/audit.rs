@@ -1,7 +1,6 @@
 //! The audit log for admins: filtered pages (keyset by id), a streamed CSV export, and the
 //! retention setting.
 
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -21,7 +21,7 @@
 use backend::own::{guard_container, ContainerAct};
 use std::time::Duration;
 
-use axum::body::{Body as HttpBody, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
