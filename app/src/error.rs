@@ -91,6 +91,10 @@ impl From<backend::Error> for AppError {
                 message: message.clone(),
             },
             E::Conflict(msg) => AppError::Conflict(msg.clone()),
+            E::TooLarge(msg) => AppError::Invalid {
+                field: "body".into(),
+                message: msg.clone(),
+            },
             E::EngineUnreachable { .. } | E::EngineTimeout | E::Engine { .. } => {
                 tracing::warn!(error = %err.log_detail(), "engine error in server fn");
                 AppError::Engine {

@@ -72,6 +72,21 @@ pub fn principal() -> Result<backend::policy::Principal, crate::error::AppError>
     })
 }
 
+/// The signed-in person as a use case's caller, with the request's audit trail (the server's
+/// audit middleware writes its steps); the error a server fn returns when nobody is signed in.
+pub fn caller() -> Result<backend::ops::Caller, crate::error::AppError> {
+    let who = principal()?;
+    let trail = use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<backend::ops::Trail>().cloned())
+        .unwrap_or_default();
+    Ok(backend::ops::Caller::new(who, trail))
+}
+
+/// The use cases every server fn calls.
+pub fn ops() -> Result<backend::ops::Ops, crate::error::AppError> {
+    Ok(backend::ops::Ops::new(fleet()?, accounts()?.pool().clone()))
+}
+
 /// The request's session (for signing in and out from server fns).
 pub fn session() -> Result<tower_sessions::Session, crate::error::AppError> {
     use_context::<http::request::Parts>()
@@ -127,18 +142,4 @@ pub fn data_dir() -> Result<std::path::PathBuf, crate::error::AppError> {
         tracing::error!("the data directory was not provided to the Leptos context");
         crate::error::AppError::Internal
     })
-}
-
-/// Names what this server fn call created (a container's id) for its audit row
-/// (`backend::audit::CREATED_HEADER`; the audit middleware takes the header off).
-pub fn audit_created(id: &str) {
-    if let (Some(res), Ok(value)) = (
-        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(id),
-    ) {
-        res.insert_header(
-            http::HeaderName::from_static(backend::audit::CREATED_HEADER),
-            value,
-        );
-    }
 }

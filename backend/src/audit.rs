@@ -28,9 +28,6 @@ const RETENTION_KEY: &str = "audit_retention_days";
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 pub const MAX_PAGE: u32 = 500;
 const REDACTED: &str = "[redacted]";
-/// A response header a door sets to name what it created (a container's id); the audit
-/// middleware records it in the row's params as `created_id` and takes the header off.
-pub const CREATED_HEADER: &str = "x-capstan-audit-created";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -24,6 +24,9 @@ pub enum Error {
     Throttled { retry_after: std::time::Duration },
     #[error("{0}")]
     Conflict(String),
+    /// A body larger than the limit (an upload): nothing was kept.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     /// The engine could not be reached at all (refused, no socket, TLS, not Docker).
@@ -40,6 +43,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// An upload past `limit` bytes.
+    pub fn too_large(limit: u64) -> Self {
+        let limit = if limit >= 1024 * 1024 {
+            format!("{} MiB", limit / (1024 * 1024))
+        } else {
+            format!("{limit} bytes")
+        };
+        Error::TooLarge(format!("the upload is larger than the limit of {limit}"))
+    }
+
     /// The request's field an `Invalid` or `Denied` error names.
     pub fn field(&self) -> Option<&str> {
         match self {
@@ -63,6 +76,7 @@ impl Error {
             Error::Forbidden | Error::Denied { .. } => (403, "forbidden"),
             Error::Throttled { .. } => (429, "rate_limited"),
             Error::Conflict(_) => (409, "conflict"),
+            Error::TooLarge(_) => (413, "too_large"),
             Error::Invalid { .. } => (422, "invalid"),
             Error::EngineUnreachable { .. } => (502, "engine_unreachable"),
             Error::Engine { status: 404, .. } => (404, "not_found"),

@@ -94,6 +94,12 @@ pub struct Host {
 }
 
 impl Host {
+    /// The engine's address (a socket path or a `tcp://` URL): for admins and for where
+    /// published ports are reachable.
+    pub fn engine_url(&self) -> &str {
+        &self.engine.spec().url
+    }
+
     fn new(c: HostConfig, timeouts: Timeouts) -> Self {
         Host {
             slug: c.slug,

@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod guardrails;
 pub mod hosts;
 pub mod live;
+pub mod ops;
 pub mod own;
 pub mod policy;
 pub mod registries;

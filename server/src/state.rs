@@ -49,6 +49,11 @@ impl AppState {
         AppState(Arc::new(shared))
     }
 
+    /// The use cases every door calls.
+    pub fn ops(&self) -> backend::ops::Ops {
+        backend::ops::Ops::new(self.fleet.clone(), self.accounts.pool().clone())
+    }
+
     /// The database pool, for tests that need to age rows.
     pub fn accounts_pool(&self) -> &sqlx::SqlitePool {
         self.accounts.pool()

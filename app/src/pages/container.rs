@@ -46,71 +46,35 @@ pub struct ContainerInfo {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn load_container(host: String, id: String) -> Result<ContainerInfo, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let mut role = permit.role();
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    let mut detail = h.engine.inspect_container(&id).await?;
-    let own = !who.admin && h.engine.is_own_container(&detail.id).await?;
-    if own {
-        role = backend::policy::Role::Viewer;
-    }
-    let store = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone());
-    if !store.env_shown(&h.engine, &who, &host, &detail.id).await? {
-        detail.hide_env();
-    }
-    let address = crate::pages::containers::list_address(&h);
+    let c = crate::ssr::caller()?;
+    let seen = crate::ssr::ops()?.container(&c, &host, &id).await?;
     Ok(ContainerInfo {
-        detail: ContainerDetail::new(h.slug.clone(), detail),
-        role: role.into(),
-        host_name: h.name,
-        address,
-        own,
+        address: crate::pages::containers::list_address(&seen.engine_url),
+        detail: ContainerDetail::new(host, seen.detail),
+        role: seen.role.into(),
+        host_name: seen.host_name,
+        own: seen.own,
     })
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn rename_container(host: String, id: String, name: String) -> Result<(), AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
-    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
-    backend::own::guard_container(
-        &engine,
-        &who,
-        &host,
-        &id,
-        backend::own::ContainerAct::Rename,
-    )
-    .await?;
-    engine.rename_container(&id, name.trim()).await?;
-    tracing::info!(by = %who.username, host, container = %id, name = %name.trim(), "container renamed");
+    let c = crate::ssr::caller()?;
+    crate::ssr::ops()?
+        .rename_container(&c, &host, &id, &name)
+        .await?;
+    tracing::info!(by = %c.who.username, host, container = %id, name = %name.trim(), "container renamed");
     Ok(())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn recreate_container(host: String, id: String) -> Result<Created, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
-    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
-        .limits_for(&who, &host)
+    use backend::ops::containers::Recreate;
+    let c = crate::ssr::caller()?;
+    let created = crate::ssr::ops()?
+        .recreate_container(&c, &host, &id, &Recreate::Same)
         .await?;
-    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
-    backend::own::guard_container(
-        &engine,
-        &who,
-        &host,
-        &id,
-        backend::own::ContainerAct::Recreate,
-    )
-    .await?;
-    let created = engine
-        .recreate_container_within(&id, limits.as_ref())
-        .await?;
-    tracing::info!(by = %who.username, host, old = %id, new = %created.id, "container recreated");
-    crate::ssr::audit_created(&created.id);
+    tracing::info!(by = %c.who.username, host, old = %id, new = %created.id, "container recreated");
     Ok(created.into())
 }
 

@@ -17,24 +17,17 @@ use crate::pages::containers::{container_href, encode, role_at_least};
 
 #[server(output = crate::codec::TextJson)]
 pub async fn container_top(host: String, id: String) -> Result<Processes, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Top)
+    let c = crate::ssr::caller()?;
+    let top = crate::ssr::ops()?
+        .container_top(&c, &host, &id, None)
         .await?;
-    Ok(engine.container_top(&id, None).await?.into())
+    Ok(top.into())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn container_changes(host: String, id: String) -> Result<Vec<Change>, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files)
-        .await?;
-    let changes = engine.container_changes(&id).await?;
+    let c = crate::ssr::caller()?;
+    let changes = crate::ssr::ops()?.container_changes(&c, &host, &id).await?;
     Ok(changes.into_iter().map(Change::from).collect())
 }
 
@@ -44,37 +37,21 @@ pub async fn commit_container(
     id: String,
     request: CommitRequest,
 ) -> Result<Committed, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
-    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
-    backend::own::guard_container(
-        &engine,
-        &who,
-        &host,
-        &id,
-        backend::own::ContainerAct::Commit,
-    )
-    .await?;
-    let image_id = engine.commit_container(&id, &request.into()).await?;
-    tracing::info!(by = %who.username, host, container = %id, image = %image_id, "container committed");
+    let c = crate::ssr::caller()?;
+    let image_id = crate::ssr::ops()?
+        .commit_container(&c, &host, &id, &request.into())
+        .await?;
+    tracing::info!(by = %c.who.username, host, container = %id, image = %image_id, "container committed");
     Ok(Committed { image_id })
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn list_files(host: String, id: String, path: String) -> Result<DirListing, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let path = if path.is_empty() {
-        "/".to_string()
-    } else {
-        path
-    };
-    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
-    backend::own::guard_container(&engine, &who, &host, &id, backend::own::ContainerAct::Files)
+    let c = crate::ssr::caller()?;
+    let listing = crate::ssr::ops()?
+        .container_dir(&c, &host, &id, &path)
         .await?;
-    Ok(engine.list_container_dir(&id, &path).await?.into())
+    Ok(listing.into())
 }
 
 /// Whether the caller manages the container's host, once the layout has read it (awaited, so

@@ -89,10 +89,6 @@ pub struct Outcome {
     pub host: String,
     pub name: String,
     pub error: Option<String>,
-    /// The status the action alone would have answered (200, 403, 404, …): the audit log
-    /// records one row per target with it.
-    #[serde(default)]
-    pub status: u16,
 }
 
 /// The last bulk action and how it went.
@@ -110,9 +106,8 @@ pub async fn list_containers(
     label: Option<String>,
     sort: Option<String>,
 ) -> Result<ContainersData, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let fleet = crate::ssr::fleet()?;
+    let c = crate::ssr::caller()?;
+    let ops = crate::ssr::ops()?;
     let params = crate::model::containers::ContainerListParams {
         all: None,
         state: Some(
@@ -125,44 +120,48 @@ pub async fn list_containers(
         sort,
     };
     let query = params.to_query()?;
-    let hosts: Vec<HostChoice> = fleet
-        .visible(&who, backend::policy::HostAction::View)
+    let hosts: Vec<HostChoice> = ops
+        .fleet()
+        .visible(&c.who, backend::policy::HostAction::View)
         .iter()
         .filter_map(|h| {
-            who.role_on(&h.slug).map(|role| HostChoice {
+            c.who.role_on(&h.slug).map(|role| HostChoice {
                 slug: h.slug.clone(),
                 name: h.name.clone(),
                 role: role.into(),
-                address: list_address(h),
+                address: list_address(h.engine_url()),
             })
         })
         .collect();
     let (containers, unreachable) = match host.filter(|h| !h.is_empty()) {
-        Some(slug) => {
-            let h = fleet.host(&authorize(&who, &slug, HostAction::View)?)?;
-            // One engine: its own request timeouts bound the wait.
-            match h.engine.list_containers(&query).await {
-                Ok(list) => (
-                    list.into_iter()
-                        .map(|c| ContainerSummary::new(slug.clone(), c))
-                        .collect(),
+        // One engine: its own request timeouts bound the wait; an engine that fails is a
+        // notice, a host the caller may not see an error.
+        Some(slug) => match ops.containers_on(&c, &slug, &query).await {
+            Ok((list, _)) => (
+                list.into_iter()
+                    .map(|c| ContainerSummary::new(slug.clone(), c))
+                    .collect(),
+                Vec::new(),
+            ),
+            Err(
+                e @ (backend::Error::Engine { .. }
+                | backend::Error::EngineTimeout
+                | backend::Error::EngineUnreachable { .. }),
+            ) => {
+                tracing::debug!(host = %slug, error = %e.log_detail(), "listing containers failed");
+                (
                     Vec::new(),
-                ),
-                Err(e) => {
-                    tracing::debug!(host = %slug, error = %e.log_detail(), "listing containers failed");
-                    (
-                        Vec::new(),
-                        vec![HostNotice {
-                            host: slug,
-                            error: e.public_message(),
-                        }],
-                    )
-                }
+                    vec![HostNotice {
+                        host: slug,
+                        error: e.public_message(),
+                    }],
+                )
             }
-        }
+            Err(e) => return Err(e.into()),
+        },
         None => {
             let all: crate::model::containers::FleetContainers =
-                backend::containers::list(&fleet, &who, &query).await.into();
+                ops.containers(&c, &query).await.into();
             (all.containers, all.unreachable)
         }
     };
@@ -175,8 +174,8 @@ pub async fn list_containers(
 
 /// Where a host's published ports are reachable from the browser.
 #[cfg(feature = "ssr")]
-pub(crate) fn list_address(h: &backend::fleet::Host) -> Option<String> {
-    url_host(&h.engine.spec().url).or_else(browser_hostname)
+pub(crate) fn list_address(engine_url: &str) -> Option<String> {
+    url_host(engine_url).or_else(browser_hostname)
 }
 
 /// The host part of an engine URL (`tcp://10.0.0.5:2376` → `10.0.0.5`); `None` for sockets.
@@ -213,42 +212,28 @@ fn browser_hostname() -> Option<String> {
     strip_port(host)
 }
 
-/// Does one lifecycle action on one container, after asking the policy.
+/// Does one lifecycle action on one container through its use case.
 #[cfg(feature = "ssr")]
 pub(crate) async fn apply(
-    who: &backend::policy::Principal,
-    host: &str,
-    id: &str,
+    c: &backend::ops::Caller,
+    (host, id): (&str, &str),
     action: Lifecycle,
     signal: Option<&str>,
-    force: bool,
-    volumes: bool,
+    (force, volumes): (bool, bool),
 ) -> backend::Result<()> {
-    use backend::policy::{authorize, HostAction};
-    let needed = match action {
-        Lifecycle::Remove => HostAction::ManageContainers,
-        _ => HostAction::Operate,
+    use backend::ops::containers::Lifecycle as L;
+    let ops =
+        crate::ssr::ops().map_err(|_| backend::Error::Internal("no fleet in context".into()))?;
+    let act = match action {
+        Lifecycle::Remove => return ops.remove_container(c, host, id, force, volumes).await,
+        Lifecycle::Start => L::Start,
+        Lifecycle::Stop => L::Stop(None),
+        Lifecycle::Restart => L::Restart(None),
+        Lifecycle::Kill => L::Kill(signal.map(str::to_owned)),
+        Lifecycle::Pause => L::Pause,
+        Lifecycle::Unpause => L::Unpause,
     };
-    let permit = authorize(who, host, needed)?;
-    let engine = crate::ssr::fleet()
-        .map_err(|_| backend::Error::Internal("no fleet in context".into()))?
-        .host(&permit)?
-        .engine;
-    let own = if action == Lifecycle::Remove {
-        backend::own::ContainerAct::Remove
-    } else {
-        backend::own::ContainerAct::Lifecycle
-    };
-    backend::own::guard_container(&engine, who, host, id, own).await?;
-    match action {
-        Lifecycle::Start => engine.start_container(id).await,
-        Lifecycle::Stop => engine.stop_container(id, None).await,
-        Lifecycle::Restart => engine.restart_container(id, None).await,
-        Lifecycle::Kill => engine.kill_container(id, signal).await,
-        Lifecycle::Pause => engine.pause_container(id).await,
-        Lifecycle::Unpause => engine.unpause_container(id).await,
-        Lifecycle::Remove => engine.remove_container(id, force, volumes).await,
-    }
+    ops.lifecycle(c, host, id, &act).await
 }
 
 /// One lifecycle action on one container (the detail page's buttons).
@@ -259,9 +244,9 @@ pub async fn container_action(
     action: Lifecycle,
     signal: Option<String>,
 ) -> Result<(), AppError> {
-    let who = crate::ssr::principal()?;
-    apply(&who, &host, &id, action, signal.as_deref(), false, false).await?;
-    tracing::info!(by = %who.username, host, container = %id, ?action, "container action");
+    let c = crate::ssr::caller()?;
+    apply(&c, (&host, &id), action, signal.as_deref(), (false, false)).await?;
+    tracing::info!(by = %c.who.username, host, container = %id, ?action, "container action");
     Ok(())
 }
 
@@ -273,9 +258,9 @@ pub async fn remove_container(
     force: bool,
     volumes: bool,
 ) -> Result<(), AppError> {
-    let who = crate::ssr::principal()?;
-    apply(&who, &host, &id, Lifecycle::Remove, None, force, volumes).await?;
-    tracing::info!(by = %who.username, host, container = %id, force, volumes, "container removed");
+    let c = crate::ssr::caller()?;
+    apply(&c, (&host, &id), Lifecycle::Remove, None, (force, volumes)).await?;
+    tracing::info!(by = %c.who.username, host, container = %id, force, volumes, "container removed");
     Ok(())
 }
 
@@ -288,7 +273,7 @@ pub async fn bulk_action(
     force: bool,
 ) -> Result<Vec<Outcome>, AppError> {
     use futures::StreamExt;
-    let who = crate::ssr::principal()?;
+    let c = crate::ssr::caller()?;
     if targets.is_empty() || targets.len() > BULK_LIMIT {
         return Err(AppError::Invalid {
             field: "targets".into(),
@@ -296,21 +281,20 @@ pub async fn bulk_action(
         }
         .respond());
     }
-    let who = &who;
+    let c = &c;
     let outcomes: Vec<Outcome> = futures::stream::iter(targets)
         .map(|t| async move {
-            let result = apply(who, &t.host, &t.id, action, None, force, false).await;
+            let result = apply(c, (&t.host, &t.id), action, None, (force, false)).await;
             if let Err(e) = &result {
                 tracing::debug!(host = %t.host, container = %t.id, error = %e.log_detail(), "bulk action failed");
             }
-            let status = result.as_ref().err().map_or(200, |e| e.http_status().0);
-            Outcome { host: t.host, name: t.name, error: result.err().map(|e| e.public_message()), status }
+            Outcome { host: t.host, name: t.name, error: result.err().map(|e| e.public_message()) }
         })
         .buffer_unordered(6)
         .collect()
         .await;
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-    tracing::info!(by = %who.username, ?action, count = outcomes.len(), failed, "bulk container action");
+    tracing::info!(by = %c.who.username, ?action, count = outcomes.len(), failed, "bulk container action");
     Ok(outcomes)
 }
 

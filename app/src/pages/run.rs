@@ -35,8 +35,7 @@ pub async fn run_hosts() -> Result<Vec<HostChoice>, AppError> {
 /// container. A create that fails leaves nothing behind (the backend removes what it made).
 #[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
+    let c = crate::ssr::caller()?;
     if host.is_empty() {
         return Err(AppError::Invalid {
             field: "host".into(),
@@ -44,33 +43,21 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
         }
         .respond());
     }
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
-    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
-        .limits_for(&who, &host)
+    let created = crate::ssr::ops()?
+        .create_container(&c, &host, &spec.into())
         .await?;
-    let created = crate::ssr::fleet()?
-        .host(&permit)?
-        .engine
-        .run_container_within(&spec.into(), limits.as_ref())
-        .await?;
-    tracing::info!(by = %who.username, host, container = %created.id, name = %created.name, "container created");
-    crate::ssr::audit_created(&created.id);
+    tracing::info!(by = %c.who.username, host, container = %created.id, name = %created.name, "container created");
     Ok(created.into())
 }
 
 /// An existing container's configuration, to prefill the form.
 #[server(output = crate::codec::TextJson)]
 pub async fn container_spec(host: String, id: String) -> Result<RunSpec, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
-    let mut spec = engine.run_spec_of(&id).await?;
-    let store = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone());
-    if !store.env_shown(&engine, &who, &host, &id).await? {
-        spec.hide_env();
-    }
-    Ok(spec.into())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .container_spec(&c, &host, &id)
+        .await?
+        .into())
 }
 
 /// Edits a container: replaces it with one made from `spec` under the same name (the image
@@ -83,26 +70,16 @@ pub async fn edit_container(
     spec: RunSpec,
     pull: bool,
 ) -> Result<Created, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
-    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
-        .limits_for(&who, &host)
+    use backend::ops::containers::Recreate;
+    let c = crate::ssr::caller()?;
+    let how = Recreate::Edit {
+        spec: Box::new(spec.into()),
+        pull,
+    };
+    let created = crate::ssr::ops()?
+        .recreate_container(&c, &host, &id, &how)
         .await?;
-    let engine = crate::ssr::fleet()?.host(&permit)?.engine;
-    backend::own::guard_container(
-        &engine,
-        &who,
-        &host,
-        &id,
-        backend::own::ContainerAct::Recreate,
-    )
-    .await?;
-    let created = engine
-        .replace_container_within(&id, &spec.into(), pull, limits.as_ref())
-        .await?;
-    tracing::info!(by = %who.username, host, old = %id, new = %created.id, name = %created.name, "container edited");
-    crate::ssr::audit_created(&created.id);
+    tracing::info!(by = %c.who.username, host, old = %id, new = %created.id, name = %created.name, "container edited");
     Ok(created.into())
 }
 

@@ -7,8 +7,8 @@
 //! filter away. JSON and form bodies of ordinary requests are buffered (within the body limit;
 //! 16 KiB for someone not signed in) for their parameters, with secret-looking values redacted;
 //! uploads and other streams are never buffered. A row too big is cut down to the fields that
-//! matter; a bulk action becomes one row per target on its host; what a create made is named by
-//! the door ([`created`]).
+//! matter. A request that runs use cases (`backend::ops`) is recorded from their steps instead:
+//! one row per operation, named the same from every door (a bulk action is one row per target).
 
 use std::net::SocketAddr;
 
@@ -19,6 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use backend::audit::{redact, Outcome, Record};
 use backend::auth::Identity;
+use backend::ops::{Step, Trail};
 use serde_json::{Map, Value};
 
 use super::ApiError;
@@ -57,15 +58,6 @@ const KEPT_FIELDS: &[&str] = &[
 ];
 /// The most field names a truncated row lists.
 const MAX_FIELD_NAMES: usize = 64;
-use backend::audit::CREATED_HEADER;
-
-/// The header that names what a handler created, for its audit row.
-pub fn created(id: &str) -> [(axum::http::HeaderName, axum::http::HeaderValue); 1] {
-    let value = axum::http::HeaderValue::from_str(id)
-        .unwrap_or_else(|_| axum::http::HeaderValue::from_static(""));
-    [(axum::http::HeaderName::from_static(CREATED_HEADER), value)]
-}
-
 /// Server fns that only read: not recorded unless refused. Every other server fn is recorded,
 /// so a new one that changes something is never forgotten.
 const READ_ONLY_FNS: &[&str] = &[
@@ -321,61 +313,26 @@ fn bounded(params: Value) -> Value {
     Value::Object(out)
 }
 
-/// The rows of a bulk action: one per target, on its own host, named like the single action
-/// through the REST API, from the outcomes the server fn answered.
-fn bulk_rows(
-    params: &Map<String, Value>,
-    answer: &[u8],
+/// The row of one use case's step: what it did, by whom, from where.
+fn step_record(
+    step: Step,
     who: Option<&backend::policy::Principal>,
     client: Option<String>,
-) -> Option<Vec<Record>> {
-    let action = params.get("action")?.as_str()?;
-    let force = params.get("force").cloned().unwrap_or(Value::Bool(false));
-    let targets = params.get("targets")?.as_array()?;
-    let outcomes: Vec<Value> = serde_json::from_slice(answer).ok()?;
-    let mut rows = Vec::with_capacity(targets.len());
-    for (i, t) in targets.iter().enumerate() {
-        let host = t.get("host").and_then(Value::as_str).unwrap_or_default();
-        let id = t.get("id").and_then(Value::as_str).unwrap_or_default();
-        let name = t.get("name").and_then(Value::as_str).unwrap_or(id);
-        let path = format!("/api/v1/hosts/{host}/containers/{id}");
-        let d = if action == "remove" {
-            describe(&Method::DELETE, &path)
-        } else {
-            describe(&Method::POST, &format!("{path}/{action}"))
-        };
-        // Outcomes come back in any order: found by host and name.
-        let outcome = outcomes
-            .iter()
-            .find(|o| {
-                o.get("host").and_then(Value::as_str) == Some(host)
-                    && o.get("name").and_then(Value::as_str) == Some(name)
-            })
-            .or_else(|| outcomes.get(i));
-        let status = outcome
-            .and_then(|o| o.get("status"))
-            .and_then(Value::as_u64)
-            .and_then(|s| u16::try_from(s).ok())
-            .unwrap_or(200);
-        let mut p = Map::new();
-        p.insert("bulk".into(), Value::Bool(true));
-        p.insert(
-            "name".into(),
-            Value::String(name.chars().take(256).collect()),
-        );
-        p.insert("force".into(), force.clone());
-        if let Some(e) = outcome
-            .and_then(|o| o.get("error"))
-            .filter(|e| !e.is_null())
-        {
-            p.insert("error".into(), trimmed(e, 0));
-        }
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-        let mut r = make_record(&d, who, client.clone(), p, status, false);
-        r.object = Some(id.chars().take(256).collect());
-        rows.push(r);
+) -> Record {
+    let mut params = step.params;
+    redact(&mut params);
+    Record {
+        at: backend::store::now(),
+        user_id: who.map(|p| p.user_id),
+        username: who.map(|p| p.username.clone()),
+        client,
+        host: step.host,
+        object: step.object.map(|o| o.chars().take(256).collect()),
+        action: step.action.to_owned(),
+        params: bounded(params),
+        status: step.status,
+        outcome: step.outcome,
     }
-    Some(rows)
 }
 
 fn text_param(params: &Map<String, Value>, key: &str) -> Option<String> {
@@ -415,6 +372,11 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
                 .map(|c| c.0)
         })
         .map(|a| a.ip().to_string());
+    // The use cases the request runs add their steps here; without any, the row is made from
+    // the path.
+    let trail = Trail::default();
+    let mut req = req;
+    req.extensions_mut().insert(trail.clone());
     let mut params = query_params(req.uri().query());
 
     let content_type = req
@@ -461,48 +423,17 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         req
     };
 
-    let mut res = next.run(req).await;
+    let res = next.run(req).await;
     let status = res.status();
-    if let Some(created) = res.headers_mut().remove(CREATED_HEADER) {
-        if let Ok(id) = created.to_str() {
-            params.insert(
-                "created_id".into(),
-                Value::String(id.chars().take(128).collect()),
-            );
+    let steps = trail.take();
+    if !steps.is_empty() {
+        for step in steps {
+            state
+                .audit
+                .record(step_record(step, who.as_ref(), client.clone()))
+                .await;
         }
-    }
-    if described.server_fn.as_deref() == Some("bulk_action") && status.is_success() {
-        // One row per target: read the (small, bounded) answer, then hand it on unchanged.
-        let (parts, body) = res.into_parts();
-        let Ok(answer) = axum::body::to_bytes(body, 4 * 1024 * 1024).await else {
-            return ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the answer could not be read",
-            )
-            .into_response();
-        };
-        match bulk_rows(&params, &answer, who.as_ref(), client.clone()) {
-            Some(rows) => {
-                for r in rows {
-                    state.audit.record(r).await;
-                }
-            }
-            None => {
-                state
-                    .audit
-                    .record(make_record(
-                        &described,
-                        who.as_ref(),
-                        client,
-                        params,
-                        status,
-                        false,
-                    ))
-                    .await
-            }
-        }
-        return Response::from_parts(parts, Body::from(answer));
+        return res;
     }
     let host = described
         .host

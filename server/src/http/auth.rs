@@ -336,6 +336,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
     }
 }
 
+/// The signed-in person as a use case's caller, with the request's audit trail: 401 when
+/// nobody is signed in.
+pub struct Caller(pub backend::ops::Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Auth(who) = Auth::from_request_parts(parts, state).await?;
+        // Outside the audit middleware (a test router) the steps go nowhere.
+        let trail = parts
+            .extensions
+            .get::<backend::ops::Trail>()
+            .cloned()
+            .unwrap_or_default();
+        Ok(Caller(backend::ops::Caller::new(who, trail)))
+    }
+}
+
 /// An admin, for REST handlers: 401 when not signed in, 403 when not an admin.
 pub struct Admin(pub Principal);
 

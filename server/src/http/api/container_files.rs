@@ -1,5 +1,5 @@
 //! A container's processes, changes, commit, export and files (`docker top / diff / commit /
-//! export / cp`). Each handler asks the policy first; downloads stream the engine's tar
+//! export / cp`). Each handler calls one use case (`backend::ops`); downloads stream the engine's tar
 //! straight through, uploads are spooled to disk within `upload_limit` before the engine sees
 //! a byte.
 
@@ -12,12 +12,10 @@ use axum::Json;
 use serde::Deserialize;
 
 use app::model::files::{Change, CommitRequest, Committed, DirListing, Processes};
-use backend::engine::{spool, validate_file_name, Download, Spooled, UploadContent};
-use backend::own::{guard_container, ContainerAct};
-use backend::policy::{authorize, HostAction};
+use backend::engine::{validate_file_name, Download, UploadContent};
 
 use super::Body;
-use crate::http::auth::Auth;
+use crate::http::auth::Caller;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -60,33 +58,26 @@ fn required_path(path: Option<String>) -> ApiResult<String> {
 /// container is not running.
 pub async fn top(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<TopParams>, QueryRejection>,
 ) -> ApiResult<Json<Processes>> {
-    let permit = authorize(&who, &host, HostAction::View)?;
     let ps_args = params(query)?.ps_args.filter(|a| !a.is_empty());
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Top).await?;
-    Ok(Json(
-        host.engine
-            .container_top(&id, ps_args.as_deref())
-            .await?
-            .into(),
-    ))
+    let top = state
+        .ops()
+        .container_top(&c, &host, &id, ps_args.as_deref())
+        .await?;
+    Ok(Json(top.into()))
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/changes` → `[{path, kind}]`, kind being `added`,
 /// `changed` or `deleted`.
 pub async fn changes(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Change>>> {
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
-    let changes = host.engine.container_changes(&id).await?;
+    let changes = state.ops().container_changes(&c, &host, &id).await?;
     Ok(Json(changes.into_iter().map(Change::from).collect()))
 }
 
@@ -94,43 +85,39 @@ pub async fn changes(
 /// → 201 `{image_id}`.
 pub async fn commit(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     Body(request): Body<CommitRequest>,
 ) -> ApiResult<(StatusCode, Json<Committed>)> {
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Commit).await?;
-    let image_id = host.engine.commit_container(&id, &request.into()).await?;
+    let image_id = state
+        .ops()
+        .commit_container(&c, &host, &id, &request.into())
+        .await?;
     Ok((StatusCode::CREATED, Json(Committed { image_id })))
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/export`: the filesystem as a tar, streamed.
 pub async fn export(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Export).await?;
-    Ok(tar_download(host.engine.export_container(&id).await?))
+    Ok(tar_download(
+        state.ops().export_container(&c, &host, &id).await?,
+    ))
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/archive?path=`: a file or folder as a tar,
 /// streamed; 404 when the path does not exist.
 pub async fn download(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<PathParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     let path = required_path(params(query)?.path)?;
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
     Ok(tar_download(
-        host.engine.archive_download(&id, &path).await?,
+        state.ops().download_files(&c, &host, &id, &path).await?,
     ))
 }
 
@@ -138,20 +125,13 @@ pub async fn download(
 /// truncated}`: the folder's direct children, read from the engine's tar headers.
 pub async fn list(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<PathParams>, QueryRejection>,
 ) -> ApiResult<Json<DirListing>> {
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let path = params(query)?
-        .path
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "/".into());
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
-    Ok(Json(
-        host.engine.list_container_dir(&id, &path).await?.into(),
-    ))
+    let path = params(query)?.path.unwrap_or_default();
+    let listing = state.ops().container_dir(&c, &host, &id, &path).await?;
+    Ok(Json(listing.into()))
 }
 
 /// `PUT /api/v1/hosts/{host}/containers/{id}/archive?path=<folder>[&name=<file>]` → 204.
@@ -159,13 +139,12 @@ pub async fn list(
 /// (`application/octet-stream` with `name`). Over `upload_limit` → 413 and nothing written.
 pub async fn upload(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<UploadParams>, QueryRejection>,
     headers: HeaderMap,
     body: HttpBody,
 ) -> ApiResult<StatusCode> {
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     let UploadParams { path, name } = params(query)?;
     let path = required_path(path)?;
     let content = upload_content(&headers, name)?;
@@ -175,19 +154,19 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit) {
-        return Err(too_large(limit));
+        return Err(backend::Error::too_large(limit).into());
     }
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Files).await?;
-    // The folder is checked before the body is read, so a wrong path fails fast.
-    let target = host.engine.upload_target(&id, &path).await?;
     let spool_dir = state.settings.data_dir.join("uploads");
-    let spooled = match spool(body.into_data_stream(), limit, &spool_dir).await? {
-        Spooled::Ready(spooled) => spooled,
-        Spooled::TooLarge => return Err(too_large(limit)),
-    };
-    host.engine
-        .archive_upload(&target, content, spooled)
+    state
+        .ops()
+        .upload_files(
+            &c,
+            (&host, &id),
+            &path,
+            content,
+            body.into_data_stream(),
+            (limit, &spool_dir),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -222,19 +201,6 @@ fn upload_content(headers: &HeaderMap, name: Option<String>) -> ApiResult<Upload
             "send a tar (Content-Type: application/x-tar) or one file (application/octet-stream with ?name=)",
         )),
     }
-}
-
-fn too_large(limit: u64) -> ApiError {
-    let limit = if limit >= 1024 * 1024 {
-        format!("{} MiB", limit / (1024 * 1024))
-    } else {
-        format!("{limit} bytes")
-    };
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
-        format!("the upload is larger than the limit of {limit}"),
-    )
 }
 
 fn tar_download(download: Download) -> Response {

@@ -1,5 +1,5 @@
 //! Containers: lists (one host or every visible host), inspect, lifecycle actions, run and
-//! recreate. Each handler asks the policy first, then makes one backend call.
+//! recreate. Each handler reads the request and calls one use case (`backend::ops`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -10,12 +10,10 @@ use serde::Deserialize;
 use app::model::containers::{
     ContainerDetail, ContainerListParams, Created, RecreateRequest, RenameRequest, RunSpec,
 };
-use backend::engine::Engine;
-use backend::own::{guard_container, ContainerAct};
-use backend::policy::{authorize, HostAction, Principal};
+use backend::ops::containers::{Lifecycle, Recreate};
 
 use super::Body;
-use crate::http::auth::Auth;
+use crate::http::auth::Caller;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -26,12 +24,12 @@ type ApiResult<T> = Result<T, ApiError>;
 /// `X-Capstan-Unreachable` header (comma-separated slugs; `/api/v1/hosts` says why).
 pub async fn list_all(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Query(params): Query<ContainerListParams>,
 ) -> ApiResult<Response> {
     let query = params.to_query()?;
     // Written straight from the engines' answers, like the one-host list below.
-    let fleet = backend::containers::list_json(&state.fleet, &who, &query).await?;
+    let fleet = state.ops().containers_json(&c, &query).await?;
     let unreachable: Vec<String> = fleet.unreachable.into_iter().map(|n| n.host).collect();
     Ok(super::with_unreachable(
         super::json_bytes(fleet.json),
@@ -42,82 +40,52 @@ pub async fn list_all(
 /// `GET /api/v1/hosts/{host}/containers`.
 pub async fn list(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path(host): Path<String>,
     Query(params): Query<ContainerListParams>,
 ) -> ApiResult<Response> {
-    let permit = authorize(&who, &host, HostAction::View)?;
     let query = params.to_query()?;
-    let host = state.fleet.host(&permit)?;
     // Written straight from the engine's answer, in the shape of `ContainerSummary` (the test
     // below holds the two together).
     Ok(super::json_bytes(
-        host.engine.list_containers_json(&query, &host.slug).await?,
+        state.ops().containers_on_json(&c, &host, &query).await?,
     ))
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}`.
 pub async fn inspect(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ContainerDetail>> {
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&permit)?;
-    let mut detail = host.engine.inspect_container(&id).await?;
-    if !guardrails(&state)
-        .env_shown(&host.engine, &who, &host.slug, &detail.id)
-        .await?
-    {
-        detail.hide_env();
-    }
-    Ok(Json(ContainerDetail::new(host.slug.clone(), detail)))
+    let seen = state.ops().container(&c, &host, &id).await?;
+    Ok(Json(ContainerDetail::new(host, seen.detail)))
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/spec`: the container's configuration as a run
 /// spec, to prefill the run form (duplicate / edit).
 pub async fn run_spec(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<RunSpec>> {
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&permit)?;
-    let mut spec = host.engine.run_spec_of(&id).await?;
-    if !guardrails(&state)
-        .env_shown(&host.engine, &who, &host.slug, &id)
-        .await?
-    {
-        spec.hide_env();
-    }
-    Ok(Json(spec.into()))
+    Ok(Json(
+        state.ops().container_spec(&c, &host, &id).await?.into(),
+    ))
 }
 
 /// `POST /api/v1/hosts/{host}/containers` → 201 `{id, name, warnings}`.
 pub async fn create(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path(host): Path<String>,
     Body(spec): Body<RunSpec>,
-) -> ApiResult<(
-    StatusCode,
-    [(axum::http::HeaderName, axum::http::HeaderValue); 1],
-    Json<Created>,
-)> {
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
-    let limits = backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
-        .limits_for(&who, &host)
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let created = state
+        .ops()
+        .create_container(&c, &host, &spec.into())
         .await?;
-    let host = state.fleet.host(&permit)?;
-    let created = host
-        .engine
-        .run_container_within(&spec.into(), limits.as_ref())
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        crate::http::audit::created(&created.id),
-        Json(created.into()),
-    ))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// `POST .../{id}/recreate` → 201 `{id, name, warnings}` of the new container.
@@ -129,35 +97,23 @@ pub async fn create(
 /// back.
 pub async fn recreate(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     request: axum::extract::Request,
-) -> ApiResult<(
-    StatusCode,
-    [(axum::http::HeaderName, axum::http::HeaderValue); 1],
-    Json<Created>,
-)> {
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
+) -> ApiResult<(StatusCode, Json<Created>)> {
     let body = recreate_body(request).await?;
-    let limits = guardrails(&state).limits_for(&who, &host).await?;
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Recreate).await?;
-    let created = match body.spec {
-        Some(spec) => {
-            host.engine
-                .replace_container_within(&id, &spec.into(), body.pull.unwrap_or(false), limits.as_ref())
-                .await?
-        }
+    let how = match body.spec {
+        Some(spec) => Recreate::Edit {
+            spec: Box::new(spec.into()),
+            pull: body.pull.unwrap_or(false),
+        },
         None if body.pull == Some(false) => {
             return Err(backend::Error::invalid("pull", "a recreate without a spec always pulls the image again; send a spec to edit without pulling").into())
         }
-        None => host.engine.recreate_container_within(&id, limits.as_ref()).await?,
+        None => Recreate::Same,
     };
-    Ok((
-        StatusCode::CREATED,
-        crate::http::audit::created(&created.id),
-        Json(created.into()),
-    ))
+    let created = state.ops().recreate_container(&c, &host, &id, &how).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// The most a recreate body may hold: a run spec is small.
@@ -184,32 +140,18 @@ async fn recreate_body(request: axum::extract::Request) -> ApiResult<RecreateReq
     Ok(body)
 }
 
-fn guardrails(state: &AppState) -> backend::guardrails::GuardrailStore {
-    backend::guardrails::GuardrailStore::new(state.accounts.pool().clone())
-}
-
 fn done() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// What every action handler does: ask the policy first (so a person without the role learns
-/// nothing about the host), then make one engine call on the host; 204 when it is done.
-/// Capstan's own container answers 403 to non-admins (`backend::own`).
-async fn act<F, Fut>(
+/// One lifecycle action through its use case; 204 when it is done.
+async fn act(
     state: &AppState,
-    who: &Principal,
+    c: &backend::ops::Caller,
     (host, id): (&str, &str),
-    (action, own): (HostAction, ContainerAct),
-    call: F,
-) -> ApiResult<Response>
-where
-    F: FnOnce(Engine, String) -> Fut,
-    Fut: std::future::Future<Output = backend::Result<()>>,
-{
-    let permit = authorize(who, host, action)?;
-    let engine = state.fleet.host(&permit)?.engine;
-    guard_container(&engine, who, host, id, own).await?;
-    call(engine, id.to_string()).await?;
+    what: Lifecycle,
+) -> ApiResult<Response> {
+    state.ops().lifecycle(c, host, id, &what).await?;
     Ok(done())
 }
 
@@ -251,132 +193,84 @@ pub struct RemoveParams {
 
 pub async fn start(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    act(
-        &state,
-        &who,
-        (&host, &id),
-        (HostAction::Operate, ContainerAct::Lifecycle),
-        |e, id| async move { e.start_container(&id).await },
-    )
-    .await
+    act(&state, &c, (&host, &id), Lifecycle::Start).await
 }
 
 pub async fn stop(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<WaitParams>,
 ) -> ApiResult<Response> {
-    act(
-        &state,
-        &who,
-        (&host, &id),
-        (HostAction::Operate, ContainerAct::Lifecycle),
-        |e, id| async move { e.stop_container(&id, seconds(p.t.as_deref())?).await },
-    )
-    .await
+    let t = seconds(p.t.as_deref())?;
+    act(&state, &c, (&host, &id), Lifecycle::Stop(t)).await
 }
 
 pub async fn restart(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<WaitParams>,
 ) -> ApiResult<Response> {
-    act(
-        &state,
-        &who,
-        (&host, &id),
-        (HostAction::Operate, ContainerAct::Lifecycle),
-        |e, id| async move { e.restart_container(&id, seconds(p.t.as_deref())?).await },
-    )
-    .await
+    let t = seconds(p.t.as_deref())?;
+    act(&state, &c, (&host, &id), Lifecycle::Restart(t)).await
 }
 
 pub async fn kill(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<KillParams>,
 ) -> ApiResult<Response> {
-    act(
-        &state,
-        &who,
-        (&host, &id),
-        (HostAction::Operate, ContainerAct::Lifecycle),
-        |e, id| async move { e.kill_container(&id, p.signal.as_deref()).await },
-    )
-    .await
+    act(&state, &c, (&host, &id), Lifecycle::Kill(p.signal)).await
 }
 
 pub async fn pause(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    act(
-        &state,
-        &who,
-        (&host, &id),
-        (HostAction::Operate, ContainerAct::Lifecycle),
-        |e, id| async move { e.pause_container(&id).await },
-    )
-    .await
+    act(&state, &c, (&host, &id), Lifecycle::Pause).await
 }
 
 pub async fn unpause(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    act(
-        &state,
-        &who,
-        (&host, &id),
-        (HostAction::Operate, ContainerAct::Lifecycle),
-        |e, id| async move { e.unpause_container(&id).await },
-    )
-    .await
+    act(&state, &c, (&host, &id), Lifecycle::Unpause).await
 }
 
 pub async fn rename(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     Body(body): Body<RenameRequest>,
 ) -> ApiResult<Response> {
-    act(
-        &state,
-        &who,
-        (&host, &id),
-        (HostAction::ManageContainers, ContainerAct::Rename),
-        |e, id| async move { e.rename_container(&id, &body.name).await },
-    )
-    .await
+    state
+        .ops()
+        .rename_container(&c, &host, &id, &body.name)
+        .await?;
+    Ok(done())
 }
 
 /// `DELETE .../{id}?force=&volumes=`.
 pub async fn remove(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     Query(p): Query<RemoveParams>,
 ) -> ApiResult<Response> {
-    act(
-        &state,
-        &who,
-        (&host, &id),
-        (HostAction::ManageContainers, ContainerAct::Remove),
-        |e, id| async move {
-            let force = flag("force", p.force.as_deref())?;
-            let volumes = flag("volumes", p.volumes.as_deref())?;
-            e.remove_container(&id, force, volumes).await
-        },
-    )
-    .await
+    let force = flag("force", p.force.as_deref())?;
+    let volumes = flag("volumes", p.volumes.as_deref())?;
+    state
+        .ops()
+        .remove_container(&c, &host, &id, force, volumes)
+        .await?;
+    Ok(done())
 }
 
 #[cfg(test)]

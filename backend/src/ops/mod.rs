@@ -1,0 +1,323 @@
+//! The use cases: every operation a person can ask Capstan for, by one name, whichever door it
+//! comes through (the UI's server fns, the REST API, a stream). Each takes the [`Caller`] and its
+//! inputs and does, in one place, the policy check ([`crate::policy::authorize`]), the engine
+//! call and the audit step ([`Trail`]). Doors are thin callers: they read a request, call one
+//! use case and write its answer.
+//!
+//! An operation is declared once ([`Op`]): its audit name and the host action it needs. The
+//! runner ([`Ops::on_host`]) is the only code that turns a permit into a host, so the action
+//! checked is always the operation's own.
+
+pub mod containers;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::audit::Outcome;
+use crate::error::{Error, Result};
+use crate::fleet::{Fleet, Host};
+use crate::guardrails::GuardrailStore;
+use crate::policy::{authorize, HostAction, Principal};
+
+/// Whether an operation is recorded when it works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// Always: it changes something, or hands out data (a download, a terminal).
+    Always,
+    /// Only when refused: a read.
+    Refusals,
+}
+
+/// One operation: the name the audit log and every door use, and what it needs on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Op {
+    pub name: &'static str,
+    pub needs: HostAction,
+    pub record: Record,
+    /// The status it answers with when it works: 200 for a read or a download, 201 for what
+    /// makes something, 204 for a change with nothing to say.
+    pub ok: u16,
+}
+
+impl Op {
+    const fn change(name: &'static str, needs: HostAction) -> Op {
+        Op {
+            name,
+            needs,
+            record: Record::Always,
+            ok: 204,
+        }
+    }
+
+    const fn create(name: &'static str, needs: HostAction) -> Op {
+        Op {
+            ok: 201,
+            ..Op::change(name, needs)
+        }
+    }
+
+    /// A change that answers with what it did (200).
+    const fn answer(name: &'static str, needs: HostAction) -> Op {
+        Op {
+            ok: 200,
+            ..Op::change(name, needs)
+        }
+    }
+
+    const fn read(name: &'static str) -> Op {
+        Op {
+            name,
+            needs: HostAction::View,
+            record: Record::Refusals,
+            ok: 200,
+        }
+    }
+}
+
+/// What one use case did, for the audit log: the door that carried the request writes it with
+/// who asked and from where ([`Trail::take`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub action: &'static str,
+    pub host: Option<String>,
+    pub object: Option<String>,
+    /// The inputs that matter, as a JSON object; secrets are redacted by the writer.
+    pub params: Value,
+    /// The HTTP status the operation answers with (the same from every door).
+    pub status: u16,
+    pub outcome: Outcome,
+}
+
+/// The steps of one request, shared between the door that writes them and the use cases that
+/// add them. A request with steps is recorded from them; one without (a door that is not a use
+/// case yet, a refusal before any use case ran) from its path.
+#[derive(Debug, Clone, Default)]
+pub struct Trail(Arc<Mutex<Vec<Step>>>);
+
+impl Trail {
+    fn push(&self, step: Step) {
+        if let Ok(mut steps) = self.0.lock() {
+            steps.push(step);
+        }
+    }
+
+    /// The steps so far, leaving none.
+    pub fn take(&self) -> Vec<Step> {
+        self.0
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
+    }
+}
+
+/// Who asks, and where what they did is recorded.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub who: Principal,
+    pub trail: Trail,
+}
+
+impl Caller {
+    pub fn new(who: Principal, trail: Trail) -> Self {
+        Caller { who, trail }
+    }
+
+    /// Records how `op` ended on `host`, as the op's [`Record`] says.
+    fn note<T>(
+        &self,
+        op: &Op,
+        host: Option<&str>,
+        object: Option<&str>,
+        params: Value,
+        result: &Result<T>,
+    ) {
+        let (status, outcome) = match result {
+            Ok(_) => (op.ok, Outcome::Ok),
+            Err(e) => (e.http_status().0, self.outcome_of(host, e)),
+        };
+        if op.record == Record::Refusals && outcome != Outcome::Denied {
+            return;
+        }
+        self.trail.push(Step {
+            action: op.name,
+            host: host.map(str::to_owned),
+            object: object.map(str::to_owned),
+            params,
+            status,
+            outcome,
+        });
+    }
+
+    /// A refusal by the policy or a guardrail is `denied` (a host the caller may not see
+    /// answers 404 like a missing one, and is a denial all the same); anything else `failed`.
+    fn outcome_of(&self, host: Option<&str>, e: &Error) -> Outcome {
+        match e {
+            Error::Forbidden | Error::Denied { .. } | Error::Unauthenticated(_) => Outcome::Denied,
+            Error::NotFound(what)
+                if what == "host" && host.is_some_and(|h| !self.who.can_see(h)) =>
+            {
+                Outcome::Denied
+            }
+            _ => Outcome::Failed,
+        }
+    }
+}
+
+/// The use cases, with what they need: the fleet and the store.
+#[derive(Clone)]
+pub struct Ops {
+    fleet: Fleet,
+    guardrails: GuardrailStore,
+}
+
+impl Ops {
+    pub fn new(fleet: Fleet, pool: sqlx::SqlitePool) -> Self {
+        Ops {
+            fleet,
+            guardrails: GuardrailStore::new(pool),
+        }
+    }
+
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
+    }
+
+    /// Runs `op` on one host: asks the policy for the op's action, hands the host to `work`
+    /// and records the step with `params` (and the object, when there is one).
+    async fn on_host<T, F, Fut>(
+        &self,
+        caller: &Caller,
+        op: &Op,
+        target: (&str, Option<&str>),
+        params: Value,
+        work: F,
+    ) -> Result<T>
+    where
+        F: FnOnce(Host) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.on_host_then(caller, op, target, params, work, |_, _| {})
+            .await
+    }
+
+    /// [`Ops::on_host`], adding to the step's parameters what the work made (`made`).
+    async fn on_host_then<T, F, Fut>(
+        &self,
+        caller: &Caller,
+        op: &Op,
+        (host, object): (&str, Option<&str>),
+        mut params: Value,
+        work: F,
+        made: impl FnOnce(&T, &mut serde_json::Map<String, Value>),
+    ) -> Result<T>
+    where
+        F: FnOnce(Host) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let result = async {
+            let permit = authorize(&caller.who, host, op.needs)?;
+            let host = self.fleet.host(&permit)?;
+            work(host).await
+        }
+        .await;
+        if let (Ok(value), Some(map)) = (&result, params.as_object_mut()) {
+            made(value, map);
+        }
+        caller.note(op, Some(host), object, params, &result);
+        result
+    }
+}
+
+/// Parameters for a step: a JSON object of the given fields, leaving out the ones that are
+/// `None`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! step_params {
+    ($($key:literal : $value:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut map = serde_json::Map::new();
+        $(
+            let value = serde_json::to_value(&$value).unwrap_or(serde_json::Value::Null);
+            if !value.is_null() {
+                map.insert($key.to_owned(), value);
+            }
+        )*
+        serde_json::Value::Object(map)
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Role;
+
+    fn person(grants: &[(&str, Role)]) -> Principal {
+        Principal {
+            user_id: 7,
+            username: "dev".into(),
+            admin: false,
+            roles: grants.iter().map(|(h, r)| (h.to_string(), *r)).collect(),
+        }
+    }
+
+    #[test]
+    fn refusals_are_denials_and_reads_record_only_them() {
+        let caller = Caller::new(person(&[("mine", Role::Viewer)]), Trail::default());
+        let stop = Op::change("container.stop", HostAction::Operate);
+        let list = Op::read("container.list");
+        caller.note::<()>(
+            &stop,
+            Some("mine"),
+            Some("web"),
+            Value::Null,
+            &Err(Error::Forbidden),
+        );
+        caller.note::<()>(
+            &stop,
+            Some("theirs"),
+            None,
+            Value::Null,
+            &Err(Error::NotFound("host".into())),
+        );
+        caller.note::<()>(
+            &stop,
+            Some("mine"),
+            Some("gone"),
+            Value::Null,
+            &Err(Error::NotFound("container".into())),
+        );
+        caller.note(&list, Some("mine"), None, Value::Null, &Ok(()));
+        caller.note::<()>(
+            &list,
+            Some("mine"),
+            None,
+            Value::Null,
+            &Err(Error::EngineTimeout),
+        );
+        let steps = caller.trail.take();
+        let seen: Vec<_> = steps
+            .iter()
+            .map(|s| (s.action, s.status, s.outcome))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("container.stop", 403, Outcome::Denied),
+                ("container.stop", 404, Outcome::Denied),
+                ("container.stop", 404, Outcome::Failed),
+            ]
+        );
+        assert!(caller.trail.take().is_empty(), "taken once");
+    }
+
+    #[test]
+    fn step_params_leave_out_what_is_not_given() {
+        let none: Option<i64> = None;
+        assert_eq!(
+            step_params!("t": none, "signal": Some("KILL"), "force": true),
+            serde_json::json!({"signal": "KILL", "force": true})
+        );
+    }
+}
