@@ -95,7 +95,10 @@ impl From<backend::Error> for AppError {
                 field: "body".into(),
                 message: msg.clone(),
             },
-            E::EngineUnreachable { .. } | E::EngineTimeout | E::Engine { .. } => {
+            E::EngineUnreachable { .. }
+            | E::EngineTimeout
+            | E::Engine { .. }
+            | E::RegistryUnreachable { .. } => {
                 tracing::warn!(error = %err.log_detail(), "engine error in server fn");
                 AppError::Engine {
                     status: err.http_status().0,

@@ -84,7 +84,7 @@ pub fn caller() -> Result<backend::ops::Caller, crate::error::AppError> {
 
 /// The use cases every server fn calls.
 pub fn ops() -> Result<backend::ops::Ops, crate::error::AppError> {
-    Ok(backend::ops::Ops::new(fleet()?, accounts()?.pool().clone()))
+    Ok(backend::ops::Ops::new(&registry()?))
 }
 
 /// The request's session (for signing in and out from server fns).

@@ -38,8 +38,24 @@ pub enum Error {
     /// addresses), so it is only logged; callers map the messages they recognise into words.
     #[error("the engine refused the request (status {status})")]
     Engine { status: u16, message: String },
+    /// The engine's registry could not be searched: no answer within the search deadline
+    /// (`timeout`), or the engine gave up on it.
+    #[error("{}", registry_message(*timeout))]
+    RegistryUnreachable { timeout: bool },
     #[error("internal error")]
     Internal(String),
+}
+
+fn registry_message(timeout: bool) -> String {
+    if timeout {
+        format!(
+            "no registry answered the search within {} seconds: the engine may have no route to its registry",
+            crate::engine::SEARCH_DEADLINE.as_secs()
+        )
+    } else {
+        "the engine could not search: its registry could not be reached or refused the search"
+            .into()
+    }
 }
 
 impl Error {
@@ -83,6 +99,8 @@ impl Error {
             Error::Engine { status: 409, .. } => (409, "conflict"),
             Error::Engine { .. } => (502, "engine_error"),
             Error::EngineTimeout => (504, "engine_timeout"),
+            Error::RegistryUnreachable { timeout: true } => (504, "registry_timeout"),
+            Error::RegistryUnreachable { timeout: false } => (502, "registry_unreachable"),
             Error::Internal(_) => (500, "internal"),
         }
     }

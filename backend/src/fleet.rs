@@ -87,13 +87,29 @@ impl HostConfig {
 pub struct Host {
     pub slug: String,
     pub name: String,
-    pub engine: Engine,
+    /// Reached only inside the backend: a door gets to an engine through a use case
+    /// (`crate::ops`), which asks the policy first.
+    pub(crate) engine: Engine,
     pub labels: BTreeMap<String, String>,
     pub source: HostSource,
     pub problem: Option<String>,
 }
 
 impl Host {
+    /// A host outside any fleet, over an engine the caller made itself (tools and tests):
+    /// it carries no grant, and a fleet's doors never see it.
+    pub fn standalone(slug: impl Into<String>, engine: Engine) -> Host {
+        let slug = slug.into();
+        Host {
+            name: slug.clone(),
+            slug,
+            engine,
+            labels: BTreeMap::new(),
+            source: HostSource::Config,
+            problem: None,
+        }
+    }
+
     /// The engine's address (a socket path or a `tcp://` URL): for admins and for where
     /// published ports are reachable.
     pub fn engine_url(&self) -> &str {

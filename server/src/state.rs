@@ -51,7 +51,7 @@ impl AppState {
 
     /// The use cases every door calls.
     pub fn ops(&self) -> backend::ops::Ops {
-        backend::ops::Ops::new(self.fleet.clone(), self.accounts.pool().clone())
+        backend::ops::Ops::new(&self.registry)
     }
 
     /// The database pool, for tests that need to age rows.

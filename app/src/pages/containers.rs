@@ -221,19 +221,38 @@ pub(crate) async fn apply(
     signal: Option<&str>,
     (force, volumes): (bool, bool),
 ) -> backend::Result<()> {
-    use backend::ops::containers::Lifecycle as L;
     let ops =
         crate::ssr::ops().map_err(|_| backend::Error::Internal("no fleet in context".into()))?;
-    let act = match action {
-        Lifecycle::Remove => return ops.remove_container(c, host, id, force, volumes).await,
-        Lifecycle::Start => L::Start,
-        Lifecycle::Stop => L::Stop(None),
-        Lifecycle::Restart => L::Restart(None),
-        Lifecycle::Kill => L::Kill(signal.map(str::to_owned)),
-        Lifecycle::Pause => L::Pause,
-        Lifecycle::Unpause => L::Unpause,
-    };
-    ops.lifecycle(c, host, id, &act).await
+    match action.use_case(signal) {
+        None => ops.remove_container(c, host, id, force, volumes).await,
+        Some(act) => ops.lifecycle(c, host, id, &act).await,
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl Lifecycle {
+    /// The use case a button calls: a lifecycle one, or `None` for remove.
+    fn use_case(self, signal: Option<&str>) -> Option<backend::ops::containers::Lifecycle> {
+        use backend::ops::containers::Lifecycle as L;
+        Some(match self {
+            Lifecycle::Remove => return None,
+            Lifecycle::Start => L::Start,
+            Lifecycle::Stop => L::Stop(None),
+            Lifecycle::Restart => L::Restart(None),
+            Lifecycle::Kill => L::Kill(signal.map(str::to_owned)),
+            Lifecycle::Pause => L::Pause,
+            Lifecycle::Unpause => L::Unpause,
+        })
+    }
+
+    /// The operation behind the button, whose needs the page mirrors in [`Lifecycle::needs`].
+    #[cfg(test)]
+    fn op(self) -> &'static backend::ops::Op {
+        match self.use_case(None) {
+            Some(act) => act.op(),
+            None => &backend::ops::containers::REMOVE,
+        }
+    }
 }
 
 /// One lifecycle action on one container (the detail page's buttons).
@@ -1098,6 +1117,28 @@ fn ContainerRow(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The page hides the buttons the server would refuse: what it hides must be what the
+    /// operations need, from the one table in `backend::ops`.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn buttons_need_what_their_operations_need() {
+        for action in [
+            Lifecycle::Start,
+            Lifecycle::Stop,
+            Lifecycle::Restart,
+            Lifecycle::Kill,
+            Lifecycle::Pause,
+            Lifecycle::Unpause,
+            Lifecycle::Remove,
+        ] {
+            assert_eq!(
+                action.needs(),
+                RoleView::from(action.op().needs.required_role()),
+                "{action:?}"
+            );
+        }
+    }
 
     fn port(ip: Option<&str>, public: Option<u16>, private: u16, proto: &str) -> PortView {
         PortView {

@@ -29,25 +29,14 @@ pub struct HostPageData {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View).map_err(AppError::from)?;
-    let fleet = crate::ssr::fleet()?;
-    let h = fleet.host(&permit).map_err(AppError::from)?;
-    // The status comes from the monitor's snapshot: the calls below already ask the engine,
-    // all at once, so the page waits for the slowest of them and no longer.
-    let (status, info, disk_usage, nodes) = futures::join!(
-        fleet.known_status(&h),
-        h.engine.info(),
-        h.engine.disk_usage(),
-        h.engine.swarm_nodes()
-    );
-    let (info, info_error) = split(&host, "engine info", info);
-    let (disk_usage, disk_usage_error) = split(&host, "disk usage", disk_usage);
+    let c = crate::ssr::caller()?;
+    let facts = crate::ssr::ops()?.host_facts(&c, &host).await?;
+    let (info, info_error) = split(&host, "engine info", facts.info);
+    let (disk_usage, disk_usage_error) = split(&host, "disk usage", facts.disk_usage);
     let (nodes, nodes_error): (Option<Vec<backend::engine::SwarmNode>>, _) =
-        split(&host, "swarm nodes", nodes);
+        split(&host, "swarm nodes", facts.nodes);
     Ok(HostPageData {
-        host: HostView::seen_by(status, &who),
+        host: HostView::seen_by(facts.status, &c.who),
         info,
         info_error,
         disk_usage,
@@ -56,7 +45,7 @@ pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
             .map(|n| n.into_iter().map(Into::into).collect())
             .unwrap_or_default(),
         nodes_error,
-        admin: who.admin,
+        admin: c.who.admin,
     })
 }
 

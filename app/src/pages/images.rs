@@ -60,14 +60,12 @@ pub struct ImagesData {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn list_images() -> Result<ImagesData, AppError> {
-    let who = crate::ssr::principal()?;
-    let fleet = crate::ssr::fleet()?;
-    let list: crate::model::images::FleetImages =
-        backend::storage::images(&fleet, &who, None).await.into();
+    let c = crate::ssr::caller()?;
+    let list: crate::model::images::FleetImages = crate::ssr::ops()?.images(&c, None).await.into();
     Ok(ImagesData {
         images: list.images,
         unreachable: list.unreachable,
-        hosts: visible_hosts(&who, &fleet),
+        hosts: visible_hosts(&c.who, &crate::ssr::fleet()?),
         now: now(),
     })
 }
@@ -82,16 +80,12 @@ pub struct ImageData {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn image_detail(host: String, id: String) -> Result<ImageData, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    let detail = h.engine.inspect_image(&id).await?;
-    let history = h.engine.image_history(&id).await?;
+    let c = crate::ssr::caller()?;
+    let facts = crate::ssr::ops()?.image_facts(&c, &host, &id).await?;
     Ok(ImageData {
-        detail: ImageDetailView::new(h.slug.clone(), detail),
-        history: history.into_iter().map(Into::into).collect(),
-        manage: authorize(&who, &host, HostAction::ManageStorage).is_ok(),
+        detail: ImageDetailView::new(host, facts.detail),
+        history: facts.history.into_iter().map(Into::into).collect(),
+        manage: facts.manage,
         now: now(),
     })
 }
@@ -103,68 +97,37 @@ pub async fn tag_image(
     repo: String,
     tag: String,
 ) -> Result<String, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    let repo = repo.trim().to_string();
-    let tag = Some(tag.trim().to_string()).filter(|t| !t.is_empty());
-    h.engine.tag_image(&id, &repo, tag.as_deref()).await?;
-    let name = format!("{repo}:{}", tag.as_deref().unwrap_or("latest"));
-    tracing::info!(by = %who.username, host, image = %id, %name, "image tagged");
-    Ok(name)
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .tag_image(&c, &host, &id, (&repo, Some(&tag)))
+        .await?)
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn remove_image(host: String, id: String, force: bool) -> Result<RemovedView, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    let removed = h.engine.remove_image(&id, force).await?;
-    tracing::info!(by = %who.username, host, image = %id, force, "image removed");
+    let c = crate::ssr::caller()?;
+    let removed = crate::ssr::ops()?
+        .remove_image(&c, &host, &id, force)
+        .await?;
     Ok(removed.into())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn prune_images(host: String) -> Result<PruneResult, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    let pruned = h.engine.prune_images(None).await?;
-    tracing::info!(by = %who.username, host, count = pruned.deleted.len(), "dangling images pruned");
-    Ok(pruned.into())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .prune_images(&c, &host, None)
+        .await?
+        .into())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn search_images(host: String, term: String) -> Result<Vec<SearchHitView>, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let term = term.trim().to_string();
-    backend::engine::validate_search_term(&term)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    match h.engine.search_images(&term, Some(25)).await {
-        Ok(hits) => Ok(hits.into_iter().map(Into::into).collect()),
-        Err(backend::Error::EngineTimeout) => Err(AppError::Engine {
-            status: 504,
-            message: format!(
-                "no registry answered the search within {} seconds: the engine may have no route to its registry",
-                backend::engine::SEARCH_DEADLINE.as_secs()
-            ),
-        }
-        .respond()),
-        Err(backend::Error::Engine { status, message }) => {
-            tracing::warn!(host, status, engine = %message, "registry search failed");
-            Err(AppError::Engine {
-                status: 502,
-                message: "the engine could not search: its registry could not be reached or refused the search".into(),
-            }
-            .respond())
-        }
-        Err(e) => Err(e.into()),
-    }
+    let c = crate::ssr::caller()?;
+    let hits = crate::ssr::ops()?
+        .search_images(&c, &host, &term, Some(25))
+        .await?;
+    Ok(hits.into_iter().map(Into::into).collect())
 }
 
 // ---------- the list page ----------

@@ -71,8 +71,7 @@ impl LogSource {
 /// container exists. Duplicates are shown once.
 #[server(output = crate::codec::TextJson)]
 pub async fn log_sources(cs: Vec<String>) -> Result<Vec<LogSource>, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
+    let caller = crate::ssr::caller()?;
     if cs.is_empty() {
         return Err(AppError::Invalid {
             field: "c".into(),
@@ -87,7 +86,7 @@ pub async fn log_sources(cs: Vec<String>) -> Result<Vec<LogSource>, AppError> {
         }
         .respond());
     }
-    let fleet = crate::ssr::fleet()?;
+    let ops = crate::ssr::ops()?;
     let mut out: Vec<LogSource> = Vec::with_capacity(cs.len());
     for c in cs {
         let Some((host, id)) = c
@@ -100,11 +99,7 @@ pub async fn log_sources(cs: Vec<String>) -> Result<Vec<LogSource>, AppError> {
             }
             .respond());
         };
-        let permit = authorize(&who, host, HostAction::View)?;
-        let engine = fleet.host(&permit)?.engine;
-        backend::own::guard_container(&engine, &who, host, id, backend::own::ContainerAct::Logs)
-            .await?;
-        let detail = engine.inspect_container(id).await?;
+        let detail = ops.log_source(&caller, host, id).await?;
         if out.iter().any(|s| s.host == host && s.id == detail.id) {
             continue;
         }

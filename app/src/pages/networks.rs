@@ -38,29 +38,26 @@ pub struct ContainerChoice {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn list_networks() -> Result<NetworksData, AppError> {
-    let who = crate::ssr::principal()?;
-    let fleet = crate::ssr::fleet()?;
-    let list: crate::model::storage::FleetNetworks =
-        backend::storage::networks(&fleet, &who).await.into();
+    let c = crate::ssr::caller()?;
+    let list: crate::model::storage::FleetNetworks = crate::ssr::ops()?.networks(&c).await.into();
     Ok(StorageList {
         items: list.networks,
         unreachable: list.unreachable,
-        hosts: crate::pages::storage_common::visible_hosts(&who, &fleet),
+        hosts: crate::pages::storage_common::visible_hosts(&c.who, &crate::ssr::fleet()?),
     })
 }
 
 /// The host's containers (running or not), for the connect select.
 #[server(output = crate::codec::TextJson)]
 pub async fn host_containers(host: String) -> Result<Vec<ContainerChoice>, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
+    let c = crate::ssr::caller()?;
     let params = crate::model::containers::ContainerListParams {
         all: Some("true".into()),
         ..Default::default()
     };
-    let list = h.engine.list_containers(&params.to_query()?).await?;
+    let (list, _) = crate::ssr::ops()?
+        .containers_on(&c, &host, &params.to_query()?)
+        .await?;
     Ok(list
         .into_iter()
         .map(|c| ContainerChoice {
@@ -81,9 +78,7 @@ pub async fn create_network(
     attachable: Option<String>,
     labels: String,
 ) -> Result<NetworkView, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
+    let c = crate::ssr::caller()?;
     let some = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let request = crate::model::storage::CreateNetworkRequest {
         name: name.trim().to_string(),
@@ -96,27 +91,16 @@ pub async fn create_network(
             .map_err(AppError::respond)?,
         options: Default::default(),
     };
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
-        .limits_for(&who, &host)
+    let created = crate::ssr::ops()?
+        .create_network(&c, &host, &request.into())
         .await?;
-    let created = h
-        .engine
-        .create_network_within(&request.into(), limits.as_ref())
-        .await?;
-    tracing::info!(by = %who.username, host, network = %created.name, "network created");
-    Ok(NetworkView::new(h.slug.clone(), created))
+    Ok(NetworkView::new(host, created))
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn remove_network(host: String, id: String) -> Result<(), AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    h.engine.remove_network(&id).await?;
-    tracing::info!(by = %who.username, host, network = %id, "network removed");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.remove_network(&c, &host, &id).await?)
 }
 
 /// Connects (`connect = true`) or disconnects a container.
@@ -127,45 +111,25 @@ pub async fn attach_container(
     container: String,
     connect: bool,
 ) -> Result<(), AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
-    if container.trim().is_empty() {
-        return Err(AppError::Invalid {
-            field: "container".into(),
-            message: "choose a container".into(),
-        }
-        .respond());
-    }
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    backend::own::guard_container(
-        &h.engine,
-        &who,
-        &host,
-        &container,
-        backend::own::ContainerAct::Network,
-    )
-    .await?;
-    if connect {
-        h.engine.connect_network(&network, &container, &[]).await?;
+    use backend::ops::storage::Attach;
+    let c = crate::ssr::caller()?;
+    let how = if connect {
+        Attach::Connect { aliases: vec![] }
     } else {
-        h.engine
-            .disconnect_network(&network, &container, false)
-            .await?;
-    }
-    tracing::info!(by = %who.username, host, network, container, connect, "network attachment changed");
-    Ok(())
+        Attach::Disconnect { force: false }
+    };
+    Ok(crate::ssr::ops()?
+        .attach(&c, (&host, &network), &container, &how)
+        .await?)
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn prune_networks(host: String) -> Result<PruneResult, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    let pruned = h.engine.prune_networks(None).await?;
-    tracing::info!(by = %who.username, host, count = pruned.deleted.len(), "networks pruned");
-    Ok(pruned.into())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .prune_networks(&c, &host, None)
+        .await?
+        .into())
 }
 
 #[component]

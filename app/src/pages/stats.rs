@@ -321,16 +321,12 @@ pub struct HostTotals {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn read_host_totals(host: String) -> Result<HostTotals, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let fleet = crate::ssr::fleet()?;
-    let h = fleet.host(&permit)?;
+    let c = crate::ssr::caller()?;
     // Shared with every other viewer of this host through the server's live hub.
-    let usage = match fleet.live_hub() {
-        Some(hub) => hub.host_usage(&h.engine, &h.slug, fleet.deadline()).await?,
-        None => backend::live::host_usage(&h.engine, fleet.deadline()).await?,
-    };
+    let hub = crate::ssr::fleet()?.live_hub();
+    let usage = crate::ssr::ops()?
+        .host_usage(&c, hub.as_ref(), &host)
+        .await?;
     let mut busiest: Vec<BusyContainer> = usage
         .containers
         .into_iter()

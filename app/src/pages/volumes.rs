@@ -27,14 +27,12 @@ const COLUMNS: &[(&str, bool)] = &[
 
 #[server(output = crate::codec::TextJson)]
 pub async fn list_volumes() -> Result<VolumesData, AppError> {
-    let who = crate::ssr::principal()?;
-    let fleet = crate::ssr::fleet()?;
-    let list: crate::model::storage::FleetVolumes =
-        backend::storage::volumes(&fleet, &who).await.into();
+    let c = crate::ssr::caller()?;
+    let list: crate::model::storage::FleetVolumes = crate::ssr::ops()?.volumes(&c).await.into();
     Ok(StorageList {
         items: list.volumes,
         unreachable: list.unreachable,
-        hosts: crate::pages::storage_common::visible_hosts(&who, &fleet),
+        hosts: crate::pages::storage_common::visible_hosts(&c.who, &crate::ssr::fleet()?),
     })
 }
 
@@ -46,50 +44,35 @@ pub async fn create_volume(
     driver_opts: String,
     labels: String,
 ) -> Result<VolumeView, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
+    use crate::pages::storage_common::parse_pairs;
+    let c = crate::ssr::caller()?;
     let request = crate::model::storage::CreateVolumeRequest {
         name: name.trim().to_string(),
         driver: Some(driver.trim().to_string()).filter(|d| !d.is_empty()),
-        driver_opts: crate::pages::storage_common::parse_pairs("driver_opts", &driver_opts)
-            .map_err(AppError::respond)?,
-        labels: crate::pages::storage_common::parse_pairs("labels", &labels)
-            .map_err(AppError::respond)?,
+        driver_opts: parse_pairs("driver_opts", &driver_opts).map_err(AppError::respond)?,
+        labels: parse_pairs("labels", &labels).map_err(AppError::respond)?,
     };
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    let limits = backend::guardrails::GuardrailStore::new(crate::ssr::accounts()?.pool().clone())
-        .limits_for(&who, &host)
+    let created = crate::ssr::ops()?
+        .create_volume(&c, &host, &request.into())
         .await?;
-    let created = h
-        .engine
-        .create_volume_within(&request.into(), limits.as_ref())
-        .await?;
-    tracing::info!(by = %who.username, host, volume = %created.name, "volume created");
-    Ok(VolumeView::new(h.slug.clone(), created))
+    Ok(VolumeView::new(host, created))
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn remove_volume(host: String, name: String) -> Result<(), AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    backend::own::guard_volume(&h.engine, &who, &name).await?;
-    h.engine.remove_volume(&name, false).await?;
-    tracing::info!(by = %who.username, host, volume = %name, "volume removed");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .remove_volume(&c, &host, &name, false)
+        .await?)
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn prune_volumes(host: String) -> Result<PruneResult, AppError> {
-    use backend::policy::{authorize, HostAction};
-    let who = crate::ssr::principal()?;
-    let permit = authorize(&who, &host, HostAction::ManageStorage)?;
-    let h = crate::ssr::fleet()?.host(&permit)?;
-    let pruned = h.engine.prune_volumes(None).await?;
-    tracing::info!(by = %who.username, host, count = pruned.deleted.len(), "volumes pruned");
-    Ok(pruned.into())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .prune_volumes(&c, &host, None)
+        .await?
+        .into())
 }
 
 #[component]

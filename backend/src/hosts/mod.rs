@@ -108,6 +108,11 @@ impl Registry {
         &self.fleet
     }
 
+    /// The database the hosts (and everything beside them) are stored in.
+    pub fn pool(&self) -> &sqlx::SqlitePool {
+        self.store.pool()
+    }
+
     /// Puts every stored host into the fleet. A stored host whose slug is already taken by a
     /// `--engine` host is skipped with a warning (the command line wins).
     pub async fn load(&self) -> Result<()> {

@@ -2,11 +2,11 @@
 //! remove, processes, changes, commit and the file browser. Capstan's own container is guarded
 //! here too (`crate::own`), and environment values are hidden from whoever may not read them.
 
-use super::{Caller, Op, Ops};
+use super::{spool_within, Caller, Op, Ops, Upload};
 use crate::containers::{FleetContainers, FleetJson};
 use crate::engine::{
-    spool, CommitOptions, ContainerDetail, ContainerSummary, Created, DirListing, Download,
-    FsChange, ListQuery, ProcessList, RunSpec, Spooled, UploadContent,
+    CommitOptions, ContainerDetail, ContainerSummary, Created, DirListing, Download, FsChange,
+    ListQuery, ProcessList, RunSpec, UploadContent,
 };
 use crate::error::Result;
 use crate::fleet::Host;
@@ -405,17 +405,14 @@ impl Ops {
     }
 
     /// `docker cp` in: a tar or one file into the folder `path`. The folder is checked before
-    /// the body is read; the body is spooled under `spool_dir` within `limit` bytes before the
-    /// engine sees a byte, so nothing is written when it is too large.
-    #[allow(clippy::too_many_arguments)]
+    /// the body is read; the body is spooled within the upload's limit before the engine sees a
+    /// byte, so nothing is written when it is too large.
     pub async fn upload_files<S, E>(
         &self,
         c: &Caller,
         (host, id): (&str, &str),
-        path: &str,
-        content: UploadContent,
-        body: S,
-        (limit, spool_dir): (u64, &std::path::Path),
+        (path, content): (&str, UploadContent),
+        upload: Upload<S>,
     ) -> Result<()>
     where
         S: futures::Stream<Item = std::result::Result<bytes::Bytes, E>> + Send,
@@ -428,11 +425,8 @@ impl Ops {
         self.on_host(c, &UPLOAD, (host, Some(id)), params, |h| async move {
             guard_container(&h.engine, &c.who, &h.slug, id, ContainerAct::Files).await?;
             let target = h.engine.upload_target(id, path).await?;
-            let spooled = match spool(body, limit, spool_dir).await? {
-                Spooled::Ready(spooled) => spooled,
-                Spooled::TooLarge => return Err(crate::Error::too_large(limit)),
-            };
-            h.engine.archive_upload(&target, content, spooled).await
+            let body = spool_within(upload).await?;
+            h.engine.archive_upload(&target, content, body).await
         })
         .await
     }

@@ -9,6 +9,10 @@
 //! checked is always the operation's own.
 
 pub mod containers;
+pub mod hosts;
+pub mod images;
+pub mod live;
+pub mod storage;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -16,10 +20,12 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::audit::Outcome;
+use crate::engine::{spool, Spooled, SpooledBody};
 use crate::error::{Error, Result};
 use crate::fleet::{Fleet, Host};
 use crate::guardrails::GuardrailStore;
 use crate::policy::{authorize, HostAction, Principal};
+use crate::registries::Registries;
 
 /// Whether an operation is recorded when it works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,18 +171,42 @@ impl Caller {
     }
 }
 
-/// The use cases, with what they need: the fleet and the store.
+/// The use cases, with what they need: the fleet, the guardrails and the stored registry
+/// credentials.
 #[derive(Clone)]
 pub struct Ops {
     fleet: Fleet,
     guardrails: GuardrailStore,
+    credentials: Registries,
+}
+
+/// An upload's body, the most it may hold and where it is spooled before the engine sees a
+/// byte (so a body that is too large leaves nothing behind).
+pub struct Upload<S> {
+    pub body: S,
+    pub limit: u64,
+    pub spool_dir: std::path::PathBuf,
+}
+
+/// Spools `upload` to disk within its limit.
+async fn spool_within<S, E>(upload: Upload<S>) -> Result<SpooledBody>
+where
+    S: futures::Stream<Item = std::result::Result<bytes::Bytes, E>> + Send,
+    E: std::fmt::Display,
+{
+    match spool(upload.body, upload.limit, &upload.spool_dir).await? {
+        Spooled::Ready(body) => Ok(body),
+        Spooled::TooLarge => Err(Error::too_large(upload.limit)),
+    }
 }
 
 impl Ops {
-    pub fn new(fleet: Fleet, pool: sqlx::SqlitePool) -> Self {
+    /// The use cases over the host registry's fleet and store.
+    pub fn new(hosts: &crate::hosts::Registry) -> Self {
         Ops {
-            fleet,
-            guardrails: GuardrailStore::new(pool),
+            fleet: hosts.fleet().clone(),
+            guardrails: GuardrailStore::new(hosts.pool().clone()),
+            credentials: hosts.credentials(),
         }
     }
 

@@ -363,14 +363,7 @@ async fn events_arrive_for_start_stop_and_die() {
     let name = "capstan-h6-events";
     let (hub, _t) = hub(64);
     let e = engine();
-    let host = backend::fleet::Host {
-        slug: "a".into(),
-        name: "a".into(),
-        engine: e.clone(),
-        labels: Default::default(),
-        source: backend::fleet::HostSource::Config,
-        problem: None,
-    };
+    let host = backend::fleet::Host::standalone("a", e.clone());
     let filter = EventFilter::parse(Some("container"), Some("start,die,stop")).expect("filter");
     let mut events = hub.events(&host, filter);
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -344,9 +344,8 @@ async fn edits_are_tested_live_and_removal_takes_the_grants() {
     assert_eq!(
         crate::common::host_of(&fleet, "edit-me")
             .expect("still there")
-            .engine
-            .spec()
-            .url,
+            .engine_url()
+            .to_owned(),
         env("CAPSTAN_TEST_UNIX_URL")
     );
 
@@ -458,9 +457,8 @@ async fn the_local_engine_is_registered_on_the_first_start_only() {
     assert_eq!(
         crate::common::host_of(&fleet, "local")
             .expect("local")
-            .engine
-            .spec()
-            .url,
+            .engine_url()
+            .to_owned(),
         url
     );
     // An admin removes it; the next start does not bring it back.

@@ -1157,6 +1157,36 @@ async fn denials_are_in_the_audit_log(app: &TestApp) {
         None,
         403
     ));
+    // Images, volumes, networks and hosts are operations too: one name from either door.
+    for action in [
+        "image.remove",
+        "image.tag",
+        "volume.remove",
+        "network.remove",
+        "network.connect",
+    ] {
+        let refused_rows = rows(app, Some("doors-viewer"), action).await;
+        assert!(
+            refused(&refused_rows, 403) >= 2,
+            "{action} from REST and from the page: {refused_rows:#?}"
+        );
+    }
+    for server_fn in [
+        "fn.remove_image",
+        "fn.tag_image",
+        "fn.remove_volume",
+        "fn.attach_container",
+    ] {
+        assert!(
+            rows(app, Some("doors-viewer"), server_fn).await.is_empty(),
+            "{server_fn} is recorded under its operation's name"
+        );
+    }
+    assert!(has(
+        &rows(app, Some("doors-other"), "host.get").await,
+        Some(A),
+        404
+    ));
     // The 404 of a host the caller may not see, from both doors.
     let hidden = rows(app, Some("doors-other"), "container.get").await;
     assert!(has(&hidden, Some(A), 404), "{hidden:#?}");

@@ -6,13 +6,13 @@
 use axum::body::Body as HttpBody;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 
 use app::model::files::{Change, CommitRequest, Committed, DirListing, Processes};
-use backend::engine::{validate_file_name, Download, UploadContent};
+use backend::engine::{validate_file_name, UploadContent};
 
 use super::Body;
 use crate::http::auth::Caller;
@@ -102,8 +102,9 @@ pub async fn export(
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    Ok(tar_download(
+    Ok(super::tar_download(
         state.ops().export_container(&c, &host, &id).await?,
+        ARCHIVE_FALLBACK,
     ))
 }
 
@@ -116,10 +117,13 @@ pub async fn download(
     query: Result<Query<PathParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let path = required_path(params(query)?.path)?;
-    Ok(tar_download(
+    Ok(super::tar_download(
         state.ops().download_files(&c, &host, &id, &path).await?,
+        ARCHIVE_FALLBACK,
     ))
 }
+
+const ARCHIVE_FALLBACK: &str = "attachment; filename=\"archive.tar\"";
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/files?path=` (default `/`) → `{path, entries,
 /// truncated}`: the folder's direct children, read from the engine's tar headers.
@@ -148,40 +152,16 @@ pub async fn upload(
     let UploadParams { path, name } = params(query)?;
     let path = required_path(path)?;
     let content = upload_content(&headers, name)?;
-    let limit = state.settings.upload_limit;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(backend::Error::too_large(limit).into());
-    }
-    let spool_dir = state.settings.data_dir.join("uploads");
+    let upload = super::upload(&state, &headers, body)?;
     state
         .ops()
-        .upload_files(
-            &c,
-            (&host, &id),
-            &path,
-            content,
-            body.into_data_stream(),
-            (limit, &spool_dir),
-        )
+        .upload_files(&c, (&host, &id), (&path, content), upload)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 fn upload_content(headers: &HeaderMap, name: Option<String>) -> ApiResult<UploadContent> {
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        });
+    let media = super::media_type(headers);
     let name = name.filter(|n| !n.is_empty());
     match (media.as_deref(), name) {
         (Some("application/x-tar"), None) => Ok(UploadContent::Tar),
@@ -201,23 +181,4 @@ fn upload_content(headers: &HeaderMap, name: Option<String>) -> ApiResult<Upload
             "send a tar (Content-Type: application/x-tar) or one file (application/octet-stream with ?name=)",
         )),
     }
-}
-
-fn tar_download(download: Download) -> Response {
-    // The file name is reduced to [A-Za-z0-9._-] by the backend, so it is a valid header value.
-    let disposition =
-        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.filename))
-            .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"archive.tar\""));
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-tar"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        super::streamed(download.stream),
-    )
-        .into_response()
 }

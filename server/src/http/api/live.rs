@@ -18,7 +18,6 @@
 //! token expired, or the person signed out). When it is gone the stream ends with `end`
 //! `{"reason":"access_changed","message":…}`.
 
-use backend::own::{guard_container, ContainerAct};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -44,7 +43,7 @@ use tower_sessions::session_store::SessionStore;
 use tower_sessions::Session;
 use tower_sessions_sqlx_store::SqliteStore;
 
-use crate::http::auth::Auth;
+use crate::http::auth::Caller;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -307,23 +306,20 @@ fn text_line(buf: &mut Vec<u8>, line: &LogLine, timestamps: bool) {
 /// `Accept: text/plain`), streamed. With `follow=true`: SSE (see the module documentation).
 pub async fn logs(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     proof: Proof,
     Path((host, id)): Path<(String, String)>,
     headers: HeaderMap,
     query: Result<Query<LogParams>, QueryRejection>,
     format: Result<Query<FormatParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let permit = authorize(&who, &host, HostAction::View)?;
     let query = LogQuery::parse(&params(query)?, Some(DEFAULT_TAIL))?;
     let text = wants_text(&headers, params(format)?.format.as_deref())?;
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Logs).await?;
     let timestamps = query.timestamps;
     let follow = query.follow;
     let feed = state
-        .live
-        .logs(&host.engine, &host.slug, &id, query)
+        .ops()
+        .logs(&c, &state.live, (&host, &id), query)
         .await?;
     if follow {
         let chunks = feed.items.map(move |item| {
@@ -351,13 +347,7 @@ pub async fn logs(
             }
             Bytes::from(buf)
         });
-        let watch = AccessWatch::start(
-            &state,
-            who.user_id,
-            proof,
-            vec![host.slug.clone()],
-            HostAction::View,
-        );
+        let watch = AccessWatch::start(&state, c.who.user_id, proof, vec![host], HostAction::View);
         return Ok(sse(until_lost(Box::pin(chunks), watch)));
     }
     if text {
@@ -474,19 +464,15 @@ fn text_response(
 /// query selects; `tail` defaults to all) as a text file, streamed from the engine.
 pub async fn download(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     query: Result<Query<LogParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let mut query = LogQuery::parse(&params(query)?, None)?;
-    query.follow = false;
-    let host = state.fleet.host(&permit)?;
-    guard_container(&host.engine, &who, &host.slug, &id, ContainerAct::Logs).await?;
+    let query = LogQuery::parse(&params(query)?, None)?;
     let timestamps = query.timestamps;
     let feed = state
-        .live
-        .logs(&host.engine, &host.slug, &id, query)
+        .ops()
+        .download_logs(&c, &state.live, (&host, &id), query)
         .await?;
     let name: String = id
         .chars()
@@ -507,13 +493,11 @@ pub async fn download(
 /// (about one a second), `end` when the container stops.
 pub async fn stats(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     proof: Proof,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&permit)?;
-    let items = state.live.stats(&host.engine, &host.slug, &id).await?;
+    let items = state.ops().stats(&c, &state.live, (&host, &id)).await?;
     let chunks = items.map(|item| {
         let mut buf = Vec::new();
         match item {
@@ -523,29 +507,18 @@ pub async fn stats(
         }
         Bytes::from(buf)
     });
-    let watch = AccessWatch::start(
-        &state,
-        who.user_id,
-        proof,
-        vec![host.slug.clone()],
-        HostAction::View,
-    );
+    let watch = AccessWatch::start(&state, c.who.user_id, proof, vec![host], HostAction::View);
     Ok(sse(until_lost(Box::pin(chunks), watch)))
 }
 
 /// `GET /api/v1/hosts/{host}/stats`: one sample of every running container and the totals.
 pub async fn host_stats(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path(host): Path<String>,
 ) -> ApiResult<Json<HostUsage>> {
-    let permit = authorize(&who, &host, HostAction::View)?;
-    let host = state.fleet.host(&permit)?;
     Ok(Json(
-        state
-            .live
-            .host_usage(&host.engine, &host.slug, state.fleet.deadline())
-            .await?,
+        state.ops().host_usage(&c, Some(&state.live), &host).await?,
     ))
 }
 
@@ -553,17 +526,15 @@ pub async fn host_stats(
 /// on; `type` and `action` are comma-separated lists.
 pub async fn host_events(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     proof: Proof,
     Path(host): Path<String>,
     query: Result<Query<EventParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let permit = authorize(&who, &host, HostAction::View)?;
     let p = params(query)?;
     let filter = EventFilter::parse(p.kind.as_deref(), p.action.as_deref())?;
-    let host = state.fleet.host(&permit)?;
-    let slug = host.slug.clone();
-    let items = state.live.events(&host, filter);
+    let items = state.ops().events(&c, &state.live, &host, filter).await?;
+    let slug = host.clone();
     let chunks = items.map(move |item| {
         let mut buf = Vec::new();
         match item {
@@ -586,13 +557,7 @@ pub async fn host_events(
         }
         Bytes::from(buf)
     });
-    let watch = AccessWatch::start(
-        &state,
-        who.user_id,
-        proof,
-        vec![host.slug.clone()],
-        HostAction::View,
-    );
+    let watch = AccessWatch::start(&state, c.who.user_id, proof, vec![host], HostAction::View);
     Ok(sse(until_lost(Box::pin(chunks), watch)))
 }
 
@@ -600,22 +565,16 @@ pub async fn host_events(
 /// each with its `host`.
 pub async fn fleet_events(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     proof: Proof,
     query: Result<Query<EventParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let p = params(query)?;
     let filter = EventFilter::parse(p.kind.as_deref(), p.action.as_deref())?;
-    let hosts: Vec<_> = state
-        .fleet
-        .visible(&who, HostAction::View)
-        .into_iter()
-        .filter(|h| h.problem.is_none())
-        .collect();
-    let items = state.live.fleet_events(&hosts, &filter);
+    let feed = state.ops().fleet_events(&c, &state.live, &filter);
+    let items = feed.items;
     // Losing any host of the feed ends it; the client opens a new one over what it may see.
-    let watched = hosts.iter().map(|h| h.slug.clone()).collect();
-    let watch = AccessWatch::start(&state, who.user_id, proof, watched, HostAction::View);
+    let watch = AccessWatch::start(&state, c.who.user_id, proof, feed.hosts, HostAction::View);
     let shutdown = state.shutdown.clone();
     let chunks = items
         .map(|item| {

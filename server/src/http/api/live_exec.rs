@@ -33,11 +33,12 @@ use tokio_util::sync::CancellationToken;
 
 use backend::audit::{Audit, Outcome, Record};
 use backend::engine::Engine;
-use backend::live::{can_open_terminal, start_terminal, terminal_size, ExecParams, ExecRequest};
-use backend::policy::{authorize, HostAction};
+use backend::live::{start_terminal, terminal_size, ExecParams, ExecRequest};
+use backend::ops::live::ExecTarget;
+use backend::policy::HostAction;
 
 use super::live::{AccessWatch, Proof, ACCESS_CHANGED};
-use crate::http::auth::Auth;
+use crate::http::auth::Caller;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -74,7 +75,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 #[allow(clippy::too_many_arguments)]
 pub async fn exec(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     proof: Proof,
     Path((host, id)): Path<(String, String)>,
     client: Result<ConnectInfo<SocketAddr>, axum::extract::rejection::ExtensionRejection>,
@@ -82,7 +83,6 @@ pub async fn exec(
     query: Result<Query<ExecParams>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let permit = authorize(&who, &host, HostAction::ManageContainers)?;
     if !same_origin(&headers) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -98,19 +98,9 @@ pub async fn exec(
         )
     })?;
     let request = ExecRequest::parse(&params)?;
-    let host = state.fleet.host(&permit)?;
-    backend::own::guard_container(
-        &host.engine,
-        &who,
-        &host.slug,
-        &id,
-        backend::own::ContainerAct::Exec,
-    )
-    .await?;
     // One inspect: it finds the container (404), refuses one not running (409, before the
     // upgrade, so the client gets an ordinary answer) and names the container for the exec.
-    let detail = host.engine.inspect_container(&id).await?;
-    can_open_terminal(&detail)?;
+    let ExecTarget { engine, detail } = state.ops().exec(&c, (&host, &id), &request.shell).await?;
     let upgrade = upgrade.map_err(|e| {
         ApiError::new(
             e.status(),
@@ -119,21 +109,21 @@ pub async fn exec(
         )
     })?;
     let shutdown = state.shutdown.clone();
-    let engine = host.engine.clone();
+    let who = c.who;
     let watch = AccessWatch::start(
         &state,
         who.user_id,
         proof,
-        vec![host.slug.clone()],
+        vec![host.clone()],
         HostAction::ManageContainers,
     );
-    tracing::info!(user = %who.username, host = %host.slug, container = %detail.id, shell = %request.shell, "terminal opened");
+    tracing::info!(user = %who.username, %host, container = %detail.id, shell = %request.shell, "terminal opened");
     let close = CloseRecord {
         audit: state.audit.clone(),
         user_id: who.user_id,
         username: who.username,
         client: client.ok().map(|ConnectInfo(a)| a.ip().to_string()),
-        host: host.slug.clone(),
+        host,
         // The id or name as asked, like the opening row's object, so both rows match a filter.
         object: id,
         shell: request.shell.clone(),

@@ -288,6 +288,67 @@ where
     axum::body::Body::from_stream(futures::StreamExt::fuse(stream))
 }
 
+/// An upload's body as the use cases take it: a declared length over `upload_limit` is refused
+/// before a byte is read; the body is spooled under the data directory within the limit.
+pub fn upload(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<backend::ops::Upload<axum::body::BodyDataStream>, ApiError> {
+    let limit = state.settings.upload_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(backend::Error::too_large(limit).into());
+    }
+    Ok(backend::ops::Upload {
+        body: body.into_data_stream(),
+        limit,
+        spool_dir: state.settings.data_dir.join("uploads"),
+    })
+}
+
+/// The request's media type, lower-case and without parameters.
+pub fn media_type(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
+/// A tar download (`docker save`, `docker export`, `docker cp` out), streamed, named
+/// `fallback` when the backend's name does not fit a header.
+pub fn tar_download(
+    download: backend::engine::Download,
+    fallback: &'static str,
+) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    // The file name is reduced to [A-Za-z0-9._-] by the backend, so it is a valid header value.
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.filename))
+            .unwrap_or_else(|_| HeaderValue::from_static(fallback));
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-tar"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        streamed(download.stream),
+    )
+        .into_response()
+}
+
 /// An answer of JSON already written.
 pub fn json_bytes(json: Vec<u8>) -> axum::response::Response {
     (
