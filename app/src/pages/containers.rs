@@ -1133,8 +1133,11 @@ mod tests {
             Lifecycle::Remove,
         ] {
             assert_eq!(
-                action.needs(),
-                RoleView::from(action.op().needs.required_role()),
+                Some(action.needs()),
+                action
+                    .op()
+                    .host_action()
+                    .map(|a| RoleView::from(a.required_role())),
                 "{action:?}"
             );
         }

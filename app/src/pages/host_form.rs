@@ -12,50 +12,43 @@ use crate::model::hosts::{HostInput, HostPatchInput, HostSettingsView, HostSourc
 use crate::model::EngineView;
 use crate::pages::account::Confirm;
 
-#[cfg(feature = "ssr")]
-fn admin() -> Result<backend::policy::Principal, AppError> {
-    let who = crate::ssr::principal()?;
-    backend::policy::require_admin(&who).map_err(AppError::from)?;
-    Ok(who)
-}
-
 /// Connects to an engine without saving anything.
 #[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn test_host_connection(input: HostInput) -> Result<EngineView, AppError> {
-    admin()?;
-    let registry = crate::ssr::registry()?;
+    let c = crate::ssr::caller()?;
     let tls = input.tls.map(backend::hosts::TlsPem::from);
-    Ok(registry.test(&input.url, tls.as_ref()).await?.into())
+    let summary = crate::ssr::ops()?
+        .test_host(&c, &input.url, tls.as_ref())
+        .await?;
+    Ok(summary.into())
 }
 
 #[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn add_host(input: HostInput) -> Result<String, AppError> {
-    let by = admin()?;
-    let record = crate::ssr::registry()?.create(input.into()).await?;
-    tracing::info!(by = %by.username, host = %record.slug, "host added");
-    Ok(record.slug)
+    let c = crate::ssr::caller()?;
+    let status = crate::ssr::ops()?.create_host(&c, input.into()).await?;
+    Ok(status.slug)
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn host_settings(slug: String) -> Result<HostSettingsView, AppError> {
-    admin()?;
-    Ok(crate::ssr::registry()?.get(&slug).await?.into())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.host_settings(&c, &slug).await?.into())
 }
 
 #[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn update_host(slug: String, patch: HostPatchInput) -> Result<(), AppError> {
-    let by = admin()?;
-    crate::ssr::registry()?.update(&slug, patch.into()).await?;
-    tracing::info!(by = %by.username, host = %slug, "host changed");
+    let c = crate::ssr::caller()?;
+    crate::ssr::ops()?
+        .update_host(&c, &slug, patch.into())
+        .await?;
     Ok(())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn remove_host(slug: String) -> Result<(), AppError> {
-    let by = admin()?;
-    crate::ssr::registry()?.remove(&slug).await?;
-    tracing::info!(by = %by.username, host = %slug, "host removed");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.remove_host(&c, &slug).await?)
 }
 
 /// `/hosts/new`: admins only.

@@ -11,18 +11,11 @@ use crate::model::{HostState, HostView};
 /// The hosts the caller may see, from the monitor's snapshot, or probed now with `fresh`.
 #[server(output = crate::codec::TextJson)]
 pub async fn list_hosts(fresh: bool) -> Result<Vec<HostView>, AppError> {
-    let who = crate::ssr::principal()?;
-    let fleet = crate::ssr::fleet()?;
-    let hosts = fleet.visible(&who, backend::policy::HostAction::View);
-    let visible = hosts.iter();
-    let statuses = if fresh {
-        futures::future::join_all(visible.map(|h| fleet.status_of(h))).await
-    } else {
-        fleet.known_statuses(visible).await
-    };
+    let c = crate::ssr::caller()?;
+    let statuses = crate::ssr::ops()?.hosts(&c, fresh).await;
     Ok(statuses
         .into_iter()
-        .map(|s| HostView::seen_by(s, &who))
+        .map(|s| HostView::seen_by(s, &c.who))
         .collect())
 }
 

@@ -9,19 +9,11 @@ use crate::format;
 use crate::model::images::RegistryView;
 use crate::pages::account::Confirm;
 
-#[cfg(feature = "ssr")]
-fn store() -> Result<(backend::policy::Principal, backend::registries::Registries), AppError> {
-    let who = crate::ssr::principal()?;
-    backend::policy::require_admin(&who)?;
-    // The key was read once at start; no disk access per request.
-    let registries = crate::ssr::registry()?.credentials();
-    Ok((who, registries))
-}
-
 #[server(output = crate::codec::TextJson)]
 pub async fn list_registries() -> Result<Vec<RegistryView>, AppError> {
-    let (_, store) = store()?;
-    Ok(store.list().await?.into_iter().map(Into::into).collect())
+    let c = crate::ssr::caller()?;
+    let list = crate::ssr::ops()?.registries(&c).await?;
+    Ok(list.into_iter().map(Into::into).collect())
 }
 
 #[server(output = crate::codec::TextJson)]
@@ -30,23 +22,19 @@ pub async fn add_registry(
     username: String,
     password: String,
 ) -> Result<RegistryView, AppError> {
-    let (by, store) = store()?;
+    let c = crate::ssr::caller()?;
     let new = backend::registries::NewRegistry {
         server,
         username: username.trim().to_string(),
         password,
     };
-    let stored = store.add(&new).await?;
-    tracing::info!(by = %by.username, server = %stored.server, "registry credentials added");
-    Ok(stored.into())
+    Ok(crate::ssr::ops()?.add_registry(&c, &new).await?.into())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn remove_registry(id: i64) -> Result<(), AppError> {
-    let (by, store) = store()?;
-    store.remove(id).await?;
-    tracing::info!(by = %by.username, id, "registry credentials removed");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.remove_registry(&c, id).await?)
 }
 
 /// Admins get the page; everyone else a "not allowed" page.

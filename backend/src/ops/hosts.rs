@@ -3,9 +3,10 @@
 //! answers 404.
 
 use super::{Caller, Op, Ops};
-use crate::engine::{DiskUsage, EngineInfo, SwarmNode};
+use crate::engine::{DiskUsage, EngineInfo, EngineSummary, SwarmNode};
 use crate::error::Result;
 use crate::fleet::HostStatus;
+use crate::hosts::{HostPatch, HostRecord, NewHost, TlsPem};
 use crate::policy::HostAction;
 use crate::step_params;
 
@@ -13,6 +14,13 @@ pub const GET: Op = Op::read("host.get");
 pub const INFO: Op = Op::read("host.info");
 pub const DISK_USAGE: Op = Op::read("host.df");
 pub const NODES: Op = Op::read("host.nodes");
+/// An engine's address tried before it is saved (nothing is stored; recorded, as it makes the
+/// server connect where the admin says).
+pub const TEST: Op = Op::admin("host.test", 200);
+pub const SETTINGS: Op = Op::admin_read("host.settings");
+pub const CREATE: Op = Op::admin("host.create", 201);
+pub const UPDATE: Op = Op::admin("host.update", 200);
+pub const REMOVE: Op = Op::admin("host.remove", 204);
 
 /// A host's page: its status from the monitor, and each part of its engine as it answered (a
 /// part that failed does not hide the others).
@@ -25,10 +33,15 @@ pub struct HostFacts {
 }
 
 impl Ops {
-    /// The hosts the caller may view, with their last known status.
-    pub async fn hosts(&self, c: &Caller) -> Vec<HostStatus> {
+    /// The hosts the caller may view, with their last known status (asked of every engine now
+    /// with `fresh`).
+    pub async fn hosts(&self, c: &Caller, fresh: bool) -> Vec<HostStatus> {
         let hosts = self.fleet.visible(&c.who, HostAction::View);
-        self.fleet.known_statuses(hosts.iter()).await
+        if fresh {
+            futures::future::join_all(hosts.iter().map(|h| self.fleet.status_of(h))).await
+        } else {
+            self.fleet.known_statuses(hosts.iter()).await
+        }
     }
 
     /// One host's last known status.
@@ -83,6 +96,68 @@ impl Ops {
                 disk_usage,
                 nodes,
             })
+        })
+        .await
+    }
+
+    /// Tries an engine's address (and TLS material) the way adding it would, saving nothing.
+    pub async fn test_host(
+        &self,
+        c: &Caller,
+        url: &str,
+        tls: Option<&TlsPem>,
+    ) -> Result<EngineSummary> {
+        let params = step_params!("url": url.trim());
+        self.as_admin(c, &TEST, (None, None), params, || self.hosts.test(url, tls))
+            .await
+    }
+
+    /// Adds a host (its connection tested first) → its status, probed now.
+    pub async fn create_host(&self, c: &Caller, new: NewHost) -> Result<HostStatus> {
+        let slug = new.slug.clone();
+        let params = step_params!("slug": new.slug, "name": new.name, "url": new.url, "labels": new.labels, "tls": new.tls.is_some());
+        self.as_admin(c, &CREATE, (Some(&slug), None), params, || async {
+            let record = self.hosts.create(new).await?;
+            let host = self.fleet.by_slug(&record.slug)?;
+            Ok(self.fleet.status_of(&host).await)
+        })
+        .await
+    }
+
+    /// A host's configuration (never its private key).
+    pub async fn host_settings(&self, c: &Caller, slug: &str) -> Result<HostRecord> {
+        self.as_admin(c, &SETTINGS, (Some(slug), None), step_params!(), || {
+            self.hosts.get(slug)
+        })
+        .await
+    }
+
+    /// Changes a stored host; a changed address or TLS material is tested before it is saved
+    /// → its status, probed now.
+    pub async fn update_host(
+        &self,
+        c: &Caller,
+        slug: &str,
+        patch: HostPatch,
+    ) -> Result<HostStatus> {
+        let params = step_params!(
+            "name": patch.name,
+            "url": patch.url,
+            "labels": patch.labels,
+            "tls": patch.tls.as_ref().map(|t| t.is_some())
+        );
+        self.as_admin(c, &UPDATE, (Some(slug), None), params, || async {
+            let record = self.hosts.update(slug, patch).await?;
+            let host = self.fleet.by_slug(&record.slug)?;
+            Ok(self.fleet.status_of(&host).await)
+        })
+        .await
+    }
+
+    /// Removes a stored host and every grant and guardrail on it.
+    pub async fn remove_host(&self, c: &Caller, slug: &str) -> Result<()> {
+        self.as_admin(c, &REMOVE, (Some(slug), None), step_params!(), || {
+            self.hosts.remove(slug)
         })
         .await
     }

@@ -4,7 +4,7 @@
 
 use futures::stream::BoxStream;
 
-use super::{Caller, Op, Ops, Record};
+use super::{Caller, Needs, Op, Ops, Record};
 use crate::engine::{ContainerDetail, Engine};
 use crate::error::Result;
 use crate::fleet::Host;
@@ -26,7 +26,7 @@ pub const EVENTS: Op = Op::read("host.events");
 /// closes.
 pub const EXEC: Op = Op {
     name: "container.exec",
-    needs: HostAction::ManageContainers,
+    needs: Needs::Host(HostAction::ManageContainers),
     record: Record::Always,
     ok: 101,
 };

@@ -12,6 +12,7 @@ pub mod containers;
 pub mod hosts;
 pub mod images;
 pub mod live;
+pub mod registries;
 pub mod storage;
 
 use std::future::Future;
@@ -36,11 +37,20 @@ pub enum Record {
     Refusals,
 }
 
-/// One operation: the name the audit log and every door use, and what it needs on the host.
+/// What an operation needs of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// An action on the host it names (the role matrix in [`crate::policy`]).
+    Host(HostAction),
+    /// Being an admin (the host registry, registry credentials).
+    Admin,
+}
+
+/// One operation: the name the audit log and every door use, and what it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Op {
     pub name: &'static str,
-    pub needs: HostAction,
+    pub needs: Needs,
     pub record: Record,
     /// The status it answers with when it works: 200 for a read or a download, 201 for what
     /// makes something, 204 for a change with nothing to say.
@@ -51,7 +61,7 @@ impl Op {
     const fn change(name: &'static str, needs: HostAction) -> Op {
         Op {
             name,
-            needs,
+            needs: Needs::Host(needs),
             record: Record::Always,
             ok: 204,
         }
@@ -75,9 +85,35 @@ impl Op {
     const fn read(name: &'static str) -> Op {
         Op {
             name,
-            needs: HostAction::View,
+            needs: Needs::Host(HostAction::View),
             record: Record::Refusals,
             ok: 200,
+        }
+    }
+
+    /// An admin's change, answering `ok`.
+    const fn admin(name: &'static str, ok: u16) -> Op {
+        Op {
+            name,
+            needs: Needs::Admin,
+            record: Record::Always,
+            ok,
+        }
+    }
+
+    /// An admin's read: recorded when refused.
+    const fn admin_read(name: &'static str) -> Op {
+        Op {
+            record: Record::Refusals,
+            ..Op::admin(name, 200)
+        }
+    }
+
+    /// The host action it needs, when it needs one.
+    pub fn host_action(&self) -> Option<HostAction> {
+        match self.needs {
+            Needs::Host(action) => Some(action),
+            Needs::Admin => None,
         }
     }
 }
@@ -171,11 +207,12 @@ impl Caller {
     }
 }
 
-/// The use cases, with what they need: the fleet, the guardrails and the stored registry
-/// credentials.
+/// The use cases, with what they need: the fleet, the host registry, the guardrails and the
+/// stored registry credentials.
 #[derive(Clone)]
 pub struct Ops {
     fleet: Fleet,
+    hosts: crate::hosts::Registry,
     guardrails: GuardrailStore,
     credentials: Registries,
 }
@@ -205,6 +242,7 @@ impl Ops {
     pub fn new(hosts: &crate::hosts::Registry) -> Self {
         Ops {
             fleet: hosts.fleet().clone(),
+            hosts: hosts.clone(),
             guardrails: GuardrailStore::new(hosts.pool().clone()),
             credentials: hosts.credentials(),
         }
@@ -247,7 +285,12 @@ impl Ops {
         Fut: Future<Output = Result<T>>,
     {
         let result = async {
-            let permit = authorize(&caller.who, host, op.needs)?;
+            let action = match op.needs {
+                Needs::Host(action) => action,
+                Needs::Admin if caller.who.admin => HostAction::View,
+                Needs::Admin => return Err(Error::Forbidden),
+            };
+            let permit = authorize(&caller.who, host, action)?;
             let host = self.fleet.host(&permit)?;
             work(host).await
         }
@@ -256,6 +299,32 @@ impl Ops {
             made(value, map);
         }
         caller.note(op, Some(host), object, params, &result);
+        result
+    }
+}
+
+impl Ops {
+    /// Runs an admin's `op` that names no host of the fleet (or one that may not exist yet):
+    /// anyone else is refused (403) before `work` runs. The step is recorded with `params` and
+    /// the object.
+    async fn as_admin<T, Fut>(
+        &self,
+        caller: &Caller,
+        op: &Op,
+        (host, object): (Option<&str>, Option<&str>),
+        params: Value,
+        work: impl FnOnce() -> Fut,
+    ) -> Result<T>
+    where
+        Fut: Future<Output = Result<T>>,
+    {
+        debug_assert_eq!(op.needs, Needs::Admin, "{} is not an admin's op", op.name);
+        let result = if caller.who.admin {
+            work().await
+        } else {
+            Err(Error::Forbidden)
+        };
+        caller.note(op, host, object, params, &result);
         result
     }
 }

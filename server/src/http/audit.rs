@@ -74,7 +74,6 @@ const READ_ONLY_FNS: &[&str] = &[
     "container_changes",
     "container_spec",
     "container_top",
-    "test_host_connection",
 ];
 
 /// Routes whose bodies stream (uploads): never buffered.

@@ -1182,6 +1182,41 @@ async fn denials_are_in_the_audit_log(app: &TestApp) {
             "{server_fn} is recorded under its operation's name"
         );
     }
+    // The admin's operations refuse everyone else under their own names, from both doors.
+    for action in [
+        "registry.create",
+        "registry.remove",
+        "host.create",
+        "host.test",
+    ] {
+        let refused_rows = rows(app, Some("doors-manager"), action).await;
+        assert!(
+            !refused_rows.is_empty() && refused_rows.iter().all(|e| e.record.status == 403),
+            "{action}: {refused_rows:#?}"
+        );
+    }
+    for action in [
+        "registry.create",
+        "registry.remove",
+        "host.update",
+        "host.remove",
+    ] {
+        assert!(
+            refused(&rows(app, Some("doors-manager"), action).await, 403) >= 2,
+            "{action} from REST and from the page"
+        );
+    }
+    for server_fn in [
+        "fn.add_registry",
+        "fn.remove_registry",
+        "fn.add_host",
+        "fn.remove_host",
+    ] {
+        assert!(
+            rows(app, Some("doors-manager"), server_fn).await.is_empty(),
+            "{server_fn} is recorded under its operation's name"
+        );
+    }
     assert!(has(
         &rows(app, Some("doors-other"), "host.get").await,
         Some(A),

@@ -12,7 +12,7 @@ use crate::http::ApiError;
 use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, Caller(c): Caller) -> Json<Vec<HostView>> {
-    let hosts = state.ops().hosts(&c).await;
+    let hosts = state.ops().hosts(&c, false).await;
     Json(
         hosts
             .into_iter()

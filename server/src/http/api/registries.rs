@@ -1,30 +1,23 @@
 //! Stored registry credentials (admins): list without passwords, add, remove. Pulls use them
-//! when an image's registry matches.
+//! when an image's registry matches. Each handler calls one use case (`backend::ops`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
 use app::model::images::{NewRegistryRequest, RegistryView};
-use backend::registries::Registries;
 
 use super::Body;
-use crate::http::auth::Admin;
+use crate::http::auth::Caller;
 use crate::http::ApiError;
 use crate::state::AppState;
-
-/// The credential store over the server's database, sealing with the data directory's key
-/// (opened once at start, held by the host registry).
-pub(super) fn registries(state: &AppState) -> Result<Registries, ApiError> {
-    Ok(state.registry.credentials())
-}
 
 /// `GET /api/v1/registries` → `[{id, server, username, created_at}]`.
 pub async fn list(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Caller(c): Caller,
 ) -> Result<Json<Vec<RegistryView>>, ApiError> {
-    let list = registries(&state)?.list().await?;
+    let list = state.ops().registries(&c).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
@@ -32,21 +25,19 @@ pub async fn list(
 /// created_at}`; 409 when the server already has credentials.
 pub async fn create(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Body(body): Body<NewRegistryRequest>,
 ) -> Result<(StatusCode, Json<RegistryView>), ApiError> {
-    let stored = registries(&state)?.add(&body.into()).await?;
-    tracing::info!(by = %by.username, server = %stored.server, "registry credentials added");
+    let stored = state.ops().add_registry(&c, &body.into()).await?;
     Ok((StatusCode::CREATED, Json(stored.into())))
 }
 
 /// `DELETE /api/v1/registries/{id}` → 204.
 pub async fn remove(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    registries(&state)?.remove(id).await?;
-    tracing::info!(by = %by.username, id, "registry credentials removed");
+    state.ops().remove_registry(&c, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
