@@ -95,12 +95,12 @@ fn host_facts(h: &Host) -> (String, String) {
 impl Ops {
     /// The containers of every host the caller may view (`docker ps` over the fleet).
     pub async fn containers(&self, c: &Caller, query: &ListQuery) -> FleetContainers {
-        crate::containers::list(&self.fleet, &c.who, query).await
+        crate::containers::list(self.fleet(), &c.who, query).await
     }
 
     /// [`Ops::containers`] as the REST API's JSON array.
     pub async fn containers_json(&self, c: &Caller, query: &ListQuery) -> Result<FleetJson> {
-        crate::containers::list_json(&self.fleet, &c.who, query).await
+        crate::containers::list_json(self.fleet(), &c.who, query).await
     }
 
     /// One host's containers, with the host's name and engine address.

@@ -36,18 +36,18 @@ impl Ops {
     /// The hosts the caller may view, with their last known status (asked of every engine now
     /// with `fresh`).
     pub async fn hosts(&self, c: &Caller, fresh: bool) -> Vec<HostStatus> {
-        let hosts = self.fleet.visible(&c.who, HostAction::View);
+        let hosts = self.fleet().visible(&c.who, HostAction::View);
         if fresh {
-            futures::future::join_all(hosts.iter().map(|h| self.fleet.status_of(h))).await
+            futures::future::join_all(hosts.iter().map(|h| self.fleet().status_of(h))).await
         } else {
-            self.fleet.known_statuses(hosts.iter()).await
+            self.fleet().known_statuses(hosts.iter()).await
         }
     }
 
     /// One host's last known status.
     pub async fn host(&self, c: &Caller, host: &str) -> Result<HostStatus> {
         self.on_host(c, &GET, (host, None), step_params!(), |h| async move {
-            Ok(self.fleet.known_status(&h).await)
+            Ok(self.fleet().known_status(&h).await)
         })
         .await
     }
@@ -85,7 +85,7 @@ impl Ops {
     pub async fn host_facts(&self, c: &Caller, host: &str) -> Result<HostFacts> {
         self.on_host(c, &GET, (host, None), step_params!(), |h| async move {
             let (status, info, disk_usage, nodes) = futures::join!(
-                self.fleet.known_status(&h),
+                self.fleet().known_status(&h),
                 h.engine.info(),
                 h.engine.disk_usage(),
                 h.engine.swarm_nodes()
@@ -118,8 +118,7 @@ impl Ops {
         let params = step_params!("slug": new.slug, "name": new.name, "url": new.url, "labels": new.labels, "tls": new.tls.is_some());
         self.as_admin(c, &CREATE, (Some(&slug), None), params, || async {
             let record = self.hosts.create(new).await?;
-            let host = self.fleet.by_slug(&record.slug)?;
-            Ok(self.fleet.status_of(&host).await)
+            self.probed(&record.slug).await
         })
         .await
     }
@@ -148,10 +147,15 @@ impl Ops {
         );
         self.as_admin(c, &UPDATE, (Some(slug), None), params, || async {
             let record = self.hosts.update(slug, patch).await?;
-            let host = self.fleet.by_slug(&record.slug)?;
-            Ok(self.fleet.status_of(&host).await)
+            self.probed(&record.slug).await
         })
         .await
+    }
+
+    /// A host just added or changed, with its status probed now.
+    async fn probed(&self, slug: &str) -> Result<HostStatus> {
+        let host = self.fleet().by_slug(slug)?;
+        Ok(self.fleet().status_of(&host).await)
     }
 
     /// Removes a stored host and every grant and guardrail on it.

@@ -45,7 +45,7 @@ impl Ops {
     /// The images of every host the caller may view (only dangling or only tagged ones with
     /// `dangling`).
     pub async fn images(&self, c: &Caller, dangling: Option<bool>) -> FleetList<ImageSummary> {
-        crate::storage::images(&self.fleet, &c.who, dangling).await
+        crate::storage::images(self.fleet(), &c.who, dangling).await
     }
 
     /// One host's images.

@@ -110,7 +110,7 @@ impl Ops {
     /// One sample of every running container of a host, and the totals (shared with the
     /// host's other viewers when there is a hub).
     pub async fn host_usage(&self, c: &Caller, hub: Option<&Hub>, host: &str) -> Result<HostUsage> {
-        let deadline = self.fleet.deadline();
+        let deadline = self.fleet().deadline();
         self.on_host(
             c,
             &HOST_STATS,
@@ -148,7 +148,7 @@ impl Ops {
     /// out), each with its host.
     pub fn fleet_events(&self, c: &Caller, hub: &Hub, filter: &EventFilter) -> FleetFeed {
         let hosts: Vec<Host> = self
-            .fleet
+            .fleet()
             .visible(&c.who, HostAction::View)
             .into_iter()
             .filter(|h| h.problem.is_none())

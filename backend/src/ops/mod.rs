@@ -207,11 +207,10 @@ impl Caller {
     }
 }
 
-/// The use cases, with what they need: the fleet, the host registry, the guardrails and the
-/// stored registry credentials.
+/// The use cases, with what they need: the host registry (and its fleet), the guardrails and
+/// the stored registry credentials.
 #[derive(Clone)]
 pub struct Ops {
-    fleet: Fleet,
     hosts: crate::hosts::Registry,
     guardrails: GuardrailStore,
     credentials: Registries,
@@ -241,7 +240,6 @@ impl Ops {
     /// The use cases over the host registry's fleet and store.
     pub fn new(hosts: &crate::hosts::Registry) -> Self {
         Ops {
-            fleet: hosts.fleet().clone(),
             hosts: hosts.clone(),
             guardrails: GuardrailStore::new(hosts.pool().clone()),
             credentials: hosts.credentials(),
@@ -249,7 +247,7 @@ impl Ops {
     }
 
     pub fn fleet(&self) -> &Fleet {
-        &self.fleet
+        self.hosts.fleet()
     }
 
     /// Runs `op` on one host: asks the policy for the op's action, hands the host to `work`
@@ -291,7 +289,7 @@ impl Ops {
                 Needs::Admin => return Err(Error::Forbidden),
             };
             let permit = authorize(&caller.who, host, action)?;
-            let host = self.fleet.host(&permit)?;
+            let host = self.fleet().host(&permit)?;
             work(host).await
         }
         .await;
@@ -301,9 +299,7 @@ impl Ops {
         caller.note(op, Some(host), object, params, &result);
         result
     }
-}
 
-impl Ops {
     /// Runs an admin's `op` that names no host of the fleet (or one that may not exist yet):
     /// anyone else is refused (403) before `work` runs. The step is recorded with `params` and
     /// the object.

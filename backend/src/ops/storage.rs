@@ -33,7 +33,7 @@ pub enum Attach {
 impl Ops {
     /// The volumes of every host the caller may view.
     pub async fn volumes(&self, c: &Caller) -> FleetList<VolumeInfo> {
-        crate::storage::volumes(&self.fleet, &c.who).await
+        crate::storage::volumes(self.fleet(), &c.who).await
     }
 
     /// One host's volumes.
@@ -115,7 +115,7 @@ impl Ops {
 
     /// The networks of every host the caller may view.
     pub async fn networks(&self, c: &Caller) -> FleetList<NetworkDetail> {
-        crate::storage::networks(&self.fleet, &c.who).await
+        crate::storage::networks(self.fleet(), &c.who).await
     }
 
     /// One host's networks.
