@@ -99,3 +99,16 @@ prune_target() {
     seen[$key]=1
   done < <(ls -t "$deps")
 }
+
+# schemathesis (PyPI) in its own virtualenv, for the API fuzzing step of `./dev test`.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="$TOOLS_DIR/schemathesis"
+  SCHEMATHESIS="$venv/bin/schemathesis"
+  if ! have_version "$SCHEMATHESIS" "$SCHEMATHESIS_VERSION"; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, first time only)"
+    python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" || die "pip install schemathesis failed"
+  fi
+  export SCHEMATHESIS
+}

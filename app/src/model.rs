@@ -14,6 +14,7 @@ pub mod system;
 /// A host whose objects (containers, images, volumes, networks) could not be listed, in words
 /// safe to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HostNotice {
     pub host: String,
     pub error: String,
@@ -30,6 +31,7 @@ impl From<backend::containers::HostProblem> for HostNotice {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HostState {
     Up,
@@ -38,6 +40,7 @@ pub enum HostState {
 
 /// A host as listed: identity, status and — when up — the engine's summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HostView {
     pub slug: String,
     pub name: String,
@@ -62,6 +65,7 @@ pub struct HostView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EngineView {
     pub hostname: String,
     pub engine_version: String,
@@ -85,6 +89,7 @@ pub struct EngineView {
 
 /// `GET /api/v1/hosts/{host}/info`: the engine in full, for the host page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EngineInfoView {
     pub engine: EngineView,
     pub id: String,
@@ -110,6 +115,7 @@ pub struct EngineInfoView {
 
 /// A role on one host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RoleView {
     Viewer,
@@ -130,6 +136,7 @@ impl RoleView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HostRole {
     pub host: String,
     pub role: RoleView,
@@ -137,6 +144,7 @@ pub struct HostRole {
 
 /// `GET /api/v1/me`: who I am and what I may touch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeView {
     pub id: i64,
     pub username: String,
@@ -145,6 +153,7 @@ pub struct MeView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: i64,
     pub username: String,
@@ -156,6 +165,7 @@ pub struct UserView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
@@ -166,6 +176,7 @@ pub struct TokenView {
 
 /// A token just created: the secret is in here and nowhere else, ever again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewTokenView {
     pub id: i64,
     pub name: String,
@@ -174,6 +185,7 @@ pub struct NewTokenView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GrantView {
     pub host: String,
     /// `user` or `team`.

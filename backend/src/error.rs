@@ -97,6 +97,9 @@ impl Error {
             Error::EngineUnreachable { .. } => (502, "engine_unreachable"),
             Error::Engine { status: 404, .. } => (404, "not_found"),
             Error::Engine { status: 409, .. } => (409, "conflict"),
+            // The engine judged a value of the request (a malformed name or reference): the
+            // caller's to fix, not a failure of the engine.
+            Error::Engine { status: 400, .. } => (422, "invalid"),
             Error::Engine { .. } => (502, "engine_error"),
             Error::EngineTimeout => (504, "engine_timeout"),
             Error::RegistryUnreachable { timeout: true } => (504, "registry_timeout"),
@@ -110,6 +113,10 @@ impl Error {
         match self {
             Error::EngineUnreachable { reason, .. } => reason.to_string(),
             Error::Internal(_) => "something went wrong on the server; it has been logged".into(),
+            Error::Engine { status: 400, .. } => {
+                "the engine refused a value of this request as malformed (a name, id or reference)"
+                    .into()
+            }
             other => other.to_string(),
         }
     }

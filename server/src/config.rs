@@ -108,6 +108,8 @@ pub struct Config {
 pub enum Command {
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print the REST API's OpenAPI document (what `/api/v1/openapi.json` serves) and exit
+    Openapi,
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -23,6 +23,10 @@ async fn main() -> ExitCode {
     init_tracing(&config);
     let result = match config.command.clone() {
         Some(Command::Admin(cmd)) => admin(&config, cmd).await,
+        Some(Command::Openapi) => {
+            println!("{:#}", server::http::openapi::document());
+            Ok(())
+        }
         None => run(config).await,
     };
     match result {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemberView {
     pub user_id: i64,
     pub username: String,
@@ -10,6 +11,7 @@ pub struct MemberView {
 
 /// `GET /api/v1/teams` items and `GET /api/v1/teams/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamView {
     pub id: i64,
     pub name: String,
@@ -20,6 +22,7 @@ pub struct TeamView {
 
 /// `POST /api/v1/teams` and `PATCH /api/v1/teams/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TeamRequest {
     pub name: String,
@@ -27,6 +30,7 @@ pub struct TeamRequest {
 
 /// One row of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntryView {
     pub id: i64,
     /// Unix seconds.
@@ -47,6 +51,7 @@ pub struct AuditEntryView {
 
 /// `GET /api/v1/audit`: newest first; pass `next_before` as `before` for the next page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditPageView {
     pub entries: Vec<AuditEntryView>,
     pub next_before: Option<i64>,
@@ -54,6 +59,7 @@ pub struct AuditPageView {
 
 /// `GET|PUT /api/v1/audit/settings`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditSettingsView {
     pub retention_days: u32,
@@ -61,6 +67,7 @@ pub struct AuditSettingsView {
 
 /// May non-admins bind-mount host paths?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BindMountsView {
     #[default]
@@ -73,6 +80,7 @@ pub enum BindMountsView {
 /// `GET|PUT /api/v1/hosts/{host}/guardrails`: what non-admins may ask of this host's engine.
 /// Everything is refused by default.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct GuardrailsView {
     pub privileged: bool,
@@ -107,6 +115,7 @@ mod list_or_flag {
     use serde::{Deserialize, Deserializer};
 
     #[derive(Deserialize)]
+    #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
     #[serde(untagged)]
     enum ListOrFlag {
         Flag(bool),
@@ -133,6 +142,7 @@ mod list_or_flag {
 /// `/hosts/:host/access`: the host's grants, the teams and users one may grant, and its
 /// guardrails.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HostAccessView {
     pub host: String,
     pub grants: Vec<crate::model::GrantView>,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// One port of a container: published on `ip:public`, or only exposed when `public` is `None`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PortView {
     pub ip: Option<String>,
     pub private: u16,
@@ -17,6 +18,7 @@ pub struct PortView {
 
 /// A container in a list (per host or across the fleet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ContainerSummary {
     /// The host's slug.
     pub host: String,
@@ -45,6 +47,7 @@ pub use super::HostNotice;
 
 /// `GET /api/v1/containers`: every visible host's containers, and the hosts that did not answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FleetContainers {
     pub containers: Vec<ContainerSummary>,
     pub unreachable: Vec<HostNotice>,
@@ -53,8 +56,11 @@ pub struct FleetContainers {
 /// The list endpoints' query: `all`, `state` (running|paused|exited|created|all), `q` (text in
 /// name or image), `label` (`k` or `k=v`), `sort` (name|created|state).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct ContainerListParams {
+    #[cfg_attr(feature = "ssr", param(value_type = Option<bool>))]
     pub all: Option<String>,
     pub state: Option<String>,
     pub q: Option<String>,
@@ -63,6 +69,7 @@ pub struct ContainerListParams {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EnvVarView {
     pub key: String,
     pub value: String,
@@ -71,6 +78,7 @@ pub struct EnvVarView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MountView {
     /// `bind`, `volume`, `tmpfs`, …
     pub kind: String,
@@ -82,6 +90,8 @@ pub struct MountView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", schema(as = ContainerNetworkView))]
 pub struct NetworkView {
     pub name: String,
     pub ip_address: Option<String>,
@@ -92,6 +102,7 @@ pub struct NetworkView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HealthCheckView {
     pub start: String,
     pub end: String,
@@ -100,6 +111,7 @@ pub struct HealthCheckView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HealthView {
     /// `starting`, `healthy` or `unhealthy`.
     pub status: String,
@@ -109,6 +121,7 @@ pub struct HealthView {
 
 /// `GET /api/v1/hosts/{host}/containers/{id}`: everything the detail page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ContainerDetail {
     pub host: String,
     pub id: String,
@@ -159,6 +172,7 @@ pub struct ContainerDetail {
 /// `POST /api/v1/hosts/{host}/containers`: the words of `docker run` (api.md). Only `image` is
 /// required; unknown fields are refused so a typo is not silently ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RunSpec {
     pub image: String,
@@ -203,6 +217,7 @@ pub struct RunSpec {
 
 fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
+    #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
     #[serde(untagged)]
     enum Value {
         Text(String),
@@ -219,6 +234,7 @@ fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D
 
 /// A container just created (or recreated).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Created {
     pub id: String,
     pub name: String,
@@ -230,6 +246,7 @@ pub struct Created {
 /// replaced by a container made from `spec` under the same name, its image pulled only when
 /// the host lacks it unless `pull` is true.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RecreateRequest {
     pub spec: Option<RunSpec>,
@@ -238,6 +255,7 @@ pub struct RecreateRequest {
 
 /// `POST .../rename`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenameRequest {
     pub name: String,

@@ -5,12 +5,14 @@ use serde::{Deserialize, Serialize};
 
 /// `GET …/containers/{id}/top`: `ps` output, one row per process, one value per title.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Processes {
     pub titles: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Added,
@@ -20,12 +22,14 @@ pub enum ChangeKind {
 
 /// `GET …/containers/{id}/changes`: one path that differs from the image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Change {
     pub path: String,
     pub kind: ChangeKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
     File,
@@ -37,6 +41,7 @@ pub enum FileKind {
 
 /// One entry of a folder listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FileEntry {
     pub name: String,
     pub kind: FileKind,
@@ -52,6 +57,7 @@ pub struct FileEntry {
 
 /// `GET …/containers/{id}/files?path=`: the direct children of a folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DirListing {
     /// The folder, normalised (`/etc`).
     pub path: String,
@@ -63,6 +69,7 @@ pub struct DirListing {
 
 /// `POST …/containers/{id}/commit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommitRequest {
     /// `[registry[:port]/]name[/name…]`, lowercase.
     pub repo: String,
@@ -81,6 +88,7 @@ pub struct CommitRequest {
 
 /// What a commit answers (201).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Committed {
     pub image_id: String,
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// TLS material as PEM text (pasted, or read from files in the browser).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TlsInput {
     #[serde(default)]
     pub ca: String,
@@ -27,6 +28,7 @@ impl std::fmt::Debug for TlsInput {
 
 /// `POST /api/v1/hosts`: a host to add. With `dry_run` the connection is only tested.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HostInput {
     pub slug: String,
     #[serde(default)]
@@ -43,6 +45,7 @@ pub struct HostInput {
 /// `PATCH /api/v1/hosts/{host}`: absent fields stay; `"tls": null` turns TLS off; a `tls`
 /// object replaces the parts that are given (an empty string keeps the stored part).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HostPatchInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -68,6 +71,7 @@ where
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HostSourceView {
     /// From Capstan's `--engine` option: change it there.
@@ -78,6 +82,7 @@ pub enum HostSourceView {
 
 /// A host's configuration as an admin sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HostSettingsView {
     pub slug: String,
     pub name: String,
@@ -89,6 +94,7 @@ pub struct HostSettingsView {
 
 /// The public half of a host's TLS material; the key is never sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TlsPublicView {
     pub ca: Option<String>,
     pub cert: Option<String>,

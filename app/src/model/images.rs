@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::storage::HostNotice;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImageView {
     pub host: String,
     /// `sha256:…`.
@@ -27,6 +28,7 @@ pub struct ImageView {
 
 /// `GET /api/v1/images`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FleetImages {
     pub images: Vec<ImageView>,
     pub unreachable: Vec<HostNotice>,
@@ -34,13 +36,17 @@ pub struct FleetImages {
 
 /// The image lists' query: `dangling=true` for dangling images only, `false` for tagged only.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct ImageListParams {
+    #[cfg_attr(feature = "ssr", param(value_type = Option<bool>))]
     pub dangling: Option<String>,
 }
 
 /// `GET /api/v1/hosts/{host}/images/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImageDetailView {
     pub host: String,
     pub id: String,
@@ -69,6 +75,7 @@ pub struct ImageDetailView {
 
 /// `GET …/images/{id}/history`: one step, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryView {
     pub id: Option<String>,
     /// Unix seconds.
@@ -82,12 +89,14 @@ pub struct HistoryView {
 
 /// `POST …/images/pull`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PullRequest {
     /// `registry:5000/team/app:1.2`; `latest` when no tag is given.
     pub image: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
@@ -96,6 +105,7 @@ pub struct ErrorBody {
 /// One line of a pull's `application/x-ndjson` answer: a progress event
 /// `{"id","status","current","total"}`, then `{"status":"done","image"}` or `{"error":{…}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PullLine {
     /// The layer the event is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,6 +151,7 @@ impl PullLine {
 
 /// `POST …/images/{id}/tag`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TagRequest {
     /// `[registry[:port]/]name[/name…]`, lowercase.
     pub repo: String,
@@ -151,6 +162,7 @@ pub struct TagRequest {
 
 /// `DELETE …/images/{id}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RemovedView {
     pub untagged: Vec<String>,
     pub deleted: Vec<String>,
@@ -158,6 +170,7 @@ pub struct RemovedView {
 
 /// `POST …/images/load`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoadedView {
     /// `repo:tag` names, or `sha256:…` for untagged images.
     pub images: Vec<String>,
@@ -165,6 +178,7 @@ pub struct LoadedView {
 
 /// `POST …/images/import?repo=&tag=`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportedView {
     pub id: String,
     /// `repo:tag`.
@@ -173,6 +187,8 @@ pub struct ImportedView {
 
 /// The import endpoint's query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct ImportParams {
     pub repo: Option<String>,
@@ -181,6 +197,8 @@ pub struct ImportParams {
 
 /// The search endpoint's query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct SearchParams {
     pub term: Option<String>,
@@ -188,6 +206,7 @@ pub struct SearchParams {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchHitView {
     pub name: String,
     pub description: String,
@@ -198,6 +217,7 @@ pub struct SearchHitView {
 
 /// Stored registry credentials as listed: never the password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegistryView {
     pub id: i64,
     /// `registry.example.com:5000`, or `docker.io`.
@@ -209,6 +229,7 @@ pub struct RegistryView {
 
 /// `POST /api/v1/registries`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewRegistryRequest {
     pub server: String,
     pub username: String,

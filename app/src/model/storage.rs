@@ -9,6 +9,7 @@ pub use super::HostNotice;
 
 /// `POST …/{images|volumes|networks}/prune`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PruneResult {
     /// Ids (images), names (volumes, networks) of what was removed.
     pub deleted: Vec<String>,
@@ -18,12 +19,15 @@ pub struct PruneResult {
 
 /// The prune endpoints' query: only objects with this label (`key` or `key=value`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct PruneParams {
     pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VolumeView {
     pub host: String,
     pub name: String,
@@ -44,6 +48,7 @@ pub struct VolumeView {
 
 /// `GET /api/v1/volumes`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FleetVolumes {
     pub volumes: Vec<VolumeView>,
     pub unreachable: Vec<HostNotice>,
@@ -51,6 +56,7 @@ pub struct FleetVolumes {
 
 /// `POST /api/v1/hosts/{host}/volumes`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateVolumeRequest {
     pub name: String,
     /// `local` when absent.
@@ -63,12 +69,14 @@ pub struct CreateVolumeRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SubnetView {
     pub subnet: String,
     pub gateway: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttachedView {
     pub id: String,
     pub name: String,
@@ -79,6 +87,7 @@ pub struct AttachedView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NetworkView {
     pub host: String,
     pub id: String,
@@ -100,6 +109,7 @@ pub struct NetworkView {
 
 /// `GET /api/v1/networks`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FleetNetworks {
     pub networks: Vec<NetworkView>,
     pub unreachable: Vec<HostNotice>,
@@ -107,6 +117,7 @@ pub struct FleetNetworks {
 
 /// `POST /api/v1/hosts/{host}/networks`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CreateNetworkRequest {
     pub name: String,
@@ -124,6 +135,7 @@ pub struct CreateNetworkRequest {
 
 /// `POST …/networks/{id}/connect` and `…/disconnect`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttachRequest {
     /// The container's name or id.
     pub container: String,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// `GET /api/v1/hosts/{host}/df`: `docker system df`. A kind of object the engine did not
 /// report is `null`, and so is any figure it did not report: never a made-up zero.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiskUsageView {
     pub images: Option<UsageView>,
     pub containers: Option<UsageView>,
@@ -14,6 +15,7 @@ pub struct DiskUsageView {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageView {
     pub count: Option<u64>,
     /// In use: images with containers, running containers, mounted volumes, cache in use.
@@ -60,6 +62,7 @@ impl UsageView {
 
 /// `GET /api/v1/hosts/{host}/nodes`: one node of the swarm the engine manages.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SwarmNodeView {
     pub id: String,
     pub hostname: String,

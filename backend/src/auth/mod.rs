@@ -97,7 +97,7 @@ pub struct Grant {
 }
 
 /// A change to a user by an admin; `None` leaves a field as it is.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserPatch {
     pub admin: Option<bool>,
     pub disabled: Option<bool>,

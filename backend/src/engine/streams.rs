@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 
 /// Which of a container's output streams a piece of log came from. A tty container has only
 /// stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LogStream {
     Stdout,

@@ -10,7 +10,8 @@ pub const SHELLS: [&str; 3] = ["/bin/sh", "/bin/bash", "/bin/ash"];
 pub const DEFAULT_SHELL: &str = "/bin/sh";
 
 /// The query string of the exec endpoint, as sent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExecParams {
     pub cmd: Option<String>,
     pub cols: Option<String>,

@@ -49,17 +49,24 @@ const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 const MAX_QUERY: usize = 1024;
 
 /// The query string of the logs endpoints, as sent; [`LogQuery::parse`] checks it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogParams {
     pub tail: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
+    #[param(value_type = Option<bool>)]
     pub timestamps: Option<String>,
+    #[param(value_type = Option<bool>)]
     pub follow: Option<String>,
     pub q: Option<String>,
+    #[param(value_type = Option<bool>)]
     pub regex: Option<String>,
+    #[param(value_type = Option<bool>)]
     pub case: Option<String>,
+    #[param(value_type = Option<bool>)]
     pub stdout: Option<String>,
+    #[param(value_type = Option<bool>)]
     pub stderr: Option<String>,
 }
 

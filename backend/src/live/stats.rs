@@ -115,7 +115,7 @@ pub fn compute(raw: &RawStats, previous: Option<&RawStats>) -> StatsSample {
 }
 
 /// One running container's numbers in a host snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ContainerUsage {
     pub id: String,
     pub name: String,
@@ -127,7 +127,7 @@ pub struct ContainerUsage {
 }
 
 /// The running containers of one host, added up.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HostUsage {
     pub running: usize,
     /// Containers whose sample did not come in time (left out of the totals).

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -57,13 +57,33 @@ impl From<backend::Error> for ApiError {
     }
 }
 
+/// Every error answer's body: `{"error": {"code", "message", "field"?}}`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorResponse {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code such as `not_found`, `invalid`, `forbidden`.
+    #[schema(example = "not_found")]
+    pub code: &'static str,
+    /// What went wrong, for a person, without internal detail.
+    pub message: String,
+    /// The request's field a 422 or a guardrail's 403 is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = match &self.field {
-            Some(field) => {
-                json!({ "error": { "code": self.code, "message": self.message, "field": field } })
-            }
-            None => json!({ "error": { "code": self.code, "message": self.message } }),
+        let body = ErrorResponse {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+            },
         };
         let mut res = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {

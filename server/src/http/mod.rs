@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 mod error;
 pub mod listener;
+pub mod openapi;
 pub mod security;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +17,6 @@ use std::sync::{Arc, OnceLock};
 
 use app::{shell, App};
 use axum::http::{HeaderName, Request};
-use axum::routing::get;
 use axum::{middleware, Json, Router};
 use leptos_axum::{
     file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes,
@@ -29,8 +29,10 @@ use tower_http::request_id::{
 };
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorResponse};
 
 use crate::state::AppState;
 
@@ -73,12 +75,8 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
             assets::serve,
         ));
 
-    Router::new()
-        .route("/healthz", get(healthz))
-        .nest("/api/v1", api::router().layer(RequestBodyLimitLayer::new(body_limit)))
-        // Uploads (archives, image tars) stream their bodies and enforce `upload_limit` themselves.
-        .nest("/api/v1", api::uploads())
-        .merge(pages.layer(RequestBodyLimitLayer::new(body_limit)))
+    let (api, _) = api_routes(body_limit).split_for_parts();
+    api.merge(pages.layer(RequestBodyLimitLayer::new(body_limit)))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, Counter::default()))
@@ -107,6 +105,19 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
         .with_state(state)
 }
 
+/// `/healthz` and `/api/v1`, with their OpenAPI declarations ([`openapi::document`] is built
+/// from the same call).
+fn api_routes(body_limit: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .nest(
+            "/api/v1",
+            api::router().layer(RequestBodyLimitLayer::new(body_limit)),
+        )
+        // Uploads (archives, image tars) stream their bodies and enforce `upload_limit` themselves.
+        .nest("/api/v1", api::uploads())
+}
+
 /// What the compression layer may compress: the defaults (not tiny answers, images, gRPC or
 /// SSE), and never archives (`application/x-tar`, `application/octet-stream`: mostly compressed
 /// layers already, and gigabytes a browser must receive whole) nor live progress
@@ -119,6 +130,15 @@ fn compressible() -> impl tower_http::compression::Predicate {
         .and(NotForContentType::const_new("application/x-ndjson"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "system.healthz",
+    tag = "system",
+    summary = "Liveness: answers while the process serves",
+    security(()),
+    responses((status = 200, description = "serving", body = serde_json::Value)),
+)]
 async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }

@@ -1,5 +1,6 @@
 //! Setup, sign-in and sign-out, the caller's own account and API tokens.
 
+use crate::http::ErrorResponse;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -15,7 +16,7 @@ use crate::http::auth::{session_error, sign_in, Auth};
 use crate::http::ApiError;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SetupBody {
     setup_token: String,
     username: String,
@@ -23,6 +24,21 @@ pub struct SetupBody {
 }
 
 /// The first admin, with the one-time token; signs them in. 409 once any user exists.
+#[utoipa::path(
+    post,
+    path = "/setup",
+    operation_id = "account.setup",
+    tag = "account",
+    summary = "Create the first admin with the one-time setup token (409 once done)",
+    request_body = SetupBody,
+    responses(
+        (status = 201, description = "ok", body = UserView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+        (status = 429, description = "too many wrong setup tokens from this client (Retry-After says when to retry)", body = ErrorResponse),
+    ),
+)]
 pub async fn setup(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -44,12 +60,26 @@ pub async fn setup(
     Ok((StatusCode::CREATED, Json(UserView::from(user))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
     username: String,
     password: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/session",
+    operation_id = "account.login",
+    tag = "account",
+    summary = "Sign in; sets the session cookie. 401 for any wrong credential, 429 when throttled",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "ok", body = UserView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -74,16 +104,42 @@ pub async fn login(
 }
 
 /// Ends the session on the server (not only the cookie).
+#[utoipa::path(
+    delete,
+    path = "/session",
+    operation_id = "account.logout",
+    tag = "account",
+    summary = "Sign out (the session is destroyed on the server)",
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn logout(session: Session) -> Result<StatusCode, ApiError> {
     session.flush().await.map_err(session_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/me",
+    operation_id = "account.me",
+    tag = "account",
+    summary = "Who am I, and my role on each host I may see",
+    responses(
+        (status = 200, description = "ok", body = MeView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn me(State(state): State<AppState>, Auth(who): Auth) -> Json<MeView> {
     Json(MeView::new(&who, &state.fleet))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordBody {
     current: String,
     new: String,
@@ -94,6 +150,21 @@ pub struct PasswordBody {
 
 /// Changes the caller's password; every other session ends, this one carries on, and the
 /// caller's API tokens are revoked unless `keep_tokens`. Wrong guesses are throttled (429).
+#[utoipa::path(
+    post,
+    path = "/me/password",
+    operation_id = "account.change_password",
+    tag = "account",
+    summary = "Change my password (needs the current one); my other sessions end, and my API tokens are revoked unless keep_tokens",
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+        (status = 429, description = "too many wrong current passwords (Retry-After says when to retry)", body = ErrorResponse),
+    ),
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     // Not signed in: 401 (extractors run in order; a missing identity would otherwise be a 500).
@@ -113,6 +184,19 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    operation_id = "account.list_tokens",
+    tag = "account",
+    summary = "My API tokens (never their secrets)",
+    responses(
+        (status = 200, description = "ok", body = Vec<TokenView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn list_tokens(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -121,13 +205,27 @@ pub async fn list_tokens(
     Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TokenBody {
     name: String,
     expires_days: Option<u32>,
 }
 
 /// A new token for the caller; only from a session (403 for a bearer token).
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    operation_id = "account.create_token",
+    tag = "account",
+    summary = "Create an API token (from a signed-in session only: a bearer token gets 403); the secret is in this answer only",
+    request_body = TokenBody,
+    responses(
+        (status = 201, description = "ok", body = NewTokenView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed (the request was made with an API token: tokens cannot create tokens)", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn create_token(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -148,6 +246,20 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    operation_id = "account.revoke_token",
+    tag = "account",
+    summary = "Revoke one of my tokens",
+    params(("id" = i64, Path, description = "the object's id or name")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     Auth(who): Auth,

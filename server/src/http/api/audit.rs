@@ -1,8 +1,10 @@
 //! The audit log for admins: filtered pages (keyset by id), a streamed CSV export, and the
 //! retention setting.
 
-use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use super::Params;
+use crate::http::ErrorResponse;
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -18,6 +20,8 @@ use crate::state::AppState;
 /// The query string (no `serde(flatten)`: numbers in flattened query structs do not parse).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     user: Option<String>,
     host: Option<String>,
@@ -63,30 +67,28 @@ fn view(e: Entry) -> AuditEntryView {
     }
 }
 
-fn query(
-    raw: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<AuditQuery, ApiError> {
-    raw.map(|Query(q)| q).map_err(|e| {
-        let text = e.body_text();
-        let detail = text
-            .split_once(": ")
-            .map_or(text.as_str(), |(_, rest)| rest);
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("the query does not fit: {detail}"),
-        )
-    })
-}
-
 /// `GET /api/v1/audit?user=&host=&action=&outcome=&since=&until=&limit=&before=` → 200
 /// `{entries: [...], next_before}` newest first; `format=csv` streams the CSV export instead.
+#[utoipa::path(
+    get,
+    path = "/audit",
+    operation_id = "audit.list",
+    tag = "audit",
+    summary = "The audit log, newest first, keyset-paginated (admin); format=csv streams the CSV export",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "a page of entries, or with format=csv every matching row", content((AuditPageView = "application/json"), (String = "text/csv"))),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid filter", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     _: Admin,
-    raw: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    Params(raw): Params<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    let q = query(raw)?;
+    let q = raw;
     let csv = q.format.as_deref() == Some("csv");
     let filter = q.filter();
     if csv {
@@ -112,12 +114,26 @@ pub async fn list(
 
 /// `GET /api/v1/audit.csv?…` (same filters; `limit` and `before` are ignored: every matching
 /// row) → 200 `text/csv`, streamed.
+#[utoipa::path(
+    get,
+    path = "/audit.csv",
+    operation_id = "audit.csv",
+    tag = "audit",
+    summary = "Every matching audit row as CSV, streamed (admin)",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "ok", body = String, content_type = "text/csv"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid filter", body = ErrorResponse),
+    ),
+)]
 pub async fn csv(
     State(state): State<AppState>,
     _: Admin,
-    raw: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    Params(raw): Params<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    csv_response(&state, query(raw)?.filter())
+    csv_response(&state, raw.filter())
 }
 
 fn csv_response(state: &AppState, filter: Filter) -> Result<Response, ApiError> {
@@ -141,6 +157,18 @@ fn csv_response(state: &AppState, filter: Filter) -> Result<Response, ApiError> 
 }
 
 /// `GET /api/v1/audit/settings` → 200 `{retention_days}`.
+#[utoipa::path(
+    get,
+    path = "/audit/settings",
+    operation_id = "audit.settings",
+    tag = "audit",
+    summary = "Audit retention in days (admin; default 90)",
+    responses(
+        (status = 200, description = "ok", body = AuditSettingsView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+    ),
+)]
 pub async fn settings(
     State(state): State<AppState>,
     _: Admin,
@@ -151,6 +179,20 @@ pub async fn settings(
 }
 
 /// `PUT /api/v1/audit/settings {retention_days}` (1–3650) → 200 `{retention_days}`.
+#[utoipa::path(
+    put,
+    path = "/audit/settings",
+    operation_id = "audit.set_settings",
+    tag = "audit",
+    summary = "Set the audit retention (admin); a daily task deletes older rows",
+    request_body = AuditSettingsView,
+    responses(
+        (status = 200, description = "ok", body = AuditSettingsView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn set_settings(
     State(state): State<AppState>,
     Admin(by): Admin,

@@ -3,9 +3,11 @@
 //! straight through, uploads are spooled to disk within `upload_limit` before the engine sees
 //! a byte.
 
+use super::Params;
+use crate::http::openapi::Binary;
+use crate::http::ErrorResponse;
 use axum::body::Body as HttpBody;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -21,31 +23,23 @@ use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TopParams {
     ps_args: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PathParams {
     path: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     path: Option<String>,
     name: Option<String>,
-}
-
-/// A query string that does not parse is a bad request in the API's own error shape.
-fn params<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    query.map(|Query(p)| p).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("the query string does not fit: {}", e.body_text()),
-        )
-    })
 }
 
 fn required_path(path: Option<String>) -> ApiResult<String> {
@@ -56,13 +50,29 @@ fn required_path(path: Option<String>) -> ApiResult<String> {
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/top?ps_args=` → `{titles, rows}`; 409 when the
 /// container is not running.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/top",
+    operation_id = "container_files.top",
+    tag = "containers",
+    summary = "Processes in the container (docker top); 409 when not running",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), TopParams),
+    responses(
+        (status = 200, description = "ok", body = Processes),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "container is not running", body = ErrorResponse),
+        (status = 422, description = "invalid ps_args", body = ErrorResponse),
+    ),
+)]
 pub async fn top(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    query: Result<Query<TopParams>, QueryRejection>,
+    Params(query): Params<TopParams>,
 ) -> ApiResult<Json<Processes>> {
-    let ps_args = params(query)?.ps_args.filter(|a| !a.is_empty());
+    let ps_args = query.ps_args.filter(|a| !a.is_empty());
     let top = state
         .ops()
         .container_top(&c, &host, &id, ps_args.as_deref())
@@ -72,6 +82,20 @@ pub async fn top(
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/changes` → `[{path, kind}]`, kind being `added`,
 /// `changed` or `deleted`.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/changes",
+    operation_id = "container_files.changes",
+    tag = "containers",
+    summary = "Filesystem changes (docker diff)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = Vec<Change>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn changes(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -83,6 +107,22 @@ pub async fn changes(
 
 /// `POST /api/v1/hosts/{host}/containers/{id}/commit` `{repo, tag?, author?, message?, pause?}`
 /// → 201 `{image_id}`.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers/{id}/commit",
+    operation_id = "container_files.commit",
+    tag = "containers",
+    summary = "Commit the container to an image (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    request_body = CommitRequest,
+    responses(
+        (status = 201, description = "ok", body = Committed),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn commit(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -97,6 +137,20 @@ pub async fn commit(
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/export`: the filesystem as a tar, streamed.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/export",
+    operation_id = "container_files.export",
+    tag = "containers",
+    summary = "The container filesystem as a tar, streamed (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = Binary, content_type = "application/x-tar"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn export(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -110,13 +164,28 @@ pub async fn export(
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/archive?path=`: a file or folder as a tar,
 /// streamed; 404 when the path does not exist.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/archive",
+    operation_id = "container_files.download",
+    tag = "containers",
+    summary = "A file or folder as a tar, streamed (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), PathParams),
+    responses(
+        (status = 200, description = "ok", body = Binary, content_type = "application/x-tar"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "invalid path", body = ErrorResponse),
+    ),
+)]
 pub async fn download(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    query: Result<Query<PathParams>, QueryRejection>,
+    Params(query): Params<PathParams>,
 ) -> ApiResult<Response> {
-    let path = required_path(params(query)?.path)?;
+    let path = required_path(query.path)?;
     Ok(super::tar_download(
         state.ops().download_files(&c, &host, &id, &path).await?,
         ARCHIVE_FALLBACK,
@@ -127,13 +196,28 @@ const ARCHIVE_FALLBACK: &str = "attachment; filename=\"archive.tar\"";
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/files?path=` (default `/`) → `{path, entries,
 /// truncated}`: the folder's direct children, read from the engine's tar headers.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/files",
+    operation_id = "container_files.list",
+    tag = "containers",
+    summary = "Directory listing from the engine's archive (no agent, works on stopped containers)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), PathParams),
+    responses(
+        (status = 200, description = "ok", body = DirListing),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "invalid path or not a folder", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    query: Result<Query<PathParams>, QueryRejection>,
+    Params(query): Params<PathParams>,
 ) -> ApiResult<Json<DirListing>> {
-    let path = params(query)?.path.unwrap_or_default();
+    let path = query.path.unwrap_or_default();
     let listing = state.ops().container_dir(&c, &host, &id, &path).await?;
     Ok(Json(listing.into()))
 }
@@ -141,15 +225,34 @@ pub async fn list(
 /// `PUT /api/v1/hosts/{host}/containers/{id}/archive?path=<folder>[&name=<file>]` → 204.
 /// The body is a tar (`application/x-tar`, extracted into the folder) or one file
 /// (`application/octet-stream` with `name`). Over `upload_limit` → 413 and nothing written.
+#[utoipa::path(
+    put,
+    path = "/hosts/{host}/containers/{id}/archive",
+    operation_id = "container_files.upload",
+    tag = "containers",
+    summary = "Upload into a folder (manager): a tar (application/x-tar) or one file (application/octet-stream with name); at most --upload-limit bytes; nothing is written on failure",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), UploadParams),
+    request_body(content((Binary = "application/x-tar"), (Binary = "application/octet-stream"))),
+    responses(
+        (status = 204, description = "written"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "a file would replace a folder or the reverse", body = ErrorResponse),
+        (status = 413, description = "larger than the upload limit", body = ErrorResponse),
+        (status = 415, description = "unsupported content type", body = ErrorResponse),
+        (status = 422, description = "invalid path, name or body", body = ErrorResponse),
+    ),
+)]
 pub async fn upload(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    query: Result<Query<UploadParams>, QueryRejection>,
+    Params(query): Params<UploadParams>,
     headers: HeaderMap,
     body: HttpBody,
 ) -> ApiResult<StatusCode> {
-    let UploadParams { path, name } = params(query)?;
+    let UploadParams { path, name } = query;
     let path = required_path(path)?;
     let content = upload_content(&headers, name)?;
     let upload = super::upload(&state, &headers, body)?;

@@ -1,14 +1,17 @@
 //! Containers: lists (one host or every visible host), inspect, lifecycle actions, run and
 //! recreate. Each handler reads the request and calls one use case (`backend::ops`).
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use crate::http::ErrorResponse;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
 use app::model::containers::{
-    ContainerDetail, ContainerListParams, Created, RecreateRequest, RenameRequest, RunSpec,
+    ContainerDetail, ContainerListParams, ContainerSummary, Created, RecreateRequest,
+    RenameRequest, RunSpec,
 };
 use backend::ops::containers::{Lifecycle, Recreate};
 
@@ -22,10 +25,25 @@ type ApiResult<T> = Result<T, ApiError>;
 /// `GET /api/v1/containers`: across every host the caller may view, as a JSON array (api.md:
 /// lists are arrays). A host that does not answer is skipped, and named in the
 /// `X-Capstan-Unreachable` header (comma-separated slugs; `/api/v1/hosts` says why).
+#[utoipa::path(
+    get,
+    path = "/containers",
+    operation_id = "containers.list_all",
+    tag = "containers",
+    summary = "Containers across every host the caller may see (each item has host); hosts that did not answer are named in the X-Capstan-Unreachable header",
+    params(ContainerListParams),
+    responses(
+        (status = 200, description = "ok", body = Vec<ContainerSummary>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "invalid filter", body = ErrorResponse),
+    ),
+)]
 pub async fn list_all(
     State(state): State<AppState>,
     Caller(c): Caller,
-    Query(params): Query<ContainerListParams>,
+    Params(params): Params<ContainerListParams>,
 ) -> ApiResult<Response> {
     let query = params.to_query()?;
     // Written straight from the engines' answers, like the one-host list below.
@@ -38,11 +56,28 @@ pub async fn list_all(
 }
 
 /// `GET /api/v1/hosts/{host}/containers`.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers",
+    operation_id = "containers.list",
+    tag = "containers",
+    summary = "Containers of one host",
+    params(("host" = String, Path, description = "the host's slug"), ContainerListParams),
+    responses(
+        (status = 200, description = "ok", body = Vec<ContainerSummary>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "invalid filter", body = ErrorResponse),
+        (status = 502, description = "engine unreachable", body = ErrorResponse),
+        (status = 504, description = "engine timeout", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path(host): Path<String>,
-    Query(params): Query<ContainerListParams>,
+    Params(params): Params<ContainerListParams>,
 ) -> ApiResult<Response> {
     let query = params.to_query()?;
     // Written straight from the engine's answer, in the shape of `ContainerSummary` (the test
@@ -53,6 +88,20 @@ pub async fn list(
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}`.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}",
+    operation_id = "containers.inspect",
+    tag = "containers",
+    summary = "Inspect a container",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = ContainerDetail),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn inspect(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -64,6 +113,20 @@ pub async fn inspect(
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/spec`: the container's configuration as a run
 /// spec, to prefill the run form (duplicate / edit).
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/spec",
+    operation_id = "containers.run_spec",
+    tag = "containers",
+    summary = "The container as a RunSpec, to prefill duplicate/edit",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = RunSpec),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn run_spec(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -75,6 +138,24 @@ pub async fn run_spec(
 }
 
 /// `POST /api/v1/hosts/{host}/containers` → 201 `{id, name, warnings}`.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers",
+    operation_id = "containers.create",
+    tag = "containers",
+    summary = "Create a container (manager), pulling the image when missing; start with \"start\": true. A failed start leaves no container",
+    params(("host" = String, Path, description = "the host's slug")),
+    request_body = RunSpec,
+    responses(
+        (status = 201, description = "ok", body = Created),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "name or port in use", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+        (status = 502, description = "engine error", body = ErrorResponse),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -95,6 +176,23 @@ pub async fn create(
 /// made from `spec` (see [`RecreateRequest`]); nothing is touched when the spec is refused
 /// (422 naming the field, 403 naming the guardrail), and a failure later puts the old container
 /// back.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers/{id}/recreate",
+    operation_id = "containers.recreate",
+    tag = "containers",
+    summary = "Recreate (manager): without a body, pull the image again and recreate with the same configuration, name and volumes; with {spec, pull}, edit: replace the container under its name with one made from spec (validated and guardrailed first; rolled back on failure)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    request_body(content = Option<RecreateRequest>, description = "absent: recreate as is; {spec, pull}: edit"),
+    responses(
+        (status = 201, description = "ok", body = Created),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "conflict", body = ErrorResponse),
+        (status = 422, description = "invalid field (the message names it)", body = ErrorResponse),
+    ),
+)]
 pub async fn recreate(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -174,23 +272,47 @@ fn seconds(value: Option<&str>) -> backend::Result<Option<i64>> {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitParams {
     t: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KillParams {
     signal: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RemoveParams {
+    #[param(value_type = Option<bool>)]
     force: Option<String>,
+    #[param(value_type = Option<bool>)]
     volumes: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers/{id}/start",
+    operation_id = "containers.start",
+    tag = "containers",
+    summary = "start (operator); an already satisfied start is not an error",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "not possible in the container's state", body = ErrorResponse),
+        (status = 422, description = "invalid parameter", body = ErrorResponse),
+    ),
+)]
 pub async fn start(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -199,35 +321,99 @@ pub async fn start(
     act(&state, &c, (&host, &id), Lifecycle::Start).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers/{id}/stop",
+    operation_id = "containers.stop",
+    tag = "containers",
+    summary = "stop (operator); an already satisfied stop is not an error",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), WaitParams),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "not possible in the container's state", body = ErrorResponse),
+        (status = 422, description = "invalid parameter", body = ErrorResponse),
+    ),
+)]
 pub async fn stop(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    Query(p): Query<WaitParams>,
+    Params(p): Params<WaitParams>,
 ) -> ApiResult<Response> {
     let t = seconds(p.t.as_deref())?;
     act(&state, &c, (&host, &id), Lifecycle::Stop(t)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers/{id}/restart",
+    operation_id = "containers.restart",
+    tag = "containers",
+    summary = "restart (operator); an already satisfied restart is not an error",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), WaitParams),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "not possible in the container's state", body = ErrorResponse),
+        (status = 422, description = "invalid parameter", body = ErrorResponse),
+    ),
+)]
 pub async fn restart(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    Query(p): Query<WaitParams>,
+    Params(p): Params<WaitParams>,
 ) -> ApiResult<Response> {
     let t = seconds(p.t.as_deref())?;
     act(&state, &c, (&host, &id), Lifecycle::Restart(t)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers/{id}/kill",
+    operation_id = "containers.kill",
+    tag = "containers",
+    summary = "kill (operator); an already satisfied kill is not an error",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), KillParams),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "not possible in the container's state", body = ErrorResponse),
+        (status = 422, description = "invalid parameter", body = ErrorResponse),
+    ),
+)]
 pub async fn kill(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    Query(p): Query<KillParams>,
+    Params(p): Params<KillParams>,
 ) -> ApiResult<Response> {
     act(&state, &c, (&host, &id), Lifecycle::Kill(p.signal)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers/{id}/pause",
+    operation_id = "containers.pause",
+    tag = "containers",
+    summary = "pause (operator); an already satisfied pause is not an error",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "not possible in the container's state", body = ErrorResponse),
+        (status = 422, description = "invalid parameter", body = ErrorResponse),
+    ),
+)]
 pub async fn pause(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -236,6 +422,22 @@ pub async fn pause(
     act(&state, &c, (&host, &id), Lifecycle::Pause).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers/{id}/unpause",
+    operation_id = "containers.unpause",
+    tag = "containers",
+    summary = "unpause (operator); an already satisfied unpause is not an error",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "not possible in the container's state", body = ErrorResponse),
+        (status = 422, description = "invalid parameter", body = ErrorResponse),
+    ),
+)]
 pub async fn unpause(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -244,6 +446,23 @@ pub async fn unpause(
     act(&state, &c, (&host, &id), Lifecycle::Unpause).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/containers/{id}/rename",
+    operation_id = "containers.rename",
+    tag = "containers",
+    summary = "Rename (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    request_body = RenameRequest,
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "name in use", body = ErrorResponse),
+        (status = 422, description = "invalid name", body = ErrorResponse),
+    ),
+)]
 pub async fn rename(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -258,11 +477,26 @@ pub async fn rename(
 }
 
 /// `DELETE .../{id}?force=&volumes=`.
+#[utoipa::path(
+    delete,
+    path = "/hosts/{host}/containers/{id}",
+    operation_id = "containers.remove",
+    tag = "containers",
+    summary = "Remove a container (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), RemoveParams),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "running (use force)", body = ErrorResponse),
+    ),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    Query(p): Query<RemoveParams>,
+    Params(p): Params<RemoveParams>,
 ) -> ApiResult<Response> {
     let force = flag("force", p.force.as_deref())?;
     let volumes = flag("volumes", p.volumes.as_deref())?;

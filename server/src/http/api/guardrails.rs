@@ -1,5 +1,6 @@
 //! A host's guardrails for non-admins: admins only.
 
+use crate::http::ErrorResponse;
 use axum::extract::{Path, State};
 use axum::Json;
 
@@ -12,6 +13,20 @@ use crate::http::ApiError;
 use crate::state::AppState;
 
 /// `GET /api/v1/hosts/{host}/guardrails` → 200 `GuardrailsView` (all off when never set).
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/guardrails",
+    operation_id = "guardrails.get",
+    tag = "access",
+    summary = "The host's guardrails for non-admins (admin)",
+    params(("host" = String, Path, description = "the host's slug")),
+    responses(
+        (status = 200, description = "ok", body = GuardrailsView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host", body = ErrorResponse),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     _: Admin,
@@ -27,6 +42,22 @@ pub async fn get(
 }
 
 /// `PUT /api/v1/hosts/{host}/guardrails` (the whole set; omitted fields are off) → 200.
+#[utoipa::path(
+    put,
+    path = "/hosts/{host}/guardrails",
+    operation_id = "guardrails.set",
+    tag = "access",
+    summary = "Set the host's guardrails for non-admins (admin)",
+    params(("host" = String, Path, description = "the host's slug")),
+    request_body = GuardrailsView,
+    responses(
+        (status = 200, description = "ok", body = GuardrailsView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn set(
     State(state): State<AppState>,
     Admin(by): Admin,

@@ -2,6 +2,7 @@
 //! the `--engine` option are read-only here (409 saying where to change them). Each handler
 //! calls one use case (`backend::ops::hosts`).
 
+use crate::http::ErrorResponse;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,6 +18,22 @@ use crate::state::AppState;
 
 /// `POST /api/v1/hosts` → 201 with the host as listed; with `dry_run`, 200 with the engine's
 /// summary and nothing saved.
+#[utoipa::path(
+    post,
+    path = "/hosts",
+    operation_id = "host_admin.create",
+    tag = "hosts",
+    summary = "Add a host (admin): the connection is tested first (422 naming url or tls with what to fix); dry_run only tests",
+    request_body = HostInput,
+    responses(
+        (status = 201, description = "ok", body = HostView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "slug already in use", body = ErrorResponse),
+        (status = 422, description = "invalid field or failed connection test", body = ErrorResponse),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -33,6 +50,20 @@ pub async fn create(
 }
 
 /// `GET /api/v1/hosts/{host}/settings`: the configuration (no private key), for admins.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/settings",
+    operation_id = "host_admin.settings",
+    tag = "hosts",
+    summary = "A host's configuration (admin); the TLS key is never returned",
+    params(("host" = String, Path, description = "the host's slug")),
+    responses(
+        (status = 200, description = "ok", body = HostSettingsView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn settings(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -42,6 +73,23 @@ pub async fn settings(
 }
 
 /// `PATCH /api/v1/hosts/{host}`: a changed address or TLS material is tested before it is saved.
+#[utoipa::path(
+    patch,
+    path = "/hosts/{host}",
+    operation_id = "host_admin.update",
+    tag = "hosts",
+    summary = "Change a host (admin); a new address or TLS material is tested first; --engine hosts are read-only (409)",
+    params(("host" = String, Path, description = "the host's slug")),
+    request_body = HostPatchInput,
+    responses(
+        (status = 200, description = "ok", body = HostView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "host comes from --engine", body = ErrorResponse),
+        (status = 422, description = "invalid field or failed connection test", body = ErrorResponse),
+    ),
+)]
 pub async fn update(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -53,6 +101,21 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/hosts/{host}`: the host and every grant on it.
+#[utoipa::path(
+    delete,
+    path = "/hosts/{host}",
+    operation_id = "host_admin.remove",
+    tag = "hosts",
+    summary = "Remove a host and every grant on it (admin); --engine hosts are read-only (409)",
+    params(("host" = String, Path, description = "the host's slug")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "host comes from --engine", body = ErrorResponse),
+    ),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Caller(c): Caller,

@@ -4,9 +4,11 @@
 //! engine's tar through; loads and imports are spooled to disk within `upload_limit` before the
 //! engine sees a byte.
 
+use super::Params;
+use crate::http::openapi::Binary;
+use crate::http::ErrorResponse;
 use axum::body::Body as HttpBody;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -28,17 +30,6 @@ use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// A query string that does not parse is a bad request in the API's own error shape.
-pub(super) fn params<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    query.map(|Query(p)| p).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("the query string does not fit: {}", e.body_text()),
-        )
-    })
-}
-
 /// `true`/`false` (also `1`/`0`, `yes`/`no`); absent or empty is `None`.
 pub(super) fn flag(field: &str, value: Option<&str>) -> ApiResult<Option<bool>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
@@ -51,7 +42,10 @@ pub(super) fn flag(field: &str, value: Option<&str>) -> ApiResult<Option<bool>> 
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ForceParams {
+    #[param(value_type = Option<bool>)]
     force: Option<String>,
 }
 
@@ -63,12 +57,26 @@ impl ForceParams {
 
 /// `GET /api/v1/images?dangling=`: every visible host's images, as an array; hosts that do not
 /// answer are named in the `X-Capstan-Unreachable` header.
+#[utoipa::path(
+    get,
+    path = "/images",
+    operation_id = "images.list_all",
+    tag = "images",
+    summary = "Images across every visible host (each has host); hosts that did not answer are named in the X-Capstan-Unreachable header",
+    params(ImageListParams),
+    responses(
+        (status = 200, description = "ok", body = Vec<ImageView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn list_all(
     State(state): State<AppState>,
     Caller(c): Caller,
-    query: Result<Query<ImageListParams>, QueryRejection>,
+    Params(query): Params<ImageListParams>,
 ) -> ApiResult<Response> {
-    let dangling = flag("dangling", params(query)?.dangling.as_deref())?;
+    let dangling = flag("dangling", query.dangling.as_deref())?;
     let fleet: FleetImages = state.ops().images(&c, dangling).await.into();
     Ok(super::fleet_list(
         fleet.images,
@@ -78,13 +86,27 @@ pub async fn list_all(
 }
 
 /// `GET /api/v1/hosts/{host}/images?dangling=`.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/images",
+    operation_id = "images.list",
+    tag = "images",
+    summary = "Images of one host",
+    params(("host" = String, Path, description = "the host's slug"), ImageListParams),
+    responses(
+        (status = 200, description = "ok", body = Vec<ImageView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path(host): Path<String>,
-    query: Result<Query<ImageListParams>, QueryRejection>,
+    Params(query): Params<ImageListParams>,
 ) -> ApiResult<Json<Vec<ImageView>>> {
-    let dangling = flag("dangling", params(query)?.dangling.as_deref())?;
+    let dangling = flag("dangling", query.dangling.as_deref())?;
     let list = state.ops().images_on(&c, &host, dangling).await?;
     Ok(Json(
         list.into_iter()
@@ -94,6 +116,20 @@ pub async fn list(
 }
 
 /// `GET /api/v1/hosts/{host}/images/{id}`.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/images/{id}",
+    operation_id = "images.inspect",
+    tag = "images",
+    summary = "Inspect an image (id or name; encode / as %2F)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = ImageDetailView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn inspect(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -105,6 +141,20 @@ pub async fn inspect(
 
 /// `GET /api/v1/hosts/{host}/images/{id}/history` → `[{id, created, created_by, size, tags,
 /// comment}]`, newest first.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/images/{id}/history",
+    operation_id = "images.history",
+    tag = "images",
+    summary = "Layers with sizes and the commands that made them",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = Vec<HistoryView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn history(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -120,6 +170,22 @@ pub async fn history(
 /// event answer with their status instead (404 unknown image, 422 refused or unreachable
 /// registry). The engine is read only as fast as the client reads; a client that goes away
 /// stops the reading.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/images/pull",
+    operation_id = "images.pull",
+    tag = "images",
+    summary = "Pull (manager): application/x-ndjson progress, ending with {\"status\":\"done\",\"image\"} or {\"error\":{…}}; stored registry credentials are used when the registry matches",
+    params(("host" = String, Path, description = "the host's slug")),
+    request_body = PullRequest,
+    responses(
+        (status = 200, description = "ok", body = PullLine, content_type = "application/x-ndjson"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "invalid image reference", body = ErrorResponse),
+    ),
+)]
 pub async fn pull(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -169,6 +235,22 @@ pub async fn pull(
 }
 
 /// `POST /api/v1/hosts/{host}/images/{id}/tag` `{repo, tag?}` → 201.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/images/{id}/tag",
+    operation_id = "images.tag",
+    tag = "images",
+    summary = "Tag (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    request_body = TagRequest,
+    responses(
+        (status = 201, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "invalid repo or tag", body = ErrorResponse),
+    ),
+)]
 pub async fn tag(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -184,26 +266,55 @@ pub async fn tag(
 
 /// `DELETE /api/v1/hosts/{host}/images/{id}?force=` → 200 `{untagged, deleted}`; 409 naming
 /// the containers that use the image.
+#[utoipa::path(
+    delete,
+    path = "/hosts/{host}/images/{id}",
+    operation_id = "images.remove",
+    tag = "images",
+    summary = "Remove an image (manager); in use → 409 naming the containers",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), ForceParams),
+    responses(
+        (status = 200, description = "ok", body = RemovedView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "in use", body = ErrorResponse),
+    ),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    query: Result<Query<ForceParams>, QueryRejection>,
+    Params(query): Params<ForceParams>,
 ) -> ApiResult<Json<RemovedView>> {
-    let force = flag("force", params(query)?.force())?.unwrap_or(false);
+    let force = flag("force", query.force())?.unwrap_or(false);
     let removed = state.ops().remove_image(&c, &host, &id, force).await?;
     Ok(Json(removed.into()))
 }
 
 /// `POST /api/v1/hosts/{host}/images/prune?label=` → `{deleted, space_reclaimed}`: dangling
 /// images only.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/images/prune",
+    operation_id = "images.prune",
+    tag = "images",
+    summary = "Remove dangling images (manager)",
+    params(("host" = String, Path, description = "the host's slug"), PruneParams),
+    responses(
+        (status = 200, description = "ok", body = PruneResult),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn prune(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path(host): Path<String>,
-    query: Result<Query<PruneParams>, QueryRejection>,
+    Params(query): Params<PruneParams>,
 ) -> ApiResult<Json<PruneResult>> {
-    let label = params(query)?.label.filter(|l| !l.is_empty());
+    let label = query.label.filter(|l| !l.is_empty());
     let pruned = state
         .ops()
         .prune_images(&c, &host, label.as_deref())
@@ -212,6 +323,20 @@ pub async fn prune(
 }
 
 /// `GET /api/v1/hosts/{host}/images/{id}/export`: `docker save` as a tar, streamed.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/images/{id}/export",
+    operation_id = "images.export",
+    tag = "images",
+    summary = "Save the image as a tar, streamed (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = Binary, content_type = "application/x-tar"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn export(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -226,13 +351,30 @@ pub async fn export(
 /// `GET /api/v1/hosts/{host}/images/search?term=&limit=` → `[{name, description, stars,
 /// official, automated}]`. When the engine's registry cannot be reached: 504 after at most
 /// ten seconds, or 502 as soon as the engine gives up.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/images/search",
+    operation_id = "images.search",
+    tag = "images",
+    summary = "Search a registry through the engine; a clear 502/504 within seconds when none is reachable",
+    params(("host" = String, Path, description = "the host's slug"), SearchParams),
+    responses(
+        (status = 200, description = "ok", body = Vec<SearchHitView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "invalid term", body = ErrorResponse),
+        (status = 502, description = "registry unreachable", body = ErrorResponse),
+        (status = 504, description = "registry timeout", body = ErrorResponse),
+    ),
+)]
 pub async fn search(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path(host): Path<String>,
-    query: Result<Query<SearchParams>, QueryRejection>,
+    Params(query): Params<SearchParams>,
 ) -> ApiResult<Json<Vec<SearchHitView>>> {
-    let SearchParams { term, limit } = params(query)?;
+    let SearchParams { term, limit } = query;
     let term = term.unwrap_or_default();
     let hits = state.ops().search_images(&c, &host, &term, limit).await?;
     Ok(Json(hits.into_iter().map(Into::into).collect()))
@@ -240,6 +382,23 @@ pub async fn search(
 
 /// `POST /api/v1/hosts/{host}/images/load` (tar body from `docker save`) → 200 `{images}`.
 /// Over `upload_limit` → 413 and nothing loaded.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/images/load",
+    operation_id = "images.load",
+    tag = "images",
+    summary = "Load images from a tar body (manager), at most --upload-limit bytes",
+    params(("host" = String, Path, description = "the host's slug")),
+    request_body(content((Binary = "application/x-tar"))),
+    responses(
+        (status = 200, description = "ok", body = LoadedView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 413, description = "too large", body = ErrorResponse),
+        (status = 422, description = "not an image archive", body = ErrorResponse),
+    ),
+)]
 pub async fn load(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -254,15 +413,32 @@ pub async fn load(
 
 /// `POST /api/v1/hosts/{host}/images/import?repo=&tag=` (a filesystem tar) → 201 `{id,
 /// image}`. Over `upload_limit` → 413 and nothing made.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/images/import",
+    operation_id = "images.import",
+    tag = "images",
+    summary = "Import a filesystem tar body as an image (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ImportParams),
+    request_body(content((Binary = "application/x-tar"))),
+    responses(
+        (status = 201, description = "ok", body = ImportedView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 413, description = "too large", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn import(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path(host): Path<String>,
-    query: Result<Query<ImportParams>, QueryRejection>,
+    Params(query): Params<ImportParams>,
     headers: HeaderMap,
     body: HttpBody,
 ) -> ApiResult<(StatusCode, Json<ImportedView>)> {
-    let ImportParams { repo, tag } = params(query)?;
+    let ImportParams { repo, tag } = query;
     let upload = tar_upload(&state, &headers, body)?;
     let (id, image) = state
         .ops()

@@ -18,11 +18,12 @@
 //! token expired, or the person signed out). When it is gone the stream ends with `end`
 //! `{"reason":"access_changed","message":…}`.
 
+use super::Params;
+use crate::http::ErrorResponse;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -206,23 +207,14 @@ fn until_lost(chunks: BoxStream<'static, Bytes>, watch: AccessWatch) -> BoxStrea
     Box::pin(chunks.take_until(lost.cancelled_owned()).chain(last))
 }
 
-/// A query string that does not parse is a bad request in the API's own error shape.
-fn params<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    query.map(|Query(p)| p).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("the query string does not fit: {}", e.body_text()),
-        )
-    })
-}
-
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatParams {
     format: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventParams {
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -230,7 +222,8 @@ pub struct EventParams {
 }
 
 /// One line as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LogLine)]
 struct WireLine<'a> {
     stream: backend::engine::LogStream,
     ts: Option<&'a str>,
@@ -254,6 +247,16 @@ fn sse_event(buf: &mut Vec<u8>, event: &str, data: &impl Serialize) {
         buf.extend_from_slice(b"null");
     }
     buf.extend_from_slice(b"\n\n");
+}
+
+/// One event of a `text/event-stream` answer: its name and its JSON data.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the wire format; the events are written by `sse_event`
+struct SseEvent {
+    /// `line`, `skipped`, `stats`, `event`, `end` or `error`.
+    event: String,
+    /// The event's JSON, on one line.
+    data: String,
 }
 
 /// A `text/event-stream` response over `chunks`, with keep-alive comments when quiet.
@@ -304,17 +307,32 @@ fn text_line(buf: &mut Vec<u8>, line: &LogLine, timestamps: bool) {
 ///
 /// Without `follow`: a JSON array of `{stream, ts, line}` (or text with `format=text` or
 /// `Accept: text/plain`), streamed. With `follow=true`: SSE (see the module documentation).
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/logs",
+    operation_id = "live.logs",
+    tag = "live",
+    summary = "Logs: a JSON array of {stream, ts, line} (or text), or with follow=true text/event-stream events line/skipped/end/error The stream also ends with event end {\"reason\":\"access_changed\"} when the caller's access is revoked (checked on every change and every 15 s).",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), LogParams),
+    responses(
+        (status = 200, description = "the lines, or with follow=true their events", content((Vec<WireLine> = "application/json"), (String = "text/plain"), (SseEvent = "text/event-stream"))),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "invalid parameter (q names a bad regex)", body = ErrorResponse),
+    ),
+)]
 pub async fn logs(
     State(state): State<AppState>,
     Caller(c): Caller,
     proof: Proof,
     Path((host, id)): Path<(String, String)>,
     headers: HeaderMap,
-    query: Result<Query<LogParams>, QueryRejection>,
-    format: Result<Query<FormatParams>, QueryRejection>,
+    Params(query): Params<LogParams>,
+    Params(format): Params<FormatParams>,
 ) -> ApiResult<Response> {
-    let query = LogQuery::parse(&params(query)?, Some(DEFAULT_TAIL))?;
-    let text = wants_text(&headers, params(format)?.format.as_deref())?;
+    let query = LogQuery::parse(&query, Some(DEFAULT_TAIL))?;
+    let text = wants_text(&headers, format.format.as_deref())?;
     let timestamps = query.timestamps;
     let follow = query.follow;
     let feed = state
@@ -462,13 +480,27 @@ fn text_response(
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/logs/download?…`: the whole log (or what the
 /// query selects; `tail` defaults to all) as a text file, streamed from the engine.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/logs/download",
+    operation_id = "live.download",
+    tag = "live",
+    summary = "The whole log as a text file, streamed",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), LogParams),
+    responses(
+        (status = 200, description = "ok", body = String, content_type = "text/plain"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn download(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-    query: Result<Query<LogParams>, QueryRejection>,
+    Params(query): Params<LogParams>,
 ) -> ApiResult<Response> {
-    let query = LogQuery::parse(&params(query)?, None)?;
+    let query = LogQuery::parse(&query, None)?;
     let timestamps = query.timestamps;
     let feed = state
         .ops()
@@ -491,6 +523,20 @@ pub async fn download(
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/stats`: SSE, one `stats` event per engine sample
 /// (about one a second), `end` when the container stops.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/stats",
+    operation_id = "live.stats",
+    tag = "live",
+    summary = "Live stats as text/event-stream: event stats {time, cpu_percent, memory_usage, memory_limit, memory_percent, net_rx, net_tx, net_rx_rate, net_tx_rate, block_read, block_write, block_read_rate, block_write_rate, pids} The stream also ends with event end {\"reason\":\"access_changed\"} when the caller's access is revoked (checked on every change and every 15 s).",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = SseEvent, content_type = "text/event-stream"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn stats(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -512,6 +558,20 @@ pub async fn stats(
 }
 
 /// `GET /api/v1/hosts/{host}/stats`: one sample of every running container and the totals.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/stats",
+    operation_id = "live.host_stats",
+    tag = "live",
+    summary = "Totals of the running containers of a host, and each one's CPU and memory (one shared sample per host, at most 5 s old)",
+    params(("host" = String, Path, description = "the host's slug")),
+    responses(
+        (status = 200, description = "ok", body = HostUsage),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn host_stats(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -524,14 +584,29 @@ pub async fn host_stats(
 
 /// `GET /api/v1/hosts/{host}/events?type=&action=`: SSE of the host's engine events from now
 /// on; `type` and `action` are comma-separated lists.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/events",
+    operation_id = "live.host_events",
+    tag = "live",
+    summary = "Engine events as text/event-stream (event: event {host, type, action, id, name, attributes, time}) The stream also ends with event end {\"reason\":\"access_changed\"} when the caller's access is revoked (checked on every change and every 15 s).",
+    params(("host" = String, Path, description = "the host's slug"), EventParams),
+    responses(
+        (status = 200, description = "ok", body = SseEvent, content_type = "text/event-stream"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "unknown type", body = ErrorResponse),
+    ),
+)]
 pub async fn host_events(
     State(state): State<AppState>,
     Caller(c): Caller,
     proof: Proof,
     Path(host): Path<String>,
-    query: Result<Query<EventParams>, QueryRejection>,
+    Params(query): Params<EventParams>,
 ) -> ApiResult<Response> {
-    let p = params(query)?;
+    let p = query;
     let filter = EventFilter::parse(p.kind.as_deref(), p.action.as_deref())?;
     let items = state.ops().events(&c, &state.live, &host, filter).await?;
     let slug = host.clone();
@@ -563,13 +638,28 @@ pub async fn host_events(
 
 /// `GET /api/v1/events?type=&action=`: SSE of the events of every host the caller may see,
 /// each with its `host`.
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "live.fleet_events",
+    tag = "live",
+    summary = "Engine events of every host the caller may see, as text/event-stream The stream also ends with event end {\"reason\":\"access_changed\"} when the caller's access is revoked (checked on every change and every 15 s).",
+    params(EventParams),
+    responses(
+        (status = 200, description = "ok", body = SseEvent, content_type = "text/event-stream"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 422, description = "unknown type", body = ErrorResponse),
+    ),
+)]
 pub async fn fleet_events(
     State(state): State<AppState>,
     Caller(c): Caller,
     proof: Proof,
-    query: Result<Query<EventParams>, QueryRejection>,
+    Params(query): Params<EventParams>,
 ) -> ApiResult<Response> {
-    let p = params(query)?;
+    let p = query;
     let filter = EventFilter::parse(p.kind.as_deref(), p.action.as_deref())?;
     let feed = state.ops().fleet_events(&c, &state.live, &filter);
     let items = feed.items;

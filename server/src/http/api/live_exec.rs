@@ -16,13 +16,15 @@
 //! The audit middleware records the session's opening (`container.exec`); its end is recorded
 //! here as `container.exec.close` with how long it lasted and how it ended.
 
+use crate::http::ErrorResponse;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
@@ -73,6 +75,22 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 // Each extractor is one thing the gate or the audit needs; bundling them would only hide that.
 #[allow(clippy::too_many_arguments)]
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/exec",
+    operation_id = "live_exec.exec",
+    tag = "live",
+    summary = "WebSocket terminal (manager; same-origin): binary frames are the tty; text {\"resize\":{\"cols\",\"rows\"}}; the server ends with {\"type\":\"exit\",\"code\"}; 409 before the upgrade when the container is not running or is paused; closes with 1008 \"access changed\" when the caller's access is revoked (audited as container.exec.close)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), ExecParams),
+    responses(
+        (status = 101, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "the container is not running, or is paused", body = ErrorResponse),
+        (status = 422, description = "cmd not an allowed shell", body = ErrorResponse),
+    ),
+)]
 pub async fn exec(
     State(state): State<AppState>,
     Caller(c): Caller,

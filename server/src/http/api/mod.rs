@@ -18,188 +18,124 @@ mod users;
 
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post, put};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/setup", post(account::setup))
-        .route("/session", post(account::login).delete(account::logout))
-        .route("/me", get(account::me))
-        .route("/me/password", post(account::change_password))
-        .route(
-            "/tokens",
-            get(account::list_tokens).post(account::create_token),
-        )
-        .route("/tokens/{id}", delete(account::revoke_token))
-        .route("/users", get(users::list).post(users::create))
-        .route(
-            "/users/{id}",
-            get(users::get).patch(users::update).delete(users::remove),
-        )
-        .route("/teams", get(teams::list).post(teams::create))
-        .route(
-            "/teams/{id}",
-            get(teams::get).patch(teams::rename).delete(teams::remove),
-        )
-        .route(
-            "/teams/{id}/members/{user_id}",
-            put(teams::add_member).delete(teams::remove_member),
-        )
-        .route("/audit", get(audit::list))
-        .route("/audit.csv", get(audit::csv))
-        .route(
-            "/audit/settings",
-            get(audit::settings).put(audit::set_settings),
-        )
-        .route("/hosts", get(hosts::list).post(host_admin::create))
-        .route(
-            "/hosts/{host}",
-            get(hosts::get)
-                .patch(host_admin::update)
-                .delete(host_admin::remove),
-        )
-        .route("/hosts/{host}/settings", get(host_admin::settings))
-        .route("/hosts/{host}/info", get(hosts::info))
-        .route("/hosts/{host}/df", get(hosts::disk_usage))
-        .route("/hosts/{host}/nodes", get(hosts::nodes))
-        .route(
-            "/hosts/{host}/grants",
-            get(users::grants).put(users::grant).delete(users::revoke),
-        )
-        .route(
-            "/hosts/{host}/guardrails",
-            get(guardrails::get).put(guardrails::set),
-        )
-        .route("/containers", get(containers::list_all))
-        .route(
-            "/hosts/{host}/containers",
-            get(containers::list).post(containers::create),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}",
-            get(containers::inspect).delete(containers::remove),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/spec",
-            get(containers::run_spec),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/start",
-            post(containers::start),
-        )
-        .route("/hosts/{host}/containers/{id}/stop", post(containers::stop))
-        .route(
-            "/hosts/{host}/containers/{id}/restart",
-            post(containers::restart),
-        )
-        .route("/hosts/{host}/containers/{id}/kill", post(containers::kill))
-        .route(
-            "/hosts/{host}/containers/{id}/pause",
-            post(containers::pause),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/unpause",
-            post(containers::unpause),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/rename",
-            post(containers::rename),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/recreate",
-            post(containers::recreate),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/top",
-            get(container_files::top),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/changes",
-            get(container_files::changes),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/commit",
-            post(container_files::commit),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/export",
-            get(container_files::export),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/archive",
-            get(container_files::download),
-        )
-        .route(
-            "/hosts/{host}/containers/{id}/files",
-            get(container_files::list),
-        )
-        .route("/hosts/{host}/containers/{id}/logs", get(live::logs))
-        .route(
-            "/hosts/{host}/containers/{id}/logs/download",
-            get(live::download),
-        )
-        .route("/hosts/{host}/containers/{id}/stats", get(live::stats))
-        .route("/hosts/{host}/containers/{id}/exec", get(live_exec::exec))
-        .route("/hosts/{host}/stats", get(live::host_stats))
-        .route("/hosts/{host}/events", get(live::host_events))
-        .route("/events", get(live::fleet_events))
-        .route(
-            "/registries",
-            get(registries::list).post(registries::create),
-        )
-        .route("/registries/{id}", delete(registries::remove))
-        .route("/images", get(images::list_all))
-        .route("/hosts/{host}/images", get(images::list))
-        .route("/hosts/{host}/images/pull", post(images::pull))
-        .route("/hosts/{host}/images/prune", post(images::prune))
-        .route("/hosts/{host}/images/search", get(images::search))
-        .route(
-            "/hosts/{host}/images/{id}",
-            get(images::inspect).delete(images::remove),
-        )
-        .route("/hosts/{host}/images/{id}/history", get(images::history))
-        .route("/hosts/{host}/images/{id}/export", get(images::export))
-        .route("/hosts/{host}/images/{id}/tag", post(images::tag))
-        .route("/volumes", get(storage::list_all_volumes))
-        .route(
-            "/hosts/{host}/volumes",
-            get(storage::list_volumes).post(storage::create_volume),
-        )
-        .route("/hosts/{host}/volumes/prune", post(storage::prune_volumes))
-        .route(
-            "/hosts/{host}/volumes/{name}",
-            get(storage::inspect_volume).delete(storage::remove_volume),
-        )
-        .route("/networks", get(storage::list_all_networks))
-        .route(
-            "/hosts/{host}/networks",
-            get(storage::list_networks).post(storage::create_network),
-        )
-        .route(
-            "/hosts/{host}/networks/prune",
-            post(storage::prune_networks),
-        )
-        .route(
-            "/hosts/{host}/networks/{id}",
-            get(storage::inspect_network).delete(storage::remove_network),
-        )
-        .route(
-            "/hosts/{host}/networks/{id}/connect",
-            post(storage::connect),
-        )
-        .route(
-            "/hosts/{host}/networks/{id}/disconnect",
-            post(storage::disconnect),
-        )
-        .route("/openapi.json", get(openapi))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(account::setup))
+        .routes(routes!(account::login, account::logout))
+        .routes(routes!(account::me))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::list_tokens, account::create_token))
+        .routes(routes!(account::revoke_token))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::remove))
+        .routes(routes!(teams::list, teams::create))
+        .routes(routes!(teams::get, teams::rename, teams::remove))
+        .routes(routes!(teams::add_member, teams::remove_member))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::csv))
+        .routes(routes!(audit::settings, audit::set_settings))
+        .routes(routes!(hosts::list, host_admin::create))
+        .routes(routes!(hosts::get, host_admin::update, host_admin::remove))
+        .routes(routes!(host_admin::settings))
+        .routes(routes!(hosts::info))
+        .routes(routes!(hosts::disk_usage))
+        .routes(routes!(hosts::nodes))
+        .routes(routes!(users::grants, users::grant, users::revoke))
+        .routes(routes!(guardrails::get, guardrails::set))
+        .routes(routes!(containers::list_all))
+        .routes(routes!(containers::list, containers::create))
+        .routes(routes!(containers::inspect, containers::remove))
+        .routes(routes!(containers::run_spec))
+        .routes(routes!(containers::start))
+        .routes(routes!(containers::stop))
+        .routes(routes!(containers::restart))
+        .routes(routes!(containers::kill))
+        .routes(routes!(containers::pause))
+        .routes(routes!(containers::unpause))
+        .routes(routes!(containers::rename))
+        .routes(routes!(containers::recreate))
+        .routes(routes!(container_files::top))
+        .routes(routes!(container_files::changes))
+        .routes(routes!(container_files::commit))
+        .routes(routes!(container_files::export))
+        .routes(routes!(container_files::list))
+        .routes(routes!(live::logs))
+        .routes(routes!(live::download))
+        .routes(routes!(live::stats))
+        .routes(routes!(live_exec::exec))
+        .routes(routes!(live::host_stats))
+        .routes(routes!(live::host_events))
+        .routes(routes!(live::fleet_events))
+        .routes(routes!(registries::list, registries::create))
+        .routes(routes!(registries::remove))
+        .routes(routes!(images::list_all))
+        .routes(routes!(images::list))
+        .routes(routes!(images::pull))
+        .routes(routes!(images::prune))
+        .routes(routes!(images::search))
+        .routes(routes!(images::inspect, images::remove))
+        .routes(routes!(images::history))
+        .routes(routes!(images::export))
+        .routes(routes!(images::tag))
+        .routes(routes!(storage::list_all_volumes))
+        .routes(routes!(storage::list_volumes, storage::create_volume))
+        .routes(routes!(storage::prune_volumes))
+        .routes(routes!(storage::inspect_volume, storage::remove_volume))
+        .routes(routes!(storage::list_all_networks))
+        .routes(routes!(storage::list_networks, storage::create_network))
+        .routes(routes!(storage::prune_networks))
+        .routes(routes!(storage::inspect_network, storage::remove_network))
+        .routes(routes!(storage::connect))
+        .routes(routes!(storage::disconnect))
+        .routes(routes!(super::openapi::serve))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
         })
+        .layer(axum::middleware::map_response(json_errors))
         .layer(no_store())
+}
+
+/// A refusal made by axum itself before a handler ran (a path segment that is not a number, a
+/// method the path does not take) answers in the API's error shape like every other refusal.
+async fn json_errors(res: axum::response::Response) -> axum::response::Response {
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !status.is_client_error() || json {
+        return res;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        _ => "bad_request",
+    };
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let message = match text.trim() {
+        "" => status
+            .canonical_reason()
+            .unwrap_or("refused")
+            .to_lowercase(),
+        text => text.to_string(),
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
 }
 
 /// API answers hold what a person may see (containers, users, audit): no cache — the
@@ -212,23 +148,15 @@ fn no_store() -> tower_http::set_header::SetResponseHeaderLayer<axum::http::Head
 }
 
 /// Routes whose request bodies are streamed (file and image uploads): they are mounted outside
-/// the general body limit and count bytes against `Settings::upload_limit` themselves.
-pub fn uploads() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/hosts/{host}/containers/{id}/archive",
-            put(container_files::upload),
-        )
-        .route("/hosts/{host}/images/load", post(images::load))
-        .route("/hosts/{host}/images/import", post(images::import))
+/// the general body limit and count bytes against `Settings::upload_limit` themselves. A path
+/// is declared once, so the archive's download (GET) is here beside its upload (PUT).
+pub fn uploads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(container_files::download, container_files::upload))
+        .routes(routes!(images::load))
+        .routes(routes!(images::import))
+        .layer(axum::middleware::map_response(json_errors))
         .layer(no_store())
-}
-
-async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../openapi.json"),
-    )
 }
 
 /// Names the hosts a fleet-wide list had to skip (comma-separated slugs; `/api/v1/hosts` says
@@ -418,6 +346,38 @@ where
                 "bad_request",
                 "the body is not valid JSON",
             )),
+        }
+    }
+}
+
+/// A query string read into `T`; a value that does not fit its parameter (a word where a
+/// number belongs) is a 422 naming it, like a JSON body's field.
+pub struct Params<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Params(v)),
+            Err(e) => {
+                let text = e.body_text();
+                let detail = text
+                    .split_once(": ")
+                    .map_or(text.as_str(), |(_, rest)| rest);
+                Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    format!("the query string does not fit: {detail}"),
+                ))
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Stored registry credentials (admins): list without passwords, add, remove. Pulls use them
 //! when an image's registry matches. Each handler calls one use case (`backend::ops`).
 
+use crate::http::ErrorResponse;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -13,6 +14,19 @@ use crate::http::ApiError;
 use crate::state::AppState;
 
 /// `GET /api/v1/registries` → `[{id, server, username, created_at}]`.
+#[utoipa::path(
+    get,
+    path = "/registries",
+    operation_id = "registries.list",
+    tag = "registries",
+    summary = "Stored registry credentials (admin); passwords are never returned",
+    responses(
+        (status = 200, description = "ok", body = Vec<RegistryView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -23,6 +37,22 @@ pub async fn list(
 
 /// `POST /api/v1/registries` `{server, username, password}` → 201 `{id, server, username,
 /// created_at}`; 409 when the server already has credentials.
+#[utoipa::path(
+    post,
+    path = "/registries",
+    operation_id = "registries.create",
+    tag = "registries",
+    summary = "Store credentials for a registry (admin); the password is sealed",
+    request_body = NewRegistryRequest,
+    responses(
+        (status = 201, description = "ok", body = RegistryView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "already stored", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -33,6 +63,20 @@ pub async fn create(
 }
 
 /// `DELETE /api/v1/registries/{id}` → 204.
+#[utoipa::path(
+    delete,
+    path = "/registries/{id}",
+    operation_id = "registries.remove",
+    tag = "registries",
+    summary = "Forget stored credentials (admin)",
+    params(("id" = i64, Path, description = "the object's id or name")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Caller(c): Caller,

@@ -2,8 +2,9 @@
 //! prune; connect and disconnect a container. Each handler reads the request and calls one use
 //! case (`backend::ops::storage`).
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use super::Params;
+use crate::http::ErrorResponse;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -13,7 +14,7 @@ use app::model::storage::{
 };
 use backend::ops::storage::Attach;
 
-use super::images::{flag, params, ForceParams};
+use super::images::{flag, ForceParams};
 use super::Body;
 use crate::http::auth::Caller;
 use crate::http::ApiError;
@@ -23,6 +24,19 @@ type ApiResult<T> = Result<T, ApiError>;
 
 /// `GET /api/v1/volumes`: every visible host's volumes, as an array; hosts that do not answer
 /// are named in the `X-Capstan-Unreachable` header.
+#[utoipa::path(
+    get,
+    path = "/volumes",
+    operation_id = "storage.list_all_volumes",
+    tag = "volumes",
+    summary = "Volumes across every visible host; hosts that did not answer are named in the X-Capstan-Unreachable header",
+    responses(
+        (status = 200, description = "ok", body = Vec<VolumeView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn list_all_volumes(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -36,6 +50,20 @@ pub async fn list_all_volumes(
 }
 
 /// `GET /api/v1/hosts/{host}/volumes`.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/volumes",
+    operation_id = "storage.list_volumes",
+    tag = "volumes",
+    summary = "Volumes of one host",
+    params(("host" = String, Path, description = "the host's slug")),
+    responses(
+        (status = 200, description = "ok", body = Vec<VolumeView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn list_volumes(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -51,6 +79,23 @@ pub async fn list_volumes(
 
 /// `POST /api/v1/hosts/{host}/volumes` `{name, driver?, driver_opts?, labels?}` → 201 the
 /// volume; 409 when the name is taken.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/volumes",
+    operation_id = "storage.create_volume",
+    tag = "volumes",
+    summary = "Create a volume (manager)",
+    params(("host" = String, Path, description = "the host's slug")),
+    request_body = CreateVolumeRequest,
+    responses(
+        (status = 201, description = "ok", body = VolumeView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "name in use", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn create_volume(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -65,6 +110,20 @@ pub async fn create_volume(
 }
 
 /// `GET /api/v1/hosts/{host}/volumes/{name}`.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/volumes/{name}",
+    operation_id = "storage.inspect_volume",
+    tag = "volumes",
+    summary = "Inspect a volume",
+    params(("host" = String, Path, description = "the host's slug"), ("name" = String, Path, description = "the volume's name")),
+    responses(
+        (status = 200, description = "ok", body = VolumeView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn inspect_volume(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -76,25 +135,54 @@ pub async fn inspect_volume(
 
 /// `DELETE /api/v1/hosts/{host}/volumes/{name}?force=` → 204; 409 naming the containers that
 /// use it.
+#[utoipa::path(
+    delete,
+    path = "/hosts/{host}/volumes/{name}",
+    operation_id = "storage.remove_volume",
+    tag = "volumes",
+    summary = "Remove a volume (manager); in use → 409 naming the containers",
+    params(("host" = String, Path, description = "the host's slug"), ("name" = String, Path, description = "the volume's name"), ForceParams),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "in use", body = ErrorResponse),
+    ),
+)]
 pub async fn remove_volume(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, name)): Path<(String, String)>,
-    query: Result<Query<ForceParams>, QueryRejection>,
+    Params(query): Params<ForceParams>,
 ) -> ApiResult<StatusCode> {
-    let force = flag("force", params(query)?.force())?.unwrap_or(false);
+    let force = flag("force", query.force())?.unwrap_or(false);
     state.ops().remove_volume(&c, &host, &name, force).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/v1/hosts/{host}/volumes/prune?label=` → `{deleted, space_reclaimed}`.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/volumes/prune",
+    operation_id = "storage.prune_volumes",
+    tag = "volumes",
+    summary = "Remove unused volumes (manager)",
+    params(("host" = String, Path, description = "the host's slug"), PruneParams),
+    responses(
+        (status = 200, description = "ok", body = PruneResult),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn prune_volumes(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path(host): Path<String>,
-    query: Result<Query<PruneParams>, QueryRejection>,
+    Params(query): Params<PruneParams>,
 ) -> ApiResult<Json<PruneResult>> {
-    let label = params(query)?.label.filter(|l| !l.is_empty());
+    let label = query.label.filter(|l| !l.is_empty());
     let pruned = state
         .ops()
         .prune_volumes(&c, &host, label.as_deref())
@@ -104,6 +192,19 @@ pub async fn prune_volumes(
 
 /// `GET /api/v1/networks`: as an array; hosts that do not answer are named in the
 /// `X-Capstan-Unreachable` header.
+#[utoipa::path(
+    get,
+    path = "/networks",
+    operation_id = "storage.list_all_networks",
+    tag = "networks",
+    summary = "Networks across every visible host; hosts that did not answer are named in the X-Capstan-Unreachable header",
+    responses(
+        (status = 200, description = "ok", body = Vec<NetworkView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn list_all_networks(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -117,6 +218,20 @@ pub async fn list_all_networks(
 }
 
 /// `GET /api/v1/hosts/{host}/networks`.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/networks",
+    operation_id = "storage.list_networks",
+    tag = "networks",
+    summary = "Networks of one host",
+    params(("host" = String, Path, description = "the host's slug")),
+    responses(
+        (status = 200, description = "ok", body = Vec<NetworkView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn list_networks(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -133,6 +248,23 @@ pub async fn list_networks(
 /// `POST /api/v1/hosts/{host}/networks` `{name, driver?, subnet?, gateway?, internal?,
 /// attachable?, labels?, options?}` → 201 the network; 409 when the name is taken or the subnet
 /// overlaps another network's (the message starts with `subnet:`).
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/networks",
+    operation_id = "storage.create_network",
+    tag = "networks",
+    summary = "Create a network (manager); an overlapping subnet → 409 naming subnet",
+    params(("host" = String, Path, description = "the host's slug")),
+    request_body = CreateNetworkRequest,
+    responses(
+        (status = 201, description = "ok", body = NetworkView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "name in use or subnet overlaps", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn create_network(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -147,6 +279,20 @@ pub async fn create_network(
 }
 
 /// `GET /api/v1/hosts/{host}/networks/{id}`: with the attached containers' addresses.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/networks/{id}",
+    operation_id = "storage.inspect_network",
+    tag = "networks",
+    summary = "Inspect a network",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = NetworkView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn inspect_network(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -158,6 +304,21 @@ pub async fn inspect_network(
 
 /// `DELETE /api/v1/hosts/{host}/networks/{id}` → 204; 409 for `bridge`, `host`, `none` and for
 /// a network with containers attached (named).
+#[utoipa::path(
+    delete,
+    path = "/hosts/{host}/networks/{id}",
+    operation_id = "storage.remove_network",
+    tag = "networks",
+    summary = "Remove a network (manager); built-in or in use → 409",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "built-in or in use", body = ErrorResponse),
+    ),
+)]
 pub async fn remove_network(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -168,6 +329,22 @@ pub async fn remove_network(
 }
 
 /// `POST /api/v1/hosts/{host}/networks/{id}/connect` `{container, aliases?}` → 204.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/networks/{id}/connect",
+    operation_id = "storage.connect",
+    tag = "networks",
+    summary = "Connect a container (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    request_body = AttachRequest,
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "conflict", body = ErrorResponse),
+    ),
+)]
 pub async fn connect(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -185,6 +362,22 @@ pub async fn connect(
 }
 
 /// `POST /api/v1/hosts/{host}/networks/{id}/disconnect` `{container, force?}` → 204.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/networks/{id}/disconnect",
+    operation_id = "storage.disconnect",
+    tag = "networks",
+    summary = "Disconnect a container (manager)",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    request_body = AttachRequest,
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+        (status = 409, description = "conflict", body = ErrorResponse),
+    ),
+)]
 pub async fn disconnect(
     State(state): State<AppState>,
     Caller(c): Caller,
@@ -202,13 +395,27 @@ pub async fn disconnect(
 }
 
 /// `POST /api/v1/hosts/{host}/networks/prune?label=` → `{deleted, space_reclaimed: 0}`.
+#[utoipa::path(
+    post,
+    path = "/hosts/{host}/networks/prune",
+    operation_id = "storage.prune_networks",
+    tag = "networks",
+    summary = "Remove unused networks (manager)",
+    params(("host" = String, Path, description = "the host's slug"), PruneParams),
+    responses(
+        (status = 200, description = "ok", body = PruneResult),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
+    ),
+)]
 pub async fn prune_networks(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path(host): Path<String>,
-    query: Result<Query<PruneParams>, QueryRejection>,
+    Params(query): Params<PruneParams>,
 ) -> ApiResult<Json<PruneResult>> {
-    let label = params(query)?.label.filter(|l| !l.is_empty());
+    let label = query.label.filter(|l| !l.is_empty());
     let pruned = state
         .ops()
         .prune_networks(&c, &host, label.as_deref())

@@ -1,5 +1,6 @@
 //! Teams and their members: admins only.
 
+use crate::http::ErrorResponse;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -18,6 +19,18 @@ fn teams(state: &AppState) -> Teams {
 }
 
 /// `GET /api/v1/teams` → 200 `[TeamView]`, by name.
+#[utoipa::path(
+    get,
+    path = "/teams",
+    operation_id = "teams.list",
+    tag = "teams",
+    summary = "Teams with their members (admin)",
+    responses(
+        (status = 200, description = "ok", body = Vec<TeamView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     _: Admin,
@@ -33,6 +46,21 @@ pub async fn list(
 }
 
 /// `POST /api/v1/teams {name}` → 201 `TeamView`; 409 when the name is taken.
+#[utoipa::path(
+    post,
+    path = "/teams",
+    operation_id = "teams.create",
+    tag = "teams",
+    summary = "Create a team (admin)",
+    request_body = TeamRequest,
+    responses(
+        (status = 201, description = "ok", body = TeamView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 409, description = "name taken", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Admin(by): Admin,
@@ -44,6 +72,20 @@ pub async fn create(
 }
 
 /// `GET /api/v1/teams/{id}` → 200 `TeamView`.
+#[utoipa::path(
+    get,
+    path = "/teams/{id}",
+    operation_id = "teams.get",
+    tag = "teams",
+    summary = "One team (admin)",
+    params(("id" = i64, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = TeamView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such team", body = ErrorResponse),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     _: Admin,
@@ -53,6 +95,23 @@ pub async fn get(
 }
 
 /// `PATCH /api/v1/teams/{id} {name}` → 200 `TeamView` (rename).
+#[utoipa::path(
+    patch,
+    path = "/teams/{id}",
+    operation_id = "teams.rename",
+    tag = "teams",
+    summary = "Rename a team (admin)",
+    params(("id" = i64, Path, description = "the object's id or name")),
+    request_body = TeamRequest,
+    responses(
+        (status = 200, description = "ok", body = TeamView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such team", body = ErrorResponse),
+        (status = 409, description = "name taken", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn rename(
     State(state): State<AppState>,
     Admin(by): Admin,
@@ -65,6 +124,20 @@ pub async fn rename(
 }
 
 /// `DELETE /api/v1/teams/{id}` → 204; the team's grants go with it.
+#[utoipa::path(
+    delete,
+    path = "/teams/{id}",
+    operation_id = "teams.remove",
+    tag = "teams",
+    summary = "Delete a team and its grants (admin)",
+    params(("id" = i64, Path, description = "the object's id or name")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such team", body = ErrorResponse),
+    ),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Admin(by): Admin,
@@ -76,6 +149,21 @@ pub async fn remove(
 }
 
 /// `PUT /api/v1/teams/{id}/members/{user_id}` → 201 when added, 204 when already a member.
+#[utoipa::path(
+    put,
+    path = "/teams/{id}/members/{user_id}",
+    operation_id = "teams.add_member",
+    tag = "teams",
+    summary = "Add a user to a team (admin)",
+    params(("id" = i64, Path, description = "the object's id or name"), ("user_id" = i64, Path, description = "the user's id")),
+    responses(
+        (status = 201, description = "added"),
+        (status = 204, description = "already a member"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such team or user", body = ErrorResponse),
+    ),
+)]
 pub async fn add_member(
     State(state): State<AppState>,
     Admin(by): Admin,
@@ -91,6 +179,20 @@ pub async fn add_member(
 }
 
 /// `DELETE /api/v1/teams/{id}/members/{user_id}` → 204; 404 when not a member.
+#[utoipa::path(
+    delete,
+    path = "/teams/{id}/members/{user_id}",
+    operation_id = "teams.remove_member",
+    tag = "teams",
+    summary = "Remove a user from a team (admin)",
+    params(("id" = i64, Path, description = "the object's id or name"), ("user_id" = i64, Path, description = "the user's id")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 404, description = "no such team or not a member", body = ErrorResponse),
+    ),
+)]
 pub async fn remove_member(
     State(state): State<AppState>,
     Admin(by): Admin,

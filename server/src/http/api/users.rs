@@ -1,6 +1,8 @@
 //! Users and per-host grants: admins only.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use crate::http::ErrorResponse;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -14,6 +16,19 @@ use crate::http::auth::Admin;
 use crate::http::ApiError;
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/users",
+    operation_id = "users.list",
+    tag = "users",
+    summary = "All users (admin)",
+    responses(
+        (status = 200, description = "ok", body = Vec<UserView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     _: Admin,
@@ -29,7 +44,7 @@ pub async fn list(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
     username: String,
     password: String,
@@ -37,6 +52,20 @@ pub struct NewUser {
     admin: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/users",
+    operation_id = "users.create",
+    tag = "users",
+    summary = "Create a user (admin)",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "ok", body = UserView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Admin(by): Admin,
@@ -50,6 +79,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(UserView::from(user))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/users/{id}",
+    operation_id = "users.get",
+    tag = "users",
+    summary = "One user (admin)",
+    params(("id" = i64, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = UserView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     _: Admin,
@@ -58,6 +101,21 @@ pub async fn get(
     Ok(Json(state.accounts.user(id).await?.into()))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/users/{id}",
+    operation_id = "users.update",
+    tag = "users",
+    summary = "Change a user (admin); the last enabled admin cannot be demoted or disabled (409)",
+    params(("id" = i64, Path, description = "the object's id or name")),
+    request_body = UserPatch,
+    responses(
+        (status = 200, description = "ok", body = UserView),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn update(
     State(state): State<AppState>,
     Admin(by): Admin,
@@ -69,6 +127,20 @@ pub async fn update(
     Ok(Json(user.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/users/{id}",
+    operation_id = "users.remove",
+    tag = "users",
+    summary = "Delete a user and their grants (admin); 409 for the last admin",
+    params(("id" = i64, Path, description = "the object's id or name")),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Admin(by): Admin,
@@ -79,6 +151,20 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/grants",
+    operation_id = "users.grants",
+    tag = "users",
+    summary = "Who has which role on the host (admin)",
+    params(("host" = String, Path, description = "the host's slug")),
+    responses(
+        (status = 200, description = "ok", body = Vec<GrantView>),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn grants(
     State(state): State<AppState>,
     _: Admin,
@@ -96,7 +182,7 @@ pub async fn grants(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct GrantBody {
     user: Option<i64>,
     team: Option<i64>,
@@ -115,6 +201,21 @@ fn subject(user: Option<i64>, team: Option<i64>) -> Result<(SubjectKind, i64), A
     }
 }
 
+#[utoipa::path(
+    put,
+    path = "/hosts/{host}/grants",
+    operation_id = "users.grant",
+    tag = "users",
+    summary = "Grant or change a role (admin)",
+    params(("host" = String, Path, description = "the host's slug")),
+    request_body = GrantBody,
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn grant(
     State(state): State<AppState>,
     Admin(by): Admin,
@@ -131,17 +232,32 @@ pub async fn grant(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RevokeQuery {
     user: Option<i64>,
     team: Option<i64>,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/hosts/{host}/grants",
+    operation_id = "users.revoke",
+    tag = "users",
+    summary = "Revoke a grant (admin)",
+    params(("host" = String, Path, description = "the host's slug"), RevokeQuery),
+    responses(
+        (status = 204, description = "ok"),
+        (status = 401, description = "not signed in", body = ErrorResponse),
+        (status = 403, description = "not allowed", body = ErrorResponse),
+        (status = 422, description = "invalid field", body = ErrorResponse),
+    ),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     Admin(by): Admin,
     Path(host): Path<String>,
-    Query(q): Query<RevokeQuery>,
+    Params(q): Params<RevokeQuery>,
 ) -> Result<StatusCode, ApiError> {
     state.fleet.exists(&host)?;
     let (kind, id) = subject(q.user, q.team)?;
