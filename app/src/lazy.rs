@@ -173,4 +173,5 @@ lazy_area!(people {
     TeamsPage => crate::pages::teams::TeamsPage,
     AuditPage => crate::pages::audit::AuditPage,
     RegistriesPage => crate::pages::registries::RegistriesPage,
+    ApiReferencePage => crate::pages::api_reference::ApiReferencePage,
 });

@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams") view={Lazy::<lazy::people::TeamsPage>::new()} />
                     <Route path=path!("/audit") view={Lazy::<lazy::people::AuditPage>::new()} />
                     <Route path=path!("/registries") view={Lazy::<lazy::people::RegistriesPage>::new()} />
+                    <Route path=path!("/api-reference") view={Lazy::<lazy::people::ApiReferencePage>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -8,6 +8,7 @@ pub mod containers;
 pub mod files;
 pub mod hosts;
 pub mod images;
+pub mod reference;
 pub mod storage;
 pub mod system;
 

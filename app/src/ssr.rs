@@ -25,7 +25,9 @@ pub fn provide_server_context(
     accounts: backend::auth::Accounts,
     registry: backend::hosts::Registry,
     data_dir: DataDir,
+    api: ApiDocument,
 ) {
+    provide_context(api);
     provide_context(fleet);
     provide_context(accounts);
     provide_context(registry);
@@ -82,9 +84,14 @@ pub fn caller() -> Result<backend::ops::Caller, crate::error::AppError> {
     Ok(backend::ops::Caller::new(who, trail))
 }
 
+/// A list of backend records as the views the pages show.
+pub fn views<T, V: From<T>>(items: Vec<T>) -> Vec<V> {
+    items.into_iter().map(V::from).collect()
+}
+
 /// The use cases every server fn calls.
 pub fn ops() -> Result<backend::ops::Ops, crate::error::AppError> {
-    Ok(backend::ops::Ops::new(&registry()?))
+    Ok(backend::ops::Ops::new(&registry()?, &accounts()?))
 }
 
 /// The request's session (for signing in and out from server fns).
@@ -132,6 +139,17 @@ pub async fn sign_in(
 
 /// Where the session keeps who signed in; the server's identity middleware reads it.
 pub const SESSION_KEY: &str = "who";
+
+/// The REST API's OpenAPI document as served (the API reference page reads it).
+#[derive(Clone, Copy, Debug)]
+pub struct ApiDocument(pub &'static str);
+
+pub fn api_document() -> Result<&'static str, crate::error::AppError> {
+    use_context::<ApiDocument>().map(|d| d.0).ok_or_else(|| {
+        tracing::error!("the API document was not provided to the Leptos context");
+        crate::error::AppError::Internal
+    })
+}
 
 /// The server's data directory.
 #[derive(Clone, Debug)]

@@ -275,43 +275,7 @@ impl Audit {
         &self,
         filter: Filter,
     ) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static> {
-        filter.validate()?;
-        let pool = self.pool.clone();
-        let header = Bytes::from_static(
-            b"id,time,user_id,user,client,host,object,action,params,status,outcome\n",
-        );
-        let pages = futures::stream::unfold(Some(filter), move |state| {
-            let pool = pool.clone();
-            async move {
-                let filter = state?;
-                match fetch(&pool, &filter, MAX_PAGE).await {
-                    Ok(rows) if rows.is_empty() => None,
-                    Ok(rows) => {
-                        let next = Filter {
-                            before: rows.last().map(|r| r.id),
-                            ..filter
-                        };
-                        let full = rows.len() == MAX_PAGE as usize;
-                        let mut out = String::new();
-                        for r in &rows {
-                            csv_line(&mut out, r);
-                        }
-                        Some((Ok(Bytes::from(out)), full.then_some(next)))
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e.log_detail(), "audit CSV export");
-                        Some((
-                            Err(std::io::Error::other("the audit log could not be read")),
-                            None,
-                        ))
-                    }
-                }
-            }
-        });
-        Ok(futures::StreamExt::chain(
-            futures::stream::once(async move { Ok(header) }),
-            pages,
-        ))
+        csv_in(self.pool.clone(), filter)
     }
 
     pub async fn retention_days(&self) -> Result<u32> {
@@ -329,6 +293,48 @@ impl Audit {
 }
 
 /// Reads the log without a writer handle (for server fns): like [`Audit::query`].
+pub fn csv_in(
+    pool: SqlitePool,
+    filter: Filter,
+) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static> {
+    filter.validate()?;
+    let header = Bytes::from_static(
+        b"id,time,user_id,user,client,host,object,action,params,status,outcome\n",
+    );
+    let pages = futures::stream::unfold(Some(filter), move |state| {
+        let pool = pool.clone();
+        async move {
+            let filter = state?;
+            match fetch(&pool, &filter, MAX_PAGE).await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let next = Filter {
+                        before: rows.last().map(|r| r.id),
+                        ..filter
+                    };
+                    let full = rows.len() == MAX_PAGE as usize;
+                    let mut out = String::new();
+                    for r in &rows {
+                        csv_line(&mut out, r);
+                    }
+                    Some((Ok(Bytes::from(out)), full.then_some(next)))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e.log_detail(), "audit CSV export");
+                    Some((
+                        Err(std::io::Error::other("the audit log could not be read")),
+                        None,
+                    ))
+                }
+            }
+        }
+    });
+    Ok(futures::StreamExt::chain(
+        futures::stream::once(async move { Ok(header) }),
+        pages,
+    ))
+}
+
 pub async fn query_in(pool: &SqlitePool, filter: &Filter) -> Result<Vec<Entry>> {
     filter.validate()?;
     fetch(pool, filter, filter.limit.unwrap_or(100)).await

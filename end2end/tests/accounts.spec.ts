@@ -95,3 +95,25 @@ test.describe("Users and access", () => {
     expect(after.status()).toBe(401);
   });
 });
+
+test.describe("API reference", () => {
+  test("every operation of the served document is browsable, with its answers", async ({ page, request }, info) => {
+    const problems = watchConsole(page);
+    const doc = await (await request.get("/api/v1/openapi.json")).json();
+    const operations = Object.values(doc.paths as Record<string, object>).reduce(
+      (n: number, item) => n + Object.keys(item).length,
+      0,
+    );
+    await page.goto("/api-reference");
+    await hydrated(page);
+    await expect(page.locator("details.api-op[data-operation]")).toHaveCount(operations);
+    await expect(page.locator(".page-summary")).toContainText(`${operations} operations`);
+    const stop = page.locator('details[data-operation="containers.stop"]');
+    await stop.locator("summary").click();
+    await expect(stop.getByRole("table", { name: "Answers" })).toContainText("204");
+    await expect(stop.getByRole("table", { name: "Parameters" })).toContainText("host");
+    await page.getByRole("link", { name: /^containers/ }).first().click();
+    await screenshot(page, `api-reference-${info.project.name}`);
+    expect(unexpected(problems)).toEqual([]);
+  });
+});

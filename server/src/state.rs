@@ -51,7 +51,7 @@ impl AppState {
 
     /// The use cases every door calls.
     pub fn ops(&self) -> backend::ops::Ops {
-        backend::ops::Ops::new(&self.registry)
+        backend::ops::Ops::new(&self.registry, &self.accounts)
     }
 
     /// The database pool, for tests that need to age rows.

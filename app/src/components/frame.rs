@@ -61,7 +61,7 @@ pub fn Frame() -> impl IntoView {
 /// a host's containers, images, volumes and networks (`/hosts/:host/containers/…`) belong to
 /// their own entry, not to Hosts, and the run form belongs to Containers.
 pub fn nav_section(path: &str) -> Option<&'static str> {
-    const ENTRIES: [&str; 10] = [
+    const ENTRIES: [&str; 11] = [
         "/hosts",
         "/containers",
         "/images",
@@ -72,6 +72,7 @@ pub fn nav_section(path: &str) -> Option<&'static str> {
         "/teams",
         "/audit",
         "/registries",
+        "/api-reference",
     ];
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     if let ["hosts", _, kind, ..] = parts.as_slice() {
@@ -106,6 +107,7 @@ fn Nav(admin: bool) -> impl IntoView {
                 {link("/volumes", "Volumes")}
                 {link("/networks", "Networks")}
                 {link("/events", "Events")}
+                {link("/api-reference", "API")}
                 {admin.then(|| view! {
                     <li class="nav-section" aria-hidden="true">"Admin"</li>
                     {link("/users", "Users & access")}

@@ -49,6 +49,26 @@ pub struct AuditEntryView {
     pub outcome: String,
 }
 
+#[cfg(feature = "ssr")]
+impl From<backend::audit::Entry> for AuditEntryView {
+    fn from(e: backend::audit::Entry) -> Self {
+        let r = e.record;
+        AuditEntryView {
+            id: e.id,
+            at: r.at,
+            user_id: r.user_id,
+            username: r.username,
+            client: r.client,
+            host: r.host,
+            object: r.object,
+            action: r.action,
+            params: r.params,
+            status: r.status,
+            outcome: r.outcome.as_str().to_string(),
+        }
+    }
+}
+
 /// `GET /api/v1/audit`: newest first; pass `next_before` as `before` for the next page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -60,16 +60,9 @@ fn urlencoding(v: &str) -> String {
         .collect()
 }
 
-#[cfg(feature = "ssr")]
-fn admin_pool() -> Result<backend::auth::Accounts, AppError> {
-    let who = crate::ssr::principal()?;
-    backend::policy::require_admin(&who)?;
-    crate::ssr::accounts()
-}
-
 #[server(output = crate::codec::TextJson)]
 pub async fn list_audit(filter: AuditFilter) -> Result<AuditPageView, AppError> {
-    let pool = admin_pool()?;
+    let c = crate::ssr::caller()?;
     let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let since = opt(&filter.since)
         .map(|d| backend::audit::day_start("since", &d))
@@ -87,24 +80,12 @@ pub async fn list_audit(filter: AuditFilter) -> Result<AuditPageView, AppError> 
         limit: Some(PAGE),
         before: filter.before,
     };
-    let entries: Vec<crate::model::access::AuditEntryView> =
-        backend::audit::query_in(pool.pool(), &query)
-            .await?
-            .into_iter()
-            .map(|e| crate::model::access::AuditEntryView {
-                id: e.id,
-                at: e.record.at,
-                user_id: e.record.user_id,
-                username: e.record.username,
-                client: e.record.client,
-                host: e.record.host,
-                object: e.record.object,
-                action: e.record.action,
-                params: e.record.params,
-                status: e.record.status,
-                outcome: e.record.outcome.as_str().to_string(),
-            })
-            .collect();
+    let entries: Vec<crate::model::access::AuditEntryView> = crate::ssr::ops()?
+        .audit_entries(&c, &query)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let next_before = (entries.len() == PAGE as usize)
         .then(|| entries.last().map(|e| e.id))
         .flatten();
@@ -116,13 +97,16 @@ pub async fn list_audit(filter: AuditFilter) -> Result<AuditPageView, AppError> 
 
 #[server(output = crate::codec::TextJson)]
 pub async fn load_audit_retention() -> Result<u32, AppError> {
-    Ok(backend::audit::retention_days_in(admin_pool()?.pool()).await?)
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.audit_retention(&c).await?)
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn set_audit_retention(days: u32) -> Result<u32, AppError> {
-    backend::audit::set_retention_days_in(admin_pool()?.pool(), "days", days).await?;
-    Ok(days)
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .set_audit_retention(&c, ("days", days))
+        .await?)
 }
 
 #[component]

@@ -9,88 +9,51 @@ use crate::error::AppError;
 use crate::model::access::{BindMountsView, GuardrailsView, HostAccessView};
 use crate::model::RoleView;
 
-#[cfg(feature = "ssr")]
-fn admin() -> Result<(backend::policy::Principal, backend::auth::Accounts), AppError> {
-    let who = crate::ssr::principal()?;
-    backend::policy::require_admin(&who)?;
-    Ok((who, crate::ssr::accounts()?))
-}
-
 #[server(output = crate::codec::TextJson)]
 pub async fn host_access(host: String) -> Result<HostAccessView, AppError> {
-    let (_, accounts) = admin()?;
-    crate::ssr::fleet()?.exists(&host)?;
-    let pool = accounts.pool().clone();
+    let c = crate::ssr::caller()?;
+    let ops = crate::ssr::ops()?;
     Ok(HostAccessView {
-        grants: accounts
-            .grants_on(&host)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        teams: backend::teams::Teams::new(&accounts)
-            .list()
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        users: accounts
-            .list_users()
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        guardrails: backend::guardrails::GuardrailStore::new(pool)
-            .get(&host)
-            .await?
-            .into(),
+        grants: crate::ssr::views(ops.grants(&c, &host).await?),
+        teams: crate::ssr::views(ops.team_list(&c).await?),
+        users: crate::ssr::views(ops.users(&c).await?),
+        guardrails: ops.guardrails(&c, &host).await?.into(),
         host,
     })
 }
 
 /// `subject` is `user:<id>` or `team:<id>`.
 #[cfg(feature = "ssr")]
-fn parse_subject(subject: &str) -> Result<(bool, i64), AppError> {
+fn parse_subject(subject: &str) -> Result<backend::ops::access::Subject, AppError> {
+    use backend::auth::SubjectKind;
     let bad = || AppError::Invalid {
         field: "subject".into(),
         message: "choose a user or a team".into(),
     };
     let (kind, id) = subject.split_once(':').ok_or_else(bad)?;
     let id = id.parse().map_err(|_| bad())?;
-    match kind {
-        "user" => Ok((false, id)),
-        "team" => Ok((true, id)),
-        _ => Err(bad()),
-    }
+    let kind = match kind {
+        "user" => SubjectKind::User,
+        "team" => SubjectKind::Team,
+        _ => return Err(bad()),
+    };
+    Ok(backend::ops::access::Subject { kind, id })
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn set_host_grant(host: String, subject: String, role: RoleView) -> Result<(), AppError> {
-    let (by, accounts) = admin()?;
-    crate::ssr::fleet()?.exists(&host)?;
-    let (team, id) = parse_subject(&subject).map_err(AppError::respond)?;
-    let kind = if team {
-        backend::auth::SubjectKind::Team
-    } else {
-        backend::auth::SubjectKind::User
-    };
-    accounts.set_grant(&host, kind, id, role.into()).await?;
-    tracing::info!(by = %by.username, host, subject, role = role.as_str(), "grant set");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    let who = parse_subject(&subject).map_err(AppError::respond)?;
+    Ok(crate::ssr::ops()?
+        .set_grant(&c, &host, who, role.into())
+        .await?)
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn remove_host_grant(host: String, subject: String) -> Result<(), AppError> {
-    let (by, accounts) = admin()?;
-    let (team, id) = parse_subject(&subject).map_err(AppError::respond)?;
-    let kind = if team {
-        backend::auth::SubjectKind::Team
-    } else {
-        backend::auth::SubjectKind::User
-    };
-    accounts.remove_grant(&host, kind, id).await?;
-    tracing::info!(by = %by.username, host, subject, "grant revoked");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    let who = parse_subject(&subject).map_err(AppError::respond)?;
+    Ok(crate::ssr::ops()?.remove_grant(&c, &host, who).await?)
 }
 
 #[server(output = crate::codec::TextJson)]
@@ -109,8 +72,7 @@ pub async fn save_guardrails(
     network_drivers: String,
     env_visible: Option<String>,
 ) -> Result<GuardrailsView, AppError> {
-    let (by, accounts) = admin()?;
-    crate::ssr::fleet()?.exists(&host)?;
+    let c = crate::ssr::caller()?;
     let lines = |text: &str, separators: &[char]| -> Vec<String> {
         text.split(separators)
             .map(str::trim)
@@ -134,10 +96,9 @@ pub async fn save_guardrails(
         network_drivers: lines(&network_drivers, &words),
         env_visible: env_visible.is_some(),
     };
-    let saved = backend::guardrails::GuardrailStore::new(accounts.pool().clone())
-        .set(&host, view.into())
+    let saved = crate::ssr::ops()?
+        .set_guardrails(&c, &host, view.into())
         .await?;
-    tracing::info!(by = %by.username, host, ?saved, "guardrails set");
     Ok(saved.into())
 }
 

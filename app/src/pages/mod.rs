@@ -1,4 +1,5 @@
 pub mod account;
+pub mod api_reference;
 pub mod audit;
 pub mod container;
 pub mod container_tabs;

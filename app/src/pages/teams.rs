@@ -10,18 +10,11 @@ use crate::model::access::TeamView;
 use crate::model::UserView;
 use crate::pages::account::Confirm;
 
-#[cfg(feature = "ssr")]
-fn teams() -> Result<(backend::policy::Principal, backend::teams::Teams), AppError> {
-    let who = crate::ssr::principal()?;
-    backend::policy::require_admin(&who)?;
-    Ok((who, backend::teams::Teams::new(&crate::ssr::accounts()?)))
-}
-
 #[server(output = crate::codec::TextJson)]
 pub async fn list_teams() -> Result<Vec<TeamView>, AppError> {
-    let (_, teams) = teams()?;
-    Ok(teams
-        .list()
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .team_list(&c)
         .await?
         .into_iter()
         .map(TeamView::from)
@@ -30,42 +23,35 @@ pub async fn list_teams() -> Result<Vec<TeamView>, AppError> {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn create_team(name: String) -> Result<TeamView, AppError> {
-    let (by, teams) = teams()?;
-    let team = teams.create(&name).await?;
-    tracing::info!(by = %by.username, team = %team.name, "team created");
-    Ok(team.into())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.create_team(&c, &name).await?.into())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn rename_team(id: i64, name: String) -> Result<TeamView, AppError> {
-    let (by, teams) = teams()?;
-    let team = teams.rename(id, &name).await?;
-    tracing::info!(by = %by.username, team = %team.name, "team renamed");
-    Ok(team.into())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.rename_team(&c, id, &name).await?.into())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn delete_team(id: i64) -> Result<(), AppError> {
-    let (by, teams) = teams()?;
-    teams.delete(id).await?;
-    tracing::info!(by = %by.username, team_id = id, "team deleted");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.remove_team(&c, id).await?)
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn add_team_member(team: i64, user: i64) -> Result<(), AppError> {
-    let (by, teams) = teams()?;
-    teams.add_member(team, user).await?;
-    tracing::info!(by = %by.username, team_id = team, user_id = user, "team member added");
+    let c = crate::ssr::caller()?;
+    crate::ssr::ops()?.add_team_member(&c, team, user).await?;
     Ok(())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn remove_team_member(team: i64, user: i64) -> Result<(), AppError> {
-    let (by, teams) = teams()?;
-    teams.remove_member(team, user).await?;
-    tracing::info!(by = %by.username, team_id = team, user_id = user, "team member removed");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .remove_team_member(&c, team, user)
+        .await?)
 }
 
 /// Admins get the page; everyone else a "not allowed" page.

@@ -9,18 +9,11 @@ use crate::format;
 use crate::model::{GrantView, RoleView, UserView};
 use crate::pages::account::Confirm;
 
-#[cfg(feature = "ssr")]
-fn admin() -> Result<backend::policy::Principal, AppError> {
-    let who = crate::ssr::principal()?;
-    backend::policy::require_admin(&who)?;
-    Ok(who)
-}
-
 #[server(output = crate::codec::TextJson)]
 pub async fn list_users() -> Result<Vec<UserView>, AppError> {
-    admin()?;
-    Ok(crate::ssr::accounts()?
-        .list_users()
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .users(&c)
         .await?
         .into_iter()
         .map(UserView::from)
@@ -33,12 +26,13 @@ pub async fn create_user(
     password: String,
     admin: Option<String>,
 ) -> Result<UserView, AppError> {
-    let by = self::admin()?;
-    let user = crate::ssr::accounts()?
-        .create_user(username.trim(), &password, admin.is_some())
-        .await?;
-    tracing::info!(by = %by.username, user = %user.username, "user created");
-    Ok(user.into())
+    let c = crate::ssr::caller()?;
+    let new = backend::ops::access::NewUser {
+        username: &username,
+        password: &password,
+        admin: admin.is_some(),
+    };
+    Ok(crate::ssr::ops()?.create_user(&c, &new).await?.into())
 }
 
 #[server(output = crate::codec::TextJson)]
@@ -48,33 +42,29 @@ pub async fn update_user(
     disabled: Option<bool>,
     password: Option<String>,
 ) -> Result<UserView, AppError> {
-    let by = self::admin()?;
+    let c = crate::ssr::caller()?;
     let patch = backend::auth::UserPatch {
         admin,
         disabled,
         password: password.filter(|p| !p.is_empty()),
     };
-    let user = crate::ssr::accounts()?.update_user(id, patch).await?;
-    tracing::info!(by = %by.username, user = %user.username, admin = user.admin, disabled = user.disabled, "user changed");
-    Ok(user.into())
+    Ok(crate::ssr::ops()?.update_user(&c, id, patch).await?.into())
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn delete_user(id: i64) -> Result<(), AppError> {
-    let by = admin()?;
-    crate::ssr::accounts()?.delete_user(id).await?;
-    tracing::info!(by = %by.username, user_id = id, "user deleted");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.remove_user(&c, id).await?)
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn list_access() -> Result<Vec<(String, Vec<GrantView>)>, AppError> {
-    let who = admin()?;
-    let accounts = crate::ssr::accounts()?;
+    let c = crate::ssr::caller()?;
+    let ops = crate::ssr::ops()?;
     let mut out = Vec::new();
-    for host in crate::ssr::fleet()?.visible(&who, backend::policy::HostAction::View) {
-        let grants = accounts
-            .grants_on(&host.slug)
+    for host in crate::ssr::fleet()?.visible(&c.who, backend::policy::HostAction::View) {
+        let grants = ops
+            .grants(&c, &host.slug)
             .await?
             .into_iter()
             .map(GrantView::from)
@@ -86,23 +76,24 @@ pub async fn list_access() -> Result<Vec<(String, Vec<GrantView>)>, AppError> {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn grant(host: String, user: i64, role: RoleView) -> Result<(), AppError> {
-    let by = admin()?;
-    crate::ssr::fleet()?.exists(&host)?;
-    crate::ssr::accounts()?
-        .set_grant(&host, backend::auth::SubjectKind::User, user, role.into())
-        .await?;
-    tracing::info!(by = %by.username, host, user, role = role.as_str(), "grant set");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    let who = backend::ops::access::Subject {
+        kind: backend::auth::SubjectKind::User,
+        id: user,
+    };
+    Ok(crate::ssr::ops()?
+        .set_grant(&c, &host, who, role.into())
+        .await?)
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn revoke(host: String, user: i64) -> Result<(), AppError> {
-    let by = admin()?;
-    crate::ssr::accounts()?
-        .remove_grant(&host, backend::auth::SubjectKind::User, user)
-        .await?;
-    tracing::info!(by = %by.username, host, user, "grant revoked");
-    Ok(())
+    let c = crate::ssr::caller()?;
+    let who = backend::ops::access::Subject {
+        kind: backend::auth::SubjectKind::User,
+        id: user,
+    };
+    Ok(crate::ssr::ops()?.remove_grant(&c, &host, who).await?)
 }
 
 /// Admins get the page; everyone else a "not allowed" page with a 403.

@@ -8,6 +8,7 @@
 //! runner ([`Ops::on_host`]) is the only code that turns a permit into a host, so the action
 //! checked is always the operation's own.
 
+pub mod access;
 pub mod containers;
 pub mod hosts;
 pub mod images;
@@ -212,6 +213,7 @@ impl Caller {
 #[derive(Clone)]
 pub struct Ops {
     hosts: crate::hosts::Registry,
+    accounts: crate::auth::Accounts,
     guardrails: GuardrailStore,
     credentials: Registries,
 }
@@ -238,9 +240,10 @@ where
 
 impl Ops {
     /// The use cases over the host registry's fleet and store.
-    pub fn new(hosts: &crate::hosts::Registry) -> Self {
+    pub fn new(hosts: &crate::hosts::Registry, accounts: &crate::auth::Accounts) -> Self {
         Ops {
             hosts: hosts.clone(),
+            accounts: accounts.clone(),
             guardrails: GuardrailStore::new(hosts.pool().clone()),
             credentials: hosts.credentials(),
         }

@@ -354,16 +354,3 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         Ok(Caller(backend::ops::Caller::new(who, trail)))
     }
 }
-
-/// An admin, for REST handlers: 401 when not signed in, 403 when not an admin.
-pub struct Admin(pub Principal);
-
-impl<S: Send + Sync> FromRequestParts<S> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Auth(who) = Auth::from_request_parts(parts, state).await?;
-        backend::policy::require_admin(&who)?;
-        Ok(Admin(who))
-    }
-}

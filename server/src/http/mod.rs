@@ -57,6 +57,7 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
             accounts.clone(),
             registry.clone(),
             data_dir.clone(),
+            app::ssr::ApiDocument(openapi::served()),
         )
     };
     let body_limit = state.settings.body_limit;

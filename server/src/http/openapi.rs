@@ -169,6 +169,11 @@ fn reaches_engine(path: &str, method: &str) -> bool {
 
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| document().to_string());
 
+/// The document as served, made once per process.
+pub fn served() -> &'static str {
+    DOCUMENT.as_str()
+}
+
 /// The served document.
 #[utoipa::path(
     get,
@@ -180,8 +185,5 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(|| document().to_string());
     responses((status = 200, description = "the document", body = serde_json::Value)),
 )]
 pub async fn serve() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        DOCUMENT.as_str(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], served())
 }

@@ -310,6 +310,7 @@ fn fn_doors() -> Vec<Door> {
         ),
         sfn("logout", OPEN, ""),
         sfn("current_user", Signed, ""),
+        sfn("read_api_reference", Signed, ""),
         sfn(
             "change_password",
             Signed,
@@ -915,6 +916,7 @@ const PAGES: &[(&str, PageGate)] = &[
     ("/teams", PageGate::Admin),
     ("/audit", PageGate::Admin),
     ("/registries", PageGate::Admin),
+    ("/api-reference", PageGate::Signed),
 ];
 
 /// Anonymous: every page sends to the login page; a bad token: 401; a viewer: admin pages are
@@ -1153,7 +1155,7 @@ async fn denials_are_in_the_audit_log(app: &TestApp) {
         403
     ));
     assert!(has(
-        &rows(app, Some("doors-manager"), "fn.list_users").await,
+        &rows(app, Some("doors-manager"), "user.list").await,
         None,
         403
     ));
@@ -1206,11 +1208,47 @@ async fn denials_are_in_the_audit_log(app: &TestApp) {
             "{action} from REST and from the page"
         );
     }
+    // Who may do what is the admin's too: users, grants, teams, guardrails, the audit log.
+    for action in [
+        "user.create",
+        "user.update",
+        "user.remove",
+        "grant.set",
+        "grant.remove",
+        "team.create",
+        "team.update",
+        "team.remove",
+        "team.member.add",
+        "team.member.remove",
+        "guardrails.set",
+        "audit.settings.set",
+    ] {
+        assert!(
+            refused(&rows(app, Some("doors-manager"), action).await, 403) >= 2,
+            "{action} from REST and from the page: {:#?}",
+            rows(app, Some("doors-manager"), action).await
+        );
+    }
     for server_fn in [
         "fn.add_registry",
         "fn.remove_registry",
         "fn.add_host",
         "fn.remove_host",
+        "fn.list_users",
+        "fn.create_user",
+        "fn.update_user",
+        "fn.delete_user",
+        "fn.grant",
+        "fn.revoke",
+        "fn.set_host_grant",
+        "fn.remove_host_grant",
+        "fn.create_team",
+        "fn.rename_team",
+        "fn.delete_team",
+        "fn.add_team_member",
+        "fn.remove_team_member",
+        "fn.save_guardrails",
+        "fn.set_audit_retention",
     ] {
         assert!(
             rows(app, Some("doors-manager"), server_fn).await.is_empty(),

@@ -10,10 +10,10 @@ use axum::Json;
 use serde::Deserialize;
 
 use app::model::access::{AuditEntryView, AuditPageView, AuditSettingsView};
-use backend::audit::{Entry, Filter};
+use backend::audit::Filter;
 
 use super::Body as JsonBody;
-use crate::http::auth::Admin;
+use crate::http::auth::Caller;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -50,23 +50,6 @@ impl AuditQuery {
     }
 }
 
-fn view(e: Entry) -> AuditEntryView {
-    let r = e.record;
-    AuditEntryView {
-        id: e.id,
-        at: r.at,
-        user_id: r.user_id,
-        username: r.username,
-        client: r.client,
-        host: r.host,
-        object: r.object,
-        action: r.action,
-        params: r.params,
-        status: r.status,
-        outcome: r.outcome.as_str().to_string(),
-    }
-}
-
 /// `GET /api/v1/audit?user=&host=&action=&outcome=&since=&until=&limit=&before=` → 200
 /// `{entries: [...], next_before}` newest first; `format=csv` streams the CSV export instead.
 #[utoipa::path(
@@ -85,22 +68,22 @@ fn view(e: Entry) -> AuditEntryView {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(c): Caller,
     Params(raw): Params<AuditQuery>,
 ) -> Result<Response, ApiError> {
     let q = raw;
     let csv = q.format.as_deref() == Some("csv");
     let filter = q.filter();
     if csv {
-        return csv_response(&state, filter);
+        return csv_response(&state, &c, filter).await;
     }
     let limit = filter.limit.unwrap_or(100);
     let entries: Vec<AuditEntryView> = state
-        .audit
-        .query(&filter)
+        .ops()
+        .audit_entries(&c, &filter)
         .await?
         .into_iter()
-        .map(view)
+        .map(AuditEntryView::from)
         .collect();
     let next_before = (entries.len() == limit as usize)
         .then(|| entries.last().map(|e| e.id))
@@ -130,19 +113,23 @@ pub async fn list(
 )]
 pub async fn csv(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(c): Caller,
     Params(raw): Params<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    csv_response(&state, raw.filter())
+    csv_response(&state, &c, raw.filter()).await
 }
 
-fn csv_response(state: &AppState, filter: Filter) -> Result<Response, ApiError> {
+async fn csv_response(
+    state: &AppState,
+    c: &backend::ops::Caller,
+    filter: Filter,
+) -> Result<Response, ApiError> {
     let filter = Filter {
         limit: None,
         before: None,
         ..filter
     };
-    let stream = state.audit.csv(filter)?;
+    let stream = state.ops().audit_csv(c, filter).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -171,10 +158,10 @@ fn csv_response(state: &AppState, filter: Filter) -> Result<Response, ApiError> 
 )]
 pub async fn settings(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(c): Caller,
 ) -> Result<Json<AuditSettingsView>, ApiError> {
     Ok(Json(AuditSettingsView {
-        retention_days: state.audit.retention_days().await?,
+        retention_days: state.ops().audit_retention(&c).await?,
     }))
 }
 
@@ -195,10 +182,12 @@ pub async fn settings(
 )]
 pub async fn set_settings(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     JsonBody(body): JsonBody<AuditSettingsView>,
 ) -> Result<Json<AuditSettingsView>, ApiError> {
-    state.audit.set_retention_days(body.retention_days).await?;
-    tracing::info!(by = %by.username, days = body.retention_days, "audit retention changed");
-    Ok(Json(body))
+    let retention_days = state
+        .ops()
+        .set_audit_retention(&c, ("retention_days", body.retention_days))
+        .await?;
+    Ok(Json(AuditSettingsView { retention_days }))
 }

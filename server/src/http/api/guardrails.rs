@@ -5,10 +5,9 @@ use axum::extract::{Path, State};
 use axum::Json;
 
 use app::model::access::GuardrailsView;
-use backend::guardrails::GuardrailStore;
 
 use super::Body;
-use crate::http::auth::Admin;
+use crate::http::auth::Caller;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -29,16 +28,10 @@ use crate::state::AppState;
 )]
 pub async fn get(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(c): Caller,
     Path(host): Path<String>,
 ) -> Result<Json<GuardrailsView>, ApiError> {
-    state.fleet.exists(&host)?;
-    Ok(Json(
-        GuardrailStore::new(state.accounts.pool().clone())
-            .get(&host)
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.ops().guardrails(&c, &host).await?.into()))
 }
 
 /// `PUT /api/v1/hosts/{host}/guardrails` (the whole set; omitted fields are off) → 200.
@@ -60,14 +53,10 @@ pub async fn get(
 )]
 pub async fn set(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path(host): Path<String>,
     Body(body): Body<GuardrailsView>,
 ) -> Result<Json<GuardrailsView>, ApiError> {
-    state.fleet.exists(&host)?;
-    let saved = GuardrailStore::new(state.accounts.pool().clone())
-        .set(&host, body.into())
-        .await?;
-    tracing::info!(by = %by.username, host, ?saved, "guardrails set");
+    let saved = state.ops().set_guardrails(&c, &host, body.into()).await?;
     Ok(Json(saved.into()))
 }

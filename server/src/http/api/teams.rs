@@ -7,16 +7,11 @@ use axum::response::IntoResponse;
 use axum::Json;
 
 use app::model::access::{TeamRequest, TeamView};
-use backend::teams::Teams;
 
 use super::Body;
-use crate::http::auth::Admin;
+use crate::http::auth::Caller;
 use crate::http::ApiError;
 use crate::state::AppState;
-
-fn teams(state: &AppState) -> Teams {
-    Teams::new(&state.accounts)
-}
 
 /// `GET /api/v1/teams` → 200 `[TeamView]`, by name.
 #[utoipa::path(
@@ -33,11 +28,12 @@ fn teams(state: &AppState) -> Teams {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(c): Caller,
 ) -> Result<Json<Vec<TeamView>>, ApiError> {
     Ok(Json(
-        teams(&state)
-            .list()
+        state
+            .ops()
+            .team_list(&c)
             .await?
             .into_iter()
             .map(TeamView::from)
@@ -63,11 +59,10 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Body(body): Body<TeamRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let team = teams(&state).create(&body.name).await?;
-    tracing::info!(by = %by.username, team = %team.name, "team created");
+    let team = state.ops().create_team(&c, &body.name).await?;
     Ok((StatusCode::CREATED, Json(TeamView::from(team))))
 }
 
@@ -88,10 +83,10 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(c): Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<TeamView>, ApiError> {
-    Ok(Json(teams(&state).get(id).await?.into()))
+    Ok(Json(state.ops().team(&c, id).await?.into()))
 }
 
 /// `PATCH /api/v1/teams/{id} {name}` → 200 `TeamView` (rename).
@@ -114,12 +109,11 @@ pub async fn get(
 )]
 pub async fn rename(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path(id): Path<i64>,
     Body(body): Body<TeamRequest>,
 ) -> Result<Json<TeamView>, ApiError> {
-    let team = teams(&state).rename(id, &body.name).await?;
-    tracing::info!(by = %by.username, team = %team.name, "team renamed");
+    let team = state.ops().rename_team(&c, id, &body.name).await?;
     Ok(Json(team.into()))
 }
 
@@ -140,11 +134,10 @@ pub async fn rename(
 )]
 pub async fn remove(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    teams(&state).delete(id).await?;
-    tracing::info!(by = %by.username, team_id = id, "team deleted");
+    state.ops().remove_team(&c, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -166,11 +159,10 @@ pub async fn remove(
 )]
 pub async fn add_member(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path((id, user_id)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    let added = teams(&state).add_member(id, user_id).await?;
-    tracing::info!(by = %by.username, team_id = id, user_id, "team member added");
+    let added = state.ops().add_team_member(&c, id, user_id).await?;
     Ok(if added {
         StatusCode::CREATED
     } else {
@@ -195,10 +187,9 @@ pub async fn add_member(
 )]
 pub async fn remove_member(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path((id, user_id)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    teams(&state).remove_member(id, user_id).await?;
-    tracing::info!(by = %by.username, team_id = id, user_id, "team member removed");
+    state.ops().remove_team_member(&c, id, user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,9 +10,10 @@ use serde::Deserialize;
 
 use app::model::{GrantView, RoleView, UserView};
 use backend::auth::{SubjectKind, UserPatch};
+use backend::ops::access::Subject;
 
 use super::Body;
-use crate::http::auth::Admin;
+use crate::http::auth::Caller;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -31,12 +32,12 @@ use crate::state::AppState;
 )]
 pub async fn list(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(c): Caller,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
     Ok(Json(
         state
-            .accounts
-            .list_users()
+            .ops()
+            .users(&c)
             .await?
             .into_iter()
             .map(UserView::from)
@@ -68,14 +69,15 @@ pub struct NewUser {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Body(body): Body<NewUser>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = state
-        .accounts
-        .create_user(&body.username, &body.password, body.admin)
-        .await?;
-    tracing::info!(by = %by.username, user = %user.username, admin = user.admin, "user created");
+    let new = backend::ops::access::NewUser {
+        username: &body.username,
+        password: &body.password,
+        admin: body.admin,
+    };
+    let user = state.ops().create_user(&c, &new).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(user))))
 }
 
@@ -95,10 +97,10 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(c): Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(state.accounts.user(id).await?.into()))
+    Ok(Json(state.ops().user(&c, id).await?.into()))
 }
 
 #[utoipa::path(
@@ -118,12 +120,11 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path(id): Path<i64>,
     Body(patch): Body<UserPatch>,
 ) -> Result<Json<UserView>, ApiError> {
-    let user = state.accounts.update_user(id, patch).await?;
-    tracing::info!(by = %by.username, user = %user.username, admin = user.admin, disabled = user.disabled, "user changed");
+    let user = state.ops().update_user(&c, id, patch).await?;
     Ok(Json(user.into()))
 }
 
@@ -143,11 +144,10 @@ pub async fn update(
 )]
 pub async fn remove(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    state.accounts.delete_user(id).await?;
-    tracing::info!(by = %by.username, user_id = id, "user deleted");
+    state.ops().remove_user(&c, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,14 +167,13 @@ pub async fn remove(
 )]
 pub async fn grants(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(c): Caller,
     Path(host): Path<String>,
 ) -> Result<Json<Vec<GrantView>>, ApiError> {
-    state.fleet.exists(&host)?;
     Ok(Json(
         state
-            .accounts
-            .grants_on(&host)
+            .ops()
+            .grants(&c, &host)
             .await?
             .into_iter()
             .map(GrantView::from)
@@ -189,10 +188,16 @@ pub struct GrantBody {
     role: RoleView,
 }
 
-fn subject(user: Option<i64>, team: Option<i64>) -> Result<(SubjectKind, i64), ApiError> {
+fn subject(user: Option<i64>, team: Option<i64>) -> Result<Subject, ApiError> {
     match (user, team) {
-        (Some(id), None) => Ok((SubjectKind::User, id)),
-        (None, Some(id)) => Ok((SubjectKind::Team, id)),
+        (Some(id), None) => Ok(Subject {
+            kind: SubjectKind::User,
+            id,
+        }),
+        (None, Some(id)) => Ok(Subject {
+            kind: SubjectKind::Team,
+            id,
+        }),
         _ => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
@@ -218,17 +223,15 @@ fn subject(user: Option<i64>, team: Option<i64>) -> Result<(SubjectKind, i64), A
 )]
 pub async fn grant(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path(host): Path<String>,
     Body(body): Body<GrantBody>,
 ) -> Result<StatusCode, ApiError> {
-    state.fleet.exists(&host)?;
-    let (kind, id) = subject(body.user, body.team)?;
+    let who = subject(body.user, body.team)?;
     state
-        .accounts
-        .set_grant(&host, kind, id, body.role.into())
+        .ops()
+        .set_grant(&c, &host, who, body.role.into())
         .await?;
-    tracing::info!(by = %by.username, host, subject_id = id, role = body.role.as_str(), "grant set");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -255,13 +258,11 @@ pub struct RevokeQuery {
 )]
 pub async fn revoke(
     State(state): State<AppState>,
-    Admin(by): Admin,
+    Caller(c): Caller,
     Path(host): Path<String>,
     Params(q): Params<RevokeQuery>,
 ) -> Result<StatusCode, ApiError> {
-    state.fleet.exists(&host)?;
-    let (kind, id) = subject(q.user, q.team)?;
-    state.accounts.remove_grant(&host, kind, id).await?;
-    tracing::info!(by = %by.username, host, subject_id = id, "grant revoked");
+    let who = subject(q.user, q.team)?;
+    state.ops().remove_grant(&c, &host, who).await?;
     Ok(StatusCode::NO_CONTENT)
 }
