@@ -22,20 +22,22 @@ pub async fn change_password(
         }
         .respond());
     }
-    let who = crate::ssr::principal()?;
-    let accounts = crate::ssr::accounts()?;
-    accounts
-        .change_own_password(who.user_id, &current, &new, keep_tokens.is_some())
-        .await?;
+    let c = crate::ssr::caller()?;
+    let change = backend::ops::account::PasswordChange {
+        current: &current,
+        new: &new,
+        keep_tokens: keep_tokens.is_some(),
+    };
+    crate::ssr::ops()?.change_password(&c, &change).await?;
     // Every session ended with the old password; this one carries on with a fresh id.
-    crate::ssr::sign_in(&accounts, who.user_id).await
+    crate::ssr::sign_in(&crate::ssr::accounts()?, c.who.user_id).await
 }
 
 #[server(output = crate::codec::TextJson)]
 pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
-    let who = crate::ssr::principal()?;
-    Ok(crate::ssr::accounts()?
-        .list_tokens(who.user_id)
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .tokens(&c)
         .await?
         .into_iter()
         .map(TokenView::from)
@@ -44,10 +46,8 @@ pub async fn list_tokens() -> Result<Vec<TokenView>, AppError> {
 
 #[server(output = crate::codec::TextJson)]
 pub async fn create_token(name: String, expires_days: String) -> Result<NewTokenView, AppError> {
-    let who = crate::ssr::principal()?;
-    if let Some(identity) = crate::ssr::identity() {
-        backend::auth::require_session(&identity)?;
-    }
+    let c = crate::ssr::caller()?;
+    let via = crate::ssr::identity().map_or(backend::auth::Credential::Session, |i| i.via);
     let days = match expires_days.trim() {
         "" | "never" => None,
         d => Some(d.parse::<u32>().map_err(|_| {
@@ -58,8 +58,8 @@ pub async fn create_token(name: String, expires_days: String) -> Result<NewToken
             .respond()
         })?),
     };
-    let (info, token) = crate::ssr::accounts()?
-        .create_token(who.user_id, &name, days)
+    let (info, token) = crate::ssr::ops()?
+        .create_token(&c, via, (&name, days))
         .await?;
     Ok(NewTokenView {
         id: info.id,
@@ -71,10 +71,8 @@ pub async fn create_token(name: String, expires_days: String) -> Result<NewToken
 
 #[server(output = crate::codec::TextJson)]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
-    let who = crate::ssr::principal()?;
-    Ok(crate::ssr::accounts()?
-        .revoke_token(who.user_id, id)
-        .await?)
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?.revoke_token(&c, id).await?)
 }
 
 #[component]

@@ -134,8 +134,8 @@ fn wrong_setup_token() -> Error {
 
 /// Minting API tokens needs a signed-in session: a token that could make tokens would let one
 /// leaked token outlive its own revocation (and its owner's password change).
-pub fn require_session(identity: &Identity) -> Result<()> {
-    match identity.via {
+pub fn require_session(via: Credential) -> Result<()> {
+    match via {
         Credential::Session => Ok(()),
         Credential::Token => Err(Error::Denied {
             field: "authorization".into(),

@@ -9,6 +9,7 @@
 //! checked is always the operation's own.
 
 pub mod access;
+pub mod account;
 pub mod containers;
 pub mod hosts;
 pub mod images;
@@ -45,6 +46,9 @@ pub enum Needs {
     Host(HostAction),
     /// Being an admin (the host registry, registry credentials).
     Admin,
+    /// Only being signed in: the operation is on the caller's own account (their password,
+    /// their API tokens).
+    Own,
 }
 
 /// One operation: the name the audit log and every door use, and what it needs.
@@ -110,11 +114,29 @@ impl Op {
         }
     }
 
+    /// A change to the caller's own account, answering `ok`.
+    const fn own(name: &'static str, ok: u16) -> Op {
+        Op {
+            name,
+            needs: Needs::Own,
+            record: Record::Always,
+            ok,
+        }
+    }
+
+    /// A read of the caller's own account.
+    const fn own_read(name: &'static str) -> Op {
+        Op {
+            record: Record::Refusals,
+            ..Op::own(name, 200)
+        }
+    }
+
     /// The host action it needs, when it needs one.
     pub fn host_action(&self) -> Option<HostAction> {
         match self.needs {
             Needs::Host(action) => Some(action),
-            Needs::Admin => None,
+            Needs::Admin | Needs::Own => None,
         }
     }
 }
@@ -289,7 +311,7 @@ impl Ops {
             let action = match op.needs {
                 Needs::Host(action) => action,
                 Needs::Admin if caller.who.admin => HostAction::View,
-                Needs::Admin => return Err(Error::Forbidden),
+                Needs::Admin | Needs::Own => return Err(Error::Forbidden),
             };
             let permit = authorize(&caller.who, host, action)?;
             let host = self.fleet().host(&permit)?;
@@ -324,6 +346,30 @@ impl Ops {
             Err(Error::Forbidden)
         };
         caller.note(op, host, object, params, &result);
+        result
+    }
+
+    /// Runs `op` on the caller's own account: `work` gets the caller's user id; the step is
+    /// recorded with `params` and the object.
+    async fn as_self<T, Fut>(
+        &self,
+        caller: &Caller,
+        op: &Op,
+        object: Option<&str>,
+        params: Value,
+        work: impl FnOnce(i64) -> Fut,
+    ) -> Result<T>
+    where
+        Fut: Future<Output = Result<T>>,
+    {
+        debug_assert_eq!(
+            op.needs,
+            Needs::Own,
+            "{} is not an op on one's own account",
+            op.name
+        );
+        let result = work(caller.who.user_id).await;
+        caller.note(op, None, object, params, &result);
         result
     }
 }

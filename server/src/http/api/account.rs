@@ -8,8 +8,10 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::http::auth::Caller;
 use app::model::{MeView, NewTokenView, TokenView, UserView};
 use backend::auth::{Credential, Identity};
+use backend::ops::account::PasswordChange;
 
 use super::Body;
 use crate::http::auth::{session_error, sign_in, Auth};
@@ -168,18 +170,19 @@ pub struct PasswordBody {
 pub async fn change_password(
     State(state): State<AppState>,
     // Not signed in: 401 (extractors run in order; a missing identity would otherwise be a 500).
-    _: Auth,
+    Caller(c): Caller,
     Extension(identity): Extension<Identity>,
     session: Session,
     Body(body): Body<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    let id = identity.principal.user_id;
-    state
-        .accounts
-        .change_own_password(id, &body.current, &body.new, body.keep_tokens)
-        .await?;
+    let change = PasswordChange {
+        current: &body.current,
+        new: &body.new,
+        keep_tokens: body.keep_tokens,
+    };
+    state.ops().change_password(&c, &change).await?;
     if identity.via == Credential::Session {
-        sign_in(&session, &state, id).await?;
+        sign_in(&session, &state, c.who.user_id).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -199,9 +202,9 @@ pub async fn change_password(
 )]
 pub async fn list_tokens(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
-    let tokens = state.accounts.list_tokens(who.user_id).await?;
+    let tokens = state.ops().tokens(&c).await?;
     Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
 }
 
@@ -228,14 +231,13 @@ pub struct TokenBody {
 )]
 pub async fn create_token(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Extension(identity): Extension<Identity>,
     Body(body): Body<TokenBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    backend::auth::require_session(&identity)?;
     let (info, token) = state
-        .accounts
-        .create_token(who.user_id, &body.name, body.expires_days)
+        .ops()
+        .create_token(&c, identity.via, (&body.name, body.expires_days))
         .await?;
     let view = NewTokenView {
         id: info.id,
@@ -262,9 +264,9 @@ pub async fn create_token(
 )]
 pub async fn revoke_token(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Caller(c): Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    state.accounts.revoke_token(who.user_id, id).await?;
+    state.ops().revoke_token(&c, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
