@@ -1249,6 +1249,9 @@ async fn denials_are_in_the_audit_log(app: &TestApp) {
         "fn.remove_team_member",
         "fn.save_guardrails",
         "fn.set_audit_retention",
+        "fn.change_password",
+        "fn.create_token",
+        "fn.revoke_token",
     ] {
         assert!(
             rows(app, Some("doors-manager"), server_fn).await.is_empty(),
