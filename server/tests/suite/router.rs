@@ -130,6 +130,74 @@ fn api_routes() -> Vec<(String, &'static str)> {
     crate::common::api_routes()
 }
 
+/// docs/design/api.md lists every route the router serves, and nothing it does not: a line
+/// `GET|POST /api/v1/hosts/{host}/{volumes|networks}` stands for each method and each choice,
+/// and `·` puts two entries on one line.
+#[test]
+fn api_md_lists_exactly_the_routes() {
+    let md = include_str!("../../../docs/design/api.md");
+    let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+    let mut listed = std::collections::BTreeSet::new();
+    for line in md.lines() {
+        for entry in line.split(" · ") {
+            let mut words = entry.split_whitespace();
+            let (Some(verbs), Some(path)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let verbs: Vec<&str> = verbs.split('|').collect();
+            if !verbs.iter().all(|v| methods.contains(v)) || !path.starts_with("/api/v1/") {
+                continue;
+            }
+            let path = path.split('?').next().unwrap_or(path);
+            for path in expand(path) {
+                for verb in &verbs {
+                    listed.insert((
+                        verb.to_string(),
+                        path.trim_start_matches("/api/v1").to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    let served: std::collections::BTreeSet<(String, String)> = api_routes()
+        .into_iter()
+        .map(|(path, method)| (method.to_uppercase(), path))
+        .collect();
+    let unlisted: Vec<_> = served.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&served).collect();
+    assert!(
+        unlisted.is_empty(),
+        "served but not in api.md: {unlisted:#?}"
+    );
+    assert!(stale.is_empty(), "in api.md but not served: {stale:#?}");
+}
+
+/// `/a/{x|y}/b` → `/a/x/b`, `/a/y/b`; a `{name}` without `|` is a parameter and stays.
+fn expand(path: &str) -> Vec<String> {
+    let Some(start) = path.find(|c| c == '{') else {
+        return vec![path.to_string()];
+    };
+    let end = path[start..].find('}').map_or(path.len(), |e| start + e);
+    let (head, inner, tail) = (
+        &path[..start],
+        &path[start + 1..end],
+        &path[(end + 1).min(path.len())..],
+    );
+    let choices: Vec<String> = if inner.contains('|') {
+        inner.split('|').map(str::to_string).collect()
+    } else {
+        vec![format!("{{{inner}}}")]
+    };
+    choices
+        .into_iter()
+        .flat_map(|c| {
+            expand(tail)
+                .into_iter()
+                .map(move |t| format!("{head}{c}{t}"))
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hosts_page_is_rendered_on_the_server() {
     let app = TestApp::new().await;
