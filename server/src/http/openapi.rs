@@ -127,10 +127,9 @@ fn refusals(path: &str, method: &str, op: &serde_json::Value) -> Vec<(u16, &'sta
         add.push((400, "a path segment is not a number"));
     }
     if has("query", false) {
-        add.push((400, "the query string does not fit its parameters"));
         add.push((
             422,
-            "a query parameter's value does not fit (named in `field`)",
+            "a query parameter's value does not fit its type or rules",
         ));
     }
     if has("path", false) {

@@ -110,8 +110,8 @@ pub async fn exec(
     }
     let params = query.map(|Query(p)| p).map_err(|e| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
             format!("the query string does not fit: {}", e.body_text()),
         )
     })?;
