@@ -174,7 +174,7 @@ fn api_md_lists_exactly_the_routes() {
 
 /// `/a/{x|y}/b` → `/a/x/b`, `/a/y/b`; a `{name}` without `|` is a parameter and stays.
 fn expand(path: &str) -> Vec<String> {
-    let Some(start) = path.find(|c| c == '{') else {
+    let Some(start) = path.find('{') else {
         return vec![path.to_string()];
     };
     let end = path[start..].find('}').map_or(path.len(), |e| start + e);
