@@ -28,20 +28,33 @@ export function watchConsole(page: Page): string[] {
   // loader and lazy pages ask again), so the aborted requests and the retry notes are not
   // problems; a page that never comes to life still fails its test.
   let networkChanged = false;
+  // The wasm chunk loader reports a fetch the change aborted as a bare "Failed to fetch"
+  // (console and page error), sometimes before the browser reports the change itself: such
+  // notes are held back and dropped once the change is known.
+  const aborted = /did not load|could not be loaded|Failed to fetch/;
+  const held: string[] = [];
+  const note = (problem: string) => {
+    if (networkChanged && aborted.test(problem)) return;
+    if (aborted.test(problem)) held.push(problem);
+    problems.push(problem);
+  };
+  const changed = () => {
+    networkChanged = true;
+    for (const p of held.splice(0)) {
+      const i = problems.indexOf(p);
+      if (i >= 0) problems.splice(i, 1);
+    }
+  };
   page.on("console", (msg) => {
     const text = msg.text();
-    if (text.includes("ERR_NETWORK_CHANGED")) {
-      networkChanged = true;
-      return;
-    }
-    if (networkChanged && /did not load|could not be loaded/.test(text)) return;
-    if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${text}`);
+    if (text.includes("ERR_NETWORK_CHANGED")) return changed();
+    if (msg.type() === "error" || msg.type() === "warning") note(`${msg.type()}: ${text}`);
   });
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  page.on("pageerror", (err) => note(`pageerror: ${err.message}`));
   page.on("requestfailed", (req) => {
     // A request the browser dropped because the page navigated away is not a failure.
     const reason = req.failure()?.errorText ?? "";
-    if (reason === "net::ERR_NETWORK_CHANGED") networkChanged = true;
+    if (reason === "net::ERR_NETWORK_CHANGED") changed();
     else if (reason !== "net::ERR_ABORTED") problems.push(`requestfailed: ${req.url()} ${reason}`);
   });
   return problems;
