@@ -35,9 +35,6 @@ pub struct SetupBody {
     request_body = SetupBody,
     responses(
         (status = 201, description = "ok", body = UserView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
         (status = 429, description = "too many wrong setup tokens from this client (Retry-After says when to retry)", body = ErrorResponse),
     ),
 )]
@@ -77,9 +74,6 @@ pub struct LoginBody {
     request_body = LoginBody,
     responses(
         (status = 200, description = "ok", body = UserView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn login(
@@ -114,8 +108,6 @@ pub async fn login(
     summary = "Sign out (the session is destroyed on the server)",
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
@@ -132,8 +124,6 @@ pub async fn logout(session: Session) -> Result<StatusCode, ApiError> {
     summary = "Who am I, and my role on each host I may see",
     responses(
         (status = 200, description = "ok", body = MeView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
@@ -161,9 +151,6 @@ pub struct PasswordBody {
     request_body = PasswordBody,
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
         (status = 429, description = "too many wrong current passwords (Retry-After says when to retry)", body = ErrorResponse),
     ),
 )]
@@ -195,8 +182,6 @@ pub async fn change_password(
     summary = "My API tokens (never their secrets)",
     responses(
         (status = 200, description = "ok", body = Vec<TokenView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
@@ -224,9 +209,7 @@ pub struct TokenBody {
     request_body = TokenBody,
     responses(
         (status = 201, description = "ok", body = NewTokenView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
         (status = 403, description = "not allowed (the request was made with an API token: tokens cannot create tokens)", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn create_token(
@@ -257,8 +240,6 @@ pub async fn create_token(
     params(("id" = i64, Path, description = "the object's id or name")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]

@@ -61,8 +61,6 @@ impl AuditQuery {
     params(AuditQuery),
     responses(
         (status = 200, description = "a page of entries, or with format=csv every matching row", content((AuditPageView = "application/json"), (String = "text/csv"))),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid filter", body = ErrorResponse),
     ),
 )]
@@ -106,8 +104,6 @@ pub async fn list(
     params(AuditQuery),
     responses(
         (status = 200, description = "ok", body = String, content_type = "text/csv"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid filter", body = ErrorResponse),
     ),
 )]
@@ -152,8 +148,6 @@ async fn csv_response(
     summary = "Audit retention in days (admin; default 90)",
     responses(
         (status = 200, description = "ok", body = AuditSettingsView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
     ),
 )]
 pub async fn settings(
@@ -175,9 +169,6 @@ pub async fn settings(
     request_body = AuditSettingsView,
     responses(
         (status = 200, description = "ok", body = AuditSettingsView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn set_settings(

@@ -59,9 +59,6 @@ fn required_path(path: Option<String>) -> ApiResult<String> {
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), TopParams),
     responses(
         (status = 200, description = "ok", body = Processes),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "container is not running", body = ErrorResponse),
         (status = 422, description = "invalid ps_args", body = ErrorResponse),
     ),
@@ -91,9 +88,6 @@ pub async fn top(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = Vec<Change>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn changes(
@@ -117,10 +111,6 @@ pub async fn changes(
     request_body = CommitRequest,
     responses(
         (status = 201, description = "ok", body = Committed),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn commit(
@@ -146,9 +136,6 @@ pub async fn commit(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = Binary, content_type = "application/x-tar"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn export(
@@ -173,9 +160,6 @@ pub async fn export(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), PathParams),
     responses(
         (status = 200, description = "ok", body = Binary, content_type = "application/x-tar"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "invalid path", body = ErrorResponse),
     ),
 )]
@@ -205,9 +189,6 @@ const ARCHIVE_FALLBACK: &str = "attachment; filename=\"archive.tar\"";
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), PathParams),
     responses(
         (status = 200, description = "ok", body = DirListing),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "invalid path or not a folder", body = ErrorResponse),
     ),
 )]
@@ -235,9 +216,6 @@ pub async fn list(
     request_body(content((Binary = "application/x-tar"), (Binary = "application/octet-stream"))),
     responses(
         (status = 204, description = "written"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "a file would replace a folder or the reverse", body = ErrorResponse),
         (status = 413, description = "larger than the upload limit", body = ErrorResponse),
         (status = 415, description = "unsupported content type", body = ErrorResponse),

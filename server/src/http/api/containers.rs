@@ -34,8 +34,6 @@ type ApiResult<T> = Result<T, ApiError>;
     params(ContainerListParams),
     responses(
         (status = 200, description = "ok", body = Vec<ContainerSummary>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "invalid filter", body = ErrorResponse),
     ),
@@ -65,9 +63,6 @@ pub async fn list_all(
     params(("host" = String, Path, description = "the host's slug"), ContainerListParams),
     responses(
         (status = 200, description = "ok", body = Vec<ContainerSummary>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "invalid filter", body = ErrorResponse),
         (status = 502, description = "engine unreachable", body = ErrorResponse),
         (status = 504, description = "engine timeout", body = ErrorResponse),
@@ -97,9 +92,6 @@ pub async fn list(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = ContainerDetail),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn inspect(
@@ -122,9 +114,6 @@ pub async fn inspect(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = RunSpec),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn run_spec(
@@ -148,11 +137,7 @@ pub async fn run_spec(
     request_body = RunSpec,
     responses(
         (status = 201, description = "ok", body = Created),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "name or port in use", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
         (status = 502, description = "engine error", body = ErrorResponse),
     ),
 )]
@@ -186,9 +171,6 @@ pub async fn create(
     request_body(content = Option<RecreateRequest>, description = "absent: recreate as is; {spec, pull}: edit"),
     responses(
         (status = 201, description = "ok", body = Created),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "conflict", body = ErrorResponse),
         (status = 422, description = "invalid field (the message names it)", body = ErrorResponse),
     ),
@@ -306,9 +288,6 @@ pub struct RemoveParams {
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "not possible in the container's state", body = ErrorResponse),
         (status = 422, description = "invalid parameter", body = ErrorResponse),
     ),
@@ -330,9 +309,6 @@ pub async fn start(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), WaitParams),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "not possible in the container's state", body = ErrorResponse),
         (status = 422, description = "invalid parameter", body = ErrorResponse),
     ),
@@ -356,9 +332,6 @@ pub async fn stop(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), WaitParams),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "not possible in the container's state", body = ErrorResponse),
         (status = 422, description = "invalid parameter", body = ErrorResponse),
     ),
@@ -382,9 +355,6 @@ pub async fn restart(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), KillParams),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "not possible in the container's state", body = ErrorResponse),
         (status = 422, description = "invalid parameter", body = ErrorResponse),
     ),
@@ -407,9 +377,6 @@ pub async fn kill(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "not possible in the container's state", body = ErrorResponse),
         (status = 422, description = "invalid parameter", body = ErrorResponse),
     ),
@@ -431,9 +398,6 @@ pub async fn pause(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "not possible in the container's state", body = ErrorResponse),
         (status = 422, description = "invalid parameter", body = ErrorResponse),
     ),
@@ -456,9 +420,6 @@ pub async fn unpause(
     request_body = RenameRequest,
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "name in use", body = ErrorResponse),
         (status = 422, description = "invalid name", body = ErrorResponse),
     ),
@@ -486,9 +447,6 @@ pub async fn rename(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), RemoveParams),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "running (use force)", body = ErrorResponse),
     ),
 )]

@@ -21,8 +21,6 @@ use crate::state::AppState;
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 200, description = "ok", body = GuardrailsView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host", body = ErrorResponse),
     ),
 )]
@@ -45,10 +43,7 @@ pub async fn get(
     request_body = GuardrailsView,
     responses(
         (status = 200, description = "ok", body = GuardrailsView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn set(

@@ -27,8 +27,6 @@ use crate::state::AppState;
     request_body = HostInput,
     responses(
         (status = 201, description = "ok", body = HostView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "slug already in use", body = ErrorResponse),
         (status = 422, description = "invalid field or failed connection test", body = ErrorResponse),
@@ -59,9 +57,6 @@ pub async fn create(
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 200, description = "ok", body = HostSettingsView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn settings(
@@ -83,9 +78,6 @@ pub async fn settings(
     request_body = HostPatchInput,
     responses(
         (status = 200, description = "ok", body = HostView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "host comes from --engine", body = ErrorResponse),
         (status = 422, description = "invalid field or failed connection test", body = ErrorResponse),
     ),
@@ -110,9 +102,6 @@ pub async fn update(
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "host comes from --engine", body = ErrorResponse),
     ),
 )]

@@ -41,8 +41,6 @@ pub async fn list(State(state): State<AppState>, Caller(c): Caller) -> Json<Vec<
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 200, description = "ok", body = HostView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
@@ -88,9 +86,6 @@ pub async fn info(
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 200, description = "ok", body = DiskUsageView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 502, description = "engine unreachable or engine error", body = ErrorResponse),
         (status = 504, description = "engine timeout", body = ErrorResponse),
     ),
@@ -113,9 +108,6 @@ pub async fn disk_usage(
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 200, description = "ok", body = Vec<SwarmNodeView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 502, description = "engine unreachable or engine error", body = ErrorResponse),
         (status = 504, description = "engine timeout", body = ErrorResponse),
     ),

@@ -66,8 +66,6 @@ impl ForceParams {
     params(ImageListParams),
     responses(
         (status = 200, description = "ok", body = Vec<ImageView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
@@ -95,9 +93,6 @@ pub async fn list_all(
     params(("host" = String, Path, description = "the host's slug"), ImageListParams),
     responses(
         (status = 200, description = "ok", body = Vec<ImageView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn list(
@@ -125,9 +120,6 @@ pub async fn list(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = ImageDetailView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn inspect(
@@ -150,9 +142,6 @@ pub async fn inspect(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = Vec<HistoryView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn history(
@@ -180,9 +169,6 @@ pub async fn history(
     request_body = PullRequest,
     responses(
         (status = 200, description = "ok", body = PullLine, content_type = "application/x-ndjson"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "invalid image reference", body = ErrorResponse),
     ),
 )]
@@ -245,9 +231,6 @@ pub async fn pull(
     request_body = TagRequest,
     responses(
         (status = 201, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "invalid repo or tag", body = ErrorResponse),
     ),
 )]
@@ -275,9 +258,6 @@ pub async fn tag(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), ForceParams),
     responses(
         (status = 200, description = "ok", body = RemovedView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "in use", body = ErrorResponse),
     ),
 )]
@@ -303,9 +283,6 @@ pub async fn remove(
     params(("host" = String, Path, description = "the host's slug"), PruneParams),
     responses(
         (status = 200, description = "ok", body = PruneResult),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn prune(
@@ -332,9 +309,6 @@ pub async fn prune(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = Binary, content_type = "application/x-tar"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn export(
@@ -360,9 +334,6 @@ pub async fn export(
     params(("host" = String, Path, description = "the host's slug"), SearchParams),
     responses(
         (status = 200, description = "ok", body = Vec<SearchHitView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "invalid term", body = ErrorResponse),
         (status = 502, description = "registry unreachable", body = ErrorResponse),
         (status = 504, description = "registry timeout", body = ErrorResponse),
@@ -392,9 +363,6 @@ pub async fn search(
     request_body(content((Binary = "application/x-tar"))),
     responses(
         (status = 200, description = "ok", body = LoadedView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 413, description = "too large", body = ErrorResponse),
         (status = 422, description = "not an image archive", body = ErrorResponse),
     ),
@@ -423,9 +391,6 @@ pub async fn load(
     request_body(content((Binary = "application/x-tar"))),
     responses(
         (status = 201, description = "ok", body = ImportedView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 413, description = "too large", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),

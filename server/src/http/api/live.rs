@@ -316,9 +316,6 @@ fn text_line(buf: &mut Vec<u8>, line: &LogLine, timestamps: bool) {
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), LogParams),
     responses(
         (status = 200, description = "the lines, or with follow=true their events", content((Vec<WireLine> = "application/json"), (String = "text/plain"), (SseEvent = "text/event-stream"))),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "invalid parameter (q names a bad regex)", body = ErrorResponse),
     ),
 )]
@@ -489,9 +486,6 @@ fn text_response(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), LogParams),
     responses(
         (status = 200, description = "ok", body = String, content_type = "text/plain"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn download(
@@ -532,9 +526,6 @@ pub async fn download(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = SseEvent, content_type = "text/event-stream"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn stats(
@@ -567,9 +558,6 @@ pub async fn stats(
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 200, description = "ok", body = HostUsage),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn host_stats(
@@ -593,9 +581,6 @@ pub async fn host_stats(
     params(("host" = String, Path, description = "the host's slug"), EventParams),
     responses(
         (status = 200, description = "ok", body = SseEvent, content_type = "text/event-stream"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "unknown type", body = ErrorResponse),
     ),
 )]
@@ -647,8 +632,6 @@ pub async fn host_events(
     params(EventParams),
     responses(
         (status = 200, description = "ok", body = SseEvent, content_type = "text/event-stream"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 422, description = "unknown type", body = ErrorResponse),
     ),

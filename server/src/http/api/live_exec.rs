@@ -16,9 +16,8 @@
 //! The audit middleware records the session's opening (`container.exec`); its end is recorded
 //! here as `container.exec.close` with how long it lasted and how it ended.
 
+use super::Params;
 use crate::http::ErrorResponse;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::Query;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -84,9 +83,6 @@ fn same_origin(headers: &HeaderMap) -> bool {
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), ExecParams),
     responses(
         (status = 101, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "the container is not running, or is paused", body = ErrorResponse),
         (status = 422, description = "cmd not an allowed shell", body = ErrorResponse),
     ),
@@ -98,7 +94,7 @@ pub async fn exec(
     Path((host, id)): Path<(String, String)>,
     client: Result<ConnectInfo<SocketAddr>, axum::extract::rejection::ExtensionRejection>,
     headers: HeaderMap,
-    query: Result<Query<ExecParams>, QueryRejection>,
+    Params(params): Params<ExecParams>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     if !same_origin(&headers) {
@@ -108,13 +104,6 @@ pub async fn exec(
             "a terminal can only be opened from Capstan's own pages",
         ));
     }
-    let params = query.map(|Query(p)| p).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("the query string does not fit: {}", e.body_text()),
-        )
-    })?;
     let request = ExecRequest::parse(&params)?;
     // One inspect: it finds the container (404), refuses one not running (409, before the
     // upgrade, so the client gets an ordinary answer) and names the container for the exec.

@@ -22,8 +22,6 @@ use crate::state::AppState;
     summary = "Stored registry credentials (admin); passwords are never returned",
     responses(
         (status = 200, description = "ok", body = Vec<RegistryView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
@@ -46,11 +44,8 @@ pub async fn list(
     request_body = NewRegistryRequest,
     responses(
         (status = 201, description = "ok", body = RegistryView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "already stored", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn create(
@@ -72,9 +67,6 @@ pub async fn create(
     params(("id" = i64, Path, description = "the object's id or name")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn remove(

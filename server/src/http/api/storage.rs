@@ -32,8 +32,6 @@ type ApiResult<T> = Result<T, ApiError>;
     summary = "Volumes across every visible host; hosts that did not answer are named in the X-Capstan-Unreachable header",
     responses(
         (status = 200, description = "ok", body = Vec<VolumeView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
@@ -59,9 +57,6 @@ pub async fn list_all_volumes(
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 200, description = "ok", body = Vec<VolumeView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn list_volumes(
@@ -89,11 +84,7 @@ pub async fn list_volumes(
     request_body = CreateVolumeRequest,
     responses(
         (status = 201, description = "ok", body = VolumeView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "name in use", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn create_volume(
@@ -119,9 +110,6 @@ pub async fn create_volume(
     params(("host" = String, Path, description = "the host's slug"), ("name" = String, Path, description = "the volume's name")),
     responses(
         (status = 200, description = "ok", body = VolumeView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn inspect_volume(
@@ -144,9 +132,6 @@ pub async fn inspect_volume(
     params(("host" = String, Path, description = "the host's slug"), ("name" = String, Path, description = "the volume's name"), ForceParams),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "in use", body = ErrorResponse),
     ),
 )]
@@ -171,9 +156,6 @@ pub async fn remove_volume(
     params(("host" = String, Path, description = "the host's slug"), PruneParams),
     responses(
         (status = 200, description = "ok", body = PruneResult),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn prune_volumes(
@@ -200,8 +182,6 @@ pub async fn prune_volumes(
     summary = "Networks across every visible host; hosts that did not answer are named in the X-Capstan-Unreachable header",
     responses(
         (status = 200, description = "ok", body = Vec<NetworkView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
@@ -227,9 +207,6 @@ pub async fn list_all_networks(
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 200, description = "ok", body = Vec<NetworkView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn list_networks(
@@ -258,11 +235,7 @@ pub async fn list_networks(
     request_body = CreateNetworkRequest,
     responses(
         (status = 201, description = "ok", body = NetworkView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "name in use or subnet overlaps", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn create_network(
@@ -288,9 +261,6 @@ pub async fn create_network(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = NetworkView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn inspect_network(
@@ -313,9 +283,6 @@ pub async fn inspect_network(
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "built-in or in use", body = ErrorResponse),
     ),
 )]
@@ -339,9 +306,6 @@ pub async fn remove_network(
     request_body = AttachRequest,
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "conflict", body = ErrorResponse),
     ),
 )]
@@ -372,9 +336,6 @@ pub async fn connect(
     request_body = AttachRequest,
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "conflict", body = ErrorResponse),
     ),
 )]
@@ -404,9 +365,6 @@ pub async fn disconnect(
     params(("host" = String, Path, description = "the host's slug"), PruneParams),
     responses(
         (status = 200, description = "ok", body = PruneResult),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn prune_networks(

@@ -22,8 +22,6 @@ use crate::state::AppState;
     summary = "Teams with their members (admin)",
     responses(
         (status = 200, description = "ok", body = Vec<TeamView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
     ),
 )]
 pub async fn list(
@@ -51,10 +49,7 @@ pub async fn list(
     request_body = TeamRequest,
     responses(
         (status = 201, description = "ok", body = TeamView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 409, description = "name taken", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn create(
@@ -76,8 +71,6 @@ pub async fn create(
     params(("id" = i64, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = TeamView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such team", body = ErrorResponse),
     ),
 )]
@@ -100,11 +93,8 @@ pub async fn get(
     request_body = TeamRequest,
     responses(
         (status = 200, description = "ok", body = TeamView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such team", body = ErrorResponse),
         (status = 409, description = "name taken", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn rename(
@@ -127,8 +117,6 @@ pub async fn rename(
     params(("id" = i64, Path, description = "the object's id or name")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such team", body = ErrorResponse),
     ),
 )]
@@ -152,8 +140,6 @@ pub async fn remove(
     responses(
         (status = 201, description = "added"),
         (status = 204, description = "already a member"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such team or user", body = ErrorResponse),
     ),
 )]
@@ -180,8 +166,6 @@ pub async fn add_member(
     params(("id" = i64, Path, description = "the object's id or name"), ("user_id" = i64, Path, description = "the user's id")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 404, description = "no such team or not a member", body = ErrorResponse),
     ),
 )]

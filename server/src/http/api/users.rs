@@ -25,8 +25,6 @@ use crate::state::AppState;
     summary = "All users (admin)",
     responses(
         (status = 200, description = "ok", body = Vec<UserView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
@@ -62,9 +60,6 @@ pub struct NewUser {
     request_body = NewUser,
     responses(
         (status = 201, description = "ok", body = UserView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn create(
@@ -90,8 +85,6 @@ pub async fn create(
     params(("id" = i64, Path, description = "the object's id or name")),
     responses(
         (status = 200, description = "ok", body = UserView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
@@ -113,9 +106,6 @@ pub async fn get(
     request_body = UserPatch,
     responses(
         (status = 200, description = "ok", body = UserView),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn update(
@@ -137,8 +127,6 @@ pub async fn update(
     params(("id" = i64, Path, description = "the object's id or name")),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
@@ -160,8 +148,6 @@ pub async fn remove(
     params(("host" = String, Path, description = "the host's slug")),
     responses(
         (status = 200, description = "ok", body = Vec<GrantView>),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
@@ -216,9 +202,6 @@ fn subject(user: Option<i64>, team: Option<i64>) -> Result<Subject, ApiError> {
     request_body = GrantBody,
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
-        (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
 pub async fn grant(
@@ -251,8 +234,6 @@ pub struct RevokeQuery {
     params(("host" = String, Path, description = "the host's slug"), RevokeQuery),
     responses(
         (status = 204, description = "ok"),
-        (status = 401, description = "not signed in", body = ErrorResponse),
-        (status = 403, description = "not allowed", body = ErrorResponse),
         (status = 422, description = "invalid field", body = ErrorResponse),
     ),
 )]
