@@ -9,7 +9,8 @@ WASM_BINDGEN_VERSION=0.2.130 # must equal the `=` pin of wasm-bindgen in Cargo.t
 BINARYEN_NPM_VERSION=132.0.0
 TOOLS_DIR="${CAPSTAN_TOOLS_DIR:-$HOME/.cache/capstan-tools}"
 
-log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+# Each step says when it started (minutes:seconds since the command began), so a slow step shows.
+log() { printf '\033[1;34m==>\033[0m [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 have_version() { # have_version <cmd> <expected substring> [args]

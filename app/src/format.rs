@@ -54,6 +54,32 @@ pub fn datetime(unix: i64) -> String {
     )
 }
 
+/// `12.3 %`.
+pub fn percent(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0} %")
+    } else {
+        format!("{v:.1} %")
+    }
+}
+
+/// A rate in bytes per second: `1.2 MB/s`.
+pub fn rate(v: f64) -> String {
+    // Rates are non-negative and far below u64::MAX.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = v.max(0.0).round() as u64;
+    format!("{}/s", bytes(n))
+}
+
+/// An id as `docker ps` and `docker images` show it: 12 characters, without `sha256:`.
+pub fn short_id(id: &str) -> String {
+    id.strip_prefix("sha256:")
+        .unwrap_or(id)
+        .chars()
+        .take(12)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -79,6 +105,16 @@ mod tests {
         assert_eq!(latency_ms(0), "<1 ms");
         assert_eq!(latency_ms(42), "42 ms");
         assert_eq!(latency_ms(1250), "1.2 s");
+    }
+
+    #[test]
+    fn percents_rates_and_ids() {
+        assert_eq!(percent(3.06), "3.1 %");
+        assert_eq!(percent(150.0), "150 %");
+        assert_eq!(rate(1536.0), "1.5 KB/s");
+        assert_eq!(rate(-1.0), "0 B/s");
+        assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_id("fedcba9876543210"), "fedcba987654");
     }
 
     #[test]

@@ -139,39 +139,39 @@ lazy_area!(containers {
 });
 
 lazy_area!(container {
-    RunPage => crate::pages::run::RunPage,
-    DuplicatePage => crate::pages::run::DuplicatePage,
-    EditPage => crate::pages::run::EditPage,
-    ContainerOverview => crate::pages::container::ContainerOverview,
-    ProcessesTab => crate::pages::container_tabs::ProcessesTab,
-    ChangesTab => crate::pages::container_tabs::ChangesTab,
-    FilesTab => crate::pages::container_tabs::FilesTab,
-    LogsTab => crate::pages::logs::LogsTab,
-    StatsTab => crate::pages::stats::StatsTab,
-    TerminalTab => crate::pages::terminal::TerminalTab,
-    LogsPage => crate::pages::logs::LogsPage,
-    EventsPage => crate::pages::events::EventsPage,
+    RunPage => crate::pages::container::run::RunPage,
+    DuplicatePage => crate::pages::container::run::DuplicatePage,
+    EditPage => crate::pages::container::run::EditPage,
+    ContainerOverview => crate::pages::container::overview::ContainerOverview,
+    ProcessesTab => crate::pages::container::tabs::ProcessesTab,
+    ChangesTab => crate::pages::container::tabs::ChangesTab,
+    FilesTab => crate::pages::container::tabs::FilesTab,
+    LogsTab => crate::pages::container::logs::LogsTab,
+    StatsTab => crate::pages::container::stats::StatsTab,
+    TerminalTab => crate::pages::container::terminal::TerminalTab,
+    LogsPage => crate::pages::container::logs::LogsPage,
+    EventsPage => crate::pages::container::events::EventsPage,
 });
 
 lazy_area!(storage {
-    ImagesPage => crate::pages::images::ImagesPage,
-    ImagePage => crate::pages::images::ImagePage,
-    VolumesPage => crate::pages::volumes::VolumesPage,
-    NetworksPage => crate::pages::networks::NetworksPage,
+    ImagesPage => crate::pages::storage::images::ImagesPage,
+    ImagePage => crate::pages::storage::images::ImagePage,
+    VolumesPage => crate::pages::storage::volumes::VolumesPage,
+    NetworksPage => crate::pages::storage::networks::NetworksPage,
 });
 
 lazy_area!(host_admin {
-    NewHostPage => crate::pages::host_form::NewHostPage,
-    HostPage => crate::pages::host::HostPage,
-    EditHostPage => crate::pages::host_form::EditHostPage,
-    HostAccessPage => crate::pages::host_access::HostAccessPage,
+    NewHostPage => crate::pages::host_admin::form::NewHostPage,
+    HostPage => crate::pages::host_admin::host::HostPage,
+    EditHostPage => crate::pages::host_admin::form::EditHostPage,
+    HostAccessPage => crate::pages::host_admin::access::HostAccessPage,
 });
 
 lazy_area!(people {
-    AccountPage => crate::pages::account::AccountPage,
-    UsersPage => crate::pages::users::UsersPage,
-    TeamsPage => crate::pages::teams::TeamsPage,
-    AuditPage => crate::pages::audit::AuditPage,
-    RegistriesPage => crate::pages::registries::RegistriesPage,
-    ApiReferencePage => crate::pages::api_reference::ApiReferencePage,
+    AccountPage => crate::pages::people::account::AccountPage,
+    UsersPage => crate::pages::people::users::UsersPage,
+    TeamsPage => crate::pages::people::teams::TeamsPage,
+    AuditPage => crate::pages::people::audit::AuditPage,
+    RegistriesPage => crate::pages::people::registries::RegistriesPage,
+    ApiReferencePage => crate::pages::people::api_reference::ApiReferencePage,
 });

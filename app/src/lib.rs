@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod browser;
+pub mod client;
 pub mod codec;
 pub mod components;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod format;
 pub mod lazy;
 pub mod model;
 pub mod pages;
+pub mod routes;
 pub mod safe_next;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -379,3 +379,12 @@ mod convert {
         }
     }
 }
+
+pub fn role_at_least(role: Option<RoleView>, needed: RoleView) -> bool {
+    let rank = |r: RoleView| match r {
+        RoleView::Viewer => 0,
+        RoleView::Operator => 1,
+        RoleView::Manager => 2,
+    };
+    role.is_some_and(|r| rank(r) >= rank(needed))
+}

@@ -24,10 +24,12 @@ pub fn provide_server_context(
     fleet: backend::fleet::Fleet,
     accounts: backend::auth::Accounts,
     registry: backend::hosts::Registry,
+    live: backend::live::Hub,
     data_dir: DataDir,
     api: ApiDocument,
 ) {
     provide_context(api);
+    provide_context(live);
     provide_context(fleet);
     provide_context(accounts);
     provide_context(registry);
@@ -40,6 +42,14 @@ pub fn provide_server_context(
 pub fn fleet() -> Result<backend::fleet::Fleet, crate::error::AppError> {
     use_context::<backend::fleet::Fleet>().ok_or_else(|| {
         tracing::error!("the fleet was not provided to the Leptos context");
+        crate::error::AppError::Internal
+    })
+}
+
+/// The server's live hub: streams and host totals shared by every viewer.
+pub fn hub() -> Result<backend::live::Hub, crate::error::AppError> {
+    use_context::<backend::live::Hub>().ok_or_else(|| {
+        tracing::error!("the live hub was not provided to the Leptos context");
         crate::error::AppError::Internal
     })
 }

@@ -46,11 +46,15 @@ pub enum Error {
     Internal(String),
 }
 
+/// A registry search answers within this, or the person is told no registry could be reached
+/// (the engine's search is cut at it; the message names it).
+pub const SEARCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn registry_message(timeout: bool) -> String {
     if timeout {
         format!(
             "no registry answered the search within {} seconds: the engine may have no route to its registry",
-            crate::engine::SEARCH_DEADLINE.as_secs()
+            SEARCH_DEADLINE.as_secs()
         )
     } else {
         "the engine could not search: its registry could not be reached or refused the search"

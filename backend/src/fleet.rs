@@ -15,7 +15,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, EngineSpec, EngineSummary, Timeouts};
 use crate::error::{Error, Result};
-use crate::live::{EventFilter, EventItem, Hub, LogEnd};
 use crate::policy::{authorize, HostAction, Permit, Principal};
 
 /// The kinds of engine event that change what the hosts snapshot counts.
@@ -23,6 +22,26 @@ const SNAPSHOT_EVENT_TYPES: [&str; 4] = ["container", "image", "volume", "networ
 
 /// The longest wait between two attempts to reopen a host's event stream.
 const EVENTS_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// What the monitor reads from a host's engine events: that something changed, or that the
+/// stream is over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// An event (or events skipped by a slow reader) that may change the host's counts.
+    Seen,
+    /// The stream ended or broke (with what broke it); the monitor opens it again.
+    Ended(Option<String>),
+    /// The server is shutting down.
+    Shutdown,
+}
+
+/// A shared source of each host's engine events (the live hub: [`crate::live::Hub`]), so a
+/// host costs one engine event stream however many people watch its feed. Without one the
+/// monitor opens the engine's stream itself.
+pub trait EventSource: Send + Sync + 'static {
+    /// The host's events of the given types (`container`, `image`, …) as [`Change`]s.
+    fn changes(&self, host: &Host, types: Vec<String>) -> BoxStream<'static, Change>;
+}
 
 /// A host slug: `[a-z0-9][a-z0-9-]{0,62}` (api.md).
 pub fn validate_slug(slug: &str) -> Result<()> {
@@ -168,10 +187,8 @@ pub struct Fleet {
     monitor: Arc<Mutex<Option<Monitor>>>,
     /// Hosts with a probe scheduled by [`Fleet::refresh_soon`].
     refreshing: Arc<Mutex<std::collections::HashSet<String>>>,
-    /// The live hub whose shared per-host event stream the monitor follows, so a host costs one
-    /// engine event stream however many people watch its feed. Without one the monitor opens
-    /// the engine's stream itself.
-    events_hub: Arc<watch::Sender<Option<Hub>>>,
+    /// The shared per-host event streams the monitor follows ([`EventSource`]).
+    events: Arc<watch::Sender<Option<Arc<dyn EventSource>>>>,
 }
 
 struct Monitor {
@@ -191,7 +208,7 @@ impl Fleet {
             snapshot: Arc::default(),
             monitor: Arc::default(),
             refreshing: Arc::default(),
-            events_hub: Arc::new(watch::channel(None).0),
+            events: Arc::new(watch::channel(None).0),
         };
         for c in configs {
             fleet.add(c)?;
@@ -410,34 +427,26 @@ impl Fleet {
         });
     }
 
-    /// Makes the monitor follow each host's events through `hub`'s shared stream (the one the
-    /// events feed uses). Event watchers already running switch over at once. The hub given
+    /// Makes the monitor follow each host's events through `source`'s shared streams (the ones
+    /// the events feed uses). Event watchers already running switch over at once. The source
     /// must not hold this fleet (it would keep itself alive).
-    pub(crate) fn attach_events_hub(&self, hub: Hub) {
-        self.events_hub.send_replace(Some(hub));
+    pub fn follow_events_from(&self, source: Arc<dyn EventSource>) {
+        self.events.send_replace(Some(source));
     }
 
-    /// The live hub attached with `Hub::with_fleet`, for callers that only hold the fleet
-    /// (server fns) and want the hub's shared results.
-    pub fn live_hub(&self) -> Option<Hub> {
-        self.events_hub.borrow().clone()
-    }
-
-    /// A host's snapshot-relevant engine events: the hub's shared stream when a hub is
-    /// attached, else a stream of the monitor's own.
-    fn snapshot_events(&self, host: &Host, hub: Option<&Hub>) -> BoxStream<'static, EventItem> {
+    /// A host's snapshot-relevant engine events: the attached source's shared stream, else a
+    /// stream of the monitor's own.
+    fn snapshot_events(
+        &self,
+        host: &Host,
+        source: Option<&Arc<dyn EventSource>>,
+    ) -> BoxStream<'static, Change> {
         let kinds: Vec<String> = SNAPSHOT_EVENT_TYPES
             .iter()
             .map(|k| (*k).to_owned())
             .collect();
-        if let Some(hub) = hub {
-            return hub.events(
-                host,
-                EventFilter {
-                    types: kinds,
-                    actions: Vec::new(),
-                },
-            );
+        if let Some(source) = source {
+            return source.changes(host, kinds);
         }
         let engine = host.engine.clone();
         let opened = stream::once(async move {
@@ -448,16 +457,11 @@ impl Fleet {
             match opened {
                 Ok(events) => events
                     .map(|e| match e {
-                        Ok(e) => EventItem::Event(Arc::new(e)),
-                        Err(e) => EventItem::End(LogEnd::Error {
-                            message: e.log_detail(),
-                        }),
+                        Ok(_) => Change::Seen,
+                        Err(e) => Change::Ended(Some(e.log_detail())),
                     })
                     .boxed(),
-                Err(e) => stream::iter([EventItem::End(LogEnd::Error {
-                    message: e.log_detail(),
-                })])
-                .boxed(),
+                Err(e) => stream::iter([Change::Ended(Some(e.log_detail()))]).boxed(),
             }
         }))
     }
@@ -466,21 +470,21 @@ impl Fleet {
     /// container, image, volume or network event. A broken stream is reopened with backoff
     /// (1 s doubling to 30 s, back to 1 s once a stream has worked).
     async fn watch_events(self, slug: String, token: CancellationToken) {
-        let mut hubs = self.events_hub.subscribe();
+        let mut sources = self.events.subscribe();
         let mut backoff = Duration::from_secs(1);
         loop {
             let Ok(host) = self.by_slug(&slug) else {
                 return;
             };
-            let hub = hubs.borrow_and_update().clone();
+            let source = sources.borrow_and_update().clone();
             let opened = Instant::now();
-            let mut events = self.snapshot_events(&host, hub.as_ref());
+            let mut events = self.snapshot_events(&host, source.as_ref());
             let mut delivered = false;
             let mut switched = false;
             loop {
                 let item = tokio::select! {
                     _ = token.cancelled() => return,
-                    changed = hubs.changed() => {
+                    changed = sources.changed() => {
                         if changed.is_ok() {
                             switched = true;
                             break;
@@ -491,13 +495,13 @@ impl Fleet {
                     item = events.next() => item,
                 };
                 match item {
-                    Some(EventItem::Event(_) | EventItem::Skipped(_)) => {
+                    Some(Change::Seen) => {
                         delivered = true;
                         self.refresh_soon(&slug);
                     }
-                    Some(EventItem::End(LogEnd::Shutdown)) => return,
-                    Some(EventItem::End(end)) => {
-                        if let LogEnd::Error { message } = end {
+                    Some(Change::Shutdown) => return,
+                    Some(Change::Ended(broke)) => {
+                        if let Some(message) = broke {
                             tracing::debug!(host = %slug, error = %message, "the event stream broke; reopening");
                         }
                         break;

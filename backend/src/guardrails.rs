@@ -236,9 +236,7 @@ fn clean_list(
 }
 
 fn driver_name(d: &str) -> bool {
-    let mut chars = d.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | ':' | '/'))
+    crate::names::is_driver(d)
 }
 
 impl Namespace {
@@ -544,7 +542,7 @@ impl GuardrailStore {
 
     /// Whether this person sees the values of `container`'s environment on `host`: admins
     /// always; the host's managers, and everyone with a role when the host's setting shows
-    /// them, except on Capstan's own container (`crate::own`).
+    /// them, except on Capstan's own container (`crate::engine::own`).
     pub async fn env_shown(
         &self,
         engine: &crate::engine::Engine,

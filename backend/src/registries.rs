@@ -9,7 +9,7 @@ use sqlx::{Row, SqlitePool};
 
 use crate::engine::{registry_of, RegistryAuth};
 use crate::error::{Error, Result};
-use crate::hosts::SecretBox;
+use crate::secret::SecretBox;
 use crate::store::{internal, now};
 
 /// Docker Hub, however it is written.
@@ -83,21 +83,7 @@ pub fn normalize_server(raw: &str) -> Result<String> {
     if HUB_ALIASES.contains(&host.as_str()) {
         return Ok(HUB.to_owned());
     }
-    let (name, port) = match host.rsplit_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (host.as_str(), None),
-    };
-    let port_ok = port.is_none_or(|p| {
-        p.parse::<u16>().is_ok_and(|p| p > 0) && p.chars().all(|c| c.is_ascii_digit())
-    });
-    let name_ok = name.split('.').all(|l| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    });
-    if port_ok && name_ok {
+    if crate::names::is_registry(&host) {
         Ok(host)
     } else {
         Err(bad())

@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_location;
 
+use crate::client::session::{current_user, Logout};
 use crate::model::MeView;
-use crate::pages::login::{current_user, Logout};
 
 /// The frame around every signed-in page: the navigation (a side bar on wide screens, a top bar
 /// with a menu on phones), who is signed in, and the content. The phone menu is a checkbox, so

@@ -27,7 +27,7 @@ pub fn HostsPage() -> impl IntoView {
     let refreshes = RwSignal::new(0u32);
     let hosts = Resource::new(move || refreshes.get(), |n| list_hosts(n > 0));
     let (pending, set_pending) = signal(false);
-    let me = Resource::new(|| (), |_| crate::pages::login::current_user());
+    let me = Resource::new(|| (), |_| crate::client::session::current_user());
 
     view! {
         <PageHeader title="Hosts">

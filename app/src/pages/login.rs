@@ -5,13 +5,6 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
-use crate::model::MeView;
-
-#[server(output = crate::codec::TextJson)]
-pub async fn current_user() -> Result<MeView, AppError> {
-    let who = crate::ssr::principal()?;
-    Ok(MeView::new(&who, &crate::ssr::fleet()?))
-}
 
 #[server(output = crate::codec::TextJson)]
 pub async fn login(
@@ -57,17 +50,6 @@ pub async fn setup(
     tracing::info!(user = %user.username, "first admin created; setup is closed");
     crate::ssr::sign_in(&accounts, user.id).await?;
     leptos_axum::redirect("/hosts");
-    Ok(())
-}
-
-#[server(output = crate::codec::TextJson)]
-pub async fn logout() -> Result<(), AppError> {
-    let session = crate::ssr::session()?;
-    if let Err(e) = session.flush().await {
-        tracing::error!("ending a session: {e}");
-        return Err(AppError::Internal);
-    }
-    leptos_axum::redirect("/login");
     Ok(())
 }
 

@@ -1,24 +1,13 @@
-pub mod account;
-pub mod api_reference;
-pub mod audit;
+//! The pages, one room per lazy area (`crate::lazy`): what the first load carries (sign-in,
+//! Hosts, not found) at the top, each area's pages in a folder of their own. A page reaches
+//! another area only through the shared rooms (`crate::components`, `crate::routes`,
+//! `crate::client`, `crate::browser`, `crate::format`), never through that area's folder.
+
 pub mod container;
-pub mod container_tabs;
 pub mod containers;
-pub mod events;
-pub mod host;
-pub mod host_access;
-pub mod host_form;
+pub mod host_admin;
 pub mod hosts;
-pub mod images;
 pub mod login;
-pub mod logs;
-pub mod networks;
 pub mod not_found;
-pub mod registries;
-pub mod run;
-pub mod stats;
-pub mod storage_common;
-pub mod teams;
-pub mod terminal;
-pub mod users;
-pub mod volumes;
+pub mod people;
+pub mod storage;

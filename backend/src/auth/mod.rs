@@ -147,14 +147,7 @@ pub fn require_session(via: Credential) -> Result<()> {
 }
 
 pub fn validate_username(name: &str) -> Result<()> {
-    let ok_chars = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    let ok_start = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    if ok_chars && ok_start && (1..=64).contains(&name.len()) {
+    if crate::names::is_object_name(name, 1..=64) {
         Ok(())
     } else {
         Err(Error::invalid(

@@ -70,10 +70,7 @@ impl CommitOptions {
 /// address another endpoint.
 pub(super) fn check_container_ref(id: &str) -> Result<&str> {
     let id = id.strip_prefix('/').unwrap_or(id);
-    let mut chars = id.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if first_ok && rest_ok && id.len() <= 255 {
+    if crate::names::is_object_name(id, 1..=255) {
         Ok(id)
     } else {
         Err(Error::NotFound("container".into()))
@@ -147,12 +144,7 @@ pub fn validate_repo(repo: &str) -> Result<()> {
 
 /// A tag: up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`.
 pub fn validate_tag(tag: &str) -> Result<()> {
-    let mut chars = tag.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if first_ok && rest_ok && tag.len() <= 128 {
+    if crate::names::is_tag(tag) {
         Ok(())
     } else {
         Err(Error::invalid(
@@ -163,21 +155,7 @@ pub fn validate_tag(tag: &str) -> Result<()> {
 }
 
 fn valid_registry(registry: &str) -> bool {
-    let (host, port) = match registry.rsplit_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (registry, None),
-    };
-    let port_ok =
-        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
-    let host_ok = !host.is_empty()
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-    port_ok && host_ok
+    crate::names::is_registry(registry)
 }
 
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`

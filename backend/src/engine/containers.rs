@@ -17,192 +17,10 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::container_list::{self, ListEntry, SortKey};
-use super::run::{validate_name, RunPlan, RunSpec};
+use super::container_list::{self, ContainerSummary, ListQuery, PortMapping};
+use super::run::{hidden_line, validate_name, RunPlan, RunSpec};
 use super::{classify, Engine};
 use crate::error::{Error, Result};
-
-/// The label docker compose puts on every container of a project.
-pub const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
-
-/// One published (or exposed) port of a container.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct PortMapping {
-    /// Host address the port is published on; `None` when it is only exposed.
-    pub ip: Option<String>,
-    pub private: u16,
-    pub public: Option<u16>,
-    /// `tcp`, `udp` or `sctp`.
-    pub proto: String,
-}
-
-/// A container as the list shows it; everything comes from one `/containers/json` answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContainerSummary {
-    pub id: String,
-    pub name: String,
-    pub image: String,
-    pub image_id: String,
-    pub command: String,
-    /// Unix seconds.
-    pub created: i64,
-    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
-    pub state: String,
-    /// The engine's words: `Up 3 hours (healthy)`, `Exited (0) 2 minutes ago`.
-    pub status: String,
-    /// `healthy`, `unhealthy` or `starting` when the container has a health check.
-    pub health: Option<String>,
-    pub ports: Vec<PortMapping>,
-    pub labels: BTreeMap<String, String>,
-    pub compose_project: Option<String>,
-    pub networks: Vec<String>,
-    pub mounts: u32,
-}
-
-/// Which containers a list shows, and in which order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListQuery {
-    /// Stopped ones too (implied by a `state` other than running).
-    pub all: bool,
-    pub state: Option<StateFilter>,
-    /// Case-insensitive text matched against the name and the image.
-    pub text: Option<String>,
-    /// `key` or `key=value`.
-    pub label: Option<String>,
-    pub sort: Sort,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StateFilter {
-    Running,
-    Paused,
-    Exited,
-    Created,
-}
-
-impl StateFilter {
-    fn as_str(self) -> &'static str {
-        match self {
-            StateFilter::Running => "running",
-            StateFilter::Paused => "paused",
-            StateFilter::Exited => "exited",
-            StateFilter::Created => "created",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Sort {
-    /// By name, then host.
-    #[default]
-    Name,
-    /// Newest first.
-    Created,
-    /// Running, paused, restarting, created, exited, dead; then by name.
-    State,
-}
-
-impl ListQuery {
-    /// The query parameters of the list endpoints, each checked with its name.
-    pub fn parse(
-        all: Option<&str>,
-        state: Option<&str>,
-        text: Option<&str>,
-        label: Option<&str>,
-        sort: Option<&str>,
-    ) -> Result<ListQuery> {
-        let all = match all.map(str::trim).filter(|s| !s.is_empty()) {
-            None | Some("false" | "0" | "no") => false,
-            Some("true" | "1" | "yes") => true,
-            Some(_) => return Err(Error::invalid("all", "must be true or false")),
-        };
-        let (all, state) = match state.map(str::trim).filter(|s| !s.is_empty()) {
-            None => (all, None),
-            Some("all") => (true, None),
-            Some("running") => (all, Some(StateFilter::Running)),
-            Some("paused") => (true, Some(StateFilter::Paused)),
-            Some("exited") => (true, Some(StateFilter::Exited)),
-            Some("created") => (true, Some(StateFilter::Created)),
-            Some(_) => {
-                return Err(Error::invalid(
-                    "state",
-                    "must be running, paused, exited, created or all",
-                ))
-            }
-        };
-        let label = label.map(str::trim).filter(|s| !s.is_empty());
-        if let Some(l) = label {
-            let key = l.split_once('=').map_or(l, |(k, _)| k);
-            if key.trim().is_empty() || l.contains('\0') {
-                return Err(Error::invalid("label", "use key or key=value"));
-            }
-        }
-        let sort = match sort.map(str::trim).filter(|s| !s.is_empty()) {
-            None | Some("name") => Sort::Name,
-            Some("created") => Sort::Created,
-            Some("state") => Sort::State,
-            Some(_) => return Err(Error::invalid("sort", "must be name, created or state")),
-        };
-        let text = text
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_lowercase);
-        Ok(ListQuery {
-            all,
-            state,
-            text,
-            label: label.map(str::to_string),
-            sort,
-        })
-    }
-
-    /// Whether a container passes the text filter (the engine applied the others).
-    pub fn matches(&self, c: &impl ListEntry) -> bool {
-        self.text.as_deref().is_none_or(|t| {
-            c.name().to_lowercase().contains(t) || c.image().to_lowercase().contains(t)
-        })
-    }
-
-    /// Orders containers; `key` breaks ties (the host, in fleet-wide lists).
-    pub fn sort_by<T, C: SortKey>(&self, items: &mut [T], get: impl Fn(&T) -> (&C, &str)) {
-        match self.sort {
-            Sort::Name => items.sort_by(|a, b| {
-                let (ca, ha) = get(a);
-                let (cb, hb) = get(b);
-                ca.name().cmp(cb.name()).then_with(|| ha.cmp(hb))
-            }),
-            Sort::Created => items.sort_by(|a, b| {
-                let (ca, ha) = get(a);
-                let (cb, hb) = get(b);
-                cb.created()
-                    .cmp(&ca.created())
-                    .then_with(|| ca.name().cmp(cb.name()))
-                    .then_with(|| ha.cmp(hb))
-            }),
-            Sort::State => items.sort_by(|a, b| {
-                let (ca, ha) = get(a);
-                let (cb, hb) = get(b);
-                state_rank(ca.state())
-                    .cmp(&state_rank(cb.state()))
-                    .then_with(|| ca.name().cmp(cb.name()))
-                    .then_with(|| ha.cmp(hb))
-            }),
-        }
-    }
-}
-
-fn state_rank(state: &str) -> u8 {
-    match state {
-        "running" => 0,
-        "paused" => 1,
-        "restarting" => 2,
-        "created" => 3,
-        "exited" => 4,
-        "removing" => 5,
-        "dead" => 6,
-        _ => 7,
-    }
-}
 
 /// One variable of a container's environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,22 +68,6 @@ pub struct HealthCheck {
     pub end: String,
     pub exit_code: i64,
     pub output: String,
-}
-
-/// The value an environment line shows when it is hidden from the reader.
-pub const HIDDEN_VALUE: &str = "********";
-
-/// `KEY=VALUE` lines with every value replaced by [`HIDDEN_VALUE`].
-pub fn hide_env_lines(lines: &mut [String]) {
-    for line in lines.iter_mut() {
-        *line = hidden_line(line);
-    }
-}
-
-/// `KEY=VALUE` (or a bare `KEY`) as `KEY=********`.
-fn hidden_line(line: &str) -> String {
-    let key = line.split_once('=').map_or(line, |(k, _)| k);
-    format!("{key}={HIDDEN_VALUE}")
 }
 
 impl ContainerDetail {
@@ -356,13 +158,7 @@ pub fn is_secret_key(key: &str) -> bool {
 
 /// Ids and names go into the engine's URL paths: anything else is refused before it gets there.
 fn check_ref(id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if ok {
+    if crate::names::is_object_name(id, 1..=128) {
         Ok(())
     } else {
         Err(Error::NotFound("container".into()))
@@ -1696,66 +1492,9 @@ fn spec_from_inspect(c: &ContainerInspectResponse, image: &ImageConfig) -> RunSp
     }
 }
 
-/// The host path a `local` volume bind-mounts (`o=bind` or `type=none` with a `device`).
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The engine's `/containers/json` answer as summaries, in the engine's order.
-    fn parse_list(body: &[u8]) -> Result<Vec<ContainerSummary>> {
-        Ok(container_list::parse(body)?
-            .into_iter()
-            .map(ContainerSummary::from)
-            .collect())
-    }
-
-    /// The engine's list as Debian's 20.10 engine writes it (API 1.41: health only in the
-    /// status text), with the nulls it sends for a container without labels or ports.
-    #[test]
-    fn the_list_is_read_from_the_engine_answer() {
-        let body = br#"[
-          {"Id":"abc","Names":["/web","/other/web-alias"],"Image":"busybox:latest","ImageID":"sha256:1",
-           "Command":"sh -c 'httpd -f'","Created":1700000000,
-           "Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},
-                    {"IP":"::","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},
-                    {"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},
-                    {"PrivatePort":53,"Type":"udp"}],
-           "Labels":{"com.docker.compose.project":"shop","b":"2","a":"1"},
-           "State":"running","Status":"Up 3 minutes (healthy)",
-           "HostConfig":{"NetworkMode":"default"},
-           "NetworkSettings":{"Networks":{"zeta":{"IPAddress":"172.18.0.2","Aliases":null},"bridge":{}}},
-           "Mounts":[{"Type":"volume","Name":"data","Destination":"/data"},{"Type":"bind"}]},
-          {"Id":"def","Names":null,"Image":"x","ImageID":"sha256:2","Command":"true","Created":1,
-           "Ports":null,"Labels":null,"State":"exited","Status":"Exited (0) 2 minutes ago",
-           "NetworkSettings":{"Networks":null},"Mounts":null,"SizeRw":12}
-        ]"#;
-        let list = parse_list(body).expect("parsed");
-        assert_eq!(list.len(), 2);
-        let web = &list[0];
-        assert_eq!(web.name, "web");
-        assert_eq!(web.health.as_deref(), Some("healthy"));
-        assert_eq!(web.compose_project.as_deref(), Some("shop"));
-        assert_eq!(web.networks, vec!["bridge".to_string(), "zeta".to_string()]);
-        assert_eq!(web.mounts, 2);
-        assert_eq!(web.ports.len(), 3, "duplicates folded: {:?}", web.ports);
-        assert!(web
-            .ports
-            .iter()
-            .any(|p| p.proto == "udp" && p.public.is_none() && p.ip.is_none()));
-        let other = &list[1];
-        assert_eq!(
-            (other.name.as_str(), other.mounts, other.ports.len()),
-            ("", 0, 0)
-        );
-        assert!(other.labels.is_empty() && other.networks.is_empty() && other.health.is_none());
-
-        let err = parse_list(b"<html>proxy error</html>").expect_err("not JSON");
-        assert!(
-            !err.public_message().contains("html"),
-            "{}",
-            err.public_message()
-        );
-    }
 
     #[test]
     fn secrets_and_refs() {
@@ -1766,33 +1505,6 @@ mod tests {
         assert!(check_ref("abc123").is_ok());
         for bad in ["", "../images/x", "a/b", "a?b", "-x"] {
             assert!(check_ref(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn list_query_parses_with_field_names() {
-        let q = ListQuery::parse(
-            None,
-            Some("exited"),
-            Some(" Web "),
-            Some("team=web"),
-            Some("created"),
-        )
-        .expect("ok");
-        assert!(q.all);
-        assert_eq!(q.state, Some(StateFilter::Exited));
-        assert_eq!(q.text.as_deref(), Some("web"));
-        assert_eq!(q.sort, Sort::Created);
-        for (args, field) in [
-            ((Some("maybe"), None, None, None), "all"),
-            ((None, Some("sleeping"), None, None), "state"),
-            ((None, None, Some("=v"), None), "label"),
-            ((None, None, None, Some("size")), "sort"),
-        ] {
-            match ListQuery::parse(args.0, args.1, None, args.2, args.3) {
-                Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
-                other => panic!("{field}: {other:?}"),
-            }
         }
     }
 

@@ -22,14 +22,13 @@ use super::container_fs::{ByteStream, Download, SpooledBody};
 use super::container_ops::{validate_repo, validate_tag};
 use super::run::validate_image;
 use super::{classify, Engine};
+pub use crate::error::SEARCH_DEADLINE;
 use crate::error::{Error, Result};
 
 /// A pull, load or import that goes this long without a word from the engine is given up.
 const STALL: Duration = Duration::from_secs(120);
 /// A save whose engine sends nothing for this long is cut.
 const IDLE: Duration = Duration::from_secs(60);
-/// A registry search answers within this, or the person is told no registry could be reached.
-pub const SEARCH_DEADLINE: Duration = Duration::from_secs(10);
 /// Long transfers are bounded by their stall timers, not by the client's per-call timeout.
 const LONG: Duration = Duration::from_secs(24 * 3600);
 

@@ -8,6 +8,7 @@ mod container_ops;
 mod containers;
 mod images;
 mod networks;
+pub mod own;
 mod run;
 mod streams;
 mod swarm;
@@ -42,14 +43,16 @@ pub use container_fs::{
     normalize_path, spool, validate_file_name, ByteStream, DirListing, Download, FileEntry,
     FileKind, Spooled, SpooledBody, UploadContent, UploadTarget, LISTING_CAP,
 };
+pub use container_list::{
+    ContainerSummary, ListQuery, PortMapping, Sort, StateFilter, COMPOSE_PROJECT_LABEL,
+};
 pub use container_ops::{
     validate_ps_args, validate_repo, validate_tag, ChangeKind, CommitOptions, FsChange, ProcessList,
 };
 pub(crate) use containers::read_sized;
 pub use containers::{
-    hide_env_lines, is_secret_key, ContainerDetail, ContainerSummary, Created, EnvVar, HealthCheck,
-    HealthInfo, ListQuery, MountInfo, NetworkInfo, PortMapping, Sort, StateFilter,
-    COMPOSE_PROJECT_LABEL, HIDDEN_VALUE,
+    is_secret_key, ContainerDetail, Created, EnvVar, HealthCheck, HealthInfo, MountInfo,
+    NetworkInfo,
 };
 pub use images::{
     registry_of, validate_search_term, HistoryEntry, ImageDetail, ImageSummary, Pruned,
@@ -58,7 +61,7 @@ pub use images::{
 pub use networks::{
     AttachedContainer, Cidr, NetworkDetail, NetworkSpec, SubnetInfo, BUILTIN_NETWORKS,
 };
-pub use run::{validate_image, RunSpec};
+pub use run::{hide_env_lines, validate_image, RunSpec, HIDDEN_VALUE};
 pub use streams::{
     parse_rfc3339_nanos, Chunks, EngineEvent, ExecSession, ExecState, LogChunk, LogStream,
     LogsOptions, RawStats,
@@ -214,8 +217,8 @@ struct Inner {
     spec: EngineSpec,
     timeouts: Timeouts,
     client: tokio::sync::Mutex<Arc<OnceCell<Connected>>>,
-    /// Whether this engine holds Capstan's own container (`crate::own`).
-    own: crate::own::OwnCell,
+    /// Whether this engine holds Capstan's own container ([`own`]).
+    own: own::OwnCell,
 }
 
 /// A negotiated bollard client and the transport under it.
@@ -252,12 +255,12 @@ impl Engine {
                 spec,
                 timeouts,
                 client: tokio::sync::Mutex::new(Arc::new(OnceCell::new())),
-                own: crate::own::OwnCell::new(),
+                own: own::OwnCell::new(),
             }),
         }
     }
 
-    pub(crate) fn own_cell(&self) -> &crate::own::OwnCell {
+    pub(crate) fn own_cell(&self) -> &own::OwnCell {
         &self.inner.own
     }
 

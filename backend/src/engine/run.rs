@@ -56,10 +56,10 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
-    /// Replaces the environment's values with [`super::containers::HIDDEN_VALUE`], for a reader
+    /// Replaces the environment's values with [`HIDDEN_VALUE`], for a reader
     /// who may see only the names.
     pub fn hide_env(&mut self) {
-        super::containers::hide_env_lines(&mut self.env);
+        hide_env_lines(&mut self.env);
     }
 }
 
@@ -343,10 +343,7 @@ fn checked_args(field: &str, args: &[String]) -> Result<Vec<String>> {
 
 /// A container or volume name as the engine accepts it: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
 pub(crate) fn validate_name(field: &str, name: &str) -> Result<()> {
-    let mut chars = name.chars();
-    let first = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if first && rest && (2..=128).contains(&name.len()) {
+    if crate::names::is_object_name(name, 2..=128) {
         Ok(())
     } else {
         Err(Error::invalid(
@@ -399,33 +396,14 @@ pub fn validate_image(reference: &str) -> Result<()> {
         None => (rest, None),
     };
     if let Some(t) = tag {
-        let mut chars = t.chars();
-        let first = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !first
-            || t.len() > 128
-            || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-        {
+        if !crate::names::is_tag(t) {
             return bad("a tag is up to 128 letters, digits, '_', '.' and '-'");
         }
     }
     let mut parts: Vec<&str> = name.split('/').collect();
     if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost") {
         let registry = parts.remove(0);
-        let (host, port) = match registry.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (registry, None),
-        };
-        let host_ok = !host.is_empty()
-            && host.split('.').all(|l| {
-                !l.is_empty()
-                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-            });
-        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
-        if !host_ok || !port_ok {
+        if !crate::names::is_registry(registry) {
             return bad("the registry must be host[:port]");
         }
     }
@@ -641,13 +619,7 @@ fn validate_volumes_from(text: &str) -> Result<()> {
         Some((n, m)) => (n, Some(m)),
         None => (text, None),
     };
-    let name_ok = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    let name_ok = crate::names::is_object_name(name, 1..=255);
     if !name_ok || mode.is_some_and(|m| !matches!(m, "ro" | "rw")) {
         return Err(Error::invalid(
             "volumes_from",
@@ -658,12 +630,7 @@ fn validate_volumes_from(text: &str) -> Result<()> {
 }
 
 fn validate_network(name: &str) -> Result<()> {
-    let plain = |n: &str| {
-        n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && n.len() <= 128
-            && n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-    };
+    let plain = |n: &str| crate::names::is_object_name(n, 1..=128);
     let ok = match name.strip_prefix("container:") {
         Some(c) => plain(c),
         None => plain(name),
@@ -722,15 +689,7 @@ fn validate_user(user: &str) -> Result<()> {
 }
 
 fn validate_hostname(name: &str) -> Result<()> {
-    let ok = name.len() <= 253
-        && name.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
-    if ok {
+    if crate::names::is_dns_name(name) {
         Ok(())
     } else {
         Err(Error::invalid(
@@ -794,6 +753,22 @@ fn parse_cpus(cpus: f64) -> Result<i64> {
         return Err(Error::invalid("cpus", "must be at least 0.001"));
     }
     Ok(nano)
+}
+
+/// The value an environment line shows when it is hidden from the reader.
+pub const HIDDEN_VALUE: &str = "********";
+
+/// `KEY=VALUE` lines with every value replaced by [`HIDDEN_VALUE`].
+pub fn hide_env_lines(lines: &mut [String]) {
+    for line in lines.iter_mut() {
+        *line = hidden_line(line);
+    }
+}
+
+/// `KEY=VALUE` (or a bare `KEY`) as `KEY=********`.
+pub(super) fn hidden_line(line: &str) -> String {
+    let key = line.split_once('=').map_or(line, |(k, _)| k);
+    format!("{key}={HIDDEN_VALUE}")
 }
 
 #[cfg(test)]

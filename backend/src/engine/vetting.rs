@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{HostConfig, MountType, VolumeCreateRequest};
 
+use super::own::{self, OwnObjects};
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::guardrails::{volume_kind, Guardrails, HostMount, Namespace, Requested, VolumeKind};
-use crate::own::{self, OwnObjects};
 
 /// How many `container:<X>` hops are followed before giving up.
 const MAX_JOIN_DEPTH: usize = 8;
@@ -119,7 +119,7 @@ impl Engine {
                 .collect(),
             ..Default::default()
         };
-        // Capstan's own container and what it mounts are admin-only (crate::own).
+        // Capstan's own container and what it mounts are admin-only (crate::engine::own).
         let own = self.own_objects().await?;
         let own = own.as_deref();
         for (ns, mode) in [

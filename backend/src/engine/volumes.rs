@@ -43,13 +43,9 @@ pub struct VolumeSpec {
     pub labels: BTreeMap<String, String>,
 }
 
-/// A volume or network name as docker accepts it: a letter or digit, then letters, digits,
-/// `_`, `.` and `-`.
+/// A volume or network name as docker accepts it (at least `min` bytes, at most 255).
 pub(super) fn valid_object_name(name: &str, min: usize) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-        && (min..=255).contains(&name.len())
+    crate::names::is_object_name(name, min..=255)
 }
 
 /// Labels a person sets: a key on one line, at most 64 of them.
@@ -83,11 +79,7 @@ pub(super) fn validate_labels(labels: &BTreeMap<String, String>) -> Result<()> {
 
 /// A driver name: `local`, or a plugin's `name[:tag]`.
 pub(super) fn validate_driver(driver: &str) -> Result<()> {
-    let mut chars = driver.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | ':' | '/'))
-        && driver.len() <= 255;
-    if ok {
+    if crate::names::is_driver(driver) {
         Ok(())
     } else {
         Err(Error::invalid(

@@ -11,7 +11,7 @@ use tokio::sync::broadcast;
 
 use crate::engine::{Chunks, EngineEvent};
 use crate::error::{Error, Result};
-use crate::fleet::Host;
+use crate::fleet::{Change, EventSource, Host};
 
 use super::hub::Stop;
 use super::{Hub, LogEnd};
@@ -122,6 +122,24 @@ pub enum FleetItem {
 pub(crate) enum SharedEvent {
     Event(Arc<EngineEvent>),
     End(LogEnd),
+}
+
+/// The fleet's monitor follows each host's events through the hub's shared stream.
+impl EventSource for Hub {
+    fn changes(&self, host: &Host, types: Vec<String>) -> BoxStream<'static, Change> {
+        let filter = EventFilter {
+            types,
+            actions: Vec::new(),
+        };
+        self.events(host, filter)
+            .map(|item| match item {
+                EventItem::Event(_) | EventItem::Skipped(_) => Change::Seen,
+                EventItem::End(LogEnd::Shutdown) => Change::Shutdown,
+                EventItem::End(LogEnd::Error { message }) => Change::Ended(Some(message)),
+                EventItem::End(_) => Change::Ended(None),
+            })
+            .boxed()
+    }
 }
 
 impl Hub {

@@ -84,7 +84,7 @@ impl Hub {
     /// fleet's monitor follows each host's events through this hub's shared stream.
     pub fn with_fleet(mut self, fleet: crate::fleet::Fleet) -> Hub {
         // Given before the fleet is set, so the fleet does not keep itself alive through it.
-        fleet.attach_events_hub(self.clone());
+        fleet.follow_events_from(Arc::new(self.clone()));
         self.fleet = Some(fleet);
         self
     }

@@ -1,16 +1,16 @@
 //! Containers: lists, inspect, the run spec, create, recreate and edit, the lifecycle, rename,
 //! remove, processes, changes, commit and the file browser. Capstan's own container is guarded
-//! here too (`crate::own`), and environment values are hidden from whoever may not read them.
+//! here too (`crate::engine::own`), and environment values are hidden from whoever may not read them.
 
 use super::{spool_within, Caller, Op, Ops, Upload};
 use crate::containers::{FleetContainers, FleetJson};
+use crate::engine::own::{guard_container, ContainerAct};
 use crate::engine::{
     CommitOptions, ContainerDetail, ContainerSummary, Created, DirListing, Download, FsChange,
     ListQuery, ProcessList, RunSpec, UploadContent,
 };
 use crate::error::Result;
 use crate::fleet::Host;
-use crate::own::{guard_container, ContainerAct};
 use crate::policy::{HostAction, Role};
 use crate::step_params;
 

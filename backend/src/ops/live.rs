@@ -5,6 +5,7 @@
 use futures::stream::BoxStream;
 
 use super::{Caller, Needs, Op, Ops, Record};
+use crate::engine::own::{guard_container, ContainerAct};
 use crate::engine::{ContainerDetail, Engine};
 use crate::error::Result;
 use crate::fleet::Host;
@@ -12,7 +13,6 @@ use crate::live::{
     can_open_terminal, EventFilter, EventItem, FleetItem, HostUsage, Hub, LogFeed, LogQuery,
     StatsItem,
 };
-use crate::own::{guard_container, ContainerAct};
 use crate::policy::HostAction;
 use crate::step_params;
 

@@ -1,11 +1,11 @@
 //! Volumes and networks: lists, create (within the host's guardrails), inspect, remove, prune;
 //! connect and disconnect a container. Capstan's own volumes and container are guarded here
-//! (`crate::own`).
+//! (`crate::engine::own`).
 
 use super::{Caller, Op, Ops};
+use crate::engine::own::{guard_container, guard_volume, ContainerAct};
 use crate::engine::{NetworkDetail, NetworkSpec, Pruned, VolumeInfo, VolumeSpec};
 use crate::error::{Error, Result};
-use crate::own::{guard_container, guard_volume, ContainerAct};
 use crate::policy::HostAction;
 use crate::step_params;
 use crate::storage::FleetList;

@@ -50,12 +50,14 @@ pub fn router(state: AppState, sessions: auth::SessionLayer) -> Router {
     let fleet = state.fleet.clone();
     let accounts = state.accounts.clone();
     let registry = state.registry.clone();
+    let live = state.live.clone();
     let data_dir = app::ssr::DataDir(state.settings.data_dir.clone());
     let context = move || {
         app::ssr::provide_server_context(
             fleet.clone(),
             accounts.clone(),
             registry.clone(),
+            live.clone(),
             data_dir.clone(),
             app::ssr::ApiDocument(openapi::served()),
         )

@@ -246,7 +246,7 @@ async fn a_server_fn_call_is_recorded() {
     use leptos::server_fn::ServerFn;
     let app = TestApp::new().await;
     let root = app.as_root().await;
-    let path = <app::pages::login::Logout as ServerFn>::PATH;
+    let path = <app::client::session::Logout as ServerFn>::PATH;
     let res = app
         .send(
             Method::POST,
