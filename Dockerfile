@@ -17,7 +17,7 @@ COPY scripts/tools.sh scripts/tools.sh
 RUN bash -c 'source scripts/tools.sh && ensure_rust_tools && ensure_wasm_opt'
 COPY . .
 ENV CARGO_TARGET_DIR=/src/target
-RUN bash -c 'source scripts/tools.sh && ensure_wasm_opt && cargo leptos build --release --split'
+RUN bash -c 'source scripts/tools.sh && ensure_wasm_opt && cargo leptos build --release --split --project capstan'
 
 FROM debian:bookworm-slim
 RUN apt-get update \

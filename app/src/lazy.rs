@@ -155,7 +155,7 @@ lazy_area!(container {
 
 lazy_area!(storage {
     ImagesPage => crate::pages::storage::images::ImagesPage,
-    ImagePage => crate::pages::storage::images::ImagePage,
+    ImagePage => crate::pages::storage::images::detail::ImagePage,
     VolumesPage => crate::pages::storage::volumes::VolumesPage,
     NetworksPage => crate::pages::storage::networks::NetworksPage,
 });

@@ -2,6 +2,8 @@
 //! these, so a script sees exactly what a page shows.
 
 use serde::{Deserialize, Serialize};
+pub use wire::containers::HostProblem;
+pub use wire::system::EngineSummary;
 
 pub mod access;
 pub mod containers;
@@ -11,25 +13,6 @@ pub mod images;
 pub mod reference;
 pub mod storage;
 pub mod system;
-
-/// A host whose objects (containers, images, volumes, networks) could not be listed, in words
-/// safe to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct HostNotice {
-    pub host: String,
-    pub error: String,
-}
-
-#[cfg(feature = "ssr")]
-impl From<backend::containers::HostProblem> for HostNotice {
-    fn from(p: backend::containers::HostProblem) -> Self {
-        HostNotice {
-            host: p.host,
-            error: p.error,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -53,7 +36,7 @@ pub struct HostView {
     /// Why the host is down, in words a person can act on.
     pub error: Option<String>,
     pub latency_ms: Option<u64>,
-    pub engine: Option<EngineView>,
+    pub engine: Option<EngineSummary>,
     /// Unix seconds of the probe this status comes from.
     pub checked_at: i64,
     /// Unix seconds of the last probe that found the host up.
@@ -62,37 +45,14 @@ pub struct HostView {
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
     /// Where the host is configured: the registry (editable here) or the `--engine` option.
-    pub source: hosts::HostSourceView,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct EngineView {
-    pub hostname: String,
-    pub engine_version: String,
-    pub api_version: String,
-    pub os: String,
-    pub os_type: String,
-    pub arch: String,
-    pub kernel: String,
-    pub cpus: u32,
-    pub memory_bytes: u64,
-    pub storage_driver: String,
-    pub containers_total: u32,
-    pub containers_running: u32,
-    pub containers_paused: u32,
-    pub containers_stopped: u32,
-    pub images: u32,
-    /// `manager`, `worker`, or empty outside a swarm.
-    pub swarm_role: String,
-    pub volumes: u32,
+    pub source: hosts::HostSource,
 }
 
 /// `GET /api/v1/hosts/{host}/info`: the engine in full, for the host page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EngineInfoView {
-    pub engine: EngineView,
+    pub engine: EngineSummary,
     pub id: String,
     pub os_version: String,
     pub min_api_version: String,
@@ -198,39 +158,15 @@ pub struct GrantView {
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use backend::engine::EngineSummary;
+
     use backend::fleet::{Health, HostStatus};
 
     use super::*;
 
-    impl From<EngineSummary> for EngineView {
-        fn from(s: EngineSummary) -> Self {
-            EngineView {
-                hostname: s.hostname,
-                engine_version: s.engine_version,
-                api_version: s.api_version,
-                os: s.os,
-                os_type: s.os_type,
-                arch: s.arch,
-                kernel: s.kernel,
-                cpus: s.cpus,
-                memory_bytes: s.memory_bytes,
-                storage_driver: s.storage_driver,
-                containers_total: s.containers_total,
-                containers_running: s.containers_running,
-                containers_paused: s.containers_paused,
-                containers_stopped: s.containers_stopped,
-                images: s.images,
-                swarm_role: s.swarm_role,
-                volumes: s.volumes,
-            }
-        }
-    }
-
     impl From<backend::engine::EngineInfo> for EngineInfoView {
         fn from(i: backend::engine::EngineInfo) -> Self {
             EngineInfoView {
-                engine: i.summary.into(),
+                engine: i.summary,
                 id: i.id,
                 os_version: i.os_version,
                 min_api_version: i.min_api_version,
@@ -358,7 +294,7 @@ mod convert {
                     HostState::Up,
                     None,
                     Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX)),
-                    Some(summary.into()),
+                    Some(summary),
                 ),
                 Health::Down { error } => (HostState::Down, Some(error), None, None),
             };
@@ -374,7 +310,7 @@ mod convert {
                 checked_at: s.checked_at,
                 last_seen: s.last_seen,
                 labels: s.labels,
-                source: s.source.into(),
+                source: s.source,
             }
         }
     }

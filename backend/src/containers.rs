@@ -16,12 +16,7 @@ pub struct HostContainer {
     pub container: ContainerSummary,
 }
 
-/// A host whose containers could not be listed, and why (in words safe to show).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostProblem {
-    pub host: String,
-    pub error: String,
-}
+pub use wire::containers::HostProblem;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FleetContainers {

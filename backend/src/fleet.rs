@@ -66,15 +66,7 @@ pub fn validate_slug(slug: &str) -> Result<()> {
     }
 }
 
-/// Where a host's configuration comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HostSource {
-    /// `--engine` on the command line: fixed for the life of the process.
-    Config,
-    /// The host registry in the store: admins add, edit and remove it.
-    Stored,
-}
+pub use wire::system::HostSource;
 
 #[derive(Debug, Clone)]
 pub struct HostConfig {

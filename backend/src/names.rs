@@ -82,7 +82,13 @@ mod tests {
     #[test]
     fn tags() {
         assert!(is_tag("1.25-alpine") && is_tag("_x"));
-        assert!(!is_tag("") && !is_tag(".x") && !is_tag("-x") && !is_tag("a:b") && !is_tag(&"a".repeat(129)));
+        assert!(
+            !is_tag("")
+                && !is_tag(".x")
+                && !is_tag("-x")
+                && !is_tag("a:b")
+                && !is_tag(&"a".repeat(129))
+        );
     }
 
     #[test]
@@ -91,7 +97,14 @@ mod tests {
         assert!(!is_dns_name("") && !is_dns_name("-a.b") && !is_dns_name("a..b"));
         assert!(!is_dns_name(&format!("{}.org", "a".repeat(64))));
         assert!(is_registry("localhost:5000") && is_registry("10.0.0.5") && is_registry("ghcr.io"));
-        for bad in ["localhost:0", "localhost:65536", "host:+5", "a_b:5000", ":5000", "host:"] {
+        for bad in [
+            "localhost:0",
+            "localhost:65536",
+            "host:+5",
+            "a_b:5000",
+            ":5000",
+            "host:",
+        ] {
             assert!(!is_registry(bad), "{bad:?}");
         }
     }

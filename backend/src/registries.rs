@@ -23,16 +23,7 @@ const HUB_ALIASES: [&str; 4] = [
 /// The address the engine expects in credentials for Docker Hub.
 const HUB_AUTH_ADDRESS: &str = "https://index.docker.io/v1/";
 
-/// A stored credential, without its password.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredRegistry {
-    pub id: i64,
-    /// `registry.example.com:5000`, or `docker.io`.
-    pub server: String,
-    pub username: String,
-    /// Unix seconds.
-    pub created_at: i64,
-}
+pub use wire::images::StoredRegistry;
 
 /// A credential to store.
 #[derive(Clone, PartialEq, Eq)]

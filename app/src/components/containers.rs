@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::badge::{Badge, Tone};
-use crate::model::containers::PortView;
+use crate::model::containers::PortMapping;
 
 /// The container's state as a badge; health wins when it is bad or starting.
 pub fn state_badge(state: &str, health: Option<&str>) -> impl IntoView {
@@ -26,7 +26,7 @@ pub fn state_badge(state: &str, health: Option<&str>) -> impl IntoView {
 /// The ports as the list and the detail page show them. The engine reports a port published on
 /// every address once per address family (`0.0.0.0` and `::`); they read the same, so each is
 /// shown once.
-pub fn port_views(ports: &[PortView], address: Option<&str>) -> impl IntoView {
+pub fn port_views(ports: &[PortMapping], address: Option<&str>) -> impl IntoView {
     distinct_ports(ports)
         .into_iter()
         .map(|p| port_view(p, address))
@@ -34,14 +34,14 @@ pub fn port_views(ports: &[PortView], address: Option<&str>) -> impl IntoView {
 }
 
 /// Each port once: the engine lists a port published on every address once per address family.
-pub fn distinct_ports(ports: &[PortView]) -> Vec<&PortView> {
+pub fn distinct_ports(ports: &[PortMapping]) -> Vec<&PortMapping> {
     let wildcard = |ip: &Option<String>| {
         ip.as_deref()
             .is_none_or(|ip| matches!(ip, "0.0.0.0" | "::" | ""))
     };
-    let mut shown: Vec<&PortView> = Vec::new();
+    let mut shown: Vec<&PortMapping> = Vec::new();
     for p in ports {
-        let same = |q: &&PortView| {
+        let same = |q: &&PortMapping| {
             q.public == p.public
                 && q.private == p.private
                 && q.proto == p.proto
@@ -54,7 +54,7 @@ pub fn distinct_ports(ports: &[PortView]) -> Vec<&PortView> {
     shown
 }
 
-fn port_view(p: &PortView, address: Option<&str>) -> AnyView {
+fn port_view(p: &PortMapping, address: Option<&str>) -> AnyView {
     let text = match p.public {
         Some(public) => {
             let ip =
@@ -84,8 +84,8 @@ fn port_view(p: &PortView, address: Option<&str>) -> AnyView {
 mod tests {
     use super::*;
 
-    fn port(ip: Option<&str>, public: Option<u16>, private: u16, proto: &str) -> PortView {
-        PortView {
+    fn port(ip: Option<&str>, public: Option<u16>, private: u16, proto: &str) -> PortMapping {
+        PortMapping {
             ip: ip.map(str::to_owned),
             public,
             private,

@@ -1,4 +1,4 @@
-use crate::model::HostNotice;
+use crate::model::HostProblem;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -63,7 +63,7 @@ pub fn NotAllowed() -> impl IntoView {
 /// what the list lacks because of it ("Its containers are not listed.").
 #[component]
 pub fn HostNotices(
-    list: Vec<HostNotice>,
+    list: Vec<HostProblem>,
     #[prop(optional)] missing: &'static str,
 ) -> impl IntoView {
     list.into_iter()

@@ -5,17 +5,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// One port of a container: published on `ip:public`, or only exposed when `public` is `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct PortView {
-    pub ip: Option<String>,
-    pub private: u16,
-    pub public: Option<u16>,
-    /// `tcp`, `udp` or `sctp`.
-    pub proto: String,
-}
-
 /// A container in a list (per host or across the fleet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -35,7 +24,7 @@ pub struct ContainerSummary {
     pub status: String,
     /// `healthy`, `unhealthy` or `starting` for containers with a health check.
     pub health: Option<String>,
-    pub ports: Vec<PortView>,
+    pub ports: Vec<PortMapping>,
     pub labels: BTreeMap<String, String>,
     /// The docker compose project the container belongs to.
     pub compose_project: Option<String>,
@@ -43,14 +32,15 @@ pub struct ContainerSummary {
     pub mounts: u32,
 }
 
-pub use super::HostNotice;
+pub use super::HostProblem;
+pub use wire::containers::{Created, PortMapping};
 
 /// `GET /api/v1/containers`: every visible host's containers, and the hosts that did not answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FleetContainers {
     pub containers: Vec<ContainerSummary>,
-    pub unreachable: Vec<HostNotice>,
+    pub unreachable: Vec<HostProblem>,
 }
 
 /// The list endpoints' query: `all`, `state` (running|paused|exited|created|all), `q` (text in
@@ -146,7 +136,7 @@ pub struct ContainerDetail {
     pub restart_count: i64,
     /// `no`, `always`, `unless-stopped`, `on-failure` or `on-failure:N`.
     pub restart_policy: String,
-    pub ports: Vec<PortView>,
+    pub ports: Vec<PortMapping>,
     pub mounts: Vec<MountView>,
     pub env: Vec<EnvVarView>,
     /// The values of `env` are left out for this reader (only an admin, the host's managers,
@@ -232,15 +222,6 @@ fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D
     })
 }
 
-/// A container just created (or recreated).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct Created {
-    pub id: String,
-    pub name: String,
-    pub warnings: Vec<String>,
-}
-
 /// `POST .../{id}/recreate`'s optional body. Without a body (or without `spec`) the container
 /// is recreated with its own settings and its image pulled again. With `spec` it is edited:
 /// replaced by a container made from `spec` under the same name, its image pulled only when
@@ -268,17 +249,6 @@ mod convert {
 
     use super::*;
 
-    impl From<e::PortMapping> for PortView {
-        fn from(p: e::PortMapping) -> Self {
-            PortView {
-                ip: p.ip,
-                private: p.private,
-                public: p.public,
-                proto: p.proto,
-            }
-        }
-    }
-
     impl ContainerSummary {
         pub fn new(host: impl Into<String>, c: e::ContainerSummary) -> Self {
             ContainerSummary {
@@ -292,7 +262,7 @@ mod convert {
                 state: c.state,
                 status: c.status,
                 health: c.health,
-                ports: c.ports.into_iter().map(PortView::from).collect(),
+                ports: c.ports.into_iter().collect(),
                 labels: c.labels,
                 compose_project: c.compose_project,
                 networks: c.networks,
@@ -315,7 +285,7 @@ mod convert {
                     .into_iter()
                     .map(ContainerSummary::from)
                     .collect(),
-                unreachable: f.unreachable.into_iter().map(HostNotice::from).collect(),
+                unreachable: f.unreachable.into_iter().collect(),
             }
         }
     }
@@ -370,7 +340,7 @@ mod convert {
                 finished_at: d.finished_at,
                 restart_count: d.restart_count,
                 restart_policy: d.restart_policy,
-                ports: d.ports.into_iter().map(PortView::from).collect(),
+                ports: d.ports.into_iter().collect(),
                 mounts: d
                     .mounts
                     .into_iter()
@@ -480,16 +450,6 @@ mod convert {
                 devices: s.devices,
                 pid: s.pid,
                 ipc: s.ipc,
-            }
-        }
-    }
-
-    impl From<e::Created> for Created {
-        fn from(c: e::Created) -> Self {
-            Created {
-                id: c.id,
-                name: c.name,
-                warnings: c.warnings,
             }
         }
     }

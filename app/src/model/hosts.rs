@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
+pub use wire::system::HostSource;
 
 /// TLS material as PEM text (pasted, or read from files in the browser).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,16 +71,6 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum HostSourceView {
-    /// From Capstan's `--engine` option: change it there.
-    Config,
-    /// From the registry: admins edit and remove it here.
-    Stored,
-}
-
 /// A host's configuration as an admin sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -88,7 +79,7 @@ pub struct HostSettingsView {
     pub name: String,
     pub url: String,
     pub labels: BTreeMap<String, String>,
-    pub source: HostSourceView,
+    pub source: HostSource,
     pub tls: Option<TlsPublicView>,
 }
 
@@ -104,17 +95,8 @@ pub struct TlsPublicView {
 #[cfg(feature = "ssr")]
 mod convert {
     use super::*;
-    use backend::fleet::HostSource;
-    use backend::hosts::{HostPatch, HostRecord, NewHost, TlsPem};
 
-    impl From<HostSource> for HostSourceView {
-        fn from(s: HostSource) -> Self {
-            match s {
-                HostSource::Config => HostSourceView::Config,
-                HostSource::Stored => HostSourceView::Stored,
-            }
-        }
-    }
+    use backend::hosts::{HostPatch, HostRecord, NewHost, TlsPem};
 
     impl From<TlsInput> for TlsPem {
         fn from(t: TlsInput) -> Self {
@@ -156,7 +138,7 @@ mod convert {
                 name: r.name,
                 url: r.url,
                 labels: r.labels,
-                source: r.source.into(),
+                source: r.source,
                 tls: r.tls.map(|t| TlsPublicView {
                     ca: t.ca,
                     cert: t.cert,

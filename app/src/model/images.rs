@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::storage::HostNotice;
+use super::storage::HostProblem;
+pub use wire::images::{HistoryEntry, RemovedImage, SearchHit, StoredRegistry};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -31,7 +32,7 @@ pub struct ImageView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FleetImages {
     pub images: Vec<ImageView>,
-    pub unreachable: Vec<HostNotice>,
+    pub unreachable: Vec<HostProblem>,
 }
 
 /// The image lists' query: `dangling=true` for dangling images only, `false` for tagged only.
@@ -71,20 +72,6 @@ pub struct ImageDetailView {
     pub layers: Vec<String>,
     /// Names of the containers made from the image.
     pub containers: Vec<String>,
-}
-
-/// `GET …/images/{id}/history`: one step, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct HistoryView {
-    pub id: Option<String>,
-    /// Unix seconds.
-    pub created: i64,
-    pub created_by: String,
-    /// Bytes this step added.
-    pub size: u64,
-    pub tags: Vec<String>,
-    pub comment: String,
 }
 
 /// `POST …/images/pull`.
@@ -160,14 +147,6 @@ pub struct TagRequest {
     pub tag: Option<String>,
 }
 
-/// `DELETE …/images/{id}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct RemovedView {
-    pub untagged: Vec<String>,
-    pub deleted: Vec<String>,
-}
-
 /// `POST …/images/load`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -205,28 +184,6 @@ pub struct SearchParams {
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct SearchHitView {
-    pub name: String,
-    pub description: String,
-    pub stars: u64,
-    pub official: bool,
-    pub automated: bool,
-}
-
-/// Stored registry credentials as listed: never the password.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct RegistryView {
-    pub id: i64,
-    /// `registry.example.com:5000`, or `docker.io`.
-    pub server: String,
-    pub username: String,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
 /// `POST /api/v1/registries`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -247,10 +204,8 @@ impl std::fmt::Debug for NewRegistryRequest {
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use backend::engine::{
-        HistoryEntry, ImageDetail, ImageSummary, PullProgress, RemovedImage, SearchHit,
-    };
-    use backend::registries::{NewRegistry, StoredRegistry};
+    use backend::engine::{ImageDetail, ImageSummary, PullProgress};
+    use backend::registries::NewRegistry;
 
     use super::*;
 
@@ -278,7 +233,7 @@ mod convert {
                     .into_iter()
                     .map(|o| ImageView::new(o.host, o.item))
                     .collect(),
-                unreachable: l.unreachable.into_iter().map(Into::into).collect(),
+                unreachable: l.unreachable.into_iter().collect(),
             }
         }
     }
@@ -310,19 +265,6 @@ mod convert {
         }
     }
 
-    impl From<HistoryEntry> for HistoryView {
-        fn from(h: HistoryEntry) -> Self {
-            HistoryView {
-                id: h.id,
-                created: h.created,
-                created_by: h.created_by,
-                size: h.size,
-                tags: h.tags,
-                comment: h.comment,
-            }
-        }
-    }
-
     impl From<PullProgress> for PullLine {
         fn from(p: PullProgress) -> Self {
             PullLine {
@@ -332,38 +274,6 @@ mod convert {
                 total: p.total,
                 image: None,
                 error: None,
-            }
-        }
-    }
-
-    impl From<RemovedImage> for RemovedView {
-        fn from(r: RemovedImage) -> Self {
-            RemovedView {
-                untagged: r.untagged,
-                deleted: r.deleted,
-            }
-        }
-    }
-
-    impl From<SearchHit> for SearchHitView {
-        fn from(h: SearchHit) -> Self {
-            SearchHitView {
-                name: h.name,
-                description: h.description,
-                stars: h.stars,
-                official: h.official,
-                automated: h.automated,
-            }
-        }
-    }
-
-    impl From<StoredRegistry> for RegistryView {
-        fn from(r: StoredRegistry) -> Self {
-            RegistryView {
-                id: r.id,
-                server: r.server,
-                username: r.username,
-                created_at: r.created_at,
             }
         }
     }

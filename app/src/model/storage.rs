@@ -5,17 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use super::HostNotice;
-
-/// `POST …/{images|volumes|networks}/prune`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct PruneResult {
-    /// Ids (images), names (volumes, networks) of what was removed.
-    pub deleted: Vec<String>,
-    /// Bytes freed; 0 for networks.
-    pub space_reclaimed: u64,
-}
+pub use super::HostProblem;
+pub use wire::images::Pruned;
+pub use wire::networks::{AttachedContainer, SubnetInfo};
 
 /// The prune endpoints' query: only objects with this label (`key` or `key=value`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +43,7 @@ pub struct VolumeView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FleetVolumes {
     pub volumes: Vec<VolumeView>,
-    pub unreachable: Vec<HostNotice>,
+    pub unreachable: Vec<HostProblem>,
 }
 
 /// `POST /api/v1/hosts/{host}/volumes`.
@@ -70,24 +62,6 @@ pub struct CreateVolumeRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct SubnetView {
-    pub subnet: String,
-    pub gateway: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct AttachedView {
-    pub id: String,
-    pub name: String,
-    /// Addresses are filled in by inspect, not by lists.
-    pub ipv4: Option<String>,
-    pub ipv6: Option<String>,
-    pub mac: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NetworkView {
     pub host: String,
     pub id: String,
@@ -99,10 +73,10 @@ pub struct NetworkView {
     pub attachable: bool,
     pub ingress: bool,
     pub ipv6: bool,
-    pub subnets: Vec<SubnetView>,
+    pub subnets: Vec<SubnetInfo>,
     pub labels: BTreeMap<String, String>,
     pub options: BTreeMap<String, String>,
-    pub containers: Vec<AttachedView>,
+    pub containers: Vec<AttachedContainer>,
     /// `bridge`, `host`, `none`: cannot be removed.
     pub builtin: bool,
 }
@@ -112,7 +86,7 @@ pub struct NetworkView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FleetNetworks {
     pub networks: Vec<NetworkView>,
-    pub unreachable: Vec<HostNotice>,
+    pub unreachable: Vec<HostProblem>,
 }
 
 /// `POST /api/v1/hosts/{host}/networks`.
@@ -149,20 +123,9 @@ pub struct AttachRequest {
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use backend::engine::{
-        AttachedContainer, NetworkDetail, NetworkSpec, Pruned, SubnetInfo, VolumeInfo, VolumeSpec,
-    };
+    use backend::engine::{NetworkDetail, NetworkSpec, VolumeInfo, VolumeSpec};
 
     use super::*;
-
-    impl From<Pruned> for PruneResult {
-        fn from(p: Pruned) -> Self {
-            PruneResult {
-                deleted: p.deleted,
-                space_reclaimed: p.space_reclaimed,
-            }
-        }
-    }
 
     impl VolumeView {
         pub fn new(host: String, v: VolumeInfo) -> Self {
@@ -189,7 +152,7 @@ mod convert {
                     .into_iter()
                     .map(|o| VolumeView::new(o.host, o.item))
                     .collect(),
-                unreachable: l.unreachable.into_iter().map(Into::into).collect(),
+                unreachable: l.unreachable.into_iter().collect(),
             }
         }
     }
@@ -201,27 +164,6 @@ mod convert {
                 driver: r.driver.filter(|d| !d.is_empty()),
                 driver_opts: r.driver_opts,
                 labels: r.labels,
-            }
-        }
-    }
-
-    impl From<SubnetInfo> for SubnetView {
-        fn from(s: SubnetInfo) -> Self {
-            SubnetView {
-                subnet: s.subnet,
-                gateway: s.gateway,
-            }
-        }
-    }
-
-    impl From<AttachedContainer> for AttachedView {
-        fn from(c: AttachedContainer) -> Self {
-            AttachedView {
-                id: c.id,
-                name: c.name,
-                ipv4: c.ipv4,
-                ipv6: c.ipv6,
-                mac: c.mac,
             }
         }
     }
@@ -239,10 +181,10 @@ mod convert {
                 attachable: n.attachable,
                 ingress: n.ingress,
                 ipv6: n.ipv6,
-                subnets: n.subnets.into_iter().map(Into::into).collect(),
+                subnets: n.subnets.into_iter().collect(),
                 labels: n.labels,
                 options: n.options,
-                containers: n.containers.into_iter().map(Into::into).collect(),
+                containers: n.containers.into_iter().collect(),
                 builtin: n.builtin,
             }
         }
@@ -256,7 +198,7 @@ mod convert {
                     .into_iter()
                     .map(|o| NetworkView::new(o.host, o.item))
                     .collect(),
-                unreachable: l.unreachable.into_iter().map(Into::into).collect(),
+                unreachable: l.unreachable.into_iter().collect(),
             }
         }
     }

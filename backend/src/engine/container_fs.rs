@@ -17,7 +17,6 @@ use bollard::query_parameters::{
 };
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::{ReaderStream, StreamReader, SyncIoBridge};
 
@@ -39,40 +38,11 @@ const IDLE: Duration = Duration::from_secs(60);
 const BLOCK: u64 = 512;
 const EXPORT: &str = "export the container";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileKind {
-    File,
-    Dir,
-    Symlink,
-    /// Devices, pipes, sockets.
-    Other,
-}
+pub use wire::files::FileKind;
 
-/// One direct child of a listed folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileEntry {
-    pub name: String,
-    pub kind: FileKind,
-    /// Bytes; 0 for folders and links.
-    pub size: u64,
-    /// Unix permission bits, with setuid/setgid/sticky (`0o4755`).
-    pub mode: u32,
-    /// Unix seconds.
-    pub modified: i64,
-    /// Where a symbolic link points, as stored in the link.
-    pub link_target: Option<String>,
-}
+pub use wire::files::FileEntry;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DirListing {
-    /// The folder as asked for, normalised.
-    pub path: String,
-    /// Sorted: folders first, then by name.
-    pub entries: Vec<FileEntry>,
-    /// True when the folder holds more than the listing shows.
-    pub truncated: bool,
-}
+pub use wire::files::DirListing;
 
 /// A tar to hand to the client as a download.
 pub struct Download {

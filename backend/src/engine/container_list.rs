@@ -23,16 +23,7 @@ use crate::error::{Error, Result};
 /// The label docker compose puts on every container of a project.
 pub const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
 
-/// One published (or exposed) port of a container.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct PortMapping {
-    /// Host address the port is published on; `None` when it is only exposed.
-    pub ip: Option<String>,
-    pub private: u16,
-    pub public: Option<u16>,
-    /// `tcp`, `udp` or `sctp`.
-    pub proto: String,
-}
+pub use wire::containers::PortMapping;
 
 /// A container as the list shows it; everything comes from one `/containers/json` answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,33 +2,15 @@
 
 use bollard::models::{ChangeType, ContainerConfig};
 use bollard::query_parameters::{CommitContainerOptions, TopOptions};
-use serde::{Deserialize, Serialize};
 
 use super::Engine;
 use crate::error::{Error, Result};
 
-/// The processes of a running container, as `ps` printed them: one row per process, one
-/// value per title.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProcessList {
-    pub titles: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
+pub use wire::files::ProcessList;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    Added,
-    Changed,
-    Deleted,
-}
+pub use wire::files::ChangeKind;
 
-/// One path of a container's filesystem that differs from its image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FsChange {
-    pub path: String,
-    pub kind: ChangeKind,
-}
+pub use wire::files::FsChange;
 
 /// `docker commit`: the new image's name and history entry.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,6 @@ use bollard::query_parameters::{
 };
 use bytes::Bytes;
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 
 use super::container_list::{self, ContainerSummary, ListQuery, PortMapping};
 use super::run::{hidden_line, validate_name, RunPlan, RunSpec};
@@ -140,13 +139,7 @@ pub struct ContainerDetail {
     pub raw: serde_json::Value,
 }
 
-/// A container just created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Created {
-    pub id: String,
-    pub name: String,
-    pub warnings: Vec<String>,
-}
+pub use wire::containers::Created;
 
 /// A key whose value should be masked until revealed.
 pub fn is_secret_key(key: &str) -> bool {

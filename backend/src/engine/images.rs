@@ -78,19 +78,7 @@ pub struct ImageDetail {
     pub containers: Vec<String>,
 }
 
-/// One layer of `docker history`, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    /// The image id of this step, when it is an image of its own on the engine.
-    pub id: Option<String>,
-    /// Unix seconds.
-    pub created: i64,
-    pub created_by: String,
-    /// Bytes this step added.
-    pub size: u64,
-    pub tags: Vec<String>,
-    pub comment: String,
-}
+pub use wire::images::HistoryEntry;
 
 /// One progress event of a pull, as the engine sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,30 +115,11 @@ impl std::fmt::Debug for RegistryAuth {
     }
 }
 
-/// What `docker rmi` did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemovedImage {
-    pub untagged: Vec<String>,
-    pub deleted: Vec<String>,
-}
+pub use wire::images::RemovedImage;
 
-/// What a prune removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pruned {
-    pub deleted: Vec<String>,
-    /// Bytes freed (0 where the engine does not say).
-    pub space_reclaimed: u64,
-}
+pub use wire::images::Pruned;
 
-/// A registry search hit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SearchHit {
-    pub name: String,
-    pub description: String,
-    pub stars: u64,
-    pub official: bool,
-    pub automated: bool,
-}
+pub use wire::images::SearchHit;
 
 /// The registry an image reference pulls from: its first part when that looks like a host
 /// (a dot, a port, or `localhost`), else Docker Hub (`docker.io`).

@@ -20,22 +20,9 @@ use crate::error::{Error, Result};
 /// The networks every engine has; they cannot be removed.
 pub const BUILTIN_NETWORKS: [&str; 3] = ["bridge", "host", "none"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubnetInfo {
-    pub subnet: String,
-    pub gateway: Option<String>,
-}
+pub use wire::networks::SubnetInfo;
 
-/// A container attached to a network.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttachedContainer {
-    pub id: String,
-    pub name: String,
-    /// `10.1.0.2/24`, when inspected (lists leave addresses out).
-    pub ipv4: Option<String>,
-    pub ipv6: Option<String>,
-    pub mac: Option<String>,
-}
+pub use wire::networks::AttachedContainer;
 
 /// A network, as listed and inspected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

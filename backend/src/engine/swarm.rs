@@ -1,30 +1,11 @@
 //! `docker node ls`: the nodes of the swarm an engine manages.
 
 use bollard::models::{Node, NodeState};
-use serde::{Deserialize, Serialize};
 
 use super::Engine;
 use crate::error::{Error, Result};
 
-/// One node of a swarm, as a manager sees it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SwarmNode {
-    pub id: String,
-    pub hostname: String,
-    /// `manager` or `worker`.
-    pub role: String,
-    /// `active`, `pause` or `drain`.
-    pub availability: String,
-    /// `ready`, `down`, `disconnected` or `unknown`.
-    pub status: String,
-    /// For managers: `leader`, `reachable`, `unreachable` or `unknown`; `None` for workers.
-    pub manager_status: Option<String>,
-    pub engine_version: String,
-    /// The address the node is reached at (its IP, as the swarm knows it).
-    pub address: String,
-    /// `linux/x86_64`, as the node reports it.
-    pub platform: String,
-}
+pub use wire::system::SwarmNode;
 
 impl Engine {
     /// The swarm's nodes when this engine is a swarm manager; empty when it is not in a swarm

@@ -8,29 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Engine;
 use crate::error::Result;
 
-/// What Capstan shows about an engine. Every field is optional on the wire of old engines, so
-/// missing ones become empty strings or zero rather than errors.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EngineSummary {
-    pub hostname: String,
-    pub engine_version: String,
-    pub api_version: String,
-    pub os: String,
-    pub os_type: String,
-    pub arch: String,
-    pub kernel: String,
-    pub cpus: u32,
-    pub memory_bytes: u64,
-    pub storage_driver: String,
-    pub containers_total: u32,
-    pub containers_running: u32,
-    pub containers_paused: u32,
-    pub containers_stopped: u32,
-    pub images: u32,
-    /// `manager`, `worker`, or empty when the engine is not in a swarm.
-    pub swarm_role: String,
-    pub volumes: u32,
-}
+pub use wire::system::EngineSummary;
 
 /// The result of probing an engine: its summary and how long the round trip took.
 #[derive(Debug, Clone)]
@@ -207,27 +185,7 @@ impl Engine {
     }
 }
 
-/// `docker system df`: for each kind of object, how many there are, how many are in use, the
-/// space they take and what removing the unused ones would free. A kind the engine did not
-/// report is `None`; a figure it did not report is `None` too, never a made-up zero.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiskUsage {
-    pub images: Option<UsageTotals>,
-    pub containers: Option<UsageTotals>,
-    pub volumes: Option<UsageTotals>,
-    pub build_cache: Option<UsageTotals>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UsageTotals {
-    pub count: Option<u64>,
-    /// In use: images with containers, running (or paused, restarting) containers, volumes
-    /// mounted by a container, build cache records in use.
-    pub active: Option<u64>,
-    pub size_bytes: Option<u64>,
-    /// What a prune of the unused objects of this kind would free.
-    pub reclaimable_bytes: Option<u64>,
-}
+pub use wire::system::{DiskUsage, UsageTotals};
 
 impl Engine {
     /// `GET /system/df`, read whatever the engine's API version answers: engines before API

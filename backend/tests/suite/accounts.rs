@@ -3,12 +3,11 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::common::PW;
 use backend::auth::{Accounts, SubjectKind, UserPatch, SETUP_TOKEN_FILE};
 use backend::error::Error;
 use backend::policy::Role;
 use backend::store::Store;
-
-const PW: &str = "a long enough password";
 
 async fn fresh() -> (tempfile::TempDir, Store, Accounts) {
     let dir = tempfile::tempdir().expect("tempdir");

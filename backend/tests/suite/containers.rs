@@ -1,35 +1,13 @@
 //! Containers on a real engine: run with everything, inspect, every action (and the idempotent
 //! ones), rename, remove with volumes, a start that fails leaving nothing, pulls, recreate and
-//! the run-spec prefill. Every container, volume and image is named `h1c-<test>-<random>` and
+//! the run-spec prefill. Every container, volume and image is named `capstan-<test>-<random>` and
 //! removed at the end; the engine's state is read back independently with the docker CLI.
 
 use std::process::Command;
-use std::time::Duration;
 
 use crate::common::*;
-use backend::engine::{Engine, ListQuery, RunSpec, Timeouts};
+use backend::engine::{ListQuery, RunSpec};
 use backend::error::Error;
-
-fn engine() -> Engine {
-    Engine::new(
-        unix_spec(),
-        Timeouts {
-            call: Duration::from_secs(10),
-        },
-    )
-}
-
-fn unique(test: &str) -> String {
-    format!("h1c-{test}-{:08x}", rand_u32())
-}
-
-fn rand_u32() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    nanos ^ std::process::id().rotate_left(16)
-}
 
 fn image() -> String {
     env("CAPSTAN_TEST_IMAGE")
@@ -80,14 +58,6 @@ impl Drop for Cleanup {
     }
 }
 
-/// A port nobody listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// Two consecutive free ports.
 fn free_range() -> u16 {
     for _ in 0..50 {
@@ -115,7 +85,7 @@ fn state_of(name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_with_everything_then_inspect_what_the_engine_has() {
-    let e = engine();
+    let e = engine(unix_spec());
     let mut clean = Cleanup::new();
     let name = unique("full");
     let source = unique("src");
@@ -294,7 +264,7 @@ async fn run_with_everything_then_inspect_what_the_engine_has() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_action_and_the_idempotent_ones() {
-    let e = engine();
+    let e = engine(unix_spec());
     let mut clean = Cleanup::new();
     let name = unique("act");
     let renamed = unique("renamed");
@@ -388,7 +358,7 @@ async fn every_action_and_the_idempotent_ones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_start_that_fails_leaves_no_container() {
-    let e = engine();
+    let e = engine(unix_spec());
     let mut clean = Cleanup::new();
     let first = unique("porta");
     let second = unique("portb");
@@ -461,7 +431,7 @@ async fn a_start_that_fails_leaves_no_container() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_image_is_pulled_from_its_registry_and_recreate_keeps_name_and_volumes() {
-    let e = engine();
+    let e = engine(unix_spec());
     let mut clean = Cleanup::new();
     let registry = env("CAPSTAN_TEST_REGISTRY");
     let tag = unique("img");
@@ -561,7 +531,7 @@ fn names_with_prefix(prefix: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_replaces_the_container_under_its_name_and_keeps_its_volumes() {
-    let e = engine();
+    let e = engine(unix_spec());
     let mut clean = Cleanup::new();
     let name = unique("edit");
     let volume = unique("editvol");
@@ -658,7 +628,7 @@ async fn edit_replaces_the_container_under_its_name_and_keeps_its_volumes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_edit_puts_the_old_container_back_named_and_running() {
-    let e = engine();
+    let e = engine(unix_spec());
     let mut clean = Cleanup::new();
     let prefix = unique("rollback");
     let blocker = format!("{prefix}-blocker");

@@ -1,19 +1,8 @@
 //! `docker system df` numbers against the private engines (API 1.41, where bollard's own model
 //! reads nothing): what a test creates shows up, and the totals hold together.
 
-use std::time::Duration;
-
 use crate::common::*;
-use backend::engine::{DiskUsage, Engine, EngineSpec, Timeouts, UsageTotals};
-
-fn engine(spec: EngineSpec) -> Engine {
-    Engine::new(
-        spec,
-        Timeouts {
-            call: Duration::from_secs(10),
-        },
-    )
-}
+use backend::engine::{DiskUsage, EngineSpec, UsageTotals};
 
 /// Removes the test's container and volume when dropped, also after a failed assertion.
 struct Cleanup {

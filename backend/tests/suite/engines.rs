@@ -7,15 +7,6 @@ use crate::common::*;
 use backend::engine::{Engine, EngineSpec, Timeouts, TlsFiles};
 use backend::error::{Error, Unreachable};
 
-fn engine(spec: EngineSpec) -> Engine {
-    Engine::new(
-        spec,
-        Timeouts {
-            call: Duration::from_secs(5),
-        },
-    )
-}
-
 fn unreachable_reason(result: backend::Result<backend::engine::HostProbe>) -> Unreachable {
     match result {
         Err(Error::EngineUnreachable { reason, .. }) => reason,

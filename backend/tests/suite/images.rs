@@ -1,18 +1,15 @@
 //! Images on the private test engines and the local registry through `backend::engine`, and the
-//! stored registry credentials. Everything made here is named `capstan-h7-…` and removed.
+//! stored registry credentials. Everything made here is named `capstan-<test>-…` and removed.
 
 use std::collections::BTreeMap;
 
+use crate::common::unique;
 use crate::common::{docker_a, env, tls_spec, unix_spec};
 use backend::engine::{Engine, Timeouts};
 use backend::registries::{NewRegistry, Registries};
 use backend::store::Store;
 use backend::Error;
 use futures::StreamExt;
-
-fn unique(test: &str) -> String {
-    format!("capstan-h7-{test}-{:08x}", rand::random::<u32>())
-}
 
 struct Images(Vec<String>);
 

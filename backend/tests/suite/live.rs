@@ -3,22 +3,14 @@
 
 use std::time::Duration;
 
+use crate::common::engine;
 use crate::common::{docker_a, env, unix_spec};
-use backend::engine::{Engine, LogStream, Timeouts};
+use backend::engine::{LogStream, Timeouts};
 use backend::live::{
     EventFilter, EventItem, Hub, HubConfig, LogEnd, LogItem, LogParams, LogQuery, StatsItem,
 };
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
-
-fn engine() -> Engine {
-    Engine::new(
-        unix_spec(),
-        Timeouts {
-            call: Duration::from_secs(10),
-        },
-    )
-}
 
 fn hub(capacity: usize) -> (Hub, CancellationToken) {
     let token = CancellationToken::new();
@@ -117,7 +109,7 @@ async fn follow_sees_lines_in_order_and_ends_when_the_container_exits() {
     let (hub, _t) = hub(64);
     let feed = hub
         .logs(
-            &engine(),
+            &engine(unix_spec()),
             "a",
             name,
             query(&[("follow", "true"), ("tail", "all")]),
@@ -153,7 +145,7 @@ async fn history_honours_tail_timestamps_search_and_streams() {
     );
     tokio::time::sleep(Duration::from_millis(800)).await;
     let (hub, _t) = hub(64);
-    let e = engine();
+    let e = engine(unix_spec());
     let (lines, _) = collect(
         hub.logs(&e, "a", name, query(&[("tail", "3")]))
             .await
@@ -251,7 +243,7 @@ async fn twenty_followers_share_one_engine_stream_and_a_laggard_is_told() {
         "i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.05; done",
     );
     let (hub, _t) = hub(4);
-    let e = engine();
+    let e = engine(unix_spec());
     let mut feeds = Vec::new();
     for _ in 0..20 {
         feeds.push(
@@ -317,10 +309,18 @@ async fn shutdown_ends_open_streams() {
     let _c = Container::run(name, "while true; do echo x; sleep 1; done");
     let (hub, token) = hub(16);
     let feed = hub
-        .logs(&engine(), "a", name, query(&[("follow", "true")]))
+        .logs(
+            &engine(unix_spec()),
+            "a",
+            name,
+            query(&[("follow", "true")]),
+        )
         .await
         .expect("feed");
-    let stats = hub.stats(&engine(), "a", name).await.expect("stats");
+    let stats = hub
+        .stats(&engine(unix_spec()), "a", name)
+        .await
+        .expect("stats");
     token.cancel();
     let (_, _) = collect(feed.items, Duration::from_secs(5)).await;
     let n = tokio::time::timeout(Duration::from_secs(5), stats.count())
@@ -334,7 +334,10 @@ async fn stats_of_a_busy_container_are_plausible() {
     let name = "capstan-h6-busy";
     let _c = Container::run(name, "while :; do :; done");
     let (hub, _t) = hub(16);
-    let mut stats = hub.stats(&engine(), "a", name).await.expect("stats");
+    let mut stats = hub
+        .stats(&engine(unix_spec()), "a", name)
+        .await
+        .expect("stats");
     let mut best = None;
     for _ in 0..4 {
         match tokio::time::timeout(Duration::from_secs(10), stats.next())
@@ -352,7 +355,7 @@ async fn stats_of_a_busy_container_are_plausible() {
         "{s:?}"
     );
     assert!(s.pids >= 1, "{s:?}");
-    let usage = backend::live::host_usage(&engine(), Duration::from_secs(10))
+    let usage = backend::live::host_usage(&engine(unix_spec()), Duration::from_secs(10))
         .await
         .expect("host usage");
     assert!(usage.containers.iter().any(|c| c.name == name), "{usage:?}");
@@ -362,7 +365,7 @@ async fn stats_of_a_busy_container_are_plausible() {
 async fn events_arrive_for_start_stop_and_die() {
     let name = "capstan-h6-events";
     let (hub, _t) = hub(64);
-    let e = engine();
+    let e = engine(unix_spec());
     let host = backend::fleet::Host::standalone("a", e.clone());
     let filter = EventFilter::parse(Some("container"), Some("start,die,stop")).expect("filter");
     let mut events = hub.events(&host, filter);
@@ -488,7 +491,7 @@ async fn readers_that_keep_up_get_every_line_of_a_fast_writer_in_shared_batches(
         &format!("sleep 1; yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567 | head -n {LINES}"),
     );
     let (hub, _t) = hub(256);
-    let e = engine();
+    let e = engine(unix_spec());
     let encodes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut readers = Vec::new();
     for _ in 0..2 {

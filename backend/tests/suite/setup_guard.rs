@@ -4,11 +4,10 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
+use crate::common::PW;
 use backend::auth::{password, Accounts};
 use backend::error::Error;
 use backend::store::Store;
-
-const PW: &str = "a long enough password";
 
 fn ip(n: u8) -> Option<IpAddr> {
     Some(IpAddr::V4(Ipv4Addr::new(10, 0, 1, n)))

@@ -1,18 +1,15 @@
 //! Volumes and networks on the private test engines through `backend::engine`, and the
-//! fleet-wide lists with a dead host. Everything made here is named `capstan-h7-…` and removed.
+//! fleet-wide lists with a dead host. Everything made here is named `capstan-<test>-…` and removed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::common::unique;
 use crate::common::{docker_a, env, tls_spec, unix_spec};
 use backend::engine::{Engine, EngineSpec, NetworkSpec, Timeouts, VolumeSpec};
 use backend::fleet::{Fleet, HostConfig};
 use backend::policy::Principal;
 use backend::Error;
-
-fn unique(test: &str) -> String {
-    format!("capstan-h7-{test}-{:08x}", rand::random::<u32>())
-}
 
 fn quiet(args: &[&str]) {
     let _ = std::process::Command::new("docker")

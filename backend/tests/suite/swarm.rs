@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::common::*;
-use backend::engine::{Engine, EngineSpec, SwarmNode, Timeouts};
+use backend::engine::{Engine, EngineSpec, SwarmNode};
 use bollard::models::SwarmInitRequest;
 use bollard::query_parameters::LeaveSwarmOptions;
 use bollard::Docker;
@@ -14,15 +14,6 @@ fn swarm_url() -> String {
     std::env::var("CAPSTAN_TEST_SWARM_URL").unwrap_or_else(|_| {
         panic!("CAPSTAN_TEST_SWARM_URL is not set: run `scripts/testenv.sh up c` (or `./dev test`)")
     })
-}
-
-fn engine(url: String) -> Engine {
-    Engine::new(
-        EngineSpec { url, tls: None },
-        Timeouts {
-            call: Duration::from_secs(10),
-        },
-    )
 }
 
 /// Leaves the swarm when dropped, so a failed assertion does not leave engine c a manager.
@@ -50,14 +41,6 @@ async fn leave(docker: &Docker) {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 async fn nodes_when_ready(e: &Engine) -> Vec<SwarmNode> {
     let mut nodes = Vec::new();
     for _ in 0..50 {
@@ -81,7 +64,7 @@ async fn a_swarm_manager_lists_its_nodes_and_a_left_swarm_lists_none() {
     // A crashed earlier run may have left engine c in a swarm: start from none.
     leave(&docker).await;
     let _leave = LeaveOnDrop(url.clone());
-    let e = engine(url);
+    let e = engine(EngineSpec { url, tls: None });
     assert_eq!(
         e.swarm_nodes().await.expect("nodes"),
         vec![],
@@ -137,17 +120,25 @@ async fn a_swarm_manager_lists_its_nodes_and_a_left_swarm_lists_none() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_engine_outside_a_swarm_has_no_nodes() {
     assert_eq!(
-        engine(env("CAPSTAN_TEST_UNIX_URL"))
-            .swarm_nodes()
-            .await
-            .expect("nodes"),
+        engine(EngineSpec {
+            url: env("CAPSTAN_TEST_UNIX_URL"),
+            tls: None
+        })
+        .swarm_nodes()
+        .await
+        .expect("nodes"),
         vec![]
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_of_an_unreachable_engine_are_an_error_not_an_empty_list() {
-    let result = engine(env("CAPSTAN_TEST_REFUSED_URL")).swarm_nodes().await;
+    let result = engine(EngineSpec {
+        url: env("CAPSTAN_TEST_REFUSED_URL"),
+        tls: None,
+    })
+    .swarm_nodes()
+    .await;
     assert!(
         matches!(result, Err(backend::Error::EngineUnreachable { .. })),
         "{result:?}"

@@ -1,13 +1,12 @@
 //! Teams against a real SQLite file: role resolution through teams, grants naming teams,
 //! deleting a team or a user cleans up after itself.
 
+use crate::common::PW;
 use backend::auth::{Accounts, SessionStamp, SubjectKind};
 use backend::error::Error;
 use backend::policy::{authorize, HostAction, Principal, Role};
 use backend::store::Store;
 use backend::teams::Teams;
-
-const PW: &str = "a long enough password";
 
 async fn fresh() -> (tempfile::TempDir, Accounts, Teams) {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,40 +1,16 @@
 //! REST for top, changes, commit, export and the file browser, over the router and the private
 //! test engines. Containers and images are named `capstan-h3-…` and removed when a test ends.
 
-use std::process::Command;
-
-use crate::common::{env, Resp, TestApp, PW};
+use crate::common::docker;
+use crate::common::must;
+use crate::common::people;
+use crate::common::SAME_ORIGIN;
+use crate::common::{env, Resp, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
-
-const SAME_ORIGIN: (&str, &str) = ("sec-fetch-site", "same-origin");
-
-fn docker(args: &[&str]) -> (bool, String) {
-    let out = Command::new("docker")
-        .arg("-H")
-        .arg(env("CAPSTAN_TEST_UNIX_URL"))
-        .args(args)
-        .output()
-        .expect("docker CLI runs");
-    let text = if out.status.success() {
-        &out.stdout
-    } else {
-        &out.stderr
-    };
-    (
-        out.status.success(),
-        String::from_utf8_lossy(text).trim().to_string(),
-    )
-}
-
-fn must(args: &[&str]) -> String {
-    let (ok, text) = docker(args);
-    assert!(ok, "docker {args:?}: {text}");
-    text
-}
 
 /// A busybox container running `sleep 600` on the unix engine; removed with its images on drop.
 struct Scratch {
@@ -135,39 +111,6 @@ fn tar_files(tar: &[u8]) -> Vec<(String, Vec<u8>)> {
         at += 512 + size.div_ceil(512) * 512;
     }
     files
-}
-
-/// root (admin), `viewer` with the viewer role on unix-engine, and `stranger` with no grant.
-async fn people(app: &TestApp) -> (String, String, String) {
-    let root = app.as_root().await;
-    let w = [("cookie", root.as_str()), SAME_ORIGIN];
-    let mut ids = Vec::new();
-    for name in ["viewer", "stranger"] {
-        let res = app
-            .send(
-                Method::POST,
-                "/api/v1/users",
-                &w,
-                Some(json!({"username": name, "password": PW})),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-        ids.push(res.json()["id"].as_i64().expect("id"));
-    }
-    let grant = app
-        .send(
-            Method::PUT,
-            "/api/v1/hosts/unix-engine/grants",
-            &w,
-            Some(json!({"user": ids[0], "role": "viewer"})),
-        )
-        .await;
-    assert_eq!(grant.status, StatusCode::NO_CONTENT, "{}", grant.text());
-    (
-        root,
-        app.login("viewer", PW).await,
-        app.login("stranger", PW).await,
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

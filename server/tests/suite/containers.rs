@@ -3,48 +3,11 @@
 //! matrix (viewer lists but cannot stop, operator stops but cannot remove, no grant sees 404).
 //! Everything a test makes is named `h1r-<test>-<random>` and removed at the end.
 
-use std::process::Command;
-
 use crate::common::*;
 use axum::http::{Method, StatusCode};
 use backend::auth::SubjectKind;
 use backend::policy::Role;
 use serde_json::{json, Value};
-
-fn unique(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "h1r-{test}-{:08x}",
-        nanos ^ std::process::id().rotate_left(16)
-    )
-}
-
-/// The docker CLI against engine a (`a`) or the TLS engine b (`b`).
-fn docker(engine: char, args: &[&str]) -> (bool, String) {
-    let mut cmd = Command::new("docker");
-    if engine == 'a' {
-        cmd.arg("-H").arg(env("CAPSTAN_TEST_UNIX_URL"));
-    } else {
-        let dir = env("CAPSTAN_TEST_TLS_DIR");
-        cmd.arg("-H")
-            .arg(env("CAPSTAN_TEST_TLS_URL"))
-            .arg("--tlsverify")
-            .arg("--tlscacert")
-            .arg(format!("{dir}/ca.pem"))
-            .arg("--tlscert")
-            .arg(format!("{dir}/cert.pem"))
-            .arg("--tlskey")
-            .arg(format!("{dir}/key.pem"));
-    }
-    let out = cmd.args(args).output().expect("docker CLI");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).trim().to_string(),
-    )
-}
 
 struct Cleanup(Vec<(char, String)>);
 
@@ -52,10 +15,10 @@ impl Drop for Cleanup {
     fn drop(&mut self) {
         // `v` marks a volume on engine a; everything else is a container on the given engine.
         for (engine, name) in self.0.iter().filter(|(e, _)| *e != 'v') {
-            let _ = docker(*engine, &["rm", "-f", "-v", name]);
+            let _ = docker_at(*engine, &["rm", "-f", "-v", name]);
         }
         for (_, name) in self.0.iter().filter(|(e, _)| *e == 'v') {
-            let _ = docker('a', &["volume", "rm", "-f", name]);
+            let _ = docker_at('a', &["volume", "rm", "-f", name]);
         }
     }
 }
@@ -106,13 +69,6 @@ fn with(mut base: Value, extra: Value) -> Value {
     base
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_inspect_act_and_remove_with_the_role_matrix() {
     let app = TestApp::new().await;
@@ -157,7 +113,7 @@ async fn run_inspect_act_and_remove_with_the_role_matrix() {
     assert_eq!(made.json()["name"], json!(name));
     assert!(made.json()["warnings"].is_array());
     assert_eq!(
-        docker('a', &["inspect", "-f", "{{.State.Status}}", &name]).1,
+        docker_at('a', &["inspect", "-f", "{{.State.Status}}", &name]).1,
         "running"
     );
 
@@ -247,7 +203,7 @@ async fn run_inspect_act_and_remove_with_the_role_matrix() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        docker('a', &["inspect", "-f", "{{.State.Status}}", &name]).1,
+        docker_at('a', &["inspect", "-f", "{{.State.Status}}", &name]).1,
         "running"
     );
     let ops = [
@@ -273,7 +229,7 @@ async fn run_inspect_act_and_remove_with_the_role_matrix() {
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{action}: {}", r.text());
         assert_eq!(
-            docker('a', &["inspect", "-f", "{{.State.Status}}", &name]).1,
+            docker_at('a', &["inspect", "-f", "{{.State.Status}}", &name]).1,
             state,
             "after {action}"
         );
@@ -341,10 +297,10 @@ async fn run_inspect_act_and_remove_with_the_role_matrix() {
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
     assert_eq!(
-        docker('a', &["inspect", "-f", "{{.Name}}", &id]).1,
+        docker_at('a', &["inspect", "-f", "{{.Name}}", &id]).1,
         format!("/{renamed}")
     );
-    let volume = docker(
+    let volume = docker_at(
         'a',
         &["inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", &id],
     )
@@ -368,9 +324,9 @@ async fn run_inspect_act_and_remove_with_the_role_matrix() {
         )
         .await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text());
-    assert!(!docker('a', &["inspect", &id]).0);
+    assert!(!docker_at('a', &["inspect", &id]).0);
     assert!(
-        !docker('a', &["volume", "inspect", &volume]).0,
+        !docker_at('a', &["volume", "inspect", &volume]).0,
         "the anonymous volume went with it"
     );
     let missing = app.get(&format!("{base}/{id}"), &manager.h()).await;
@@ -613,7 +569,7 @@ async fn recreate_keeps_name_and_volumes_and_a_port_in_use_leaves_nothing() {
     let first = app.send(Method::POST, base, &admin.h(), Some(body)).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
     let first_id = first.json()["id"].as_str().expect("id").to_string();
-    docker('a', &["exec", &name, "sh", "-c", "echo kept > /data/f"]);
+    docker_at('a', &["exec", &name, "sh", "-c", "echo kept > /data/f"]);
 
     let clash = app
         .send(
@@ -631,7 +587,10 @@ async fn recreate_keeps_name_and_volumes_and_a_port_in_use_leaves_nothing() {
         .as_str()
         .expect("msg")
         .starts_with("ports"));
-    assert!(!docker('a', &["inspect", &other]).0, "nothing left behind");
+    assert!(
+        !docker_at('a', &["inspect", &other]).0,
+        "nothing left behind"
+    );
 
     let second = app
         .send(
@@ -645,12 +604,12 @@ async fn recreate_keeps_name_and_volumes_and_a_port_in_use_leaves_nothing() {
     let second = second.json();
     assert_eq!(second["name"], json!(name));
     assert_ne!(second["id"], json!(first_id));
-    assert_eq!(docker('a', &["exec", &name, "cat", "/data/f"]).1, "kept");
+    assert_eq!(docker_at('a', &["exec", &name, "cat", "/data/f"]).1, "kept");
     assert_eq!(
-        docker('a', &["inspect", "-f", "{{.State.Status}}", &name]).1,
+        docker_at('a', &["inspect", "-f", "{{.State.Status}}", &name]).1,
         "running"
     );
-    assert!(!docker('a', &["inspect", &first_id]).0);
+    assert!(!docker_at('a', &["inspect", &first_id]).0);
 }
 
 /// Audit entries whose action is `action`, as `GET /api/v1/audit` gives them to an admin.
@@ -688,7 +647,7 @@ async fn recreate_with_a_spec_edits_under_the_same_name_and_a_failure_puts_the_o
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     let first_id = made.json()["id"].as_str().expect("id").to_string();
     let url = format!("{base}/{name}/recreate");
-    let state_of = |n: &str| docker('a', &["inspect", "-f", "{{.Id}} {{.State.Status}}", n]).1;
+    let state_of = |n: &str| docker_at('a', &["inspect", "-f", "{{.Id}} {{.State.Status}}", n]).1;
 
     // The form's prefill, with a changed variable.
     let mut spec = app
@@ -794,7 +753,7 @@ async fn recreate_with_a_spec_edits_under_the_same_name_and_a_failure_puts_the_o
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
-    let taken = docker('a', &["port", &blocker, "80/tcp"]).1;
+    let taken = docker_at('a', &["port", &blocker, "80/tcp"]).1;
     let taken = taken
         .lines()
         .next()
@@ -823,7 +782,7 @@ async fn recreate_with_a_spec_edits_under_the_same_name_and_a_failure_puts_the_o
         format!("{first_id} running"),
         "the old container is back, named and running"
     );
-    let mine = docker(
+    let mine = docker_at(
         'a',
         &[
             "ps",
@@ -872,7 +831,7 @@ async fn recreate_with_a_spec_edits_under_the_same_name_and_a_failure_puts_the_o
         "{detail}"
     );
     assert!(
-        !docker('a', &["inspect", &first_id]).0,
+        !docker_at('a', &["inspect", &first_id]).0,
         "the old container is gone"
     );
 

@@ -4,20 +4,13 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::common::free_port;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_capstan");
 const PW: &str = "a long enough password";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 fn start(dir: &std::path::Path, port: u16) -> Child {
     Command::new(BIN)

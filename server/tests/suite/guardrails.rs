@@ -14,17 +14,6 @@ use backend::auth::SubjectKind;
 use backend::policy::Role;
 use serde_json::{json, Value};
 
-fn unique(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "grd-{test}-{:08x}",
-        nanos ^ std::process::id().rotate_left(16)
-    )
-}
-
 fn docker(args: &[&str]) -> bool {
     Command::new("docker")
         .arg("-H")

@@ -5,14 +5,17 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{env, Resp, TestApp, PW};
+use crate::common::docker;
+use crate::common::must;
+use crate::common::people;
+use crate::common::unique;
+use crate::common::SAME_ORIGIN;
+use crate::common::{env, Resp, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-
-const SAME_ORIGIN: (&str, &str) = ("sec-fetch-site", "same-origin");
 
 fn docker_with(args: &[&str], stdin: Option<&[u8]>) -> (bool, Vec<u8>, String) {
     let mut child = Command::new("docker")
@@ -44,30 +47,8 @@ fn docker_with(args: &[&str], stdin: Option<&[u8]>) -> (bool, Vec<u8>, String) {
     )
 }
 
-fn docker(args: &[&str]) -> (bool, String) {
-    let (ok, out, err) = docker_with(args, None);
-    (
-        ok,
-        if ok {
-            String::from_utf8_lossy(&out).trim().to_owned()
-        } else {
-            err
-        },
-    )
-}
-
-fn must(args: &[&str]) -> String {
-    let (ok, text) = docker(args);
-    assert!(ok, "docker {args:?}: {text}");
-    text
-}
-
 fn image_exists(name: &str) -> bool {
     docker(&["image", "inspect", name]).0
-}
-
-fn unique(test: &str) -> String {
-    format!("capstan-h7-{test}-{:08x}", rand::random::<u32>())
 }
 
 /// Images and containers to remove when a test ends, however it ends.
@@ -128,39 +109,6 @@ async fn send_raw(
         headers: parts.headers,
         body,
     }
-}
-
-/// root (admin), `viewer` with the viewer role on unix-engine, and `stranger` with no grant.
-async fn people(app: &TestApp) -> (String, String, String) {
-    let root = app.as_root().await;
-    let w = [("cookie", root.as_str()), SAME_ORIGIN];
-    let mut ids = Vec::new();
-    for name in ["viewer", "stranger"] {
-        let res = app
-            .send(
-                Method::POST,
-                "/api/v1/users",
-                &w,
-                Some(json!({"username": name, "password": PW})),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-        ids.push(res.json()["id"].as_i64().expect("id"));
-    }
-    let grant = app
-        .send(
-            Method::PUT,
-            "/api/v1/hosts/unix-engine/grants",
-            &w,
-            Some(json!({"user": ids[0], "role": "viewer"})),
-        )
-        .await;
-    assert_eq!(grant.status, StatusCode::NO_CONTENT, "{}", grant.text());
-    (
-        root,
-        app.login("viewer", PW).await,
-        app.login("stranger", PW).await,
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

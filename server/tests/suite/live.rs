@@ -3,60 +3,14 @@
 
 use std::time::Duration;
 
-use crate::common::{env, TestApp, PW};
+use crate::common::serve;
+use crate::common::Container;
+use crate::common::{TestApp, PW};
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const HOST: &str = "unix-engine";
-
-struct Container(String);
-
-fn docker(args: &[&str]) -> String {
-    let out = std::process::Command::new("docker")
-        .arg("-H")
-        .arg(env("CAPSTAN_TEST_UNIX_URL"))
-        .args(args)
-        .output()
-        .expect("docker");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-impl Container {
-    fn run(name: &str, script: &str) -> Container {
-        docker(&["rm", "-f", name]);
-        docker(&[
-            "run",
-            "-d",
-            "--name",
-            name,
-            &env("CAPSTAN_TEST_IMAGE"),
-            "sh",
-            "-c",
-            script,
-        ]);
-        Container(name.to_owned())
-    }
-}
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        docker(&["rm", "-f", &self.0]);
-    }
-}
-
-/// Serves the app on 127.0.0.1:0; returns its address.
-async fn serve(app: &TestApp) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    addr
-}
 
 /// Signs in a new user with `role` on the unix engine (none: no grant); returns the cookie.
 async fn user_with(app: &TestApp, user: &str, role: Option<&str>) -> String {

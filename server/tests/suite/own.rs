@@ -3,32 +3,16 @@
 //! mounted, as people deploy it; a manager of that host cannot reach Capstan's container, its
 //! data volume or the host paths it mounts, a viewer cannot read its logs, and admins can.
 
-use std::process::Command;
 use std::time::Duration;
 
+use crate::common::docker;
+use crate::common::free_port;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn env(name: &str) -> String {
     std::env::var(name)
         .unwrap_or_else(|_| panic!("{name} is not set: run the tests with `./dev test`"))
-}
-
-fn docker(args: &[&str]) -> (bool, String) {
-    let out = Command::new("docker")
-        .arg("-H")
-        .arg(env("CAPSTAN_TEST_UNIX_URL"))
-        .args(args)
-        .output()
-        .expect("docker CLI runs");
-    let text = String::from_utf8_lossy(if out.status.success() {
-        &out.stdout
-    } else {
-        &out.stderr
-    })
-    .trim()
-    .to_string();
-    (out.status.success(), text)
 }
 
 /// Removes the containers and volumes the test made, also when it fails.
@@ -129,14 +113,6 @@ async fn login(port: u16, username: &str, password: &str) -> String {
     let a = http(port, "POST", "/api/v1/session", None, Some(&body)).await;
     assert_eq!(a.status, 200, "{username} signs in: {}", a.body);
     a.cookie.expect("a session cookie")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 fn refused_as_own(a: &Answer, what: &str) {

@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+use crate::common::docker;
+use crate::common::serve;
+use crate::common::Container;
 use crate::common::{env, TestApp};
 use backend::auth::{SubjectKind, UserPatch};
 use backend::policy::Role;
@@ -14,54 +17,6 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
 const HOST: &str = "unix-engine";
-
-struct Container(String);
-
-fn docker(args: &[&str]) -> String {
-    let out = std::process::Command::new("docker")
-        .arg("-H")
-        .arg(env("CAPSTAN_TEST_UNIX_URL"))
-        .args(args)
-        .output()
-        .expect("docker");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-impl Container {
-    fn run(name: &str) -> Container {
-        docker(&["rm", "-f", name]);
-        let script = "while true; do echo tick; sleep 1; done";
-        docker(&[
-            "run",
-            "-d",
-            "--name",
-            name,
-            &env("CAPSTAN_TEST_IMAGE"),
-            "sh",
-            "-c",
-            script,
-        ]);
-        Container(name.to_owned())
-    }
-}
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        docker(&["rm", "-f", &self.0]);
-    }
-}
-
-async fn serve(app: &TestApp) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    addr
-}
 
 /// A raw HTTP/1.1 GET with one credential header, left open for reading.
 async fn open(addr: std::net::SocketAddr, path: &str, credential: &str) -> tokio::net::TcpStream {
@@ -141,7 +96,7 @@ async fn lowering_then_removing_a_grant_ends_what_it_no_longer_allows() {
     let app = TestApp::new().await;
     let who = app.user_with_role("rev-grant", HOST, Role::Manager).await;
     let name = "capstan-rev-grant";
-    let _c = Container::run(name);
+    let _c = Container::run(name, "while true; do echo tick; sleep 1; done");
     let addr = serve(&app).await;
 
     let cookie = format!("Cookie: {}", who.cookie);
@@ -212,7 +167,7 @@ async fn disabling_the_user_ends_open_streams() {
     let app = TestApp::new().await;
     let who = app.user_with_role("rev-disable", HOST, Role::Manager).await;
     let name = "capstan-rev-disable";
-    let _c = Container::run(name);
+    let _c = Container::run(name, "while true; do echo tick; sleep 1; done");
     let addr = serve(&app).await;
 
     let mut logs = open(
@@ -288,7 +243,7 @@ async fn a_terminal_client_that_stops_reading_does_not_hold_shutdown() {
     let app = TestApp::new().await;
     let root = app.as_root().await;
     let name = "capstan-rev-stalled";
-    let _c = Container::run(name);
+    let _c = Container::run(name, "while true; do echo tick; sleep 1; done");
     let addr = serve(&app).await;
     let mut ws = terminal(addr, name, &root).await;
     let flood = b"while :; do echo 0123456789abcdef0123456789abcdef0123456789abcdef; done\n";
@@ -328,7 +283,7 @@ async fn revoking_the_token_and_signing_out_end_their_streams() {
     let app = TestApp::new().await;
     let who = app.user_with_role("rev-out", HOST, Role::Viewer).await;
     let name = "capstan-rev-out";
-    let _c = Container::run(name);
+    let _c = Container::run(name, "while true; do echo tick; sleep 1; done");
     let addr = serve(&app).await;
     let stats_path = format!("/api/v1/hosts/{HOST}/containers/{name}/stats");
     let logs_path = format!("/api/v1/hosts/{HOST}/containers/{name}/logs?follow=true");

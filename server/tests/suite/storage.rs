@@ -1,41 +1,13 @@
 //! REST for volumes and networks over the router and the private test engines, checked against
 //! the engine's own view. Everything made here is named `capstan-h7-…` and removed at the end.
 
-use std::process::Command;
-
+use crate::common::docker;
+use crate::common::must;
+use crate::common::unique;
+use crate::common::SAME_ORIGIN;
 use crate::common::{env, TestApp, PW};
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
-
-const SAME_ORIGIN: (&str, &str) = ("sec-fetch-site", "same-origin");
-
-fn docker(args: &[&str]) -> (bool, String) {
-    let out = Command::new("docker")
-        .arg("-H")
-        .arg(env("CAPSTAN_TEST_UNIX_URL"))
-        .args(args)
-        .output()
-        .expect("docker CLI runs");
-    let text = if out.status.success() {
-        &out.stdout
-    } else {
-        &out.stderr
-    };
-    (
-        out.status.success(),
-        String::from_utf8_lossy(text).trim().to_string(),
-    )
-}
-
-fn must(args: &[&str]) -> String {
-    let (ok, text) = docker(args);
-    assert!(ok, "docker {args:?}: {text}");
-    text
-}
-
-fn unique(test: &str) -> String {
-    format!("capstan-h7-{test}-{:08x}", rand::random::<u32>())
-}
 
 #[derive(Default)]
 struct Cleanup {

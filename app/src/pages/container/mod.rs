@@ -85,7 +85,7 @@ pub async fn recreate_container(host: String, id: String) -> Result<Created, App
         .recreate_container(&c, &host, &id, &Recreate::Same)
         .await?;
     tracing::info!(by = %c.who.username, host, old = %id, new = %created.id, "container recreated");
-    Ok(created.into())
+    Ok(created)
 }
 
 /// What the container's pages share: which container, its inspect answer, and a way to read it

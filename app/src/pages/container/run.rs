@@ -48,7 +48,7 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
         .create_container(&c, &host, &spec.into())
         .await?;
     tracing::info!(by = %c.who.username, host, container = %created.id, name = %created.name, "container created");
-    Ok(created.into())
+    Ok(created)
 }
 
 /// An existing container's configuration, to prefill the form.
@@ -81,7 +81,7 @@ pub async fn edit_container(
         .recreate_container(&c, &host, &id, &how)
         .await?;
     tracing::info!(by = %c.who.username, host, old = %id, new = %created.id, name = %created.name, "container edited");
-    Ok(created.into())
+    Ok(created)
 }
 
 /// `a "b c" 'd'` → `["a", "b c", "d"]`, as a shell splits words (quotes and backslashes).
@@ -374,14 +374,14 @@ fn PrefilledPage(edit: bool) -> impl IntoView {
     let (title, summary) = if edit {
         (
             "Edit a container",
-            "Change the settings and save: the container is replaced by a new one with the same name \
+            "FsChange the settings and save: the container is replaced by a new one with the same name \
              and these settings (its volumes stay, and it is started again if it was running). \
              If anything fails, the original is put back as it was.",
         )
     } else {
         (
             "Duplicate a container",
-            "The form holds the container's settings. Change what you need and create a new container beside it; \
+            "The form holds the container's settings. FsChange what you need and create a new container beside it; \
              to change the container itself, use Edit on its page.",
         )
     };

@@ -10,7 +10,7 @@ use crate::components::page::{ErrorNotice, SkeletonRows};
 use crate::error::AppError;
 use crate::format;
 use crate::model::files::{
-    Change, ChangeKind, CommitRequest, Committed, DirListing, FileEntry, FileKind, Processes,
+    ChangeKind, CommitRequest, Committed, DirListing, FileEntry, FileKind, FsChange, ProcessList,
 };
 use crate::model::role_at_least;
 use crate::model::RoleView;
@@ -18,19 +18,19 @@ use crate::pages::container::use_container;
 use crate::routes::{container_href, encode};
 
 #[server(output = crate::codec::TextJson)]
-pub async fn container_top(host: String, id: String) -> Result<Processes, AppError> {
+pub async fn container_top(host: String, id: String) -> Result<ProcessList, AppError> {
     let c = crate::ssr::caller()?;
     let top = crate::ssr::ops()?
         .container_top(&c, &host, &id, None)
         .await?;
-    Ok(top.into())
+    Ok(top)
 }
 
 #[server(output = crate::codec::TextJson)]
-pub async fn container_changes(host: String, id: String) -> Result<Vec<Change>, AppError> {
+pub async fn container_changes(host: String, id: String) -> Result<Vec<FsChange>, AppError> {
     let c = crate::ssr::caller()?;
     let changes = crate::ssr::ops()?.container_changes(&c, &host, &id).await?;
-    Ok(changes.into_iter().map(Change::from).collect())
+    Ok(changes.into_iter().collect())
 }
 
 #[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
@@ -53,7 +53,7 @@ pub async fn list_files(host: String, id: String, path: String) -> Result<DirLis
     let listing = crate::ssr::ops()?
         .container_dir(&c, &host, &id, &path)
         .await?;
-    Ok(listing.into())
+    Ok(listing)
 }
 
 /// Whether the caller manages the container's host, once the layout has read it (awaited, so
@@ -105,7 +105,7 @@ pub fn ProcessesTab() -> impl IntoView {
 }
 
 #[component]
-fn ProcessTable(p: Processes) -> impl IntoView {
+fn ProcessTable(p: ProcessList) -> impl IntoView {
     let count = p.rows.len();
     let titles = p.titles.clone();
     let wide = |t: &str| matches!(t, "CMD" | "COMMAND");
@@ -189,7 +189,7 @@ fn change_badge(kind: ChangeKind) -> impl IntoView {
 }
 
 #[component]
-fn ChangeList(list: Vec<Change>) -> impl IntoView {
+fn ChangeList(list: Vec<FsChange>) -> impl IntoView {
     if list.is_empty() {
         return view! { <p class="muted" data-testid="no-changes">"No changes: the filesystem is as the image made it."</p> }.into_any();
     }

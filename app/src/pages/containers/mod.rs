@@ -23,7 +23,7 @@ use crate::components::text::ImageRef;
 use crate::error::AppError;
 use crate::format;
 use crate::format::short_id;
-use crate::model::containers::{ContainerSummary, HostNotice};
+use crate::model::containers::{ContainerSummary, HostProblem};
 use crate::model::role_at_least;
 use crate::model::RoleView;
 use crate::routes::container_href;
@@ -34,7 +34,7 @@ use crate::routes::list_address;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainersData {
     pub containers: Vec<ContainerSummary>,
-    pub unreachable: Vec<HostNotice>,
+    pub unreachable: Vec<HostProblem>,
     pub hosts: Vec<HostChoice>,
 }
 
@@ -114,7 +114,7 @@ pub async fn list_containers(
                 tracing::debug!(host = %slug, error = %e.log_detail(), "listing containers failed");
                 (
                     Vec::new(),
-                    vec![HostNotice {
+                    vec![HostProblem {
                         host: slug,
                         error: e.public_message(),
                     }],

@@ -9,18 +9,18 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::components::confirm::Confirm;
 use crate::components::page::{ErrorNotice, PageHeader};
 use crate::error::AppError;
-use crate::model::hosts::{HostInput, HostPatchInput, HostSettingsView, HostSourceView, TlsInput};
-use crate::model::EngineView;
+use crate::model::hosts::{HostInput, HostPatchInput, HostSettingsView, HostSource, TlsInput};
+use crate::model::EngineSummary;
 
 /// Connects to an engine without saving anything.
 #[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
-pub async fn test_host_connection(input: HostInput) -> Result<EngineView, AppError> {
+pub async fn test_host_connection(input: HostInput) -> Result<EngineSummary, AppError> {
     let c = crate::ssr::caller()?;
     let tls = input.tls.map(backend::hosts::TlsPem::from);
     let summary = crate::ssr::ops()?
         .test_host(&c, &input.url, tls.as_ref())
         .await?;
-    Ok(summary.into())
+    Ok(summary)
 }
 
 #[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
@@ -186,7 +186,7 @@ fn field_error(
 fn NewHost() -> impl IntoView {
     let fields = Fields::new();
     let error = RwSignal::new(None::<AppError>);
-    let tested = RwSignal::new(None::<EngineView>);
+    let tested = RwSignal::new(None::<EngineSummary>);
     let busy = RwSignal::new(None::<&'static str>);
     let navigate = use_navigate();
 
@@ -252,12 +252,12 @@ fn EditHost(settings: HostSettingsView) -> impl IntoView {
     let had_tls = settings.tls.is_some();
     let original = settings.clone();
     let error = RwSignal::new(None::<AppError>);
-    let tested = RwSignal::new(None::<EngineView>);
+    let tested = RwSignal::new(None::<EngineSummary>);
     let busy = RwSignal::new(None::<&'static str>);
     let saved = RwSignal::new(false);
     let navigate = use_navigate();
     let slug = settings.slug.clone();
-    let read_only = settings.source == HostSourceView::Config;
+    let read_only = settings.source == HostSource::Config;
 
     let save = {
         let slug = slug.clone();
@@ -534,7 +534,7 @@ fn load_file(ev: leptos::ev::Event, into: RwSignal<String>) {
 #[component]
 fn Outcome(
     error: Signal<Option<AppError>>,
-    tested: RwSignal<Option<EngineView>>,
+    tested: RwSignal<Option<EngineSummary>>,
     busy: RwSignal<Option<&'static str>>,
 ) -> impl IntoView {
     view! {

@@ -9,7 +9,7 @@ use crate::components::badge::{Badge, Tone};
 use crate::components::page::ErrorNotice;
 use crate::error::AppError;
 use crate::format;
-use crate::model::system::{DiskUsageView, SwarmNodeView};
+use crate::model::system::{DiskUsage, SwarmNode};
 use crate::model::{EngineInfoView, HostState, HostView};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,10 +18,10 @@ pub struct HostPageData {
     pub info: Option<EngineInfoView>,
     /// Why the engine's info could not be read, in words.
     pub info_error: Option<String>,
-    pub disk_usage: Option<DiskUsageView>,
+    pub disk_usage: Option<DiskUsage>,
     pub disk_usage_error: Option<String>,
     /// The swarm's nodes when the engine is a manager; empty otherwise.
-    pub nodes: Vec<SwarmNodeView>,
+    pub nodes: Vec<SwarmNode>,
     pub nodes_error: Option<String>,
     /// Whether the caller administers hosts (edit and remove).
     pub admin: bool,
@@ -41,9 +41,7 @@ pub async fn host_detail(host: String) -> Result<HostPageData, AppError> {
         info_error,
         disk_usage,
         disk_usage_error,
-        nodes: nodes
-            .map(|n| n.into_iter().map(Into::into).collect())
-            .unwrap_or_default(),
+        nodes: nodes.map(|n| n.into_iter().collect()).unwrap_or_default(),
         nodes_error,
         admin: c.who.admin,
     })
@@ -278,7 +276,7 @@ fn count_cell(n: Option<u64>) -> AnyView {
 }
 
 #[component]
-fn DiskUsagePanel(df: Option<DiskUsageView>, error: Option<String>) -> AnyView {
+fn DiskUsagePanel(df: Option<DiskUsage>, error: Option<String>) -> AnyView {
     let summary = df.as_ref().map(|df| {
         let (size, free) = df.totals();
         format!(
@@ -346,7 +344,7 @@ fn node_status(status: &str) -> impl IntoView {
 }
 
 #[component]
-fn SwarmNodesPanel(nodes: Vec<SwarmNodeView>, error: Option<String>) -> AnyView {
+fn SwarmNodesPanel(nodes: Vec<SwarmNode>, error: Option<String>) -> AnyView {
     let managers = nodes.iter().filter(|n| n.role == "manager").count();
     let ready = nodes.iter().filter(|n| n.status == "ready").count();
     let summary = format!(

@@ -7,13 +7,13 @@ use crate::components::confirm::Confirm;
 use crate::components::page::{ErrorNotice, PageHeader};
 use crate::error::AppError;
 use crate::format;
-use crate::model::images::RegistryView;
+use crate::model::images::StoredRegistry;
 
 #[server(output = crate::codec::TextJson)]
-pub async fn list_registries() -> Result<Vec<RegistryView>, AppError> {
+pub async fn list_registries() -> Result<Vec<StoredRegistry>, AppError> {
     let c = crate::ssr::caller()?;
     let list = crate::ssr::ops()?.registries(&c).await?;
-    Ok(list.into_iter().map(Into::into).collect())
+    Ok(list.into_iter().collect())
 }
 
 #[server(output = crate::codec::TextJson)]
@@ -21,14 +21,14 @@ pub async fn add_registry(
     server: String,
     username: String,
     password: String,
-) -> Result<RegistryView, AppError> {
+) -> Result<StoredRegistry, AppError> {
     let c = crate::ssr::caller()?;
     let new = backend::registries::NewRegistry {
         server,
         username: username.trim().to_string(),
         password,
     };
-    Ok(crate::ssr::ops()?.add_registry(&c, &new).await?.into())
+    Ok(crate::ssr::ops()?.add_registry(&c, &new).await?)
 }
 
 #[server(output = crate::codec::TextJson)]

@@ -13,7 +13,7 @@ use crate::components::page::HostNotices;
 use crate::components::page::{ErrorNotice, PageHeader};
 use crate::error::AppError;
 use crate::format;
-use crate::model::storage::{HostNotice, PruneResult};
+use crate::model::storage::{HostProblem, Pruned};
 use crate::model::RoleView;
 
 /// A host the caller may see, their role on it (buttons follow the role; the server decides),
@@ -219,7 +219,7 @@ pub fn host_name(hosts: &[StorageHost], slug: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorageList<T> {
     pub items: Vec<T>,
-    pub unreachable: Vec<HostNotice>,
+    pub unreachable: Vec<HostProblem>,
     pub hosts: Vec<StorageHost>,
 }
 
@@ -367,13 +367,13 @@ pub fn PrunePanel<Prune, Fut>(
     question: fn(&str) -> String,
     prune: Prune,
     /// The outcome in words.
-    done: fn(PruneResult) -> String,
+    done: fn(Pruned) -> String,
     outcome: Outcome,
     on_done: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView
 where
     Prune: Fn(String) -> Fut + Copy + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<PruneResult, AppError>> + 'static,
+    Fut: std::future::Future<Output = Result<Pruned, AppError>> + 'static,
 {
     let host = RwSignal::new(String::new());
     let names = hosts.clone();

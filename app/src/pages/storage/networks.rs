@@ -14,7 +14,7 @@ use crate::components::page::SkeletonRows;
 use crate::error::AppError;
 use crate::format;
 use crate::format::short_id;
-use crate::model::storage::{NetworkView, PruneResult};
+use crate::model::storage::{NetworkView, Pruned};
 use crate::pages::storage::common::{
     act, filtered_rows, reset_on_success, storage_hosts, FormResult, HostSelect, Outcome,
     PrunePanel, StorageHost, StorageList, StorageListPage, StorageTable,
@@ -126,12 +126,9 @@ pub async fn attach_container(
 }
 
 #[server(output = crate::codec::TextJson)]
-pub async fn prune_networks(host: String) -> Result<PruneResult, AppError> {
+pub async fn prune_networks(host: String) -> Result<Pruned, AppError> {
     let c = crate::ssr::caller()?;
-    Ok(crate::ssr::ops()?
-        .prune_networks(&c, &host, None)
-        .await?
-        .into())
+    Ok(crate::ssr::ops()?.prune_networks(&c, &host, None).await?)
 }
 
 #[component]

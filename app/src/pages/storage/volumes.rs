@@ -7,7 +7,7 @@ use crate::components::confirm::Confirm;
 use crate::components::page::SkeletonRows;
 use crate::error::AppError;
 use crate::format;
-use crate::model::storage::{PruneResult, VolumeView};
+use crate::model::storage::{Pruned, VolumeView};
 use crate::pages::storage::common::{
     act, filtered_rows, reset_on_success, rfc3339_short, storage_hosts, FormResult, HostSelect,
     Outcome, PrunePanel, StorageHost, StorageList, StorageListPage, StorageTable,
@@ -68,12 +68,9 @@ pub async fn remove_volume(host: String, name: String) -> Result<(), AppError> {
 }
 
 #[server(output = crate::codec::TextJson)]
-pub async fn prune_volumes(host: String) -> Result<PruneResult, AppError> {
+pub async fn prune_volumes(host: String) -> Result<Pruned, AppError> {
     let c = crate::ssr::caller()?;
-    Ok(crate::ssr::ops()?
-        .prune_volumes(&c, &host, None)
-        .await?
-        .into())
+    Ok(crate::ssr::ops()?.prune_volumes(&c, &host, None).await?)
 }
 
 #[component]

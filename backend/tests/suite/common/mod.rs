@@ -3,7 +3,9 @@
 
 use std::process::Command;
 
-use backend::engine::{EngineSpec, TlsFiles};
+use std::time::Duration;
+
+use backend::engine::{Engine, EngineSpec, Timeouts, TlsFiles};
 
 pub fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -79,4 +81,30 @@ pub fn host_of(fleet: &backend::fleet::Fleet, slug: &str) -> backend::Result<bac
 /// Every host of the fleet, as an admin sees them.
 pub fn all_hosts(fleet: &backend::fleet::Fleet) -> Vec<backend::fleet::Host> {
     fleet.visible(&admin(), backend::policy::HostAction::View)
+}
+
+/// The password the tests give the accounts they make (long enough for the policy).
+pub const PW: &str = "a long enough password";
+
+/// An engine client for a test, with a 10 s call timeout.
+pub fn engine(spec: EngineSpec) -> Engine {
+    Engine::new(
+        spec,
+        Timeouts {
+            call: Duration::from_secs(10),
+        },
+    )
+}
+
+/// A name no other test (or earlier run) uses: `capstan-<test>-<random>`.
+pub fn unique(test: &str) -> String {
+    format!("capstan-{test}-{:08x}", rand::random::<u32>())
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }

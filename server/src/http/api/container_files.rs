@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 
-use app::model::files::{Change, CommitRequest, Committed, DirListing, Processes};
+use app::model::files::{CommitRequest, Committed, DirListing, FsChange, ProcessList};
 use backend::engine::{validate_file_name, UploadContent};
 
 use super::Body;
@@ -58,7 +58,7 @@ fn required_path(path: Option<String>) -> ApiResult<String> {
     summary = "Processes in the container (docker top); 409 when not running",
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), TopParams),
     responses(
-        (status = 200, description = "ok", body = Processes),
+        (status = 200, description = "ok", body = ProcessList),
         (status = 409, description = "container is not running", body = ErrorResponse),
         (status = 422, description = "invalid ps_args", body = ErrorResponse),
     ),
@@ -68,13 +68,13 @@ pub async fn top(
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     Params(query): Params<TopParams>,
-) -> ApiResult<Json<Processes>> {
+) -> ApiResult<Json<ProcessList>> {
     let ps_args = query.ps_args.filter(|a| !a.is_empty());
     let top = state
         .ops()
         .container_top(&c, &host, &id, ps_args.as_deref())
         .await?;
-    Ok(Json(top.into()))
+    Ok(Json(top))
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/changes` → `[{path, kind}]`, kind being `added`,
@@ -87,16 +87,16 @@ pub async fn top(
     summary = "Filesystem changes (docker diff)",
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
-        (status = 200, description = "ok", body = Vec<Change>),
+        (status = 200, description = "ok", body = Vec<FsChange>),
     ),
 )]
 pub async fn changes(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-) -> ApiResult<Json<Vec<Change>>> {
+) -> ApiResult<Json<Vec<FsChange>>> {
     let changes = state.ops().container_changes(&c, &host, &id).await?;
-    Ok(Json(changes.into_iter().map(Change::from).collect()))
+    Ok(Json(changes.into_iter().collect()))
 }
 
 /// `POST /api/v1/hosts/{host}/containers/{id}/commit` `{repo, tag?, author?, message?, pause?}`
@@ -200,7 +200,7 @@ pub async fn list(
 ) -> ApiResult<Json<DirListing>> {
     let path = query.path.unwrap_or_default();
     let listing = state.ops().container_dir(&c, &host, &id, &path).await?;
-    Ok(Json(listing.into()))
+    Ok(Json(listing))
 }
 
 /// `PUT /api/v1/hosts/{host}/containers/{id}/archive?path=<folder>[&name=<file>]` → 204.

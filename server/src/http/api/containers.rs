@@ -151,7 +151,7 @@ pub async fn create(
         .ops()
         .create_container(&c, &host, &spec.into())
         .await?;
-    Ok((StatusCode::CREATED, Json(created.into())))
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// `POST .../{id}/recreate` → 201 `{id, name, warnings}` of the new container.
@@ -193,7 +193,7 @@ pub async fn recreate(
         None => Recreate::Same,
     };
     let created = state.ops().recreate_container(&c, &host, &id, &how).await?;
-    Ok((StatusCode::CREATED, Json(created.into())))
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// The most a recreate body may hold: a run spec is small.

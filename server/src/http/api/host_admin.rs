@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use app::model::hosts::{HostInput, HostPatchInput, HostSettingsView};
-use app::model::{EngineView, HostView};
+use app::model::HostView;
 
 use super::Body;
 use crate::http::auth::Caller;
@@ -41,7 +41,7 @@ pub async fn create(
     if input.dry_run {
         let tls = input.tls.clone().map(Into::into);
         let summary = ops.test_host(&c, &input.url, tls.as_ref()).await?;
-        return Ok(Json(EngineView::from(summary)).into_response());
+        return Ok(Json(summary).into_response());
     }
     let status = ops.create_host(&c, input.into()).await?;
     Ok((StatusCode::CREATED, Json(HostView::seen_by(status, &c.who))).into_response())

@@ -5,7 +5,7 @@ use crate::http::ErrorResponse;
 use axum::extract::{Path, State};
 use axum::Json;
 
-use app::model::system::{DiskUsageView, SwarmNodeView};
+use app::model::system::{DiskUsage, SwarmNode};
 use app::model::{EngineInfoView, HostView};
 
 use crate::http::auth::Caller;
@@ -85,7 +85,7 @@ pub async fn info(
     summary = "Disk usage of the engine (images, containers, volumes, build cache, reclaimable)",
     params(("host" = String, Path, description = "the host's slug")),
     responses(
-        (status = 200, description = "ok", body = DiskUsageView),
+        (status = 200, description = "ok", body = DiskUsage),
         (status = 502, description = "engine unreachable or engine error", body = ErrorResponse),
         (status = 504, description = "engine timeout", body = ErrorResponse),
     ),
@@ -94,8 +94,8 @@ pub async fn disk_usage(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path(host): Path<String>,
-) -> Result<Json<DiskUsageView>, ApiError> {
-    Ok(Json(state.ops().disk_usage(&c, &host).await?.into()))
+) -> Result<Json<DiskUsage>, ApiError> {
+    Ok(Json(state.ops().disk_usage(&c, &host).await?))
 }
 
 /// The swarm's nodes when the host is a swarm manager; `[]` when it is not.
@@ -107,7 +107,7 @@ pub async fn disk_usage(
     summary = "Swarm nodes when the engine is a swarm manager, else []",
     params(("host" = String, Path, description = "the host's slug")),
     responses(
-        (status = 200, description = "ok", body = Vec<SwarmNodeView>),
+        (status = 200, description = "ok", body = Vec<SwarmNode>),
         (status = 502, description = "engine unreachable or engine error", body = ErrorResponse),
         (status = 504, description = "engine timeout", body = ErrorResponse),
     ),
@@ -116,7 +116,7 @@ pub async fn nodes(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path(host): Path<String>,
-) -> Result<Json<Vec<SwarmNodeView>>, ApiError> {
+) -> Result<Json<Vec<SwarmNode>>, ApiError> {
     let nodes = state.ops().swarm_nodes(&c, &host).await?;
-    Ok(Json(nodes.into_iter().map(SwarmNodeView::from).collect()))
+    Ok(Json(nodes.into_iter().collect()))
 }

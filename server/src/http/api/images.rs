@@ -16,11 +16,11 @@ use futures::StreamExt;
 use serde::Deserialize;
 
 use app::model::images::{
-    FleetImages, HistoryView, ImageDetailView, ImageListParams, ImageView, ImportParams,
-    ImportedView, LoadedView, PullLine, PullRequest, RemovedView, SearchHitView, SearchParams,
+    FleetImages, HistoryEntry, ImageDetailView, ImageListParams, ImageView, ImportParams,
+    ImportedView, LoadedView, PullLine, PullRequest, RemovedImage, SearchHit, SearchParams,
     TagRequest,
 };
-use app::model::storage::{PruneParams, PruneResult};
+use app::model::storage::{PruneParams, Pruned};
 use backend::ops::images::with_tag;
 
 use super::Body;
@@ -141,16 +141,16 @@ pub async fn inspect(
     summary = "Layers with sizes and the commands that made them",
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
     responses(
-        (status = 200, description = "ok", body = Vec<HistoryView>),
+        (status = 200, description = "ok", body = Vec<HistoryEntry>),
     ),
 )]
 pub async fn history(
     State(state): State<AppState>,
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
-) -> ApiResult<Json<Vec<HistoryView>>> {
+) -> ApiResult<Json<Vec<HistoryEntry>>> {
     let history = state.ops().image_history(&c, &host, &id).await?;
-    Ok(Json(history.into_iter().map(Into::into).collect()))
+    Ok(Json(history.into_iter().collect()))
 }
 
 /// `POST /api/v1/hosts/{host}/images/pull` `{image}` → 200 `application/x-ndjson`: one
@@ -257,7 +257,7 @@ pub async fn tag(
     summary = "Remove an image (manager); in use → 409 naming the containers",
     params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name"), ForceParams),
     responses(
-        (status = 200, description = "ok", body = RemovedView),
+        (status = 200, description = "ok", body = RemovedImage),
         (status = 409, description = "in use", body = ErrorResponse),
     ),
 )]
@@ -266,10 +266,10 @@ pub async fn remove(
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
     Params(query): Params<ForceParams>,
-) -> ApiResult<Json<RemovedView>> {
+) -> ApiResult<Json<RemovedImage>> {
     let force = flag("force", query.force())?.unwrap_or(false);
     let removed = state.ops().remove_image(&c, &host, &id, force).await?;
-    Ok(Json(removed.into()))
+    Ok(Json(removed))
 }
 
 /// `POST /api/v1/hosts/{host}/images/prune?label=` → `{deleted, space_reclaimed}`: dangling
@@ -282,7 +282,7 @@ pub async fn remove(
     summary = "Remove dangling images (manager)",
     params(("host" = String, Path, description = "the host's slug"), PruneParams),
     responses(
-        (status = 200, description = "ok", body = PruneResult),
+        (status = 200, description = "ok", body = Pruned),
     ),
 )]
 pub async fn prune(
@@ -290,13 +290,13 @@ pub async fn prune(
     Caller(c): Caller,
     Path(host): Path<String>,
     Params(query): Params<PruneParams>,
-) -> ApiResult<Json<PruneResult>> {
+) -> ApiResult<Json<Pruned>> {
     let label = query.label.filter(|l| !l.is_empty());
     let pruned = state
         .ops()
         .prune_images(&c, &host, label.as_deref())
         .await?;
-    Ok(Json(pruned.into()))
+    Ok(Json(pruned))
 }
 
 /// `GET /api/v1/hosts/{host}/images/{id}/export`: `docker save` as a tar, streamed.
@@ -333,7 +333,7 @@ pub async fn export(
     summary = "Search a registry through the engine; a clear 502/504 within seconds when none is reachable",
     params(("host" = String, Path, description = "the host's slug"), SearchParams),
     responses(
-        (status = 200, description = "ok", body = Vec<SearchHitView>),
+        (status = 200, description = "ok", body = Vec<SearchHit>),
         (status = 422, description = "invalid term", body = ErrorResponse),
         (status = 502, description = "registry unreachable", body = ErrorResponse),
         (status = 504, description = "registry timeout", body = ErrorResponse),
@@ -344,11 +344,11 @@ pub async fn search(
     Caller(c): Caller,
     Path(host): Path<String>,
     Params(query): Params<SearchParams>,
-) -> ApiResult<Json<Vec<SearchHitView>>> {
+) -> ApiResult<Json<Vec<SearchHit>>> {
     let SearchParams { term, limit } = query;
     let term = term.unwrap_or_default();
     let hits = state.ops().search_images(&c, &host, &term, limit).await?;
-    Ok(Json(hits.into_iter().map(Into::into).collect()))
+    Ok(Json(hits.into_iter().collect()))
 }
 
 /// `POST /api/v1/hosts/{host}/images/load` (tar body from `docker save`) → 200 `{images}`.

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
-use app::model::images::{NewRegistryRequest, RegistryView};
+use app::model::images::{NewRegistryRequest, StoredRegistry};
 
 use super::Body;
 use crate::http::auth::Caller;
@@ -21,16 +21,16 @@ use crate::state::AppState;
     tag = "registries",
     summary = "Stored registry credentials (admin); passwords are never returned",
     responses(
-        (status = 200, description = "ok", body = Vec<RegistryView>),
+        (status = 200, description = "ok", body = Vec<StoredRegistry>),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Caller(c): Caller,
-) -> Result<Json<Vec<RegistryView>>, ApiError> {
+) -> Result<Json<Vec<StoredRegistry>>, ApiError> {
     let list = state.ops().registries(&c).await?;
-    Ok(Json(list.into_iter().map(Into::into).collect()))
+    Ok(Json(list.into_iter().collect()))
 }
 
 /// `POST /api/v1/registries` `{server, username, password}` → 201 `{id, server, username,
@@ -43,7 +43,7 @@ pub async fn list(
     summary = "Store credentials for a registry (admin); the password is sealed",
     request_body = NewRegistryRequest,
     responses(
-        (status = 201, description = "ok", body = RegistryView),
+        (status = 201, description = "ok", body = StoredRegistry),
         (status = 404, description = "no such host or object (or not visible to the caller)", body = ErrorResponse),
         (status = 409, description = "already stored", body = ErrorResponse),
     ),
@@ -52,9 +52,9 @@ pub async fn create(
     State(state): State<AppState>,
     Caller(c): Caller,
     Body(body): Body<NewRegistryRequest>,
-) -> Result<(StatusCode, Json<RegistryView>), ApiError> {
+) -> Result<(StatusCode, Json<StoredRegistry>), ApiError> {
     let stored = state.ops().add_registry(&c, &body.into()).await?;
-    Ok((StatusCode::CREATED, Json(stored.into())))
+    Ok((StatusCode::CREATED, Json(stored)))
 }
 
 /// `DELETE /api/v1/registries/{id}` → 204.

@@ -10,7 +10,7 @@ use axum::Json;
 
 use app::model::storage::{
     AttachRequest, CreateNetworkRequest, CreateVolumeRequest, FleetNetworks, FleetVolumes,
-    NetworkView, PruneParams, PruneResult, VolumeView,
+    NetworkView, PruneParams, Pruned, VolumeView,
 };
 use backend::ops::storage::Attach;
 
@@ -155,7 +155,7 @@ pub async fn remove_volume(
     summary = "Remove unused volumes (manager)",
     params(("host" = String, Path, description = "the host's slug"), PruneParams),
     responses(
-        (status = 200, description = "ok", body = PruneResult),
+        (status = 200, description = "ok", body = Pruned),
     ),
 )]
 pub async fn prune_volumes(
@@ -163,13 +163,13 @@ pub async fn prune_volumes(
     Caller(c): Caller,
     Path(host): Path<String>,
     Params(query): Params<PruneParams>,
-) -> ApiResult<Json<PruneResult>> {
+) -> ApiResult<Json<Pruned>> {
     let label = query.label.filter(|l| !l.is_empty());
     let pruned = state
         .ops()
         .prune_volumes(&c, &host, label.as_deref())
         .await?;
-    Ok(Json(pruned.into()))
+    Ok(Json(pruned))
 }
 
 /// `GET /api/v1/networks`: as an array; hosts that do not answer are named in the
@@ -364,7 +364,7 @@ pub async fn disconnect(
     summary = "Remove unused networks (manager)",
     params(("host" = String, Path, description = "the host's slug"), PruneParams),
     responses(
-        (status = 200, description = "ok", body = PruneResult),
+        (status = 200, description = "ok", body = Pruned),
     ),
 )]
 pub async fn prune_networks(
@@ -372,11 +372,11 @@ pub async fn prune_networks(
     Caller(c): Caller,
     Path(host): Path<String>,
     Params(query): Params<PruneParams>,
-) -> ApiResult<Json<PruneResult>> {
+) -> ApiResult<Json<Pruned>> {
     let label = query.label.filter(|l| !l.is_empty());
     let pruned = state
         .ops()
         .prune_networks(&c, &host, label.as_deref())
         .await?;
-    Ok(Json(pruned.into()))
+    Ok(Json(pruned))
 }

@@ -17,6 +17,7 @@ use backend::policy::Role;
 use backend::store::Store;
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
+use serde_json::json;
 use server::http::auth::{session_layer, SessionOptions};
 use server::state::Settings;
 use server::{router, AppState};
@@ -27,6 +28,90 @@ pub const PW: &str = "a long enough password";
 pub fn env(name: &str) -> String {
     std::env::var(name)
         .unwrap_or_else(|_| panic!("{name} is not set: run the tests with `./dev test`"))
+}
+
+/// Headers that mark a cookie request as coming from Capstan's own pages.
+pub const SAME_ORIGIN: (&str, &str) = ("sec-fetch-site", "same-origin");
+
+/// The docker CLI against test engine `a` (the unix one) or `b` (the TLS one): whether it
+/// succeeded, and its trimmed output (stderr when it failed).
+pub fn docker_at(engine: char, args: &[&str]) -> (bool, String) {
+    let mut cmd = std::process::Command::new("docker");
+    if engine == 'a' {
+        cmd.arg("-H").arg(env("CAPSTAN_TEST_UNIX_URL"));
+    } else {
+        let dir = env("CAPSTAN_TEST_TLS_DIR");
+        cmd.arg("-H")
+            .arg(env("CAPSTAN_TEST_TLS_URL"))
+            .arg("--tlsverify")
+            .arg("--tlscacert")
+            .arg(format!("{dir}/ca.pem"))
+            .arg("--tlscert")
+            .arg(format!("{dir}/cert.pem"))
+            .arg("--tlskey")
+            .arg(format!("{dir}/key.pem"));
+    }
+    let out = cmd.args(args).output().expect("the docker CLI runs");
+    let text = if out.status.success() {
+        &out.stdout
+    } else {
+        &out.stderr
+    };
+    (
+        out.status.success(),
+        String::from_utf8_lossy(text).trim().to_string(),
+    )
+}
+
+/// [`docker_at`] engine `a`.
+pub fn docker(args: &[&str]) -> (bool, String) {
+    docker_at('a', args)
+}
+
+/// [`docker`] that must succeed: its output.
+pub fn must(args: &[&str]) -> String {
+    let (ok, text) = docker(args);
+    assert!(ok, "docker {args:?}: {text}");
+    text
+}
+
+/// A name no other test (or earlier run) uses: `capstan-<test>-<random>`.
+pub fn unique(test: &str) -> String {
+    format!("capstan-{test}-{:08x}", rand::random::<u32>())
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A container on engine `a` running `sh -c script`, removed when dropped.
+pub struct Container(pub String);
+
+impl Container {
+    pub fn run(name: &str, script: &str) -> Container {
+        docker(&["rm", "-f", name]);
+        must(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            &env("CAPSTAN_TEST_IMAGE"),
+            "sh",
+            "-c",
+            script,
+        ]);
+        Container(name.to_owned())
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        docker(&["rm", "-f", &self.0]);
+    }
 }
 
 fn host(slug: &str, url: String, tls: Option<TlsFiles>) -> HostConfig {
@@ -322,4 +407,50 @@ pub fn api_routes() -> Vec<(String, &'static str)> {
         routes.len()
     );
     routes
+}
+
+/// Serves the app on 127.0.0.1:0 (for streams that need a real socket); returns its address.
+pub async fn serve(app: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = app.router.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    addr
+}
+
+/// The root admin, a viewer of `unix-engine` and a stranger (no grant): their session cookies.
+pub async fn people(app: &TestApp) -> (String, String, String) {
+    let root = app.as_root().await;
+    let w = [("cookie", root.as_str()), SAME_ORIGIN];
+    let mut ids = Vec::new();
+    for name in ["viewer", "stranger"] {
+        let res = app
+            .send(
+                Method::POST,
+                "/api/v1/users",
+                &w,
+                Some(json!({"username": name, "password": PW})),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+        ids.push(res.json()["id"].as_i64().expect("id"));
+    }
+    let grant = app
+        .send(
+            Method::PUT,
+            "/api/v1/hosts/unix-engine/grants",
+            &w,
+            Some(json!({"user": ids[0], "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::NO_CONTENT, "{}", grant.text());
+    (
+        root,
+        app.login("viewer", PW).await,
+        app.login("stranger", PW).await,
+    )
 }
