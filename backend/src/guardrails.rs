@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Row, SqlitePool};
 
 use crate::error::{Error, Result};
+use crate::names::is_driver;
 use crate::policy::Principal;
 use crate::store::{internal, now};
 
@@ -235,10 +236,6 @@ fn clean_list(
     Ok(out)
 }
 
-fn driver_name(d: &str) -> bool {
-    crate::names::is_driver(d)
-}
-
 impl Namespace {
     fn allowed(self, g: &Guardrails) -> bool {
         match self {
@@ -315,14 +312,14 @@ impl Guardrails {
             "volume_drivers",
             &self.volume_drivers,
             str::to_string,
-            |d| driver_name(d) && d != "local",
+            |d| is_driver(d) && d != "local",
             "a volume driver name other than local",
         )?;
         self.network_drivers = clean_list(
             "network_drivers",
             &self.network_drivers,
             str::to_string,
-            |d| driver_name(d) && !PLAIN_NETWORK_DRIVERS.contains(&d),
+            |d| is_driver(d) && !PLAIN_NETWORK_DRIVERS.contains(&d),
             "a network driver other than bridge and overlay (macvlan, ipvlan, host)",
         )?;
         Ok(())

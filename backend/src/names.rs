@@ -32,6 +32,32 @@ pub fn is_driver(driver: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | ':' | '/'))
 }
 
+/// One path component of an image repository: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
+pub fn is_repo_component(part: &str) -> bool {
+    let bytes = part.as_bytes();
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if alnum(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !alnum(bytes[i]) {
+            i += 1;
+        }
+        let sep = &part[start..i];
+        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|b| b == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
 /// A DNS name: labels of 1 to 63 letters, digits and `-` (not first or last), joined by dots.
 pub fn is_dns_name(name: &str) -> bool {
     !name.is_empty()
@@ -71,6 +97,14 @@ mod tests {
             assert!(!is_object_name(bad, 1..=255), "{bad:?}");
         }
         assert!(!is_object_name(&"a".repeat(129), 2..=128));
+    }
+
+    #[test]
+    fn repository_components() {
+        assert!(is_repo_component("busybox") && is_repo_component("a.b_c__d--e"));
+        for bad in ["", "Busy", "a..b", "a___b", "-a", "a-", "a/b"] {
+            assert!(!is_repo_component(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -38,11 +38,7 @@ const IDLE: Duration = Duration::from_secs(60);
 const BLOCK: u64 = 512;
 const EXPORT: &str = "export the container";
 
-pub use wire::files::FileKind;
-
-pub use wire::files::FileEntry;
-
-pub use wire::files::DirListing;
+pub use wire::files::{DirListing, FileEntry, FileKind};
 
 /// A tar to hand to the client as a download.
 pub struct Download {

@@ -6,11 +6,7 @@ use bollard::query_parameters::{CommitContainerOptions, TopOptions};
 use super::Engine;
 use crate::error::{Error, Result};
 
-pub use wire::files::ProcessList;
-
-pub use wire::files::ChangeKind;
-
-pub use wire::files::FsChange;
+pub use wire::files::{ChangeKind, FsChange, ProcessList};
 
 /// `docker commit`: the new image's name and history entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,14 +107,14 @@ pub fn validate_repo(repo: &str) -> Result<()> {
         && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost")
     {
         let registry = parts.remove(0);
-        if !valid_registry(registry) {
+        if !crate::names::is_registry(registry) {
             return bad("the registry part must be a host name with an optional :port");
         }
     }
     if parts.iter().any(|p| p.contains(':')) {
         return bad("put the tag in the tag field, not after a colon");
     }
-    if !parts.iter().all(|p| valid_path_component(p)) {
+    if !parts.iter().all(|p| crate::names::is_repo_component(p)) {
         return bad("use lowercase letters and digits, separated by . _ __ - or /");
     }
     Ok(())
@@ -134,36 +130,6 @@ pub fn validate_tag(tag: &str) -> Result<()> {
             "use up to 128 letters, digits, _ . and -, starting with a letter, digit or _",
         ))
     }
-}
-
-fn valid_registry(registry: &str) -> bool {
-    crate::names::is_registry(registry)
-}
-
-/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
-fn valid_path_component(part: &str) -> bool {
-    let bytes = part.as_bytes();
-    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < bytes.len() {
-        if alnum(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && !alnum(bytes[i]) {
-            i += 1;
-        }
-        let sep = &part[start..i];
-        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|b| b == b'-');
-        if !ok {
-            return false;
-        }
-    }
-    true
 }
 
 impl Engine {

@@ -78,7 +78,7 @@ pub struct ImageDetail {
     pub containers: Vec<String>,
 }
 
-pub use wire::images::HistoryEntry;
+pub use wire::images::{HistoryEntry, Pruned, RemovedImage, SearchHit};
 
 /// One progress event of a pull, as the engine sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,12 +114,6 @@ impl std::fmt::Debug for RegistryAuth {
             .finish_non_exhaustive()
     }
 }
-
-pub use wire::images::RemovedImage;
-
-pub use wire::images::Pruned;
-
-pub use wire::images::SearchHit;
 
 /// The registry an image reference pulls from: its first part when that looks like a host
 /// (a dot, a port, or `localhost`), else Docker Hub (`docker.io`).

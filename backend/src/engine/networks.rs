@@ -13,16 +13,15 @@ use serde::{Deserialize, Serialize};
 
 use super::container_ops::check_container_ref;
 use super::images::{name_list, validate_label_filter, Pruned, Usage};
-use super::volumes::{valid_object_name, validate_driver, validate_labels, DriverKind};
+use super::volumes::{validate_driver, validate_labels, DriverKind};
 use super::Engine;
 use crate::error::{Error, Result};
+use crate::names::is_object_name;
 
 /// The networks every engine has; they cannot be removed.
 pub const BUILTIN_NETWORKS: [&str; 3] = ["bridge", "host", "none"];
 
-pub use wire::networks::SubnetInfo;
-
-pub use wire::networks::AttachedContainer;
+pub use wire::networks::{AttachedContainer, SubnetInfo};
 
 /// A network, as listed and inspected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,7 +150,7 @@ fn mask(v6: bool, prefix: u8) -> u128 {
 impl NetworkSpec {
     /// Checks the fields and returns the parsed subnet, if any.
     pub fn validate(&self) -> Result<Option<Cidr>> {
-        if !valid_object_name(&self.name, 1) {
+        if !is_object_name(&self.name, 1..=255) {
             return Err(Error::invalid(
                 "name",
                 "use a letter or digit, then letters, digits, _ . and - (255 at most)",
@@ -219,7 +218,7 @@ impl NetworkSpec {
 }
 
 fn check_network_ref(id: &str) -> Result<&str> {
-    if valid_object_name(id, 1) {
+    if is_object_name(id, 1..=255) {
         Ok(id)
     } else {
         Err(Error::NotFound("network".into()))
@@ -575,7 +574,7 @@ impl Engine {
         let network = check_network_ref(network)?.to_owned();
         let container = check_container_ref(container)?.to_owned();
         for a in aliases {
-            if !valid_object_name(a, 1) {
+            if !is_object_name(a, 1..=255) {
                 return Err(Error::invalid(
                     "aliases",
                     format!("{a:?} is not a host name: use letters, digits, _ . and -"),

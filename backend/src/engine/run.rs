@@ -407,53 +407,10 @@ pub fn validate_image(reference: &str) -> Result<()> {
             return bad("the registry must be host[:port]");
         }
     }
-    if parts.is_empty() || !parts.iter().all(|p| path_component_ok(p)) {
+    if parts.is_empty() || !parts.iter().all(|p| crate::names::is_repo_component(p)) {
         return bad("names are lowercase letters and digits, separated by '.', '_', '__' or '-'");
     }
     Ok(())
-}
-
-fn path_component_ok(part: &str) -> bool {
-    let bytes = part.as_bytes();
-    if bytes.is_empty()
-        || !bytes[0].is_ascii_alphanumeric()
-        || !bytes[bytes.len() - 1].is_ascii_alphanumeric()
-    {
-        return false;
-    }
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        // A separator: '.', '_', '__' or a run of '-', always followed by an alphanumeric.
-        let start = i;
-        match c {
-            b'.' => i += 1,
-            b'_' => {
-                i += 1;
-                if bytes.get(i) == Some(&b'_') {
-                    i += 1;
-                }
-            }
-            b'-' => {
-                while bytes.get(i) == Some(&b'-') {
-                    i += 1;
-                }
-            }
-            _ => return false,
-        }
-        if i == start
-            || !bytes
-                .get(i)
-                .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        {
-            return false;
-        }
-    }
-    true
 }
 
 fn validate_env(line: &str) -> Result<()> {

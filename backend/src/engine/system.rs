@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Engine;
 use crate::error::Result;
 
-pub use wire::system::EngineSummary;
+pub use wire::system::{DiskUsage, EngineSummary, UsageTotals};
 
 /// The result of probing an engine: its summary and how long the round trip took.
 #[derive(Debug, Clone)]
@@ -184,8 +184,6 @@ impl Engine {
         })
     }
 }
-
-pub use wire::system::{DiskUsage, UsageTotals};
 
 impl Engine {
     /// `GET /system/df`, read whatever the engine's API version answers: engines before API

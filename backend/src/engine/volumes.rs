@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::images::{name_list, validate_label_filter, Pruned, Usage};
 use super::Engine;
 use crate::error::{Error, Result};
+use crate::names::is_object_name;
 
 const MAX_LABELS: usize = 64;
 
@@ -41,11 +42,6 @@ pub struct VolumeSpec {
     pub driver: Option<String>,
     pub driver_opts: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
-}
-
-/// A volume or network name as docker accepts it (at least `min` bytes, at most 255).
-pub(super) fn valid_object_name(name: &str, min: usize) -> bool {
-    crate::names::is_object_name(name, min..=255)
 }
 
 /// Labels a person sets: a key on one line, at most 64 of them.
@@ -91,7 +87,7 @@ pub(super) fn validate_driver(driver: &str) -> Result<()> {
 
 impl VolumeSpec {
     pub fn validate(&self) -> Result<()> {
-        if !valid_object_name(&self.name, 2) {
+        if !is_object_name(&self.name, 2..=255) {
             return Err(Error::invalid(
                 "name",
                 "use at least 2 characters: a letter or digit, then letters, digits, _ . and -",
@@ -125,7 +121,7 @@ impl VolumeSpec {
 }
 
 fn check_volume_ref(name: &str) -> Result<&str> {
-    if valid_object_name(name, 1) {
+    if is_object_name(name, 1..=255) {
         Ok(name)
     } else {
         Err(Error::NotFound("volume".into()))

@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::unique;
-use crate::common::{docker_a, env, tls_spec, unix_spec};
+use crate::common::{docker_a, env, tls_spec, unique, unix_spec};
 use backend::engine::{Engine, Timeouts};
 use backend::registries::{NewRegistry, Registries};
 use backend::store::Store;

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::engine;
-use crate::common::{docker_a, env, unix_spec};
+use crate::common::{docker_a, engine, env, unix_spec};
 use backend::engine::{LogStream, Timeouts};
 use backend::live::{
     EventFilter, EventItem, Hub, HubConfig, LogEnd, LogItem, LogParams, LogQuery, StatsItem,

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::common::unique;
-use crate::common::{docker_a, env, tls_spec, unix_spec};
+use crate::common::{docker_a, env, tls_spec, unique, unix_spec};
 use backend::engine::{Engine, EngineSpec, NetworkSpec, Timeouts, VolumeSpec};
 use backend::fleet::{Fleet, HostConfig};
 use backend::policy::Principal;

@@ -1,11 +1,7 @@
 //! REST for top, changes, commit, export and the file browser, over the router and the private
 //! test engines. Containers and images are named `capstan-h3-…` and removed when a test ends.
 
-use crate::common::docker;
-use crate::common::must;
-use crate::common::people;
-use crate::common::SAME_ORIGIN;
-use crate::common::{env, Resp, TestApp};
+use crate::common::{docker, env, must, people, Resp, TestApp, SAME_ORIGIN};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;

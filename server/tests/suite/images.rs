@@ -5,12 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::docker;
-use crate::common::must;
-use crate::common::people;
-use crate::common::unique;
-use crate::common::SAME_ORIGIN;
-use crate::common::{env, Resp, TestApp};
+use crate::common::{docker, env, must, people, unique, Resp, TestApp, SAME_ORIGIN};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;

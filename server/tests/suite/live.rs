@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::serve;
-use crate::common::Container;
-use crate::common::{TestApp, PW};
+use crate::common::{serve, Container, TestApp, PW};
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;

@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use crate::common::docker;
-use crate::common::free_port;
+use crate::common::{docker, free_port};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

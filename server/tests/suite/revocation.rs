@@ -4,10 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::docker;
-use crate::common::serve;
-use crate::common::Container;
-use crate::common::{env, TestApp};
+use crate::common::{docker, env, serve, Container, TestApp};
 use backend::auth::{SubjectKind, UserPatch};
 use backend::policy::Role;
 use futures::StreamExt;

@@ -1,11 +1,7 @@
 //! REST for volumes and networks over the router and the private test engines, checked against
 //! the engine's own view. Everything made here is named `capstan-h7-…` and removed at the end.
 
-use crate::common::docker;
-use crate::common::must;
-use crate::common::unique;
-use crate::common::SAME_ORIGIN;
-use crate::common::{env, TestApp, PW};
+use crate::common::{docker, env, must, people, unique, TestApp, SAME_ORIGIN};
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -437,32 +433,7 @@ async fn networks_create_checks_connect_disconnect_and_remove() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn viewers_look_strangers_see_nothing() {
     let app = TestApp::new().await;
-    let root = app.as_root().await;
-    let w = [("cookie", root.as_str()), SAME_ORIGIN];
-    let mut ids = Vec::new();
-    for name in ["viewer", "stranger"] {
-        let res = app
-            .send(
-                Method::POST,
-                "/api/v1/users",
-                &w,
-                Some(json!({"username": name, "password": PW})),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-        ids.push(res.json()["id"].as_i64().expect("id"));
-    }
-    let grant = app
-        .send(
-            Method::PUT,
-            "/api/v1/hosts/unix-engine/grants",
-            &w,
-            Some(json!({"user": ids[0], "role": "viewer"})),
-        )
-        .await;
-    assert_eq!(grant.status, StatusCode::NO_CONTENT);
-    let viewer = app.login("viewer", PW).await;
-    let stranger = app.login("stranger", PW).await;
+    let (_root, viewer, stranger) = people(&app).await;
     let v = [("cookie", viewer.as_str()), SAME_ORIGIN];
     let s = [("cookie", stranger.as_str()), SAME_ORIGIN];
 

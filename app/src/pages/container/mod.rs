@@ -25,8 +25,7 @@ use crate::components::page::ErrorNotice;
 use crate::error::AppError;
 use crate::format::short_id;
 use crate::model::containers::{ContainerDetail, Created};
-use crate::model::role_at_least;
-use crate::model::RoleView;
+use crate::model::{role_at_least, RoleView};
 use crate::routes::{container_href, encode};
 
 /// The tabs under a container's header: (label, path below the container). Adding a tab is one

@@ -3,8 +3,7 @@
 use super::use_container;
 use crate::components::containers::port_views;
 use crate::format;
-use crate::pages::container::when;
-use crate::pages::container::ContainerInfo;
+use crate::pages::container::{when, ContainerInfo};
 use leptos::prelude::*;
 
 #[component]

@@ -10,8 +10,7 @@ use crate::browser::Local;
 use crate::client::sse::{ConnState, Listener, Sse};
 use crate::components::badge::Badge;
 use crate::format;
-use crate::format::percent;
-use crate::format::rate;
+use crate::format::{percent, rate};
 use crate::pages::container::use_container;
 use crate::routes::encode;
 

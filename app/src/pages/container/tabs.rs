@@ -12,8 +12,7 @@ use crate::format;
 use crate::model::files::{
     ChangeKind, CommitRequest, Committed, DirListing, FileEntry, FileKind, FsChange, ProcessList,
 };
-use crate::model::role_at_least;
-use crate::model::RoleView;
+use crate::model::{role_at_least, RoleView};
 use crate::pages::container::use_container;
 use crate::routes::{container_href, encode};
 

@@ -18,8 +18,7 @@ use serde::Deserialize;
 
 use crate::browser::{js_call, Local};
 use crate::components::badge::{Badge, Tone};
-use crate::model::role_at_least;
-use crate::model::RoleView;
+use crate::model::{role_at_least, RoleView};
 use crate::pages::container::use_container;
 use crate::routes::encode;
 

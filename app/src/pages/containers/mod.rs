@@ -13,23 +13,18 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::client::containers::apply;
-use crate::client::containers::HostChoice;
-use crate::client::containers::Lifecycle;
-use crate::components::containers::port_views;
-use crate::components::containers::state_badge;
-use crate::components::page::HostNotices;
-use crate::components::page::{ErrorNotice, PageHeader, SkeletonRows};
+use crate::client::containers::{HostChoice, Lifecycle};
+use crate::components::containers::{port_views, state_badge};
+use crate::components::page::{ErrorNotice, HostNotices, PageHeader, SkeletonRows};
 use crate::components::text::ImageRef;
 use crate::error::AppError;
 use crate::format;
 use crate::format::short_id;
 use crate::model::containers::{ContainerSummary, HostProblem};
-use crate::model::role_at_least;
-use crate::model::RoleView;
-use crate::routes::container_href;
-use crate::routes::encode;
+use crate::model::{role_at_least, RoleView};
 #[cfg(feature = "ssr")]
 use crate::routes::list_address;
+use crate::routes::{container_href, encode};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainersData {

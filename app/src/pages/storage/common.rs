@@ -9,8 +9,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::components::confirm::Confirm;
-use crate::components::page::HostNotices;
-use crate::components::page::{ErrorNotice, PageHeader};
+use crate::components::page::{ErrorNotice, HostNotices, PageHeader};
 use crate::error::AppError;
 use crate::format;
 use crate::model::storage::{HostProblem, Pruned};

@@ -1,6 +1,6 @@
 //! Setup, sign-in and sign-out, the caller's own account and API tokens.
 
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -8,14 +8,12 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::http::auth::Caller;
+use crate::http::auth::{session_error, sign_in, Auth, Caller};
 use app::model::{MeView, NewTokenView, TokenView, UserView};
 use backend::auth::{Credential, Identity};
 use backend::ops::account::PasswordChange;
 
 use super::Body;
-use crate::http::auth::{session_error, sign_in, Auth};
-use crate::http::ApiError;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -2,7 +2,7 @@
 //! retention setting.
 
 use super::Params;
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,6 @@ use backend::audit::Filter;
 
 use super::Body as JsonBody;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 /// The query string (no `serde(flatten)`: numbers in flattened query structs do not parse).

@@ -3,9 +3,9 @@
 //! straight through, uploads are spooled to disk within `upload_limit` before the engine sees
 //! a byte.
 
-use super::Params;
+use super::{Body, Params};
 use crate::http::openapi::Binary;
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use axum::body::Body as HttpBody;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,9 +16,7 @@ use serde::Deserialize;
 use app::model::files::{CommitRequest, Committed, DirListing, FsChange, ProcessList};
 use backend::engine::{validate_file_name, UploadContent};
 
-use super::Body;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

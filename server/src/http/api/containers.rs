@@ -1,8 +1,8 @@
 //! Containers: lists (one host or every visible host), inspect, lifecycle actions, run and
 //! recreate. Each handler reads the request and calls one use case (`backend::ops`).
 
-use super::Params;
-use crate::http::ErrorResponse;
+use super::{Body, Params};
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,9 +15,7 @@ use app::model::containers::{
 };
 use backend::ops::containers::{Lifecycle, Recreate};
 
-use super::Body;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

@@ -1,6 +1,6 @@
 //! A host's guardrails for non-admins: admins only.
 
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::{Path, State};
 use axum::Json;
 
@@ -8,7 +8,6 @@ use app::model::access::GuardrailsView;
 
 use super::Body;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 /// `GET /api/v1/hosts/{host}/guardrails` → 200 `GuardrailsView` (all off when never set).

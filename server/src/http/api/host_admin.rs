@@ -2,7 +2,7 @@
 //! the `--engine` option are read-only here (409 saying where to change them). Each handler
 //! calls one use case (`backend::ops::hosts`).
 
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,6 @@ use app::model::HostView;
 
 use super::Body;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 /// `POST /api/v1/hosts` → 201 with the host as listed; with `dry_run`, 200 with the engine's

@@ -1,7 +1,7 @@
 //! Hosts as the caller may see them: a host without a grant is absent from lists and 404. Each
 //! handler calls one use case (`backend::ops::hosts`).
 
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::{Path, State};
 use axum::Json;
 
@@ -9,7 +9,6 @@ use app::model::system::{DiskUsage, SwarmNode};
 use app::model::{EngineInfoView, HostView};
 
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 #[utoipa::path(

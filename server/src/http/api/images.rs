@@ -4,9 +4,9 @@
 //! engine's tar through; loads and imports are spooled to disk within `upload_limit` before the
 //! engine sees a byte.
 
-use super::Params;
+use super::{Body, Params};
 use crate::http::openapi::Binary;
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use axum::body::Body as HttpBody;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -23,9 +23,7 @@ use app::model::images::{
 use app::model::storage::{PruneParams, Pruned};
 use backend::ops::images::with_tag;
 
-use super::Body;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

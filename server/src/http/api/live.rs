@@ -19,7 +19,7 @@
 //! `{"reason":"access_changed","message":…}`.
 
 use super::Params;
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -45,7 +45,6 @@ use tower_sessions::Session;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

@@ -17,7 +17,7 @@
 //! here as `container.exec.close` with how long it lasted and how it ended.
 
 use super::Params;
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -40,7 +40,6 @@ use backend::policy::HostAction;
 
 use super::live::{AccessWatch, Proof, ACCESS_CHANGED};
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! Stored registry credentials (admins): list without passwords, add, remove. Pulls use them
 //! when an image's registry matches. Each handler calls one use case (`backend::ops`).
 
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -10,7 +10,6 @@ use app::model::images::{NewRegistryRequest, StoredRegistry};
 
 use super::Body;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 /// `GET /api/v1/registries` → `[{id, server, username, created_at}]`.

@@ -2,8 +2,8 @@
 //! prune; connect and disconnect a container. Each handler reads the request and calls one use
 //! case (`backend::ops::storage`).
 
-use super::Params;
-use crate::http::ErrorResponse;
+use super::{Body, Params};
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -15,9 +15,7 @@ use app::model::storage::{
 use backend::ops::storage::Attach;
 
 use super::images::{flag, ForceParams};
-use super::Body;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

@@ -1,6 +1,6 @@
 //! Teams and their members: admins only.
 
-use crate::http::ErrorResponse;
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -10,7 +10,6 @@ use app::model::access::{TeamRequest, TeamView};
 
 use super::Body;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 /// `GET /api/v1/teams` → 200 `[TeamView]`, by name.

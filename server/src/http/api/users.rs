@@ -1,7 +1,7 @@
 //! Users and per-host grants: admins only.
 
-use super::Params;
-use crate::http::ErrorResponse;
+use super::{Body, Params};
+use crate::http::{ApiError, ErrorResponse};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -12,9 +12,7 @@ use app::model::{GrantView, RoleView, UserView};
 use backend::auth::{SubjectKind, UserPatch};
 use backend::ops::access::Subject;
 
-use super::Body;
 use crate::http::auth::Caller;
-use crate::http::ApiError;
 use crate::state::AppState;
 
 #[utoipa::path(

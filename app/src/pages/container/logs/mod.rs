@@ -20,20 +20,14 @@ use leptos_router::hooks::use_query_map;
 use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 
-use crate::browser::js_call;
-use crate::browser::Local;
-use crate::client::sse::ConnState;
-use crate::client::sse::Listener;
-use crate::client::sse::Sse;
+use crate::browser::{js_call, Local};
+use crate::client::sse::{ConnState, Listener, Sse};
 use crate::components::badge::Badge;
 use crate::components::page::ErrorNotice;
 use crate::error::AppError;
 use crate::format::short_id;
 use crate::pages::container::logs::ansi::parse_ansi;
-use crate::pages::container::logs::text::regex_escape;
-use crate::pages::container::logs::text::short_time;
-use crate::pages::container::logs::text::ts_key;
-use crate::pages::container::logs::text::unix_seconds;
+use crate::pages::container::logs::text::{regex_escape, short_time, ts_key, unix_seconds};
 use crate::pages::container::use_container;
 use crate::routes::{container_href, encode};
 

@@ -7,11 +7,8 @@ use leptos_router::hooks::use_params_map;
 use crate::components::page::ErrorNotice;
 use crate::format;
 use crate::format::short_id;
-use crate::pages::storage::common::ago;
-use crate::pages::storage::common::rfc3339_short;
-use crate::pages::storage::images::image_detail;
-use crate::pages::storage::images::images_api;
-use crate::pages::storage::images::ImageData;
+use crate::pages::storage::common::{ago, rfc3339_short};
+use crate::pages::storage::images::{image_detail, images_api, ImageData};
 use crate::routes::encode;
 
 #[component]

@@ -19,8 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::badge::{Badge, Tone};
 use crate::components::confirm::Confirm;
-use crate::components::page::HostNotices;
-use crate::components::page::{ErrorNotice, PageHeader, SkeletonRows};
+use crate::components::page::{ErrorNotice, HostNotices, PageHeader, SkeletonRows};
 use crate::components::text::ImageRef;
 use crate::error::AppError;
 use crate::format;
@@ -32,8 +31,7 @@ use crate::pages::storage::common::{
 };
 #[cfg(feature = "ssr")]
 use crate::pages::storage::common::{now, visible_hosts};
-use crate::routes::encode;
-use crate::routes::image_href;
+use crate::routes::{encode, image_href};
 
 fn images_api(host: &str) -> String {
     format!("/api/v1/hosts/{}/images", encode(host))

@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use crate::client::upload;
 use crate::format;
 use crate::model::images::PullLine;
-use crate::pages::storage::common::HostSelect;
-use crate::pages::storage::common::StorageHost;
+use crate::pages::storage::common::{HostSelect, StorageHost};
 use crate::pages::storage::images::images_api;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

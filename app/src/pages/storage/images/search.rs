@@ -4,8 +4,7 @@ use leptos::prelude::*;
 
 use crate::model::images::SearchHit;
 
-use crate::pages::storage::common::HostSelect;
-use crate::pages::storage::common::StorageHost;
+use crate::pages::storage::common::{HostSelect, StorageHost};
 use crate::pages::storage::images::search_images;
 
 #[component]

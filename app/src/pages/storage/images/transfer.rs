@@ -5,12 +5,8 @@ use leptos::prelude::*;
 
 use crate::client::upload;
 use crate::format::short_id;
-use crate::model::images::ImportedView;
-use crate::model::images::LoadedView;
-use crate::pages::storage::common::HostSelect;
-use crate::pages::storage::common::Outcome;
-use crate::pages::storage::common::OutcomeNotice;
-use crate::pages::storage::common::StorageHost;
+use crate::model::images::{ImportedView, LoadedView};
+use crate::pages::storage::common::{HostSelect, Outcome, OutcomeNotice, StorageHost};
 use crate::pages::storage::images::images_api;
 use crate::routes::encode;
 
