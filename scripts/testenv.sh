@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The private test environment: three real Docker engines (a on a unix socket, b over TCP with
 # TLS and certificates made here, c on a unix socket of its own for swarm tests, which turn it
-# into a swarm manager) and a local registry, all on loopback, all under /run/capstan-test and
-# /var/lib/capstan-test. It never talks to /var/run/docker.sock.
+# into a swarm manager), a local registry and a PostgreSQL cluster of its own (for the stores'
+# tests on PostgreSQL), all on loopback, all under /run/capstan-test and /var/lib/capstan-test.
+# It never talks to /var/run/docker.sock nor to the machine's own PostgreSQL.
 #
 #   testenv.sh up      start everything, build the busybox test image, write $RUN/env
 #   testenv.sh up c    start only engine c (a and b and whoever uses them are left alone) and
@@ -41,6 +42,7 @@ kill_pidfile() { # kill_pidfile <file> : TERM, wait up to 20 s, then KILL
 down() {
   for e in "${ENGINES[@]}"; do kill_pidfile "$RUN/$e/dockerd.pid"; done
   kill_pidfile "$RUN/registry.pid"
+  stop_postgres
   # A dockerd killed hard leaves its containerd, shims and mounts behind.
   pkill -KILL -f "containerd.*$RUN/" 2>/dev/null || true
   awk -v b="$BASE" -v r="$RUN" '$2 ~ "^"b || $2 ~ "^"r {print $2}' /proc/mounts | sort -r \
@@ -133,6 +135,36 @@ wait_engine() { # wait_engine <name> <docker cli args...>
   die "engine $e did not start (log above)"
 }
 
+pg_bin() { # the newest installed PostgreSQL's programs (Debian keeps them off PATH)
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$d" ] || die "PostgreSQL is missing (./dev test installs it when run as root)"
+  echo "$d"
+}
+
+stop_postgres() {
+  local f=$BASE/pg/postmaster.pid pid
+  [ -f "$f" ] || return 0
+  pid=$(head -n 1 "$f")
+  kill -QUIT "$pid" 2>/dev/null || true # immediate shutdown: the cluster is thrown away
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# A throwaway cluster owned by the postgres user (the server refuses to run as root), trusting
+# loopback, without fsync: the tests' databases need not survive a power cut.
+start_postgres() { # start_postgres <port>
+  local port=$1 bin
+  bin=$(pg_bin)
+  mkdir -p "$BASE/pg" "$RUN/pg"
+  chown postgres: "$BASE/pg" "$RUN/pg"
+  runuser -u postgres -- "$bin/initdb" -D "$BASE/pg" -U capstan --auth=trust -E UTF8 \
+    --locale=C.UTF-8 >"$RUN/pg-init.log" 2>&1 || { cat "$RUN/pg-init.log" >&2; die "initdb failed"; }
+  runuser -u postgres -- "$bin/pg_ctl" -D "$BASE/pg" -l "$RUN/pg/postgres.log" -w -t 30 \
+    -o "-p $port -k $RUN/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null || { tail -n 30 "$RUN/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
+}
+
 up() {
   [ "$(id -u)" -eq 0 ] || die "the test engines need root (dockerd, bridges): run as root"
   for t in dockerd docker docker-registry busybox openssl ip node; do
@@ -142,8 +174,11 @@ up() {
   mkdir -p "$RUN" "$BASE"
   make_certs
 
-  local tls_port reg_port refused_port
-  tls_port=$(free_port); reg_port=$(free_port); refused_port=$(free_port)
+  local tls_port reg_port refused_port pg_port
+  tls_port=$(free_port); reg_port=$(free_port); refused_port=$(free_port); pg_port=$(free_port)
+
+  log "starting PostgreSQL on 127.0.0.1:$pg_port"
+  start_postgres "$pg_port"
 
   log "starting engines a (unix socket), b (TCP + TLS on 127.0.0.1:$tls_port) and c (swarm)"
   start_engine a
@@ -204,6 +239,7 @@ export CAPSTAN_TEST_MISSING_URL=unix://$RUN/missing/docker.sock
 export CAPSTAN_TEST_REGISTRY=127.0.0.1:$reg_port
 export CAPSTAN_TEST_IMAGE=$IMAGE
 export CAPSTAN_TEST_SWARM_URL=unix://$RUN/c/docker.sock
+export CAPSTAN_TEST_PG_URL=postgres://capstan@127.0.0.1:$pg_port/postgres
 ENV
   log "test environment is up ($RUN/env)"
 }

@@ -69,7 +69,7 @@ apt_install() { # apt_install <pkg>... : only when root with apt, only what is m
 }
 
 ensure_test_packages() {
-  apt_install docker.io docker-registry busybox-static chromium openssl curl
+  apt_install docker.io docker-registry busybox-static chromium openssl curl postgresql
 }
 
 ensure_end2end_packages() {

@@ -12,12 +12,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::Stream;
 use serde::{Deserialize, Serialize};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::store::{internal, now};
+use crate::store::{internal, now, Sql};
 
 /// How many bytes of rows may wait for the writer before recording waits; counted in KiB.
 pub const QUEUE_BYTES: usize = 16 * 1024 * 1024;
@@ -144,40 +144,40 @@ impl Filter {
         Ok(())
     }
 
-    fn push_where(&self, q: &mut QueryBuilder<'_, Sqlite>) {
+    fn push_where(&self, q: &mut Sql) {
         q.push(" WHERE 1 = 1");
         if let Some(u) = self.user.as_deref().filter(|u| !u.is_empty()) {
             q.push(" AND username = ")
-                .push_bind(u.to_string())
+                .bind(u.to_string())
                 .push(" COLLATE NOCASE");
         }
         if let Some(h) = self.host.as_deref().filter(|h| !h.is_empty()) {
-            q.push(" AND host = ").push_bind(h.to_string());
+            q.push(" AND host = ").bind(h.to_string());
         }
         if let Some(a) = self.action.as_deref().filter(|a| !a.is_empty()) {
             if let Some(prefix) = a
                 .strip_suffix('*')
                 .or_else(|| a.ends_with('.').then_some(a))
             {
-                q.push(" AND substr(action, 1, ")
-                    .push_bind(prefix.len() as i64)
-                    .push(") = ")
-                    .push_bind(prefix.to_string());
+                q.push(" AND substr(action, 1, length(")
+                    .bind(prefix.to_string());
+                let n = q.last();
+                q.push(&format!(")) = ${n}"));
             } else {
-                q.push(" AND action = ").push_bind(a.to_string());
+                q.push(" AND action = ").bind(a.to_string());
             }
         }
         if let Some(o) = self.outcome.as_deref().filter(|o| !o.is_empty()) {
-            q.push(" AND outcome = ").push_bind(o.to_string());
+            q.push(" AND outcome = ").bind(o.to_string());
         }
         if let Some(s) = self.since {
-            q.push(" AND at >= ").push_bind(s);
+            q.push(" AND at >= ").bind(s);
         }
         if let Some(u) = self.until {
-            q.push(" AND at < ").push_bind(u);
+            q.push(" AND at < ").bind(u);
         }
         if let Some(b) = self.before {
-            q.push(" AND id < ").push_bind(b);
+            q.push(" AND id < ").bind(b);
         }
     }
 }
@@ -191,7 +191,7 @@ enum Msg {
 /// The handle every entry point records through; cheap to clone.
 #[derive(Clone)]
 pub struct Audit {
-    pool: SqlitePool,
+    pool: AnyPool,
     tx: mpsc::UnboundedSender<Msg>,
     budget: Arc<Semaphore>,
 }
@@ -199,7 +199,7 @@ pub struct Audit {
 impl Audit {
     /// Starts the writer task (it ends once every handle is gone) and the daily retention task
     /// (it ends on `shutdown`).
-    pub fn start(pool: SqlitePool, shutdown: CancellationToken) -> Audit {
+    pub fn start(pool: AnyPool, shutdown: CancellationToken) -> Audit {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(writer(pool.clone(), rx));
         let audit = Audit {
@@ -294,7 +294,7 @@ impl Audit {
 
 /// Reads the log without a writer handle (for server fns): like [`Audit::query`].
 pub fn csv_in(
-    pool: SqlitePool,
+    pool: AnyPool,
     filter: Filter,
 ) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static> {
     filter.validate()?;
@@ -335,18 +335,18 @@ pub fn csv_in(
     ))
 }
 
-pub async fn query_in(pool: &SqlitePool, filter: &Filter) -> Result<Vec<Entry>> {
+pub async fn query_in(pool: &AnyPool, filter: &Filter) -> Result<Vec<Entry>> {
     filter.validate()?;
     fetch(pool, filter, filter.limit.unwrap_or(100)).await
 }
 
 /// Sets the retention (1–3650 days); `field` names the input on error. The daily pruning
 /// reads it from the store.
-pub async fn set_retention_days_in(pool: &SqlitePool, field: &str, days: u32) -> Result<()> {
+pub async fn set_retention_days_in(pool: &AnyPool, field: &str, days: u32) -> Result<()> {
     if !(1..=3650).contains(&days) {
         return Err(Error::invalid(field, "must be between 1 and 3650 days"));
     }
-    sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(RETENTION_KEY)
         .bind(days.to_string())
         .execute(pool)
@@ -356,7 +356,7 @@ pub async fn set_retention_days_in(pool: &SqlitePool, field: &str, days: u32) ->
 }
 
 /// The retention in days, read from the store.
-pub async fn retention_days_in(pool: &SqlitePool) -> Result<u32> {
+pub async fn retention_days_in(pool: &AnyPool) -> Result<u32> {
     retention_days(pool).await
 }
 
@@ -375,14 +375,14 @@ pub fn day_start(field: &str, date: &str) -> Result<i64> {
 }
 
 struct Pruner {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
 impl Pruner {
     async fn prune(&self) -> Result<u64> {
         let days = retention_days(&self.pool).await?;
         let cutoff = now() - i64::from(days) * 86_400;
-        let done = sqlx::query("DELETE FROM audit_log WHERE at < ?")
+        let done = sqlx::query("DELETE FROM audit_log WHERE at < $1")
             .bind(cutoff)
             .execute(&self.pool)
             .await
@@ -391,8 +391,8 @@ impl Pruner {
     }
 }
 
-async fn retention_days(pool: &SqlitePool) -> Result<u32> {
-    let value: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+async fn retention_days(pool: &AnyPool) -> Result<u32> {
+    let value: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
         .bind(RETENTION_KEY)
         .fetch_optional(pool)
         .await
@@ -402,14 +402,13 @@ async fn retention_days(pool: &SqlitePool) -> Result<u32> {
         .unwrap_or(DEFAULT_RETENTION_DAYS))
 }
 
-async fn fetch(pool: &SqlitePool, filter: &Filter, limit: u32) -> Result<Vec<Entry>> {
-    let mut q = QueryBuilder::<Sqlite>::new(
+async fn fetch(pool: &AnyPool, filter: &Filter, limit: u32) -> Result<Vec<Entry>> {
+    let mut q = Sql::new(
         "SELECT id, at, user_id, username, client, host, object, action, params, status, outcome FROM audit_log",
     );
     filter.push_where(&mut q);
-    q.push(" ORDER BY id DESC LIMIT ")
-        .push_bind(i64::from(limit));
-    let rows = q.build().fetch_all(pool).await.map_err(internal)?;
+    q.push(" ORDER BY id DESC LIMIT ").bind(i64::from(limit));
+    let rows = q.query().fetch_all(pool).await.map_err(internal)?;
     Ok(rows
         .into_iter()
         .map(|r| Entry {
@@ -431,7 +430,7 @@ async fn fetch(pool: &SqlitePool, filter: &Filter, limit: u32) -> Result<Vec<Ent
         .collect())
 }
 
-async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Msg>) {
+async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Msg>) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut permits = Vec::with_capacity(BATCH);
     let mut waiting = Vec::new();
@@ -473,12 +472,12 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Msg>) {
     }
 }
 
-async fn insert(pool: &SqlitePool, rows: &[Box<Record>]) -> Result<()> {
+async fn insert(pool: &AnyPool, rows: &[Box<Record>]) -> Result<()> {
     let mut tx = pool.begin().await.map_err(internal)?;
     for r in rows {
         sqlx::query(
             "INSERT INTO audit_log (at, user_id, username, client, host, object, action, params, status, outcome)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(r.at)
         .bind(r.user_id)

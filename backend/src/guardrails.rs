@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 use crate::error::{Error, Result};
 use crate::names::is_driver;
 use crate::policy::Principal;
-use crate::store::{internal, now};
+use crate::store::{internal, now, Flag};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -458,11 +458,11 @@ impl Guardrails {
 /// Reads and writes hosts' guardrails.
 #[derive(Clone)]
 pub struct GuardrailStore {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
 impl GuardrailStore {
-    pub fn new(pool: SqlitePool) -> Self {
+    pub fn new(pool: AnyPool) -> Self {
         GuardrailStore { pool }
     }
 
@@ -471,7 +471,7 @@ impl GuardrailStore {
         let row = sqlx::query(
             "SELECT privileged, bind_mounts, bind_prefixes, host_network, host_pid, host_ipc, cap_allow, device_allow,
                     volume_drivers, network_drivers, bind_writable, env_visible
-             FROM host_guardrails WHERE host = ?",
+             FROM host_guardrails WHERE host = $1",
         )
         .bind(host)
         .fetch_optional(&self.pool)
@@ -484,18 +484,18 @@ impl GuardrailStore {
             serde_json::from_str(r.get::<&str, _>(i)).unwrap_or_default()
         };
         Ok(Guardrails {
-            privileged: r.get(0),
+            privileged: r.get::<Flag, _>(0).0,
             bind_mounts: BindMounts::parse(r.get::<&str, _>(1)),
             bind_prefixes: list(2),
-            host_network: r.get(3),
-            host_pid: r.get(4),
-            host_ipc: r.get(5),
+            host_network: r.get::<Flag, _>(3).0,
+            host_pid: r.get::<Flag, _>(4).0,
+            host_ipc: r.get::<Flag, _>(5).0,
             cap_add: list(6),
             devices: list(7),
             volume_drivers: list(8),
             network_drivers: list(9),
-            bind_writable: r.get(10),
-            env_visible: r.get(11),
+            bind_writable: r.get::<Flag, _>(10).0,
+            env_visible: r.get::<Flag, _>(11).0,
         })
     }
 
@@ -507,7 +507,7 @@ impl GuardrailStore {
             "INSERT INTO host_guardrails (host, privileged, bind_mounts, bind_prefixes, host_network, host_pid, host_ipc,
                  cap_add, devices, cap_allow, device_allow, volume_drivers, network_drivers, bind_writable, env_visible,
                  updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
              ON CONFLICT (host) DO UPDATE SET privileged = excluded.privileged, bind_mounts = excluded.bind_mounts,
                bind_prefixes = excluded.bind_prefixes, host_network = excluded.host_network, host_pid = excluded.host_pid,
                host_ipc = excluded.host_ipc, cap_add = excluded.cap_add, devices = excluded.devices,

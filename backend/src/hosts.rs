@@ -107,7 +107,7 @@ impl Registry {
     }
 
     /// The database the hosts (and everything beside them) are stored in.
-    pub fn pool(&self) -> &sqlx::SqlitePool {
+    pub fn pool(&self) -> &sqlx::AnyPool {
         self.store.pool()
     }
 
@@ -157,7 +157,7 @@ impl Registry {
                 let t = now();
                 sqlx::query(
                     "INSERT INTO hosts (slug, name, url, labels, tls_ca, tls_cert, tls_key_sealed, created_at, updated_at) \
-                     VALUES ('local', 'local', ?, '{}', ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING",
+                     VALUES ('local', 'local', $1, '{}', $2, $3, $4, $5, $6) ON CONFLICT (slug) DO NOTHING",
                 )
                 .bind(&url)
                 .bind(tls.as_ref().map(|t| t.ca.clone()))
@@ -236,7 +236,7 @@ impl Registry {
         let t = now();
         let inserted = sqlx::query(
             "INSERT INTO hosts (slug, name, url, labels, tls_ca, tls_cert, tls_key_sealed, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (slug) DO NOTHING",
         )
         .bind(&new.slug)
         .bind(&name)
@@ -259,7 +259,7 @@ impl Registry {
             .ok_or_else(|| Error::Internal("host vanished after insert".into()))?;
         if let Err(e) = self.fleet.add(self.config_of(&row)) {
             // Another request added the same slug to the fleet in between: undo ours.
-            let _ = sqlx::query("DELETE FROM hosts WHERE slug = ?")
+            let _ = sqlx::query("DELETE FROM hosts WHERE slug = $1")
                 .bind(&new.slug)
                 .execute(self.store.pool())
                 .await;
@@ -324,8 +324,8 @@ impl Registry {
             None => None,
         };
         sqlx::query(
-            "UPDATE hosts SET name = ?, url = ?, labels = ?, tls_ca = ?, tls_cert = ?, tls_key_sealed = ?, updated_at = ? \
-             WHERE slug = ?",
+            "UPDATE hosts SET name = $1, url = $2, labels = $3, tls_ca = $4, tls_cert = $5, tls_key_sealed = $6, updated_at = $7 \
+             WHERE slug = $8",
         )
         .bind(&name)
         .bind(&url)
@@ -355,17 +355,17 @@ impl Registry {
             return Err(from_command_line(slug));
         }
         let mut tx = self.store.pool().begin().await.map_err(internal)?;
-        sqlx::query("DELETE FROM grants WHERE host = ?")
+        sqlx::query("DELETE FROM grants WHERE host = $1")
             .bind(slug)
             .execute(&mut *tx)
             .await
             .map_err(internal)?;
-        sqlx::query("DELETE FROM host_guardrails WHERE host = ?")
+        sqlx::query("DELETE FROM host_guardrails WHERE host = $1")
             .bind(slug)
             .execute(&mut *tx)
             .await
             .map_err(internal)?;
-        let gone = sqlx::query("DELETE FROM hosts WHERE slug = ?")
+        let gone = sqlx::query("DELETE FROM hosts WHERE slug = $1")
             .bind(slug)
             .execute(&mut *tx)
             .await
@@ -412,7 +412,7 @@ impl Registry {
     }
 
     async fn row(&self, slug: &str) -> Result<Option<HostRow>> {
-        let row = sqlx::query("SELECT slug, name, url, labels, tls_ca, tls_cert, tls_key_sealed FROM hosts WHERE slug = ?")
+        let row = sqlx::query("SELECT slug, name, url, labels, tls_ca, tls_cert, tls_key_sealed FROM hosts WHERE slug = $1")
             .bind(slug)
             .fetch_optional(self.store.pool())
             .await
@@ -463,7 +463,7 @@ struct HostRow {
 }
 
 impl HostRow {
-    fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Self> {
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self> {
         let labels: String = row.try_get("labels").map_err(internal)?;
         let ca: Option<String> = row.try_get("tls_ca").map_err(internal)?;
         let cert: Option<String> = row.try_get("tls_cert").map_err(internal)?;

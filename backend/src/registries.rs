@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 use crate::engine::{registry_of, RegistryAuth};
 use crate::error::{Error, Result};
@@ -45,7 +45,7 @@ impl std::fmt::Debug for NewRegistry {
 /// The stored credentials. Cheap to clone.
 #[derive(Clone)]
 pub struct Registries {
-    pool: SqlitePool,
+    pool: AnyPool,
     secrets: Arc<SecretBox>,
 }
 
@@ -110,13 +110,13 @@ impl Registries {
     /// Over the store's pool, sealing with the data directory's key (the one host TLS keys use),
     /// already open (the server opens it once at start: see
     /// `hosts::Registry::credentials`).
-    pub fn with_secrets(pool: SqlitePool, secrets: Arc<SecretBox>) -> Self {
+    pub fn with_secrets(pool: AnyPool, secrets: Arc<SecretBox>) -> Self {
         Registries { pool, secrets }
     }
 
     /// Reads the data directory's key from disk: for tools and tests; the server uses
     /// [`Registries::with_secrets`].
-    pub fn open(pool: SqlitePool, data_dir: &Path) -> Result<Self> {
+    pub fn open(pool: AnyPool, data_dir: &Path) -> Result<Self> {
         Ok(Registries {
             pool,
             secrets: Arc::new(SecretBox::open(data_dir)?),
@@ -140,35 +140,28 @@ impl Registries {
         let sealed = self
             .secrets
             .seal(&context(&server), new.password.as_bytes())?;
-        let inserted = sqlx::query(
-            "INSERT INTO registry_credentials (server, username, password_sealed, created_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (server) DO NOTHING",
+        let row = sqlx::query(
+            "INSERT INTO registry_credentials (server, username, password_sealed, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (server) DO NOTHING RETURNING id, server, username, created_at",
         )
         .bind(&server)
         .bind(new.username.trim())
         .bind(sealed)
         .bind(now())
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await
-        .map_err(internal)?;
-        if inserted.rows_affected() == 0 {
-            return Err(Error::Conflict(format!(
+        .map_err(internal)?
+        .ok_or_else(|| {
+            Error::Conflict(format!(
                 "credentials for {server} are already stored; remove them first"
-            )));
-        }
-        let row = sqlx::query(
-            "SELECT id, server, username, created_at FROM registry_credentials WHERE id = ?",
-        )
-        .bind(inserted.last_insert_rowid())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(internal)?;
+            ))
+        })?;
         tracing::info!(%server, "registry credentials stored");
         stored(&row)
     }
 
     pub async fn remove(&self, id: i64) -> Result<()> {
-        let gone = sqlx::query("DELETE FROM registry_credentials WHERE id = ?")
+        let gone = sqlx::query("DELETE FROM registry_credentials WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await
@@ -186,7 +179,7 @@ impl Registries {
             Err(_) => return Ok(None),
         };
         let row = sqlx::query(
-            "SELECT username, password_sealed FROM registry_credentials WHERE server = ?",
+            "SELECT username, password_sealed FROM registry_credentials WHERE server = $1",
         )
         .bind(&server)
         .fetch_optional(&self.pool)
@@ -210,7 +203,7 @@ impl Registries {
     }
 }
 
-fn stored(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRegistry> {
+fn stored(row: &sqlx::any::AnyRow) -> Result<StoredRegistry> {
     Ok(StoredRegistry {
         id: row.try_get("id").map_err(internal)?,
         server: row.try_get("server").map_err(internal)?,

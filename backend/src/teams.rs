@@ -3,7 +3,7 @@
 //! team removes its grants; deleting a user removes its memberships (foreign keys).
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 use crate::auth::Accounts;
 use crate::error::{Error, Result};
@@ -27,7 +27,7 @@ pub struct Team {
 /// it signals when a team's members lose access.
 #[derive(Clone)]
 pub struct Teams {
-    pool: SqlitePool,
+    pool: AnyPool,
     accounts: Accounts,
 }
 
@@ -100,7 +100,7 @@ impl Teams {
     }
 
     pub async fn get(&self, id: i64) -> Result<Team> {
-        let row = sqlx::query("SELECT id, name, created_at FROM teams WHERE id = ?")
+        let row = sqlx::query("SELECT id, name, created_at FROM teams WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -108,7 +108,7 @@ impl Teams {
             .ok_or_else(|| Error::NotFound("team".into()))?;
         let members = sqlx::query(
             "SELECT u.id, u.username FROM team_members m JOIN users u ON u.id = m.user_id
-             WHERE m.team_id = ? ORDER BY u.username COLLATE NOCASE",
+             WHERE m.team_id = $1 ORDER BY u.username COLLATE NOCASE",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -131,7 +131,7 @@ impl Teams {
     pub async fn create(&self, name: &str) -> Result<Team> {
         let name = validate_team_name(name)?;
         let id: i64 =
-            sqlx::query_scalar("INSERT INTO teams (name, created_at) VALUES (?, ?) RETURNING id")
+            sqlx::query_scalar("INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id")
                 .bind(&name)
                 .bind(now())
                 .fetch_one(&self.pool)
@@ -142,7 +142,7 @@ impl Teams {
 
     pub async fn rename(&self, id: i64, name: &str) -> Result<Team> {
         let name = validate_team_name(name)?;
-        let n = sqlx::query("UPDATE teams SET name = ? WHERE id = ?")
+        let n = sqlx::query("UPDATE teams SET name = $1 WHERE id = $2")
             .bind(&name)
             .bind(id)
             .execute(&self.pool)
@@ -159,7 +159,7 @@ impl Teams {
     pub async fn delete(&self, id: i64) -> Result<()> {
         let members = self.accounts.team_member_ids(id).await?;
         let mut tx = self.pool.begin().await.map_err(internal)?;
-        let n = sqlx::query("DELETE FROM teams WHERE id = ?")
+        let n = sqlx::query("DELETE FROM teams WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
@@ -168,7 +168,7 @@ impl Teams {
         if n == 0 {
             return Err(Error::NotFound("team".into()));
         }
-        sqlx::query("DELETE FROM grants WHERE subject_kind = 'team' AND subject_id = ?")
+        sqlx::query("DELETE FROM grants WHERE subject_kind = 'team' AND subject_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
@@ -182,7 +182,7 @@ impl Teams {
     /// Adds a user to a team; adding a member twice is fine. Returns whether it was new.
     pub async fn add_member(&self, team_id: i64, user_id: i64) -> Result<bool> {
         self.exists(team_id).await?;
-        let user: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
+        let user: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await
@@ -190,7 +190,7 @@ impl Teams {
         if user.is_none() {
             return Err(Error::NotFound("user".into()));
         }
-        let n = sqlx::query("INSERT INTO team_members (team_id, user_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        let n = sqlx::query("INSERT INTO team_members (team_id, user_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(team_id)
             .bind(user_id)
             .bind(now())
@@ -205,7 +205,7 @@ impl Teams {
 
     pub async fn remove_member(&self, team_id: i64, user_id: i64) -> Result<()> {
         self.exists(team_id).await?;
-        let n = sqlx::query("DELETE FROM team_members WHERE team_id = ? AND user_id = ?")
+        let n = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team_id)
             .bind(user_id)
             .execute(&self.pool)
@@ -221,7 +221,7 @@ impl Teams {
     }
 
     async fn exists(&self, id: i64) -> Result<()> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = ?")
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await

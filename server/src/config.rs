@@ -26,6 +26,12 @@ pub struct Config {
     #[arg(long, env = "CAPSTAN_DATA", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
+    /// Where Capstan keeps its records: postgres://USER:PASSWORD@HOST:PORT/DATABASE for a
+    /// PostgreSQL database (several replicas may share one), or sqlite:PATH [default: the SQLite
+    /// file capstan.db in the data directory]
+    #[arg(long, env = "CAPSTAN_DATABASE", global = true, hide_env_values = true)]
+    pub database: Option<String>,
+
     /// Engines to manage, as SLUG=URL[,tls=CERT_DIR] (CERT_DIR holds ca.pem, cert.pem and
     /// key.pem). Repeat the flag, or separate entries with spaces in the variable. Without any,
     /// Capstan manages the local engine: $DOCKER_HOST, else unix:///var/run/docker.sock.

@@ -6,7 +6,7 @@ use backend::auth::Accounts;
 use backend::engine::Timeouts;
 use backend::fleet::Fleet;
 use backend::hosts::Registry;
-use backend::store::Store;
+use backend::store::{Database, Store};
 use clap::Parser;
 use leptos::config::LeptosOptions;
 use server::config::{AdminCommand, Command, Config, LogFormat};
@@ -40,7 +40,10 @@ async fn main() -> ExitCode {
 }
 
 fn init_tracing(config: &Config) {
-    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    // PostgreSQL's notices ("relation … already exists, skipping" at every start) are for
+    // whoever debugs the store: shown only when asked for by name.
+    let directives = format!("sqlx::postgres::notice=warn,{}", config.log);
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -69,9 +72,10 @@ async fn open_store(config: &Config) -> Result<Store, String> {
                 )
             })?;
     }
-    Store::open(&config.data_dir)
-        .await
-        .map_err(|e| e.log_detail())
+    let database =
+        Database::parse(config.database.as_deref(), &config.data_dir).map_err(|e| e.to_string())?;
+    tracing::info!(?database, "opening the store");
+    Store::connect(&database).await.map_err(|e| e.log_detail())
 }
 
 /// `capstan admin …`: works on the database directly, for installs without a browser.
@@ -186,7 +190,7 @@ async fn run(config: Config) -> Result<(), String> {
     let shutdown = CancellationToken::new();
     fleet.spawn_monitor(config.monitor_interval(), shutdown.clone());
     let sessions = session_layer(
-        store.pool().clone(),
+        store.native(),
         &config.data_dir,
         SessionOptions {
             idle: std::time::Duration::from_secs(

@@ -55,7 +55,7 @@ impl AppState {
     }
 
     /// The database pool, for tests that need to age rows.
-    pub fn accounts_pool(&self) -> &sqlx::SqlitePool {
+    pub fn accounts_pool(&self) -> &sqlx::AnyPool {
         self.accounts.pool()
     }
 }

@@ -22,7 +22,7 @@ use token_cache::{TokenCache, TokenHash};
 
 use crate::error::{Error, Result};
 use crate::policy::{Principal, Role};
-use crate::store::{internal, now, Store};
+use crate::store::{internal, now, Flag, Store};
 
 pub const SETUP_TOKEN_FILE: &str = "setup-token";
 const TOKEN_PREFIX: &str = "cap_";
@@ -46,7 +46,9 @@ pub struct Identity {
 pub struct User {
     pub id: i64,
     pub username: String,
+    #[sqlx(try_from = "Flag")]
     pub admin: bool,
+    #[sqlx(try_from = "Flag")]
     pub disabled: bool,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
@@ -157,12 +159,13 @@ pub fn validate_username(name: &str) -> Result<()> {
     }
 }
 
-/// The roles of user `u` on each host, as a JSON array of `[host, role]`: the user's own grants
+/// The roles of user `u` on each host, as `host role,host role,…` (NULL for none; slugs and
+/// roles hold neither spaces nor commas): the user's own grants
 /// and those of every team the user belongs to (a column of the query that reads the user, so a
 /// request's identity costs one statement). A macro so the queries below are literals.
 macro_rules! roles_of_u {
     () => {
-        "(SELECT json_group_array(json_array(g.host, g.role)) FROM grants g
+        "(SELECT string_agg(g.host || ' ' || g.role, ',') FROM grants g
          WHERE (g.subject_kind = 'user' AND g.subject_id = u.id)
             OR (g.subject_kind = 'team' AND g.subject_id IN (SELECT team_id FROM team_members WHERE user_id = u.id)))"
     };
@@ -172,31 +175,40 @@ macro_rules! roles_of_u {
 const SESSION_USER: &str = concat!(
     "SELECT username, admin, disabled, session_epoch, ",
     roles_of_u!(),
-    " FROM users u WHERE id = ?"
+    " FROM users u WHERE id = $1"
 );
 
 /// An API token's user, with [`roles_of_u`].
 const TOKEN_USER: &str = concat!(
     "SELECT t.id, t.expires_at, u.id, u.username, u.admin, u.disabled, t.last_used_at, ",
     roles_of_u!(),
-    " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?"
+    " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1"
 );
 
 /// A principal from its user's row and [`roles_of_u`]; on a host with several grants the
 /// highest role wins.
-fn principal(user_id: i64, username: String, admin: bool, roles_json: &str) -> Result<Principal> {
+fn principal(
+    user_id: i64,
+    username: String,
+    admin: Flag,
+    grants: Option<&str>,
+) -> Result<Principal> {
     let bad = || Error::Internal("bad role in store".into());
-    let grants: Vec<(String, String)> = serde_json::from_str(roles_json).map_err(|_| bad())?;
     let mut roles = BTreeMap::new();
-    for (host, role) in grants {
-        let role = Role::parse(&role).map_err(|_| bad())?;
-        let entry = roles.entry(host).or_insert(role);
+    for grant in grants
+        .unwrap_or_default()
+        .split(',')
+        .filter(|g| !g.is_empty())
+    {
+        let (host, role) = grant.split_once(' ').ok_or_else(bad)?;
+        let role = Role::parse(role).map_err(|_| bad())?;
+        let entry = roles.entry(host.to_string()).or_insert(role);
         *entry = (*entry).max(role);
     }
     Ok(Principal {
         user_id,
         username,
-        admin,
+        admin: admin.0,
         roles,
     })
 }
@@ -229,7 +241,7 @@ impl Accounts {
 
     /// The members of a team, to wake their streams when the team's access shrinks.
     pub(crate) async fn team_member_ids(&self, team_id: i64) -> Result<Vec<i64>> {
-        sqlx::query_scalar("SELECT user_id FROM team_members WHERE team_id = ?")
+        sqlx::query_scalar("SELECT user_id FROM team_members WHERE team_id = $1")
             .bind(team_id)
             .fetch_all(self.pool())
             .await
@@ -248,7 +260,11 @@ impl Accounts {
         Ok(())
     }
 
-    pub fn pool(&self) -> &sqlx::SqlitePool {
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn pool(&self) -> &sqlx::AnyPool {
         self.store.pool()
     }
 
@@ -280,7 +296,7 @@ impl Accounts {
         }
         let token = random_secret();
         let hash = hex(&token_hash(&token));
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('setup_token', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('setup_token', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(&hash)
             .execute(self.pool())
             .await
@@ -319,7 +335,7 @@ impl Accounts {
         }
         let token_hex = hex(&token_hash(token.trim()));
         let known: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM meta WHERE key = 'setup_token' AND value = ?")
+            sqlx::query_scalar("SELECT 1 FROM meta WHERE key = 'setup_token' AND value = $1")
                 .bind(&token_hex)
                 .fetch_optional(self.pool())
                 .await
@@ -329,7 +345,7 @@ impl Accounts {
         }
         let hash = password::hash(password.to_string()).await?;
         let mut tx = self.pool().begin().await.map_err(internal)?;
-        let consumed = sqlx::query("DELETE FROM meta WHERE key = 'setup_token' AND value = ?")
+        let consumed = sqlx::query("DELETE FROM meta WHERE key = 'setup_token' AND value = $1")
             .bind(&token_hex)
             .execute(&mut *tx)
             .await
@@ -372,7 +388,7 @@ impl Accounts {
             .attempt(&keys)
             .map_err(|retry_after| Error::Throttled { retry_after })?;
 
-        let row = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = ?")
+        let row = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(self.pool())
             .await
@@ -381,13 +397,13 @@ impl Accounts {
             Some(r) => (
                 r.get::<i64, _>(0),
                 Some(r.get::<String, _>(1)),
-                r.get::<bool, _>(2),
+                r.get::<Flag, _>(2).0,
             ),
             None => (0, None, false),
         };
         let ok = password::verify(password.to_string(), stored).await?;
         if !ok || disabled {
-            sqlx::query("INSERT INTO login_failures (at, username, client) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO login_failures (at, username, client) VALUES ($1, $2, $3)")
                 .bind(now())
                 .bind(username.chars().take(128).collect::<String>())
                 .bind(client.map(|c| c.to_string()).unwrap_or_default())
@@ -397,7 +413,7 @@ impl Accounts {
             return Err(bad_credentials());
         }
         self.limiter.succeeded(attempt);
-        sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
             .bind(now())
             .bind(id)
             .execute(self.pool())
@@ -408,7 +424,7 @@ impl Accounts {
 
     /// Forgets failed sign-ins older than `days`, so the record cannot grow without bound.
     pub async fn prune_login_failures(&self, days: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM login_failures WHERE at < ?")
+        let done = sqlx::query("DELETE FROM login_failures WHERE at < $1")
             .bind(now() - days * 86_400)
             .execute(self.pool())
             .await
@@ -417,7 +433,7 @@ impl Accounts {
     }
 
     pub async fn login_failures(&self, username: &str) -> Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = $1")
             .bind(username)
             .fetch_one(self.pool())
             .await
@@ -426,7 +442,7 @@ impl Accounts {
 
     /// The stamp a new session stores for this user.
     pub async fn session_stamp(&self, user_id: i64) -> Result<SessionStamp> {
-        let epoch: i64 = sqlx::query_scalar("SELECT session_epoch FROM users WHERE id = ?")
+        let epoch: i64 = sqlx::query_scalar("SELECT session_epoch FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(self.pool())
             .await
@@ -448,7 +464,7 @@ impl Accounts {
             .await
             .map_err(internal)?;
         let Some(row) = row else { return Ok(None) };
-        if row.get::<bool, _>(2) || row.get::<i64, _>(3) != stamp.epoch {
+        if row.get::<Flag, _>(2).0 || row.get::<i64, _>(3) != stamp.epoch {
             return Ok(None);
         }
         principal(stamp.user_id, row.get(0), row.get(1), row.get(4)).map(Some)
@@ -474,7 +490,7 @@ impl Accounts {
             .map_err(internal)?;
         let Some(row) = row else { return Ok(None) };
         let expires_at = row.get::<Option<i64>, _>(1);
-        if expires_at.is_some_and(|exp| exp <= t) || row.get::<bool, _>(5) {
+        if expires_at.is_some_and(|exp| exp <= t) || row.get::<Flag, _>(5).0 {
             return Ok(None);
         }
         // Written at most once a minute per token, not on every request (and not even asked
@@ -483,7 +499,7 @@ impl Accounts {
             .get::<Option<i64>, _>(6)
             .is_none_or(|last| last < t - 60)
         {
-            sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
                 .bind(t)
                 .bind(row.get::<i64, _>(0))
                 .bind(t - 60)
@@ -509,7 +525,7 @@ impl Accounts {
     }
 
     pub async fn user(&self, id: i64) -> Result<User> {
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await
@@ -540,8 +556,8 @@ impl Accounts {
             && (patch.admin == Some(false) || patch.disabled == Some(true));
         if removes_admin {
             let changed = sqlx::query(
-                "UPDATE users SET admin = ?, disabled = ?, session_epoch = session_epoch + ?
-                 WHERE id = ? AND (SELECT COUNT(*) FROM users WHERE admin = 1 AND disabled = 0 AND id != ?) > 0",
+                "UPDATE users SET admin = $1, disabled = $2, session_epoch = session_epoch + $3
+                 WHERE id = $4 AND (SELECT COUNT(*) FROM users WHERE admin = TRUE AND disabled = FALSE AND id != $5) > 0",
             )
             .bind(patch.admin.unwrap_or(current.admin))
             .bind(patch.disabled.unwrap_or(current.disabled))
@@ -559,7 +575,7 @@ impl Accounts {
             }
         } else {
             sqlx::query(
-                "UPDATE users SET admin = ?, disabled = ?, session_epoch = session_epoch + ? WHERE id = ?",
+                "UPDATE users SET admin = $1, disabled = $2, session_epoch = session_epoch + $3 WHERE id = $4",
             )
             .bind(patch.admin.unwrap_or(current.admin))
             .bind(patch.disabled.unwrap_or(current.disabled))
@@ -581,9 +597,9 @@ impl Accounts {
     pub async fn delete_user(&self, id: i64) -> Result<()> {
         let mut tx = self.pool().begin().await.map_err(internal)?;
         let deleted = sqlx::query(
-            "DELETE FROM users WHERE id = ?
-             AND NOT (admin = 1 AND disabled = 0
-                      AND (SELECT COUNT(*) FROM users WHERE admin = 1 AND disabled = 0) <= 1)",
+            "DELETE FROM users WHERE id = $1
+             AND NOT (admin = TRUE AND disabled = FALSE
+                      AND (SELECT COUNT(*) FROM users WHERE admin = TRUE AND disabled = FALSE) <= 1)",
         )
         .bind(id)
         .execute(&mut *tx)
@@ -591,7 +607,7 @@ impl Accounts {
         .map_err(internal)?
         .rows_affected();
         if deleted == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await
@@ -603,7 +619,7 @@ impl Accounts {
                 None => Error::NotFound("user".into()),
             });
         }
-        sqlx::query("DELETE FROM grants WHERE subject_kind = 'user' AND subject_id = ?")
+        sqlx::query("DELETE FROM grants WHERE subject_kind = 'user' AND subject_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await
@@ -642,7 +658,7 @@ impl Accounts {
             .attempt(&[Key::hard(format!("password:{id}"))])
             .map_err(|retry_after| Error::Throttled { retry_after })?;
         let stored: Option<String> =
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
                 .bind(id)
                 .fetch_optional(self.pool())
                 .await
@@ -663,7 +679,7 @@ impl Accounts {
     async fn store_password(&self, id: i64, hash: String, keep_tokens: bool) -> Result<u64> {
         let mut tx = self.pool().begin().await.map_err(internal)?;
         let n = sqlx::query(
-            "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?",
+            "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2",
         )
         .bind(hash)
         .bind(id)
@@ -677,7 +693,7 @@ impl Accounts {
         let revoked = if keep_tokens {
             0
         } else {
-            sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await
@@ -719,7 +735,7 @@ impl Accounts {
         let created = now();
         let expires = expires_days.map(|d| created + i64::from(d) * 86_400);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (user_id, name, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO api_tokens (user_id, name, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(user_id)
         .bind(name)
@@ -740,7 +756,7 @@ impl Accounts {
     }
 
     pub async fn list_tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>> {
-        sqlx::query_as("SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id DESC")
+        sqlx::query_as("SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC")
             .bind(user_id)
             .fetch_all(self.pool())
             .await
@@ -749,7 +765,7 @@ impl Accounts {
 
     /// Revokes one of the user's own tokens; someone else's token is "not found".
     pub async fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<()> {
-        let n = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ?")
+        let n = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
             .bind(token_id)
             .bind(user_id)
             .execute(self.pool())
@@ -771,7 +787,7 @@ impl Accounts {
             "SELECT g.host, g.subject_kind, g.subject_id, COALESCE(u.username, t.name, '?'), g.role
              FROM grants g LEFT JOIN users u ON g.subject_kind = 'user' AND u.id = g.subject_id
              LEFT JOIN teams t ON g.subject_kind = 'team' AND t.id = g.subject_id
-             WHERE g.host = ? ORDER BY g.subject_kind DESC, 4 COLLATE NOCASE",
+             WHERE g.host = $1 ORDER BY g.subject_kind DESC, COALESCE(u.username, t.name, '?') COLLATE NOCASE",
         )
         .bind(host)
         .fetch_all(self.pool())
@@ -804,7 +820,7 @@ impl Accounts {
         role: Role,
     ) -> Result<()> {
         if subject == SubjectKind::Team {
-            let team: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = ?")
+            let team: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
                 .bind(subject_id)
                 .fetch_optional(self.pool())
                 .await
@@ -816,7 +832,7 @@ impl Accounts {
                 .map_err(|_| Error::invalid("user", "no such user"))?;
         }
         sqlx::query(
-            "INSERT INTO grants (host, subject_kind, subject_id, role, created_at) VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO grants (host, subject_kind, subject_id, role, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (host, subject_kind, subject_id) DO UPDATE SET role = excluded.role",
         )
         .bind(host)
@@ -838,7 +854,7 @@ impl Accounts {
         subject_id: i64,
     ) -> Result<()> {
         let n = sqlx::query(
-            "DELETE FROM grants WHERE host = ? AND subject_kind = ? AND subject_id = ?",
+            "DELETE FROM grants WHERE host = $1 AND subject_kind = $2 AND subject_id = $3",
         )
         .bind(host)
         .bind(subject.as_str())
@@ -855,13 +871,13 @@ impl Accounts {
 }
 
 async fn insert_user(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     username: &str,
     hash: &str,
     admin: bool,
 ) -> Result<User> {
     let result = sqlx::query_as(&format!(
-        "INSERT INTO users (username, password_hash, admin, created_at) VALUES (?, ?, ?, ?) RETURNING {USER_COLUMNS}"
+        "INSERT INTO users (username, password_hash, admin, created_at) VALUES ($1, $2, $3, $4) RETURNING {USER_COLUMNS}"
     ))
     .bind(username)
     .bind(hash)

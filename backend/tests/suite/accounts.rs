@@ -11,7 +11,9 @@ use backend::store::Store;
 
 async fn fresh() -> (tempfile::TempDir, Store, Accounts) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).await.expect("store opens");
+    let store = backend::store::open_for_test(dir.path())
+        .await
+        .expect("store opens");
     let accounts = Accounts::new(store.clone());
     (dir, store, accounts)
 }
@@ -281,7 +283,7 @@ async fn tokens_are_shown_once_stored_hashed_listed_revoked_and_expire() {
         .expect("token");
     assert!(secret.starts_with("cap_") && secret.len() > 40);
     assert!(info.expires_at.is_some());
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT secret_hash FROM api_tokens WHERE id = ?")
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT secret_hash FROM api_tokens WHERE id = $1")
         .bind(info.id)
         .fetch_one(store.pool())
         .await
@@ -319,7 +321,7 @@ async fn tokens_are_shown_once_stored_hashed_listed_revoked_and_expire() {
         .create_token(admin, "old", Some(1))
         .await
         .expect("token");
-    sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id = ?")
+    sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id = $1")
         .bind(old.id)
         .execute(store.pool())
         .await
@@ -514,7 +516,9 @@ async fn everything_survives_reopening_the_store() {
         .expect("token");
     drop(accounts);
     store.pool().close().await;
-    let store = Store::open(dir.path()).await.expect("reopen");
+    let store = backend::store::open_for_test(dir.path())
+        .await
+        .expect("reopen");
     let accounts = Accounts::new(store);
     assert_eq!(accounts.user_count().await.expect("count"), 1);
     accounts
@@ -776,7 +780,7 @@ async fn a_password_change_revokes_the_users_tokens_unless_they_keep_them() {
             .is_none(),
         "the CLI's reset revokes"
     );
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE user_id = ?")
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE user_id = $1")
         .bind(dev.id)
         .fetch_one(store.pool())
         .await

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use crate::common::{docker_a, env, tls_spec, unique, unix_spec};
 use backend::engine::{Engine, Timeouts};
 use backend::registries::{NewRegistry, Registries};
-use backend::store::Store;
 use backend::Error;
 use futures::StreamExt;
 
@@ -160,7 +159,9 @@ async fn list_tag_history_and_remove_on_both_engines() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_are_sealed_matched_by_registry_and_never_listed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).await.expect("store");
+    let store = backend::store::open_for_test(dir.path())
+        .await
+        .expect("store");
     let registries = Registries::open(store.pool().clone(), dir.path()).expect("registries");
     let stored = registries
         .add(&NewRegistry {

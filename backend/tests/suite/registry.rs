@@ -37,7 +37,7 @@ fn new_host(slug: &str, url: String, tls: Option<TlsPem>) -> NewHost {
 }
 
 async fn open(dir: &std::path::Path) -> (Store, Fleet, Registry) {
-    let store = Store::open(dir).await.expect("store");
+    let store = backend::store::open_for_test(dir).await.expect("store");
     let fleet = Fleet::new(
         vec![],
         Timeouts {
@@ -101,11 +101,28 @@ async fn hosts_are_tested_saved_sealed_and_survive_a_restart() {
         .nth(1)
         .expect("key has a body line")
         .to_string();
-    store.pool().close().await;
-    let mut db = std::fs::read(dir.path().join("capstan.db")).expect("db");
-    if let Ok(wal) = std::fs::read(dir.path().join("capstan.db-wal")) {
-        db.extend(wal);
-    }
+    let db = if store.database().is_postgres() {
+        // Every byte the hosts table holds, as the database returns it.
+        let rows: Vec<(String, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT COALESCE(tls_ca, '') || COALESCE(tls_cert, ''), tls_key_sealed FROM hosts",
+        )
+        .fetch_all(store.pool())
+        .await
+        .expect("rows");
+        let mut all = Vec::new();
+        for (pem, key) in rows {
+            all.extend(pem.into_bytes());
+            all.extend(key.unwrap_or_default());
+        }
+        all
+    } else {
+        store.pool().close().await;
+        let mut db = std::fs::read(dir.path().join("capstan.db")).expect("db");
+        if let Ok(wal) = std::fs::read(dir.path().join("capstan.db-wal")) {
+            db.extend(wal);
+        }
+        db
+    };
     let db = String::from_utf8_lossy(&db);
     assert!(
         db.contains("BEGIN CERTIFICATE"),
@@ -477,7 +494,9 @@ async fn the_local_engine_is_registered_on_the_first_start_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_line_hosts_are_read_only() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).await.expect("store");
+    let store = backend::store::open_for_test(dir.path())
+        .await
+        .expect("store");
     let fleet = Fleet::new(
         vec![backend::fleet::HostConfig::new(
             "pinned",

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use crate::common::PW;
 use backend::auth::{password, Accounts};
 use backend::error::Error;
-use backend::store::Store;
 
 fn ip(n: u8) -> Option<IpAddr> {
     Some(IpAddr::V4(Ipv4Addr::new(10, 0, 1, n)))
@@ -16,7 +15,11 @@ fn ip(n: u8) -> Option<IpAddr> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_setup_token_is_refused_without_hashing_and_is_throttled() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let accounts = Accounts::new(Store::open(dir.path()).await.expect("store"));
+    let accounts = Accounts::new(
+        backend::store::open_for_test(dir.path())
+            .await
+            .expect("store"),
+    );
     let token = accounts
         .prepare_setup(dir.path())
         .await

@@ -5,12 +5,13 @@ use crate::common::PW;
 use backend::auth::{Accounts, SessionStamp, SubjectKind};
 use backend::error::Error;
 use backend::policy::{authorize, HostAction, Principal, Role};
-use backend::store::Store;
 use backend::teams::Teams;
 
 async fn fresh() -> (tempfile::TempDir, Accounts, Teams) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).await.expect("store opens");
+    let store = backend::store::open_for_test(dir.path())
+        .await
+        .expect("store opens");
     let accounts = Accounts::new(store.clone());
     let teams = Teams::new(&accounts);
     (dir, accounts, teams)

@@ -1,4 +1,4 @@
-//! Who is asking: sessions (tower-sessions over the SQLite store, a signed cookie whose key
+//! Who is asking: sessions (tower-sessions in the store's database, a signed cookie whose key
 //! lives in the data directory), bearer tokens, the same-origin rule for cookie-authenticated
 //! writes, and the redirect to the login page.
 
@@ -16,9 +16,12 @@ use backend::policy::Principal;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::cookie::{Key, SameSite};
 use tower_sessions::service::SignedCookie;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store;
 use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::SessionStore;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use super::ApiError;
 use crate::state::AppState;
@@ -27,7 +30,71 @@ pub const SESSION_COOKIE: &str = "capstan_session";
 pub use app::ssr::SESSION_KEY;
 const KEY_FILE: &str = "session.key";
 
-pub type SessionLayer = SessionManagerLayer<SqliteStore, SignedCookie>;
+pub type SessionLayer = SessionManagerLayer<Sessions, SignedCookie>;
+
+/// Sessions kept in the store's database (tower-sessions' table for it), so that every
+/// replica on one PostgreSQL knows every session.
+#[derive(Clone, Debug)]
+pub enum Sessions {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+macro_rules! each_store {
+    ($self:expr, $s:ident => $e:expr) => {
+        match $self {
+            Sessions::Sqlite($s) => $e,
+            Sessions::Postgres($s) => $e,
+        }
+    };
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        each_store!(self, s => s.create(record).await)
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        each_store!(self, s => s.save(record).await)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        each_store!(self, s => s.load(id).await)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        each_store!(self, s => s.delete(id).await)
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for Sessions {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        each_store!(self, s => s.delete_expired().await)
+    }
+}
+
+impl Sessions {
+    pub fn new(native: &backend::store::Native) -> Sessions {
+        match native {
+            backend::store::Native::Sqlite(pool) => {
+                Sessions::Sqlite(SqliteStore::new(pool.clone()))
+            }
+            backend::store::Native::Postgres(pool) => {
+                Sessions::Postgres(PostgresStore::new(pool.clone()))
+            }
+        }
+    }
+
+    /// The session table in the store's database, created if needed.
+    async fn open(native: &backend::store::Native) -> Result<Sessions, String> {
+        let sessions = Sessions::new(native);
+        each_store!(&sessions, s => s.migrate().await)
+            .map_err(|e| format!("session table: {e}"))?;
+        Ok(sessions)
+    }
+}
 
 pub struct SessionOptions {
     pub idle: Duration,
@@ -37,16 +104,12 @@ pub struct SessionOptions {
 /// The session layer, its table created if needed, and the background sweep of expired
 /// sessions (ended by `shutdown`).
 pub async fn session_layer(
-    pool: sqlx::SqlitePool,
+    native: &backend::store::Native,
     data_dir: &Path,
     options: SessionOptions,
     shutdown: CancellationToken,
 ) -> Result<SessionLayer, String> {
-    let store = SqliteStore::new(pool);
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("session table: {e}"))?;
+    let store = Sessions::open(native).await?;
     let key = load_or_create_key(&data_dir.join(KEY_FILE))?;
     let sweeper = store.clone();
     tokio::spawn(async move {

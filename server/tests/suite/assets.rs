@@ -11,7 +11,6 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use backend::store::Store;
 use http_body_util::BodyExt;
 use server::http::auth::{session_layer, SessionOptions};
 use tower::ServiceExt;
@@ -31,9 +30,11 @@ impl Site {
         let mut shared = (*app.state).clone();
         shared.leptos_options.site_root = site.path().to_string_lossy().into();
         let state = server::AppState::new(shared);
-        let store = Store::open(app.dir.path()).await.expect("store");
+        let store = backend::store::open_for_test(app.dir.path())
+            .await
+            .expect("store");
         let sessions = session_layer(
-            store.pool().clone(),
+            store.native(),
             app.dir.path(),
             SessionOptions {
                 idle: Duration::from_secs(3600),

@@ -125,7 +125,7 @@ async fn sign_ins_admin_actions_and_denials_are_recorded_with_secrets_redacted()
         "the password never reaches the log: {}",
         create[0]["params"]
     );
-    let raw: String = sqlx::query_scalar("SELECT group_concat(params) FROM audit_log")
+    let raw: String = sqlx::query_scalar("SELECT string_agg(params, ',') FROM audit_log")
         .fetch_one(app.state.accounts_pool())
         .await
         .expect("params");
@@ -313,7 +313,7 @@ async fn retention_prunes_old_rows_and_rows_cannot_be_changed() {
     let pool = app.state.accounts_pool();
     let now = backend::store::now();
     for (age_days, action) in [(40, "test.old"), (10, "test.recent")] {
-        sqlx::query("INSERT INTO audit_log (at, action, params, status, outcome) VALUES (?, ?, '{}', 200, 'ok')")
+        sqlx::query("INSERT INTO audit_log (at, action, params, status, outcome) VALUES ($1, $2, '{}', 200, 'ok')")
             .bind(now - age_days * 86_400)
             .bind(action)
             .execute(pool)

@@ -722,7 +722,7 @@ async fn identities(app: &TestApp) -> (Vec<Ident>, Creds) {
         .status,
         StatusCode::OK
     );
-    sqlx::query("UPDATE api_tokens SET expires_at = ? WHERE id = ?")
+    sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
         .bind(backend::store::now() - 60)
         .bind(info.id)
         .execute(app.state.accounts_pool())

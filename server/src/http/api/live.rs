@@ -42,7 +42,6 @@ use backend::policy::{authorize, HostAction};
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tower_sessions::session_store::SessionStore;
 use tower_sessions::Session;
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::http::auth::Caller;
 use crate::state::AppState;
@@ -161,7 +160,7 @@ async fn still_allowed(
         Proof::Token(secret) => state.accounts.principal_for_token(secret).await?,
         Proof::Session(None) => None,
         Proof::Session(Some(id)) => {
-            let record = SqliteStore::new(state.accounts.pool().clone())
+            let record = crate::http::auth::Sessions::new(state.accounts.store().native())
                 .load(id)
                 .await
                 .map_err(|e| backend::Error::Internal(format!("session store: {e}")))?;

@@ -14,7 +14,6 @@ use backend::auth::{Accounts, SubjectKind};
 use backend::engine::{EngineSpec, Timeouts, TlsFiles};
 use backend::fleet::{Fleet, HostConfig};
 use backend::policy::Role;
-use backend::store::Store;
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use serde_json::json;
@@ -210,7 +209,9 @@ impl TestApp {
 
     /// A router over an existing data directory, as after a restart.
     pub async fn in_dir(dir: Arc<tempfile::TempDir>) -> TestApp {
-        let store = Store::open(dir.path()).await.expect("store");
+        let store = backend::store::open_for_test(dir.path())
+            .await
+            .expect("store");
         let accounts = Accounts::new(store.clone());
         let fleet = Fleet::new(
             vec![
@@ -234,7 +235,7 @@ impl TestApp {
             .build();
         let shutdown = tokio_util::sync::CancellationToken::new();
         let sessions = session_layer(
-            store.pool().clone(),
+            store.native(),
             dir.path(),
             SessionOptions {
                 idle: Duration::from_secs(3600),
