@@ -21,6 +21,8 @@ use sqlx::{Any, AnyPool, Arguments, ConnectOptions, SqlitePool};
 
 use crate::error::{Error, Result};
 
+pub mod transfer;
+
 /// The SQLite file in the data directory.
 pub const SQLITE_FILE: &str = "capstan.db";
 
@@ -257,27 +259,32 @@ pub async fn open_for_test(data_dir: &Path) -> Result<Store> {
         return Store::open(data_dir).await;
     };
     let remembered = data_dir.join("test-database-url");
-    let url = match std::fs::read_to_string(&remembered) {
-        Ok(url) => url,
+    let database = match std::fs::read_to_string(&remembered) {
+        Ok(url) => Database::Postgres(url),
         Err(_) => {
-            use sqlx::Connection;
-            let name = format!("capstan_test_{}", rand::random::<u64>());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .map_err(internal)?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .map_err(internal)?;
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(base, _)| base);
-            let url = format!("{base}/{name}");
-            std::fs::write(&remembered, &url).map_err(internal)?;
-            url
+            let database = scratch_postgres(&admin).await?;
+            if let Database::Postgres(url) = &database {
+                std::fs::write(&remembered, url).map_err(internal)?;
+            }
+            database
         }
     };
-    Store::connect(&Database::Postgres(url)).await
+    Store::connect(&database).await
+}
+
+/// For tests: a new, empty database on the PostgreSQL server `admin` (a URL of a database
+/// there, whose user may create databases) is on.
+#[doc(hidden)]
+pub async fn scratch_postgres(admin: &str) -> Result<Database> {
+    use sqlx::Connection;
+    let name = format!("capstan_test_{}", rand::random::<u64>());
+    let mut conn = sqlx::PgConnection::connect(admin).await.map_err(internal)?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .map_err(internal)?;
+    let base = admin.rsplit_once('/').map_or(admin, |(base, _)| base);
+    Ok(Database::Postgres(format!("{base}/{name}")))
 }
 
 /// The database holds password hashes, sealed secrets and the audit log: 0600, with its

@@ -116,6 +116,19 @@ pub enum Command {
     Admin(AdminCommand),
     /// Print the REST API's OpenAPI document (what `/api/v1/openapi.json` serves) and exit
     Openapi,
+    /// Write a consistent copy of the store to FILE while Capstan runs (SQLite: a database
+    /// file; PostgreSQL: pg_dump's custom format). Keep the data directory's host-secrets.key
+    /// and session.key with it.
+    Backup { file: PathBuf },
+    /// Put a backup made by `capstan backup` back (stop Capstan, every replica, first)
+    Restore { file: PathBuf },
+    /// Copy every record into another, empty database (sessions excepted), e.g. from the
+    /// SQLite file to PostgreSQL; then start Capstan with --database URL
+    Migrate {
+        /// The target: postgres://… or sqlite:PATH
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -27,6 +27,9 @@ async fn main() -> ExitCode {
             println!("{:#}", server::http::openapi::document());
             Ok(())
         }
+        Some(Command::Backup { file }) => backup(&config, &file).await,
+        Some(Command::Restore { file }) => restore(&config, &file).await,
+        Some(Command::Migrate { to }) => migrate(&config, &to).await,
         None => run(config).await,
     };
     match result {
@@ -72,10 +75,84 @@ async fn open_store(config: &Config) -> Result<Store, String> {
                 )
             })?;
     }
-    let database =
-        Database::parse(config.database.as_deref(), &config.data_dir).map_err(|e| e.to_string())?;
+    let database = database(config)?;
     tracing::info!(?database, "opening the store");
     Store::connect(&database).await.map_err(|e| e.log_detail())
+}
+
+fn database(config: &Config) -> Result<Database, String> {
+    Database::parse(config.database.as_deref(), &config.data_dir).map_err(|e| e.to_string())
+}
+
+/// While Capstan serves a SQLite store, it holds `capstan.lock` in the data directory: a second
+/// server on the same file, or a restore under a running one, is refused.
+fn lock_data_dir(config: &Config, database: &Database) -> Result<Option<std::fs::File>, String> {
+    if database.is_postgres() {
+        return Ok(None);
+    }
+    let path = config.data_dir.join("capstan.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "Capstan is running on the data directory {}: stop it first",
+            config.data_dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
+/// `capstan backup FILE`: online, while Capstan serves.
+async fn backup(config: &Config, file: &Path) -> Result<(), String> {
+    let store = open_store(config).await?;
+    backend::store::transfer::backup(&store, file)
+        .await
+        .map_err(|e| e.log_detail())?;
+    println!(
+        "backed up to {}; keep it with {} from {}",
+        file.display(),
+        backend::store::transfer::KEY_FILES.join(" and "),
+        config.data_dir.display()
+    );
+    Ok(())
+}
+
+/// `capstan restore FILE`: offline, every replica stopped.
+async fn restore(config: &Config, file: &Path) -> Result<(), String> {
+    let database = database(config)?;
+    let _lock = lock_data_dir(config, &database)?;
+    backend::store::transfer::restore(&database, file)
+        .await
+        .map_err(|e| e.log_detail())?;
+    println!("restored {} into {database:?}", file.display());
+    Ok(())
+}
+
+/// `capstan migrate --to URL`: every record into an empty database.
+async fn migrate(config: &Config, to: &str) -> Result<(), String> {
+    let from = open_store(config).await?;
+    let _lock = lock_data_dir(config, from.database())?;
+    let target = Database::parse(Some(to), &config.data_dir).map_err(|e| e.to_string())?;
+    if &target == from.database() {
+        return Err("the target is the store itself: name another database".into());
+    }
+    let to = Store::connect(&target).await.map_err(|e| e.log_detail())?;
+    let copied = backend::store::transfer::copy(&from, &to)
+        .await
+        .map_err(|e| e.log_detail())?;
+    for (table, rows) in copied {
+        println!("{table:>22}  {rows} rows");
+    }
+    println!(
+        "copied into {target:?}; start Capstan with --database set to it (sessions were not \
+         copied: everyone signs in again)"
+    );
+    Ok(())
 }
 
 /// `capstan admin …`: works on the database directly, for installs without a browser.
@@ -125,6 +202,7 @@ fn read_password() -> Result<String, String> {
 async fn run(config: Config) -> Result<(), String> {
     let addr = config.listen_addr()?;
     let store = open_store(&config).await?;
+    let _lock = lock_data_dir(&config, store.database())?;
     let accounts = Accounts::new(store.clone());
     if let Some(token) = accounts
         .prepare_setup(&config.data_dir)

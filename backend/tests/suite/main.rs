@@ -18,3 +18,4 @@ mod setup_guard;
 mod storage;
 mod swarm;
 mod teams;
+mod transfer;
