@@ -247,7 +247,10 @@ async fn schema(store: &Store) -> Vec<String> {
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
          AND m.name NOT LIKE '\\_sqlx%' ESCAPE '\\' ORDER BY 1"
     };
-    sqlx::query_scalar(sql).fetch_all(store.pool()).await.expect("schema")
+    sqlx::query_scalar(sql)
+        .fetch_all(store.pool())
+        .await
+        .expect("schema")
 }
 
 /// The two databases' migrations make the same tables and columns (a migration written for one

@@ -1,5 +1,6 @@
 //! The real `capstan` binary, killed with SIGKILL in the middle of writes: everything it
-//! acknowledged is there after a restart, and it starts cleanly. Also covers `capstan admin`.
+//! acknowledged is there after a restart, and it starts cleanly. Also covers `capstan admin`,
+//! `backup`, `restore` and `migrate`.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -13,7 +14,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_capstan");
 const PW: &str = "a long enough password";
 
 fn start(dir: &std::path::Path, port: u16) -> Child {
+    start_with(dir, port, &[])
+}
+
+fn start_with(dir: &std::path::Path, port: u16, extra: &[&str]) -> Child {
     Command::new(BIN)
+        .args(extra)
         .args([
             "--listen",
             &format!("127.0.0.1:{port}"),
@@ -255,4 +261,102 @@ async fn first_start_writes_a_private_setup_token_and_keeps_it_out_of_the_log() 
         !log.contains(token.trim()),
         "the token itself is not logged"
     );
+}
+
+/// `capstan <args…>` on a data directory: (success, stdout + stderr).
+async fn capstan(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("CAPSTAN_PASSWORD", PW)
+        .env("CAPSTAN_LOG", "error")
+        .output()
+        .await
+        .expect("capstan runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_while_serving_restore_when_stopped_and_migrate_to_postgresql() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(capstan(dir.path(), &["admin", "create", "root"]).await.0);
+    let port = free_port();
+    let mut server = start(dir.path(), port);
+    wait_up(port).await;
+    let cookie = login(port).await;
+
+    let file = dir.path().join("before.db");
+    let (ok, text) = capstan(dir.path(), &["backup", file.to_str().expect("path")]).await;
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("host-secrets.key"),
+        "says which key files to keep: {text}"
+    );
+    let (ok, text) = capstan(dir.path(), &["restore", file.to_str().expect("path")]).await;
+    assert!(
+        !ok && text.contains("stop it first"),
+        "no restore under a running server: {text}"
+    );
+    let (ok, text) = capstan(
+        dir.path(),
+        &[
+            "--listen",
+            "127.0.0.1:1",
+            "--engine",
+            "x=unix:///nonexistent",
+        ],
+    )
+    .await;
+    assert!(
+        !ok && text.contains("stop it first"),
+        "nor a second server: {text}"
+    );
+
+    // A token made after the backup is gone once the backup is back.
+    let made = http(
+        port,
+        "POST",
+        "/api/v1/tokens",
+        Some(&cookie),
+        Some(r#"{"name":"later"}"#),
+    )
+    .await;
+    assert_eq!(made.map(|m| m.0), Some(201));
+    server.start_kill().expect("kill");
+    let _ = server.wait().await;
+    let (ok, text) = capstan(dir.path(), &["restore", file.to_str().expect("path")]).await;
+    assert!(ok, "{text}");
+    let mut server = start(dir.path(), port);
+    wait_up(port).await;
+    let cookie = login(port).await;
+    let (_, tokens) = http(port, "GET", "/api/v1/tokens", Some(&cookie), None)
+        .await
+        .expect("tokens");
+    assert!(!tokens.contains("\"later\""), "{tokens}");
+    server.start_kill().expect("kill");
+    let _ = server.wait().await;
+
+    let Ok(admin) = std::env::var("CAPSTAN_TEST_PG_URL") else {
+        eprintln!("CAPSTAN_TEST_PG_URL is not set (scripts/testenv.sh up): migrate not tried");
+        return;
+    };
+    let backend::store::Database::Postgres(url) = backend::store::scratch_postgres(&admin)
+        .await
+        .expect("database")
+    else {
+        unreachable!("scratch_postgres makes PostgreSQL databases");
+    };
+    let (ok, text) = capstan(dir.path(), &["migrate", "--to", &url]).await;
+    assert!(ok && text.contains("users  1 rows"), "{text}");
+    let mut server = start_with(dir.path(), port, &["--database", &url]);
+    wait_up(port).await;
+    let cookie = login(port).await;
+    let (status, _) = http(port, "GET", "/api/v1/me", Some(&cookie), None)
+        .await
+        .expect("me");
+    assert_eq!(status, 200, "the admin signs in on PostgreSQL");
+    server.start_kill().expect("kill");
 }
