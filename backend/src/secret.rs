@@ -20,21 +20,12 @@ pub struct SecretBox {
 }
 
 impl SecretBox {
-    /// Loads the key from the data directory, creating it when missing.
-    pub fn open(data_dir: &Path) -> Result<Self> {
-        let path = data_dir.join(KEY_FILE);
+    /// Loads the key from `key_dir` (the data directory unless `--key-dir` says otherwise),
+    /// creating it when missing.
+    pub fn open(key_dir: &Path) -> Result<Self> {
+        let path = key_dir.join(KEY_FILE);
         let rng = SystemRandom::new();
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut bytes = vec![0u8; CHACHA20_POLY1305.key_len()];
-                rng.fill(&mut bytes)
-                    .map_err(|_| Error::Internal("no randomness for the host key".into()))?;
-                write_private(&path, &bytes)?;
-                bytes
-            }
-            Err(e) => return Err(Error::Internal(format!("reading {}: {e}", path.display()))),
-        };
+        let bytes = key_file(&path, CHACHA20_POLY1305.key_len())?;
         let unbound = UnboundKey::new(&CHACHA20_POLY1305, &bytes).map_err(|_| {
             Error::Internal(format!(
                 "{} is not a valid key (expected 32 bytes)",
@@ -85,20 +76,36 @@ impl SecretBox {
     }
 }
 
-/// Writes a file only its owner can read, atomically (temp file + rename).
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+/// The key in `path`, made when there is none (`len` random bytes, 0600). Replicas that share
+/// a key directory and start at once agree on one key: only the first file lands (created
+/// whole, never replaced), the others read it.
+pub fn key_file(path: &Path, len: usize) -> Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => return Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::Internal(format!("reading {}: {e}", path.display()))),
+    }
+    let mut bytes = vec![0u8; len];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| Error::Internal("no randomness for a key".into()))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| Error::Internal(format!("temp file in {}: {e}", dir.display())))?;
     set_private(tmp.path())?;
-    tmp.write_all(bytes)
+    tmp.write_all(&bytes)
+        .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| Error::Internal(format!("writing {}: {e}", path.display())))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::Internal(format!("syncing {}: {e}", path.display())))?;
-    tmp.persist(path)
-        .map_err(|e| Error::Internal(format!("saving {}: {e}", path.display())))?;
-    Ok(())
+    match tmp.persist_noclobber(path) {
+        Ok(_) => Ok(bytes),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(path)
+            .map_err(|e| Error::Internal(format!("reading {}: {e}", path.display()))),
+        Err(e) => Err(Error::Internal(format!(
+            "saving {}: {}",
+            path.display(),
+            e.error
+        ))),
+    }
 }
 
 #[cfg(unix)]
@@ -117,6 +124,24 @@ pub(crate) fn set_private(_path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replicas_starting_at_once_agree_on_one_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("shared.key");
+        let keys: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| key_file(&path, 32))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread").expect("key"))
+                .collect()
+        });
+        assert!(
+            keys.iter().all(|k| k.len() == 32 && k == &keys[0]),
+            "one key for all"
+        );
+        assert_eq!(std::fs::read(&path).expect("file"), keys[0]);
+    }
 
     #[test]
     fn seals_and_opens_and_binds_to_context() {

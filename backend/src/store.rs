@@ -21,7 +21,10 @@ use sqlx::{Any, AnyPool, Arguments, ConnectOptions, SqlitePool};
 
 use crate::error::{Error, Result};
 
+mod revocations;
 pub mod transfer;
+
+pub use revocations::Revocations;
 
 /// The SQLite file in the data directory.
 pub const SQLITE_FILE: &str = "capstan.db";
@@ -108,7 +111,15 @@ pub struct Store {
     database: Arc<Database>,
     /// Counts committed changes to who may do what (see [`Store::access_changed`]).
     access: Arc<AtomicU64>,
+    /// Open streams, woken when their user's access may have shrunk.
+    revocations: Revocations,
+    /// This process among the replicas on one PostgreSQL (its own notifications come back).
+    replica: u64,
 }
+
+/// The PostgreSQL channel on which replicas tell each other that access changed: the payload
+/// is `<replica> <user id>,<user id>…` (no ids: only cached identities stop counting).
+const ACCESS_CHANNEL: &str = "capstan_access";
 
 /// Opening a store answers "failed" in words a person can act on; the driver's text (which
 /// may carry the server's address) goes to the log.
@@ -218,6 +229,8 @@ impl Store {
             native,
             database: Arc::new(database.clone()),
             access: Arc::default(),
+            revocations: Revocations::new(),
+            replica: rand::random(),
         }
     }
 
@@ -246,6 +259,97 @@ impl Store {
     /// counting (auth's token cache).
     pub(crate) fn access_changed(&self) {
         self.access.fetch_add(1, Ordering::AcqRel);
+        self.tell_replicas(&[]);
+    }
+
+    /// After committing a change that may shrink these users' access: as
+    /// [`Store::access_changed`], and their open streams (here and on every replica) check again.
+    pub(crate) fn revoke(&self, users: impl IntoIterator<Item = i64>) {
+        let users: Vec<i64> = users.into_iter().collect();
+        self.access.fetch_add(1, Ordering::AcqRel);
+        self.revocations.revoke_many(users.iter().copied());
+        self.tell_replicas(&users);
+    }
+
+    pub fn revocations(&self) -> &Revocations {
+        &self.revocations
+    }
+
+    fn tell_replicas(&self, users: &[i64]) {
+        let Native::Postgres(pool) = &self.native else {
+            return;
+        };
+        let ids: Vec<String> = users.iter().map(i64::to_string).collect();
+        let payload = format!("{} {}", self.replica, ids.join(","));
+        let pool = pool.clone();
+        // After the commit, off the caller's path: the others hear it within milliseconds.
+        tokio::spawn(async move {
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(ACCESS_CHANNEL)
+                .bind(payload)
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %e, "telling the other replicas that access changed");
+            }
+        });
+    }
+
+    /// On PostgreSQL: hears the other replicas' access changes until `shutdown` (nothing to do
+    /// on SQLite, which one process serves). A change heard counts as if made here: cached
+    /// identities stop counting, the named users' streams check again. If the connection drops,
+    /// what was said meanwhile is lost: every stream checks again once it is back.
+    pub fn follow_replicas(&self, shutdown: tokio_util::sync::CancellationToken) {
+        let Native::Postgres(pool) = &self.native else {
+            return;
+        };
+        let (pool, store) = (pool.clone(), self.clone());
+        tokio::spawn(async move {
+            let mut listener = loop {
+                let attempt = async {
+                    let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
+                    l.listen(ACCESS_CHANNEL).await?;
+                    Ok::<_, sqlx::Error>(l)
+                };
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    l = attempt => match l {
+                        Ok(l) => break l,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "listening for the other replicas; trying again");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    },
+                }
+            };
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    heard = listener.try_recv() => match heard {
+                        Ok(Some(n)) => store.heard(n.payload()),
+                        Ok(None) => {
+                            tracing::warn!("the connection to the other replicas was lost and is back");
+                            store.access.fetch_add(1, Ordering::AcqRel);
+                            store.revocations.revoke_all();
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "hearing the other replicas");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    },
+                }
+            }
+        });
+    }
+
+    fn heard(&self, payload: &str) {
+        let (from, ids) = payload.split_once(' ').unwrap_or((payload, ""));
+        if from == self.replica.to_string() {
+            return;
+        }
+        self.access.fetch_add(1, Ordering::AcqRel);
+        self.revocations
+            .revoke_many(ids.split(',').filter_map(|id| id.parse().ok()));
     }
 }
 

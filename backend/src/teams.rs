@@ -174,8 +174,7 @@ impl Teams {
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
-        self.accounts.access_changed();
-        self.accounts.revocations().revoke_many(members);
+        self.accounts.store().revoke(members);
         Ok(())
     }
 
@@ -215,8 +214,7 @@ impl Teams {
         if n == 0 {
             return Err(Error::NotFound("member".into()));
         }
-        self.accounts.access_changed();
-        self.accounts.revocations().revoke(user_id);
+        self.accounts.store().revoke([user_id]);
         Ok(())
     }
 

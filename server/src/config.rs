@@ -32,6 +32,13 @@ pub struct Config {
     #[arg(long, env = "CAPSTAN_DATABASE", global = true, hide_env_values = true)]
     pub database: Option<String>,
 
+    /// Directory of the key files (host-secrets.key seals stored TLS keys and registry
+    /// passwords, session.key signs session cookies), made on first start when missing. Replicas
+    /// on one database must share them: point each at the same directory [default: the data
+    /// directory]
+    #[arg(long, env = "CAPSTAN_KEY_DIR", global = true)]
+    pub key_dir: Option<PathBuf>,
+
     /// Engines to manage, as SLUG=URL[,tls=CERT_DIR] (CERT_DIR holds ca.pem, cert.pem and
     /// key.pem). Repeat the flag, or separate entries with spaces in the variable. Without any,
     /// Capstan manages the local engine: $DOCKER_HOST, else unix:///var/run/docker.sock.
@@ -146,6 +153,10 @@ pub enum LogFormat {
 }
 
 impl Config {
+    pub fn key_dir(&self) -> &Path {
+        self.key_dir.as_deref().unwrap_or(&self.data_dir)
+    }
+
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {
         if let Some(addr) = self.listen {
             return Ok(addr);

@@ -75,6 +75,14 @@ async fn open_store(config: &Config) -> Result<Store, String> {
                 )
             })?;
     }
+    if let Some(dir) = &config.key_dir {
+        if !dir.is_dir() {
+            return Err(format!(
+                "the key directory {} does not exist (replicas share one: create it, or copy another replica's)",
+                dir.display()
+            ));
+        }
+    }
     let database = database(config)?;
     tracing::info!(?database, "opening the store");
     Store::connect(&database).await.map_err(|e| e.log_detail())
@@ -117,7 +125,7 @@ async fn backup(config: &Config, file: &Path) -> Result<(), String> {
         "backed up to {}; keep it with {} from {}",
         file.display(),
         backend::store::transfer::KEY_FILES.join(" and "),
-        config.data_dir.display()
+        config.key_dir().display()
     );
     Ok(())
 }
@@ -227,7 +235,7 @@ async fn run(config: Config) -> Result<(), String> {
         config.fleet_deadline(),
     )
     .map_err(|e| format!("engine configuration: {e}"))?;
-    let registry = Registry::open(store.clone(), fleet.clone(), &config.data_dir)
+    let registry = Registry::open(store.clone(), fleet.clone(), config.key_dir())
         .map_err(|e| e.log_detail())?;
     if !from_flags {
         let local = server::config::local_engine(
@@ -266,10 +274,11 @@ async fn run(config: Config) -> Result<(), String> {
         .build();
 
     let shutdown = CancellationToken::new();
+    store.follow_replicas(shutdown.clone());
     fleet.spawn_monitor(config.monitor_interval(), shutdown.clone());
     let sessions = session_layer(
         store.native(),
-        &config.data_dir,
+        config.key_dir(),
         SessionOptions {
             idle: std::time::Duration::from_secs(
                 u64::from(config.session_idle_hours.max(1)) * 3600,

@@ -3,7 +3,6 @@
 
 mod limiter;
 pub mod password;
-mod revocations;
 mod token_cache;
 
 use std::collections::BTreeMap;
@@ -15,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+pub use crate::store::Revocations;
 use limiter::Key;
 pub use limiter::{client_key, LoginLimiter};
-pub use revocations::Revocations;
 use token_cache::{TokenCache, TokenHash};
 
 use crate::error::{Error, Result};
@@ -120,7 +119,6 @@ impl std::fmt::Debug for UserPatch {
 pub struct Accounts {
     store: Store,
     limiter: std::sync::Arc<LoginLimiter>,
-    revocations: Revocations,
     tokens: std::sync::Arc<TokenCache>,
 }
 
@@ -228,7 +226,6 @@ impl Accounts {
         Accounts {
             store,
             limiter: std::sync::Arc::new(LoginLimiter::new()),
-            revocations: Revocations::new(),
             tokens: std::sync::Arc::default(),
         }
     }
@@ -236,7 +233,7 @@ impl Accounts {
     /// Where open streams learn that a user's access may have shrunk; every change below
     /// that can take access away signals it.
     pub fn revocations(&self) -> &Revocations {
-        &self.revocations
+        self.store.revocations()
     }
 
     /// The members of a team, to wake their streams when the team's access shrinks.
@@ -250,12 +247,9 @@ impl Accounts {
 
     /// After a grant changed: cached identities stop counting, open streams check again.
     async fn revoke_subject(&self, subject: SubjectKind, subject_id: i64) -> Result<()> {
-        self.access_changed();
         match subject {
-            SubjectKind::User => self.revocations.revoke(subject_id),
-            SubjectKind::Team => self
-                .revocations
-                .revoke_many(self.team_member_ids(subject_id).await?),
+            SubjectKind::User => self.store.revoke([subject_id]),
+            SubjectKind::Team => self.store.revoke(self.team_member_ids(subject_id).await?),
         }
         Ok(())
     }
@@ -586,8 +580,7 @@ impl Accounts {
             .map_err(internal)?;
         }
         // Demoted or disabled (or any change): open streams check again.
-        self.access_changed();
-        self.revocations.revoke(id);
+        self.store.revoke([id]);
         if let Some(pw) = patch.password {
             self.set_password(id, pw).await?;
         }
@@ -625,8 +618,7 @@ impl Accounts {
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
-        self.access_changed();
-        self.revocations.revoke(id);
+        self.store.revoke([id]);
         Ok(())
     }
 
@@ -702,8 +694,7 @@ impl Accounts {
         };
         tx.commit().await.map_err(internal)?;
         // Cached token identities stop counting; open streams check again.
-        self.access_changed();
-        self.revocations.revoke(id);
+        self.store.revoke([id]);
         Ok(revoked)
     }
 
@@ -775,8 +766,7 @@ impl Accounts {
         if n == 0 {
             return Err(Error::NotFound("token".into()));
         }
-        self.access_changed();
-        self.revocations.revoke(user_id);
+        self.store.revoke([user_id]);
         Ok(())
     }
 

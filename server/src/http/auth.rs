@@ -105,12 +105,12 @@ pub struct SessionOptions {
 /// sessions (ended by `shutdown`).
 pub async fn session_layer(
     native: &backend::store::Native,
-    data_dir: &Path,
+    key_dir: &Path,
     options: SessionOptions,
     shutdown: CancellationToken,
 ) -> Result<SessionLayer, String> {
     let store = Sessions::open(native).await?;
-    let key = load_or_create_key(&data_dir.join(KEY_FILE))?;
+    let key = load_or_create_key(&key_dir.join(KEY_FILE))?;
     let sweeper = store.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(600));
@@ -136,19 +136,17 @@ pub async fn session_layer(
         .with_signed(key))
 }
 
-/// The cookie-signing key: made once, kept in the data directory (0600), so a restart does not
-/// sign everyone out.
+/// The cookie-signing key: made once, kept in the key directory (0600), so a restart does not
+/// sign everyone out; replicas sharing the directory share it.
 fn load_or_create_key(path: &Path) -> Result<Key, String> {
-    if let Ok(bytes) = std::fs::read(path) {
-        if bytes.len() >= 64 {
-            return Key::try_from(bytes.as_slice()).map_err(|e| format!("{}: {e}", path.display()));
-        }
-        tracing::warn!(path = %path.display(), "session key file is too short; making a new one");
+    let bytes = backend::secret::key_file(path, 64).map_err(|e| e.log_detail())?;
+    if bytes.len() < 64 {
+        return Err(format!(
+            "{} is too short to be a session key (64 bytes): remove it to make a new one (everyone signs in again)",
+            path.display()
+        ));
     }
-    let bytes: Vec<u8> = (0..2).flat_map(|_| rand::random::<[u8; 32]>()).collect();
-    backend::auth::write_private_bytes(path, &bytes)
-        .map_err(|e| format!("writing {}: {e}", path.display()))?;
-    Key::try_from(bytes.as_slice()).map_err(|e| format!("session key: {e}"))
+    Key::try_from(bytes.as_slice()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Marks the session cookie `Secure` on responses to requests that reached us over https

@@ -351,8 +351,26 @@ async fn backup_while_serving_restore_when_stopped_and_migrate_to_postgresql() {
     };
     let (ok, text) = capstan(dir.path(), &["migrate", "--to", &url]).await;
     assert!(ok && text.contains("users  1 rows"), "{text}");
-    let mut server = start_with(dir.path(), port, &["--database", &url]);
+    let keys = tempfile::tempdir().expect("key dir");
+    let key_dir = keys.path().to_str().expect("path");
+    let (ok, text) = capstan(
+        dir.path(),
+        &["--key-dir", "/nonexistent/keys", "--database", &url],
+    )
+    .await;
+    assert!(!ok && text.contains("does not exist"), "{text}");
+    let mut server = start_with(
+        dir.path(),
+        port,
+        &["--database", &url, "--key-dir", key_dir],
+    );
     wait_up(port).await;
+    for file in backend::store::transfer::KEY_FILES {
+        assert!(
+            keys.path().join(file).exists(),
+            "{file} is made in the key directory"
+        );
+    }
     let cookie = login(port).await;
     let (status, _) = http(port, "GET", "/api/v1/me", Some(&cookie), None)
         .await

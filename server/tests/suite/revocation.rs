@@ -324,3 +324,70 @@ async fn revoking_the_token_and_signing_out_end_their_streams() {
     let rest = read_until(&mut logs, "access_changed", Duration::from_secs(20)).await;
     assert!(rest.contains("\"reason\":\"access_changed\""), "{rest}");
 }
+
+/// Two replicas on one PostgreSQL database (the PostgreSQL pass of `./dev test`): a grant
+/// removed through one ends, within a second, the log stream and the terminal the user has
+/// open on the other, and the other stops taking the user's token at once (no stale cache).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_removed_on_one_replica_ends_streams_on_another() {
+    let first = TestApp::new().await;
+    if !first.accounts.store().database().is_postgres() {
+        eprintln!("SQLite: one process serves it; this test runs in the PostgreSQL pass");
+        return;
+    }
+    let second = TestApp::in_dir(first.dir.clone()).await;
+    let who = first
+        .user_with_role("rev-replica", HOST, Role::Operator)
+        .await;
+    let name = "capstan-rev-replica";
+    let _c = Container::run(name, "while true; do echo tick; sleep 1; done");
+    let addr = serve(&second).await;
+
+    // The session and the token made on the first replica work on the second.
+    let mut logs = open(
+        addr,
+        &format!("/api/v1/hosts/{HOST}/containers/{name}/logs?follow=true"),
+        &format!("Cookie: {}", who.cookie),
+    )
+    .await;
+    assert!(
+        read_until(&mut logs, "event: line", Duration::from_secs(10))
+            .await
+            .contains("event: line")
+    );
+    let mut ws = terminal(addr, name, &who.cookie).await;
+    assert!(
+        still_open(&mut ws, Duration::from_millis(500)).await,
+        "the terminal opened"
+    );
+    let path = format!("/api/v1/hosts/{HOST}/containers/{name}");
+    let bearer = who.bearer();
+    let auth = [("authorization", bearer.as_str())];
+    assert_eq!(
+        second.get(&path, &auth).await.status,
+        200,
+        "the token is cached now"
+    );
+
+    first
+        .accounts
+        .remove_grant(HOST, SubjectKind::User, who.id)
+        .await
+        .expect("remove");
+    let close = closed(&mut ws, Duration::from_secs(1)).await;
+    assert_eq!(
+        close,
+        Some((CloseCode::Policy, "access changed".to_string())),
+        "the terminal on the other replica ends within a second"
+    );
+    let rest = read_until(&mut logs, "access_changed", Duration::from_secs(1)).await;
+    assert!(
+        rest.contains("\"reason\":\"access_changed\""),
+        "the log stream on the other replica ends within a second: {rest}"
+    );
+    assert_eq!(
+        second.get(&path, &auth).await.status,
+        404,
+        "the other replica's cached identity no longer counts"
+    );
+}

@@ -234,6 +234,7 @@ impl TestApp {
             .site_root("target/site")
             .build();
         let shutdown = tokio_util::sync::CancellationToken::new();
+        store.follow_replicas(shutdown.clone());
         let sessions = session_layer(
             store.native(),
             dir.path(),

@@ -5,8 +5,9 @@
 //! the user disabled, deleted, demoted, a password changed, a token revoked) the accounts and
 //! teams services call [`Revocations::revoke`] for that user; every stream the user has open
 //! holds a token from [`Revocations::watch`], wakes up, checks again and ends if the access is
-//! gone. The services do this themselves, so neither REST handlers nor server fns have to
-//! remember it. Expiry (sessions, tokens) is caught by the streams' periodic re-check.
+//! gone. The services do this themselves (through [`crate::store::Store::revoke`], which also
+//! tells the other replicas on a shared PostgreSQL), so neither REST handlers nor server fns
+//! have to remember it. Expiry (sessions, tokens) is caught by the streams' periodic re-check.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -61,6 +62,19 @@ impl Revocations {
     pub fn revoke_many(&self, user_ids: impl IntoIterator<Item = i64>) {
         for id in user_ids {
             self.revoke(id);
+        }
+    }
+
+    /// Wakes every open stream (each checks its access again): for when changes may have been
+    /// missed, e.g. while the connection that hears other replicas was down.
+    pub fn revoke_all(&self) {
+        let all: Vec<CancellationToken> = self
+            .users
+            .lock()
+            .map(|mut users| users.drain().map(|(_, t)| t).collect())
+            .unwrap_or_default();
+        for token in all {
+            token.cancel();
         }
     }
 }
