@@ -20,8 +20,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Attempts within [`WINDOW`] a hard key allows; the next one locks it.
-const MAX_ATTEMPTS: usize = 5;
-const WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const MAX_ATTEMPTS: usize = 5;
+pub(crate) const WINDOW: Duration = Duration::from_secs(60);
 const FIRST_LOCK: Duration = Duration::from_secs(60);
 const MAX_LOCK: Duration = Duration::from_secs(3600);
 /// Failures of an account that cost nothing.

@@ -381,6 +381,10 @@ impl Accounts {
             .limiter
             .attempt(&keys)
             .map_err(|retry_after| Error::Throttled { retry_after })?;
+        if let Err(e) = self.replicas_allow(client).await {
+            self.limiter.forget(attempt);
+            return Err(e);
+        }
 
         let row = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1")
             .bind(username)
@@ -414,6 +418,33 @@ impl Accounts {
             .await
             .map_err(internal)?;
         self.user(id).await
+    }
+
+    /// On a database replicas share, a client's failed sign-ins on every replica count: as many
+    /// within a minute as one process allows (the in-memory limiter's hard limit) and the next
+    /// waits until the oldest is a minute old. (One process needs no such read: its own limiter
+    /// sees every attempt, and sooner.)
+    async fn replicas_allow(&self, client: Option<IpAddr>) -> Result<()> {
+        if !self.store.database().is_postgres() {
+            return Ok(());
+        }
+        let window = limiter::WINDOW.as_secs() as i64;
+        let t = now();
+        let (failures, oldest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(at) FROM login_failures WHERE client = $1 AND at > $2",
+        )
+        .bind(client.map(|c| c.to_string()).unwrap_or_default())
+        .bind(t - window)
+        .fetch_one(self.pool())
+        .await
+        .map_err(internal)?;
+        if failures < limiter::MAX_ATTEMPTS as i64 {
+            return Ok(());
+        }
+        let wait = oldest.map_or(window, |at| at + window - t).clamp(1, window);
+        Err(Error::Throttled {
+            retry_after: std::time::Duration::from_secs(wait as u64),
+        })
     }
 
     /// Forgets failed sign-ins older than `days`, so the record cannot grow without bound.

@@ -819,3 +819,39 @@ async fn guessing_the_current_password_is_throttled() {
         .await
         .expect("change");
 }
+
+/// Two replicas on one PostgreSQL database (the PostgreSQL pass): a client's failed sign-ins
+/// on both count together, though neither replica's own limiter saw enough to stop it.
+#[tokio::test]
+async fn replicas_count_a_clients_failed_sign_ins_together() {
+    let (dir, store, first) = fresh().await;
+    if !store.database().is_postgres() {
+        eprintln!("SQLite: one process serves it; this test runs in the PostgreSQL pass");
+        return;
+    }
+    let second = Accounts::new(
+        backend::store::open_for_test(dir.path())
+            .await
+            .expect("second replica"),
+    );
+    first.create_user("ann", PW, false).await.expect("ann");
+    let guesser = Some(IpAddr::V4(Ipv4Addr::new(10, 9, 8, 7)));
+    for i in 0..5 {
+        let replica = if i % 2 == 0 { &first } else { &second };
+        let r = replica.login("ann", "not the password", guesser).await;
+        assert!(
+            matches!(r, Err(Error::Unauthenticated(_))),
+            "guess {i}: {r:?}"
+        );
+    }
+    let sixth = second.login("ann", PW, guesser).await;
+    assert!(
+        matches!(sixth, Err(Error::Throttled { .. })),
+        "the sixth attempt within a minute waits, on either replica: {sixth:?}"
+    );
+    let elsewhere = Some(IpAddr::V4(Ipv4Addr::new(10, 1, 1, 1)));
+    assert!(
+        second.login("ann", PW, elsewhere).await.is_ok(),
+        "another address signs in"
+    );
+}

@@ -119,9 +119,12 @@ async fn fill(store: &Store, dir: &Path) {
     shutdown.cancel();
 }
 
-/// A fresh, empty PostgreSQL database of the test cluster.
+/// A fresh, empty PostgreSQL database of the test cluster (`None`, said on stderr, without one).
 async fn postgres() -> Option<Database> {
-    let admin = std::env::var("CAPSTAN_TEST_PG_URL").ok()?;
+    let Ok(admin) = std::env::var("CAPSTAN_TEST_PG_URL") else {
+        eprintln!("CAPSTAN_TEST_PG_URL is not set (scripts/testenv.sh up): skipped");
+        return None;
+    };
     Some(
         backend::store::scratch_postgres(&admin)
             .await
@@ -171,7 +174,6 @@ async fn a_sqlite_backup_restores_every_record_and_undoes_what_came_after() {
 #[tokio::test]
 async fn records_move_from_sqlite_to_postgresql_and_back() {
     let Some(pg) = postgres().await else {
-        eprintln!("CAPSTAN_TEST_PG_URL is not set (scripts/testenv.sh up): skipped");
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -218,7 +220,6 @@ async fn records_move_from_sqlite_to_postgresql_and_back() {
 #[tokio::test]
 async fn a_postgresql_backup_restores_with_pg_restore() {
     let Some(pg) = postgres().await else {
-        eprintln!("CAPSTAN_TEST_PG_URL is not set (scripts/testenv.sh up): skipped");
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -258,7 +259,6 @@ async fn schema(store: &Store) -> Vec<String> {
 #[tokio::test]
 async fn both_databases_have_the_same_schema() {
     let Some(pg) = postgres().await else {
-        eprintln!("CAPSTAN_TEST_PG_URL is not set (scripts/testenv.sh up): skipped");
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

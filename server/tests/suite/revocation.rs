@@ -88,6 +88,31 @@ async fn still_open(ws: &mut Ws, for_: Duration) -> bool {
     .is_err()
 }
 
+/// A followed log (by cookie) that has shown a line, and an open terminal, of `name`.
+async fn follow_and_attach(
+    addr: std::net::SocketAddr,
+    name: &str,
+    cookie: &str,
+) -> (tokio::net::TcpStream, Ws) {
+    let mut logs = open(
+        addr,
+        &format!("/api/v1/hosts/{HOST}/containers/{name}/logs?follow=true"),
+        &format!("Cookie: {cookie}"),
+    )
+    .await;
+    assert!(
+        read_until(&mut logs, "event: line", Duration::from_secs(10))
+            .await
+            .contains("event: line")
+    );
+    let mut ws = terminal(addr, name, cookie).await;
+    assert!(
+        still_open(&mut ws, Duration::from_millis(500)).await,
+        "the terminal opened"
+    );
+    (logs, ws)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lowering_then_removing_a_grant_ends_what_it_no_longer_allows() {
     let app = TestApp::new().await;
@@ -167,22 +192,7 @@ async fn disabling_the_user_ends_open_streams() {
     let _c = Container::run(name, "while true; do echo tick; sleep 1; done");
     let addr = serve(&app).await;
 
-    let mut logs = open(
-        addr,
-        &format!("/api/v1/hosts/{HOST}/containers/{name}/logs?follow=true"),
-        &format!("Cookie: {}", who.cookie),
-    )
-    .await;
-    assert!(
-        read_until(&mut logs, "event: line", Duration::from_secs(10))
-            .await
-            .contains("event: line")
-    );
-    let mut ws = terminal(addr, name, &who.cookie).await;
-    assert!(
-        still_open(&mut ws, Duration::from_millis(500)).await,
-        "the terminal opened"
-    );
+    let (mut logs, mut ws) = follow_and_attach(addr, name, &who.cookie).await;
 
     let patch = UserPatch {
         disabled: Some(true),
@@ -344,22 +354,7 @@ async fn a_grant_removed_on_one_replica_ends_streams_on_another() {
     let addr = serve(&second).await;
 
     // The session and the token made on the first replica work on the second.
-    let mut logs = open(
-        addr,
-        &format!("/api/v1/hosts/{HOST}/containers/{name}/logs?follow=true"),
-        &format!("Cookie: {}", who.cookie),
-    )
-    .await;
-    assert!(
-        read_until(&mut logs, "event: line", Duration::from_secs(10))
-            .await
-            .contains("event: line")
-    );
-    let mut ws = terminal(addr, name, &who.cookie).await;
-    assert!(
-        still_open(&mut ws, Duration::from_millis(500)).await,
-        "the terminal opened"
-    );
+    let (mut logs, mut ws) = follow_and_attach(addr, name, &who.cookie).await;
     let path = format!("/api/v1/hosts/{HOST}/containers/{name}");
     let bearer = who.bearer();
     let auth = [("authorization", bearer.as_str())];
