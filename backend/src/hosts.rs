@@ -125,6 +125,61 @@ impl Registry {
         Ok(())
     }
 
+    /// Keeps this replica's fleet in step with hosts other replicas add, change or remove
+    /// (PostgreSQL; until `shutdown`). Hosts given with `--engine` are left as they are.
+    pub fn follow_replicas(&self, shutdown: tokio_util::sync::CancellationToken) {
+        let mut heard = self.store.hosts_heard();
+        let registry = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let slug = tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    slug = heard.recv() => slug,
+                };
+                let done = match slug {
+                    Ok(slug) if slug != "*" => registry.reload(&slug).await,
+                    // "*", or more news than the channel holds: everything may have changed.
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        registry.reload_all().await
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                if let Err(e) = done {
+                    tracing::warn!(error = %e.log_detail(), "loading a host another replica changed");
+                }
+            }
+        });
+    }
+
+    /// The stored host `slug` into the fleet as the store has it now: added, replaced or gone.
+    async fn reload(&self, slug: &str) -> Result<()> {
+        let stored_here = self
+            .fleet
+            .hosts()
+            .iter()
+            .any(|h| h.slug == slug && h.source == HostSource::Stored);
+        match self.row(slug).await? {
+            Some(row) if stored_here => self.fleet.replace(self.config_of(&row)),
+            Some(row) if !self.fleet.contains(slug) => self.fleet.add(self.config_of(&row)),
+            Some(_) => Ok(()), // an --engine host of that slug wins here
+            None if stored_here => self.fleet.remove(slug),
+            None => Ok(()),
+        }
+    }
+
+    async fn reload_all(&self) -> Result<()> {
+        let rows = self.rows().await?;
+        for host in self.fleet.hosts() {
+            if host.source == HostSource::Stored && !rows.iter().any(|r| r.slug == host.slug) {
+                self.fleet.remove(&host.slug)?;
+            }
+        }
+        for row in rows {
+            self.reload(&row.slug).await?;
+        }
+        Ok(())
+    }
+
     /// On the very first start without `--engine` flags: registers the engine the docker CLI
     /// would use (`DOCKER_HOST`, else `/var/run/docker.sock` when it exists) as `local`. Runs
     /// once per installation, so an admin who removes `local` does not see it come back. The
@@ -265,6 +320,7 @@ impl Registry {
                 .await;
             return Err(e);
         }
+        self.store.host_changed(&new.slug);
         tracing::info!(host = %new.slug, %url, "host added");
         Ok(row.record())
     }
@@ -343,6 +399,7 @@ impl Registry {
             .await?
             .ok_or_else(|| Error::NotFound("host".into()))?;
         self.fleet.replace(self.config_of(&row))?;
+        self.store.host_changed(slug);
         tracing::info!(host = %slug, %url, connection_changed, "host updated");
         Ok(row.record())
     }
@@ -375,6 +432,7 @@ impl Registry {
         }
         tx.commit().await.map_err(internal)?;
         self.store.access_changed();
+        self.store.host_changed(slug);
         self.fleet.remove(slug)?;
         tracing::info!(host = %slug, "host removed");
         Ok(())

@@ -115,11 +115,15 @@ pub struct Store {
     revocations: Revocations,
     /// This process among the replicas on one PostgreSQL (its own notifications come back).
     replica: u64,
+    /// Hosts another replica added, changed or removed (`*`: any may have changed).
+    hosts_heard: tokio::sync::broadcast::Sender<String>,
 }
 
 /// The PostgreSQL channel on which replicas tell each other that access changed: the payload
 /// is `<replica> <user id>,<user id>…` (no ids: only cached identities stop counting).
 const ACCESS_CHANNEL: &str = "capstan_access";
+/// The channel on which replicas tell each other that a stored host changed: `<replica> <slug>`.
+const HOSTS_CHANNEL: &str = "capstan_hosts";
 
 /// Opening a store answers "failed" in words a person can act on; the driver's text (which
 /// may carry the server's address) goes to the log.
@@ -231,6 +235,7 @@ impl Store {
             access: Arc::default(),
             revocations: Revocations::new(),
             replica: rand::random(),
+            hosts_heard: tokio::sync::broadcast::channel(64).0,
         }
     }
 
@@ -276,21 +281,35 @@ impl Store {
     }
 
     fn tell_replicas(&self, users: &[i64]) {
+        let ids: Vec<String> = users.iter().map(i64::to_string).collect();
+        self.notify(ACCESS_CHANNEL, ids.join(","));
+    }
+
+    /// After committing a change to the stored host `slug`: the other replicas load it again.
+    pub(crate) fn host_changed(&self, slug: &str) {
+        self.notify(HOSTS_CHANNEL, slug.to_string());
+    }
+
+    /// Stored hosts the other replicas changed, as they say so (`*`: reload them all).
+    pub(crate) fn hosts_heard(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.hosts_heard.subscribe()
+    }
+
+    fn notify(&self, channel: &'static str, message: String) {
         let Native::Postgres(pool) = &self.native else {
             return;
         };
-        let ids: Vec<String> = users.iter().map(i64::to_string).collect();
-        let payload = format!("{} {}", self.replica, ids.join(","));
+        let payload = format!("{} {message}", self.replica);
         let pool = pool.clone();
         // After the commit, off the caller's path: the others hear it within milliseconds.
         tokio::spawn(async move {
             if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(ACCESS_CHANNEL)
+                .bind(channel)
                 .bind(payload)
                 .execute(&pool)
                 .await
             {
-                tracing::warn!(error = %e, "telling the other replicas that access changed");
+                tracing::warn!(error = %e, channel, "telling the other replicas");
             }
         });
     }
@@ -308,7 +327,7 @@ impl Store {
             let mut listener = loop {
                 let attempt = async {
                     let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
-                    l.listen(ACCESS_CHANNEL).await?;
+                    l.listen_all([ACCESS_CHANNEL, HOSTS_CHANNEL]).await?;
                     Ok::<_, sqlx::Error>(l)
                 };
                 tokio::select! {
@@ -326,11 +345,12 @@ impl Store {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     heard = listener.try_recv() => match heard {
-                        Ok(Some(n)) => store.heard(n.payload()),
+                        Ok(Some(n)) => store.heard(n.channel(), n.payload()),
                         Ok(None) => {
                             tracing::warn!("the connection to the other replicas was lost and is back");
                             store.access.fetch_add(1, Ordering::AcqRel);
                             store.revocations.revoke_all();
+                            let _ = store.hosts_heard.send("*".into());
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "hearing the other replicas");
@@ -342,14 +362,19 @@ impl Store {
         });
     }
 
-    fn heard(&self, payload: &str) {
-        let (from, ids) = payload.split_once(' ').unwrap_or((payload, ""));
+    fn heard(&self, channel: &str, payload: &str) {
+        let (from, message) = payload.split_once(' ').unwrap_or((payload, ""));
         if from == self.replica.to_string() {
+            return;
+        }
+        if channel == HOSTS_CHANNEL {
+            // Nobody listening (no registry follows) is fine.
+            let _ = self.hosts_heard.send(message.to_string());
             return;
         }
         self.access.fetch_add(1, Ordering::AcqRel);
         self.revocations
-            .revoke_many(ids.split(',').filter_map(|id| id.parse().ok()));
+            .revoke_many(message.split(',').filter_map(|id| id.parse().ok()));
     }
 }
 

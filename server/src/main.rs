@@ -275,6 +275,7 @@ async fn run(config: Config) -> Result<(), String> {
 
     let shutdown = CancellationToken::new();
     store.follow_replicas(shutdown.clone());
+    registry.follow_replicas(shutdown.clone());
     fleet.spawn_monitor(config.monitor_interval(), shutdown.clone());
     let sessions = session_layer(
         store.native(),

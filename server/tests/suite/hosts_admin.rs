@@ -235,3 +235,68 @@ async fn admins_manage_hosts_and_others_see_only_what_they_were_granted() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// What `/api/v1/hosts/{slug}` answers on `app`, polled for a second until it is `want`.
+async fn settles(app: &TestApp, slug: &str, hdr: &[(&str, &str)], want: StatusCode) -> String {
+    let mut last = String::new();
+    for _ in 0..20 {
+        let res = app.get(&format!("/api/v1/hosts/{slug}"), hdr).await;
+        if res.status == want {
+            return res.text();
+        }
+        last = format!("{} {}", res.status, res.text());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{slug} did not answer {want} within a second: {last}");
+}
+
+/// Two replicas on one PostgreSQL database (the PostgreSQL pass): a host added, renamed and
+/// removed through one is added, renamed and removed on the other within a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_changed_on_one_replica_change_on_the_other() {
+    let first = TestApp::new().await;
+    if !first.accounts.store().database().is_postgres() {
+        eprintln!("SQLite: one process serves it; this test runs in the PostgreSQL pass");
+        return;
+    }
+    let second = TestApp::in_dir(first.dir.clone()).await;
+    let (_, admin) = bearer(&first, "boss", true).await;
+    let hdr = [("authorization", admin.as_str())];
+    let url = env("CAPSTAN_TEST_UNIX_URL");
+    let added = first
+        .send(
+            Method::POST,
+            "/api/v1/hosts",
+            &hdr,
+            Some(json!({"slug": "shared", "name": "Shared", "url": url})),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text());
+    let seen = settles(&second, "shared", &hdr, StatusCode::OK).await;
+    assert!(seen.contains("\"Shared\""), "{seen}");
+
+    let renamed = first
+        .send(
+            Method::PATCH,
+            "/api/v1/hosts/shared",
+            &hdr,
+            Some(json!({"name": "Renamed"})),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text());
+    let mut name = String::new();
+    for _ in 0..20 {
+        name = second.get("/api/v1/hosts/shared", &hdr).await.text();
+        if name.contains("\"Renamed\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(name.contains("\"Renamed\""), "{name}");
+
+    let removed = first
+        .send(Method::DELETE, "/api/v1/hosts/shared", &hdr, None)
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.text());
+    settles(&second, "shared", &hdr, StatusCode::NOT_FOUND).await;
+}

@@ -255,6 +255,11 @@ impl TestApp {
         };
         let registry = backend::hosts::Registry::open(store.clone(), fleet.clone(), dir.path())
             .expect("registry");
+        registry
+            .load()
+            .await
+            .expect("stored hosts load, as at start");
+        registry.follow_replicas(shutdown.clone());
         let state = AppState::new(server::state::Shared {
             leptos_options,
             fleet,
