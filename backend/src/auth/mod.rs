@@ -281,16 +281,26 @@ impl Accounts {
     pub async fn prepare_setup(&self, data_dir: &Path) -> Result<Option<String>> {
         let file = data_dir.join(SETUP_TOKEN_FILE);
         if self.user_count().await? > 0 {
-            sqlx::query("DELETE FROM meta WHERE key = 'setup_token'")
+            sqlx::query("DELETE FROM meta WHERE substr(key, 1, 11) = 'setup_token'")
                 .execute(self.pool())
                 .await
                 .map_err(internal)?;
             let _ = std::fs::remove_file(&file);
             return Ok(None);
         }
+        // One token per data directory (replicas on one database each write their own, and any
+        // of them sets up); this directory's earlier token, from a previous start, stops counting.
+        if let Ok(old) = std::fs::read_to_string(&file) {
+            sqlx::query("DELETE FROM meta WHERE substr(key, 1, 11) = 'setup_token' AND value = $1")
+                .bind(hex(&token_hash(old.trim())))
+                .execute(self.pool())
+                .await
+                .map_err(internal)?;
+        }
         let token = random_secret();
         let hash = hex(&token_hash(&token));
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('setup_token', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+            .bind(format!("setup_token:{}", &hash[..16]))
             .bind(&hash)
             .execute(self.pool())
             .await
@@ -328,24 +338,27 @@ impl Accounts {
             ));
         }
         let token_hex = hex(&token_hash(token.trim()));
-        let known: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM meta WHERE key = 'setup_token' AND value = $1")
-                .bind(&token_hex)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(internal)?;
+        let known: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM meta WHERE substr(key, 1, 11) = 'setup_token' AND value = $1",
+        )
+        .bind(&token_hex)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(internal)?;
         if known.is_none() {
             return Err(wrong_setup_token());
         }
         let hash = password::hash(password.to_string()).await?;
         let mut tx = self.pool().begin().await.map_err(internal)?;
-        let consumed = sqlx::query("DELETE FROM meta WHERE key = 'setup_token' AND value = $1")
-            .bind(&token_hex)
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?
-            .rows_affected();
-        if consumed != 1 {
+        // Every setup token goes at once (so two replicas' tokens cannot make two first
+        // admins: the second transaction finds them gone); this one must have been among them.
+        let consumed: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM meta WHERE substr(key, 1, 11) = 'setup_token' RETURNING value",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(internal)?;
+        if !consumed.contains(&token_hex) {
             let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
                 .fetch_one(&mut *tx)
                 .await

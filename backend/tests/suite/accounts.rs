@@ -855,3 +855,44 @@ async fn replicas_count_a_clients_failed_sign_ins_together() {
         "another address signs in"
     );
 }
+
+/// Replicas on one database each write a setup token into their own data directory: any one
+/// sets up, and then every token is spent (one first admin, not one per replica).
+#[tokio::test]
+async fn each_replica_has_a_setup_token_and_the_first_setup_spends_them_all() {
+    let (dir, _store, accounts) = fresh().await;
+    let other_dir = tempfile::tempdir().expect("second data directory");
+    let first = accounts
+        .prepare_setup(dir.path())
+        .await
+        .expect("prepare")
+        .expect("token");
+    let second = accounts
+        .prepare_setup(other_dir.path())
+        .await
+        .expect("prepare")
+        .expect("token");
+    assert_ne!(first, second);
+    // A restart of the first replica replaces its own token only.
+    let first_again = accounts
+        .prepare_setup(dir.path())
+        .await
+        .expect("prepare")
+        .expect("token");
+    let stale = accounts
+        .complete_setup(dir.path(), &first, "early", PW, None)
+        .await;
+    assert!(matches!(stale, Err(Error::Unauthenticated(_))), "{stale:?}");
+    let admin = accounts
+        .complete_setup(other_dir.path(), &second, "root", PW, None)
+        .await
+        .expect("the second replica's token sets up");
+    assert!(admin.admin);
+    let late = accounts
+        .complete_setup(dir.path(), &first_again, "root2", PW, None)
+        .await;
+    assert!(
+        matches!(late, Err(Error::Conflict(_))),
+        "setup is done: {late:?}"
+    );
+}

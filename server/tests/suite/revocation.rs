@@ -347,7 +347,7 @@ async fn a_grant_removed_on_one_replica_ends_streams_on_another() {
     }
     let second = TestApp::in_dir(first.dir.clone()).await;
     let who = first
-        .user_with_role("rev-replica", HOST, Role::Operator)
+        .user_with_role("rev-replica", HOST, Role::Manager)
         .await;
     let name = "capstan-rev-replica";
     let _c = Container::run(name, "while true; do echo tick; sleep 1; done");
