@@ -243,6 +243,15 @@ impl Store {
         &self.pool
     }
 
+    /// Closes both pools (their connections end; a SQLite file is left checkpointed).
+    pub async fn close(&self) {
+        self.pool.close().await;
+        match &self.native {
+            Native::Sqlite(pool) => pool.close().await,
+            Native::Postgres(pool) => pool.close().await,
+        }
+    }
+
     /// The database's own pool (sessions, notifications).
     pub fn native(&self) -> &Native {
         &self.native
@@ -416,15 +425,21 @@ pub async fn scratch_postgres(admin: &str) -> Result<Database> {
     Ok(Database::Postgres(format!("{base}/{name}")))
 }
 
+/// A SQLite database's files: the database, its write-ahead log and its index.
+fn sqlite_files(path: &Path) -> [PathBuf; 3] {
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
 /// The database holds password hashes, sealed secrets and the audit log: 0600, with its
 /// write-ahead log and index beside it.
 fn private_files(path: &Path) -> Result<()> {
     #[cfg(unix)]
-    for suffix in ["", "-wal", "-shm"] {
+    for file in sqlite_files(path) {
         use std::os::unix::fs::PermissionsExt;
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let file = PathBuf::from(name);
         if file.exists() {
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
                 .map_err(|e| Error::Internal(format!("making {} private: {e}", file.display())))?;

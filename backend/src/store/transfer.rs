@@ -318,19 +318,14 @@ pub async fn restore(database: &Database, file: &Path) -> Result<()> {
                         sqlx::query_scalar("SELECT COUNT(*) FROM users")
                             .fetch_one(store.pool())
                             .await;
-                    store.pool().close().await;
-                    if let super::Native::Sqlite(pool) = store.native() {
-                        pool.close().await;
-                    }
+                    store.close().await;
                     users.map(|_| ()).map_err(internal)
                 }
                 Err(e) => Err(e),
             };
             if let Err(e) = check {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut name = staged.as_os_str().to_owned();
-                    name.push(suffix);
-                    let _ = std::fs::remove_file(std::path::PathBuf::from(name));
+                for file in super::sqlite_files(&staged) {
+                    let _ = std::fs::remove_file(file);
                 }
                 return Err(Error::invalid(
                     "file",
@@ -341,10 +336,8 @@ pub async fn restore(database: &Database, file: &Path) -> Result<()> {
                     ),
                 ));
             }
-            for suffix in ["-wal", "-shm"] {
-                let mut name = path.as_os_str().to_owned();
-                name.push(suffix);
-                let _ = std::fs::remove_file(std::path::PathBuf::from(name));
+            for file in &super::sqlite_files(path)[1..] {
+                let _ = std::fs::remove_file(file);
             }
             std::fs::rename(&staged, path)
                 .map_err(|e| Error::Internal(format!("replacing {}: {e}", path.display())))?;
