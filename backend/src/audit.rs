@@ -1,6 +1,9 @@
 //! The audit log: who did what, where, when, from which address, and how it ended.
 //!
-//! Rows are appended by one writer task. What waits for it is bounded by bytes
+//! Rows are appended by one writer task, many to a transaction, and a request is answered
+//! only once its row is committed: a process killed at any moment has lost no row of an
+//! answer it sent (an action whose answer never left may still have no row). What waits for
+//! the writer is bounded by bytes
 //! ([`QUEUE_BYTES`]): a request whose row does not fit waits until the writer catches up
 //! (back-pressure) instead of its row being dropped, so nobody can flood the log empty.
 //! Rows are never changed (a trigger refuses any UPDATE); the retention task is the only thing
@@ -183,8 +186,9 @@ impl Filter {
 }
 
 enum Msg {
-    /// A row and its share of the byte budget, given back once it is written.
-    Row(Box<Record>, OwnedSemaphorePermit),
+    /// A row, its share of the byte budget (given back once it is written), and who waits
+    /// for its commit.
+    Row(Box<Record>, OwnedSemaphorePermit, oneshot::Sender<()>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -231,8 +235,11 @@ impl Audit {
         }
     }
 
-    /// Queues a row. Waits while the rows not yet written hold [`QUEUE_BYTES`]: a flood of
-    /// requests slows down rather than losing its rows.
+    /// Writes a row: returns once it is committed (with the rows queued beside it, one
+    /// transaction for all, so many requests at once cost one commit), so an answer sent
+    /// after it is never lost from the trail when the process dies. Waits first while the rows
+    /// not yet written hold [`QUEUE_BYTES`]: a flood of requests slows down rather than losing
+    /// its rows. A row the database refuses five times is logged as lost and this returns.
     pub async fn record(&self, record: Record) {
         let kib = (record.size() / 1024 + 1).min(QUEUE_KIB);
         let permit = match self.budget.clone().try_acquire_many_owned(kib as u32) {
@@ -245,9 +252,16 @@ impl Audit {
                 }
             }
         };
-        if self.tx.send(Msg::Row(Box::new(record), permit)).is_err() {
+        let (done, committed) = oneshot::channel();
+        if self
+            .tx
+            .send(Msg::Row(Box::new(record), permit, done))
+            .is_err()
+        {
             tracing::warn!("the audit writer has stopped: a row was not written");
+            return;
         }
+        let _ = committed.await;
     }
 
     /// Bytes of rows waiting for the writer (rounded up to KiB per row).
@@ -438,9 +452,10 @@ async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Msg>) {
         let mut next = Some(first);
         while let Some(msg) = next {
             match msg {
-                Msg::Row(r, permit) => {
+                Msg::Row(r, permit, done) => {
                     batch.push(r);
                     permits.push(permit);
+                    waiting.push(done);
                 }
                 Msg::Flush(done) => waiting.push(done),
             }

@@ -4,7 +4,7 @@
 //! ([`crate::hosts::Registry`]), which adds, replaces and removes them while the server runs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -16,6 +16,9 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::{Engine, EngineSpec, EngineSummary, Timeouts};
 use crate::error::{Error, Result};
 use crate::policy::{authorize, HostAction, Permit, Principal};
+use crate::store::Store;
+
+mod sharing;
 
 /// The kinds of engine event that change what the hosts snapshot counts.
 const SNAPSHOT_EVENT_TYPES: [&str; 4] = ["container", "image", "volume", "network"];
@@ -181,6 +184,8 @@ pub struct Fleet {
     refreshing: Arc<Mutex<std::collections::HashSet<String>>>,
     /// The shared per-host event streams the monitor follows ([`EventSource`]).
     events: Arc<watch::Sender<Option<Arc<dyn EventSource>>>>,
+    /// Set when replicas on one database share the monitoring ([`Fleet::share_with`]).
+    sharing: Arc<OnceLock<Arc<sharing::Sharing>>>,
 }
 
 struct Monitor {
@@ -201,6 +206,7 @@ impl Fleet {
             monitor: Arc::default(),
             refreshing: Arc::default(),
             events: Arc::new(watch::channel(None).0),
+            sharing: Arc::default(),
         };
         for c in configs {
             fleet.add(c)?;
@@ -391,8 +397,77 @@ impl Fleet {
             if let Ok(mut map) = self.snapshot.write() {
                 map.insert(host.slug.clone(), status.clone());
             }
+            if let Some(sharing) = self.sharing.get().filter(|s| s.holds(&host.slug)) {
+                sharing.publish(&status);
+            }
         }
         status
+    }
+
+    /// What another replica's probe of a host found, for this replica's snapshot: kept when
+    /// this replica has the host at the same address.
+    fn observed(
+        &self,
+        slug: &str,
+        url: &str,
+        health: Health,
+        checked_at: i64,
+        last_seen: Option<i64>,
+    ) {
+        let Ok(host) = self.by_slug(slug) else {
+            return;
+        };
+        let spec = host.engine.spec();
+        if spec.url != url {
+            return;
+        }
+        let status = HostStatus {
+            slug: host.slug.clone(),
+            name: host.name.clone(),
+            url: spec.url.clone(),
+            tls: spec.tls.is_some(),
+            health,
+            checked_at,
+            last_seen,
+            labels: host.labels.clone(),
+            source: host.source,
+        };
+        if let Ok(mut map) = self.snapshot.write() {
+            // Notifications from one replica arrive in order; a takeover may overlap a late one.
+            if map.get(slug).is_some_and(|s| s.checked_at > checked_at) {
+                return;
+            }
+            map.insert(host.slug.clone(), status);
+        }
+    }
+
+    /// Makes the monitor share its work with the other replicas on `store`'s database (nothing
+    /// to share on SQLite): each host is probed by one replica, which tells the others. Call it
+    /// before [`Fleet::spawn_monitor`].
+    pub fn share_with(&self, store: &Store) {
+        if let Some(sharing) = sharing::Sharing::new(store) {
+            let _ = self.sharing.set(Arc::new(sharing));
+        }
+    }
+
+    /// The hosts this replica monitors when sharing with others (all of them when not).
+    pub fn monitored(&self) -> Vec<String> {
+        match self.sharing.get() {
+            Some(sharing) => sharing.held(),
+            None => {
+                let mut slugs: Vec<String> = self.hosts().into_iter().map(|h| h.slug).collect();
+                slugs.sort();
+                slugs
+            }
+        }
+    }
+
+    /// At a clean stop: the other replicas take this one's hosts at once instead of waiting
+    /// for its leases to run out.
+    pub async fn stop_sharing(&self) {
+        if let Some(sharing) = self.sharing.get() {
+            sharing.release().await;
+        }
     }
 
     /// Probes a host again shortly, because something changed on it (an engine event): the
@@ -550,14 +625,21 @@ impl Fleet {
     /// coming back. While a host is up its engine events are followed too (one stream per host,
     /// shared with the events feed through the attached hub), so a change shows in the snapshot
     /// within a second instead of at the next interval. Hosts added later get their task when
-    /// added. Ends on `shutdown`.
+    /// added. Shared with other replicas ([`Fleet::share_with`]), a host's task probes only
+    /// while this replica holds the host's lease. Ends on `shutdown`.
     pub fn spawn_monitor(&self, interval: Duration, shutdown: CancellationToken) {
         if let Ok(mut monitor) = self.monitor.lock() {
             *monitor = Some(Monitor {
                 interval,
-                shutdown,
+                shutdown: shutdown.clone(),
                 tasks: HashMap::new(),
             });
+        }
+        if let Some(sharing) = self.sharing.get() {
+            sharing
+                .clone()
+                .keep(self.clone(), interval, shutdown.clone());
+            sharing.clone().listen(self.clone(), shutdown);
         }
         for host in self.hosts() {
             self.start_probe(&host.slug);
@@ -589,6 +671,23 @@ impl Fleet {
                 let Ok(host) = fleet.by_slug(&slug) else {
                     break;
                 };
+                if let Some(sharing) = fleet.sharing.get() {
+                    // Subscribed before looking, so a lease gained meanwhile wakes this.
+                    let mut gains = sharing.gains();
+                    if !sharing.holds(&slug) {
+                        // Another replica probes it and says what it saw.
+                        if let Some(watcher) = watching.take() {
+                            watcher.cancel();
+                        }
+                        failures = 0;
+                        tokio::select! {
+                            _ = token.cancelled() => break,
+                            _ = gains.changed() => {}
+                            _ = tokio::time::sleep(interval) => {}
+                        }
+                        continue;
+                    }
+                }
                 let status = tokio::select! {
                     _ = token.cancelled() => break,
                     s = fleet.status_of(&host) => s,

@@ -117,6 +117,8 @@ pub struct Store {
     replica: u64,
     /// Hosts another replica added, changed or removed (`*`: any may have changed).
     hosts_heard: tokio::sync::broadcast::Sender<String>,
+    /// What other replicas saw of the hosts they monitor (JSON, [`crate::fleet::sharing`]).
+    health_heard: tokio::sync::broadcast::Sender<String>,
 }
 
 /// The PostgreSQL channel on which replicas tell each other that access changed: the payload
@@ -124,6 +126,10 @@ pub struct Store {
 const ACCESS_CHANNEL: &str = "capstan_access";
 /// The channel on which replicas tell each other that a stored host changed: `<replica> <slug>`.
 const HOSTS_CHANNEL: &str = "capstan_hosts";
+
+/// The channel on which the replica monitoring a host tells the others what it saw:
+/// `<replica> <JSON>` ([`crate::fleet::sharing`]).
+const HEALTH_CHANNEL: &str = "capstan_health";
 
 /// Opening a store answers "failed" in words a person can act on; the driver's text (which
 /// may carry the server's address) goes to the log.
@@ -236,6 +242,7 @@ impl Store {
             revocations: Revocations::new(),
             replica: rand::random(),
             hosts_heard: tokio::sync::broadcast::channel(64).0,
+            health_heard: tokio::sync::broadcast::channel(1024).0,
         }
     }
 
@@ -304,6 +311,29 @@ impl Store {
         self.hosts_heard.subscribe()
     }
 
+    /// This process's name among the replicas.
+    pub(crate) fn replica(&self) -> u64 {
+        self.replica
+    }
+
+    /// The PostgreSQL pool when replicas may share this store.
+    pub(crate) fn postgres(&self) -> Option<&PgPool> {
+        match &self.native {
+            Native::Postgres(pool) => Some(pool),
+            Native::Sqlite(_) => None,
+        }
+    }
+
+    /// Tells the other replicas what this one saw of a host it monitors.
+    pub(crate) fn tell_health(&self, seen: String) {
+        self.notify(HEALTH_CHANNEL, seen);
+    }
+
+    /// What the other replicas saw of the hosts they monitor, as they say it.
+    pub(crate) fn health_heard(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.health_heard.subscribe()
+    }
+
     fn notify(&self, channel: &'static str, message: String) {
         let Native::Postgres(pool) = &self.native else {
             return;
@@ -336,7 +366,8 @@ impl Store {
             let mut listener = loop {
                 let attempt = async {
                     let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
-                    l.listen_all([ACCESS_CHANNEL, HOSTS_CHANNEL]).await?;
+                    l.listen_all([ACCESS_CHANNEL, HOSTS_CHANNEL, HEALTH_CHANNEL])
+                        .await?;
                     Ok::<_, sqlx::Error>(l)
                 };
                 tokio::select! {
@@ -374,6 +405,10 @@ impl Store {
     fn heard(&self, channel: &str, payload: &str) {
         let (from, message) = payload.split_once(' ').unwrap_or((payload, ""));
         if from == self.replica.to_string() {
+            return;
+        }
+        if channel == HEALTH_CHANNEL {
+            let _ = self.health_heard.send(message.to_string());
             return;
         }
         if channel == HOSTS_CHANNEL {

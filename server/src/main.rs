@@ -276,6 +276,7 @@ async fn run(config: Config) -> Result<(), String> {
     let shutdown = CancellationToken::new();
     store.follow_replicas(shutdown.clone());
     registry.follow_replicas(shutdown.clone());
+    fleet.share_with(&store);
     fleet.spawn_monitor(config.monitor_interval(), shutdown.clone());
     let sessions = session_layer(
         store.native(),
@@ -323,7 +324,7 @@ async fn run(config: Config) -> Result<(), String> {
         .with_fleet(fleet.clone());
     let state = AppState::new(server::state::Shared {
         leptos_options,
-        fleet,
+        fleet: fleet.clone(),
         accounts,
         registry,
         settings: Arc::new(settings),
@@ -332,6 +333,7 @@ async fn run(config: Config) -> Result<(), String> {
         shutdown: shutdown.clone(),
     });
     let app = router(state, sessions);
+    let monitors = fleet.clone();
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -341,10 +343,12 @@ async fn run(config: Config) -> Result<(), String> {
         wait_for_signal().await;
         tracing::info!("shutting down");
         shutdown.cancel();
+        // The other replicas take this one's hosts now, not when its leases run out.
+        monitors.stop_sharing().await;
     })
     .await
     .map_err(|e| format!("server error: {e}"))?;
-    store.pool().close().await;
+    store.close().await;
     Ok(())
 }
 

@@ -283,3 +283,117 @@ async fn without_a_hub_the_monitor_follows_events_itself() {
     let _container = snapshot_follows_a_start(&fleet, "capstan-monitor-events-own").await;
     stop.cancel();
 }
+
+/// One replica of two on a PostgreSQL database, with its own fleet of the same hosts.
+struct Replica {
+    fleet: Fleet,
+    stop: CancellationToken,
+}
+
+async fn replica(database: &backend::store::Database, interval: Duration) -> Replica {
+    let store = backend::store::Store::connect(database)
+        .await
+        .expect("store");
+    let fleet = Fleet::new(
+        vec![
+            HostConfig::new("unix", "unix", unix_spec()),
+            HostConfig::new("unix-again", "unix again", unix_spec()),
+        ],
+        Timeouts {
+            call: Duration::from_secs(2),
+        },
+        Duration::from_secs(2),
+    )
+    .expect("fleet");
+    let stop = CancellationToken::new();
+    store.follow_replicas(stop.clone());
+    fleet.share_with(&store);
+    fleet.spawn_monitor(interval, stop.clone());
+    Replica { fleet, stop }
+}
+
+/// Waits until exactly one of the replicas monitors each host; returns who monitors what.
+async fn settled(replicas: &[&Replica], within: Duration) -> Vec<Vec<String>> {
+    let started = Instant::now();
+    loop {
+        let held: Vec<Vec<String>> = replicas.iter().map(|r| r.fleet.monitored()).collect();
+        let mut all: Vec<&String> = held.iter().flatten().collect();
+        all.sort();
+        if all == ["unix", "unix-again"] {
+            return held;
+        }
+        assert!(
+            started.elapsed() < within,
+            "hosts not shared out within {within:?}: {held:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Replicas on one PostgreSQL probe each host once between them (leases) and each shows what
+/// the other saw; when the one probing dies (it stops renewing, as a killed process does) the
+/// other takes its hosts over within two intervals; one that stops cleanly hands them over at
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_monitor_each_host_once_and_take_over_from_one_that_dies() {
+    let database = backend::store::scratch_postgres(&env("CAPSTAN_TEST_PG_URL"))
+        .await
+        .expect("database");
+    let interval = Duration::from_millis(600);
+    let first = replica(&database, interval).await;
+    let second = replica(&database, interval).await;
+    let slack = Duration::from_secs(3);
+
+    let held = settled(&[&first, &second], interval * 2 + slack).await;
+    let (watcher, other) = if held[0].len() == 2 {
+        (&first, &second)
+    } else {
+        (&second, &first)
+    };
+    // The first to start took both: a lease is held until its holder goes.
+    assert_eq!(held.iter().map(Vec::len).max(), Some(2), "{held:?}");
+    // The one not probing shows the hosts as the other saw them.
+    for slug in ["unix", "unix-again"] {
+        let shown = wait_for(&other.fleet, slug, true, interval * 2 + slack).await;
+        assert_eq!(shown.slug, slug);
+        match shown.health {
+            Health::Up { summary, .. } => assert!(!summary.engine_version.is_empty()),
+            Health::Down { .. } => unreachable!(),
+        }
+    }
+
+    // Killed: its leases are not let go, they run out.
+    watcher.stop.cancel();
+    let died = Instant::now();
+    let held = settled(&[other], interval * 2 + slack).await;
+    let took = died.elapsed();
+    assert_eq!(
+        held,
+        vec![vec!["unix".to_string(), "unix-again".to_string()]]
+    );
+    eprintln!("took the hosts over {took:?} after the other replica died (interval {interval:?})");
+    // Probing them itself now: the snapshot moves on past the death.
+    let since = backend::store::now();
+    let started = Instant::now();
+    while other
+        .fleet
+        .snapshot_of("unix")
+        .is_none_or(|s| s.checked_at <= since)
+    {
+        assert!(started.elapsed() < interval * 3 + slack, "no fresh probe");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A third joins, the survivor stops cleanly: the newcomer has both before a lease could
+    // have run out.
+    let third = replica(&database, interval).await;
+    other.stop.cancel();
+    other.fleet.stop_sharing().await;
+    let handed = Instant::now();
+    settled(&[&third], interval + slack).await;
+    eprintln!(
+        "a clean stop handed the hosts over in {:?}",
+        handed.elapsed()
+    );
+    third.stop.cancel();
+}

@@ -34,6 +34,9 @@ enum TermState {
     Loading,
     Connecting,
     Open,
+    /// The connection was lost (a server restarting, a replica gone): a new session opens
+    /// shortly by itself.
+    Reconnecting(String),
     Closed(String),
     Failed(String),
 }
@@ -45,6 +48,7 @@ impl TermState {
             TermState::Loading => (Tone::Info, "loading".into()),
             TermState::Connecting => (Tone::Info, "connecting".into()),
             TermState::Open => (Tone::Good, "connected".into()),
+            TermState::Reconnecting(why) => (Tone::Warn, why.clone()),
             TermState::Closed(why) => (Tone::Idle, why.clone()),
             TermState::Failed(why) => (Tone::Bad, why.clone()),
         }
@@ -69,6 +73,25 @@ fn closed_text(exit: Option<Option<i64>>, close_code: u16) -> String {
         None if close_code == 1000 || close_code == 1005 => "closed".to_string(),
         None => format!("the connection closed ({close_code})"),
     }
+}
+
+/// How many times in a row a lost connection is opened again by itself before the page asks.
+const AUTO_RECONNECTS: u32 = 5;
+
+/// Whether a socket that closed this way was lost rather than ended: the server going away
+/// (1001: restarting) or the connection breaking (1006), with no exit said before.
+fn lost(exit: Option<Option<i64>>, close_code: u16) -> bool {
+    exit.is_none() && matches!(close_code, 1001 | 1006)
+}
+
+/// The signals a session reports to: its state, and the lost-connection retries.
+#[derive(Clone, Copy)]
+struct Links {
+    state: RwSignal<TermState>,
+    /// Lost connections in a row (0 once a session opens).
+    lost: RwSignal<u32>,
+    /// Bumped when a lost session should open again.
+    again: RwSignal<u32>,
 }
 
 /// `ws://` or `wss://`, as the page was loaded.
@@ -270,9 +293,10 @@ async fn start(
     el: web_sys::HtmlElement,
     path_base: String,
     shell: String,
-    state: RwSignal<TermState>,
+    links: Links,
     holder: Local<Session>,
 ) -> Result<(), String> {
+    let state = links.state;
     state.set(TermState::Loading);
     load_xterm().await?;
     // The tab may have been left while xterm loaded.
@@ -294,6 +318,15 @@ async fn start(
         .map_err(|_| "xterm could not fit the terminal".to_string())?;
     js_call(&term, "open", &[el.clone().into()]).map_err(|_| "xterm could not open".to_string())?;
     let _ = js_call(&fit, "fit", &[]);
+    if links.lost.get_untracked() > 0 {
+        let _ = js_call(
+            &term,
+            "write",
+            &[JsValue::from_str(
+                "\u{1b}[2m[a new session: the connection to the last one was lost]\u{1b}[0m\r\n",
+            )],
+        );
+    }
     let (cols, rows) = dims(&term);
     let url = socket_url(&format!(
         "{path_base}/exec?cmd={}&cols={cols}&rows={rows}",
@@ -311,6 +344,7 @@ async fn start(
         let term = term.clone();
         let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
             state.set(TermState::Open);
+            links.lost.set(0);
             let _ = js_call(&term, "focus", &[]);
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -359,6 +393,31 @@ async fn start(
                 .dyn_ref::<web_sys::CloseEvent>()
                 .map_or(1006, web_sys::CloseEvent::code);
             let text = closed_text(*exit.borrow(), code);
+            let failed = matches!(state.get_untracked(), TermState::Failed(_));
+            let tries = links.lost.get_untracked();
+            if !failed && lost(*exit.borrow(), code) && tries < AUTO_RECONNECTS {
+                let _ = js_call(
+                    &term,
+                    "write",
+                    &[JsValue::from_str(&format!(
+                        "\r\n\u{1b}[2m[{text}: reconnecting…]\u{1b}[0m\r\n"
+                    ))],
+                );
+                state.set(TermState::Reconnecting("reconnecting".into()));
+                links.lost.set(tries + 1);
+                // 0.5 s, then doubling: a load balancer needs a moment to see a replica gone.
+                set_timeout(
+                    move || {
+                        if links.state.try_get_untracked()
+                            == Some(TermState::Reconnecting("reconnecting".into()))
+                        {
+                            links.again.update(|n| *n += 1);
+                        }
+                    },
+                    std::time::Duration::from_millis(500 << tries),
+                );
+                return;
+            }
             let _ = js_call(
                 &term,
                 "write",
@@ -366,7 +425,7 @@ async fn start(
                     "\r\n\u{1b}[2m[{text}]\u{1b}[0m\r\n"
                 ))],
             );
-            if !matches!(state.get_untracked(), TermState::Failed(_)) {
+            if !failed {
                 state.set(if code == 1000 || code == 1005 || exit.borrow().is_some() {
                     TermState::Closed(text)
                 } else {
@@ -466,6 +525,11 @@ fn TerminalBody(manager: bool, running: bool) -> impl IntoView {
     let running = Signal::derive(move || Some(running));
     let shell = RwSignal::new(SHELLS[0].to_string());
     let state = RwSignal::new(TermState::Idle);
+    let links = Links {
+        state,
+        lost: RwSignal::new(0),
+        again: RwSignal::new(0),
+    };
     let holder: Local<Session> = StoredValue::new(None);
     let screen = NodeRef::<leptos::html::Div>::new();
 
@@ -481,7 +545,7 @@ fn TerminalBody(manager: bool, running: bool) -> impl IntoView {
         );
         let shell = shell.get_untracked();
         leptos::task::spawn_local(async move {
-            if let Err(e) = start(el, base, shell, state, holder).await {
+            if let Err(e) = start(el, base, shell, links, holder).await {
                 let _ = state.try_set(TermState::Failed(e));
             }
         });
@@ -496,6 +560,14 @@ fn TerminalBody(manager: bool, running: bool) -> impl IntoView {
             return true;
         }
         false
+    });
+    // A lost session opens again (see `Links::again`).
+    Effect::new(move |seen: Option<u32>| {
+        let now = links.again.get();
+        if seen.is_some_and(|s| s != now) {
+            connect();
+        }
+        now
     });
     on_cleanup(move || {
         let _ = holder.try_update_value(Option::take);
@@ -549,5 +621,14 @@ mod tests {
         assert_eq!(closed_text(None, 1001), "the server is restarting");
         assert_eq!(closed_text(None, 1000), "closed");
         assert_eq!(closed_text(None, 1006), "the connection closed (1006)");
+    }
+
+    #[test]
+    fn only_a_lost_connection_opens_again_by_itself() {
+        assert!(lost(None, 1006));
+        assert!(lost(None, 1001));
+        assert!(!lost(Some(Some(0)), 1006), "the shell exited");
+        assert!(!lost(None, 1000), "closed on purpose");
+        assert!(!lost(None, 1011), "the server failed it");
     }
 }
