@@ -85,7 +85,7 @@ pub struct Args {
     /// Where the table is written as JSON
     #[arg(long, default_value = "target/bench.json")]
     pub json: PathBuf,
-    /// Only these rows (list, fleet, logs, followers, page), comma-separated
+    /// Only these rows (list, fleet, logs, followers, page, actions), comma-separated
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -320,6 +320,12 @@ async fn measure(
         rows_out.extend(r);
         details.insert("logs".into(), d);
     }
+    if args.wants("actions") {
+        eprintln!("actions: what recording an action costs");
+        let (r, d) = rows::actions(args, run_id, capstan, &a).await?;
+        rows_out.extend(r);
+        details.insert("actions".into(), d);
+    }
     if args.wants("list") || args.wants("fleet") {
         let (r, d) = rows::lists(args, run_id, capstan, &setup.engines).await?;
         rows_out.extend(r);
@@ -333,6 +339,7 @@ async fn measure(
         "followers_",
         "idle_rss",
         "page_",
+        "action_",
     ];
     rows_out.sort_by_key(|r| {
         order

@@ -878,6 +878,132 @@ pub async fn page(args: &Args, capstan: &Capstan) -> Result<(Vec<Row>, Value), F
     ))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Recorded actions: an answer waits for its audit row's commit (group commit)
+
+/// Requests of the burst row, sent at once on connections of their own.
+const BURST: usize = 32;
+
+/// A stop of a container that is not running: the engine answers at once (304), so what is
+/// left is what Capstan adds, its audit commit above all. One at a time, and `BURST` at once
+/// (which one transaction commits together).
+pub async fn actions(
+    args: &Args,
+    run_id: &str,
+    capstan: &Capstan,
+    a: &Engine,
+) -> Result<(Vec<Row>, Value), Fail> {
+    let name = format!("capbench-{run_id}-action");
+    let id = a
+        .create(run_id, &args.image, &name, vec!["true".to_owned()], false)
+        .await?;
+    let ours = format!("/api/v1/hosts/{}/containers/{id}/stop?t=0", a.slug);
+    let theirs = format!("/containers/{id}/stop?t=0");
+    let auth = capstan.api_headers();
+    let post = http::Method::POST;
+    let mut conn = capstan.connect().await?;
+    let mut engine = Endpoint::connect(&a.endpoint).await?;
+    // Warm-up, and what each side answers.
+    let o = conn.fetch(post.clone(), &ours, &auth, None, false).await?;
+    let t = engine
+        .fetch(post.clone(), &theirs, &[], None, false)
+        .await?;
+    if !o.status.is_success() {
+        return Err(Fail::new(format!(
+            "Capstan answered {} to a stop",
+            o.status
+        )));
+    }
+    let mut one = Paired::default();
+    for round in 0..args.reps {
+        let (mut cs, mut es) = (Vec::new(), Vec::new());
+        for pair in 0..args.pairs.max(1) {
+            let ours_first = Paired::ours_first(round, pair);
+            for side in [ours_first, !ours_first] {
+                if side {
+                    cs.push(ms(conn
+                        .fetch(post.clone(), &ours, &auth, None, false)
+                        .await?
+                        .elapsed));
+                } else {
+                    es.push(ms(engine
+                        .fetch(post.clone(), &theirs, &[], None, false)
+                        .await?
+                        .elapsed));
+                }
+            }
+        }
+        one.round(&cs, &es);
+    }
+    let mut burst = Paired::default();
+    for round in 0..args.reps {
+        let mut ours_conns = Vec::with_capacity(BURST);
+        let mut theirs_conns = Vec::with_capacity(BURST);
+        for _ in 0..BURST {
+            ours_conns.push(capstan.connect().await?);
+            theirs_conns.push(Endpoint::connect(&a.endpoint).await?);
+        }
+        let ours_burst = async {
+            let started = Instant::now();
+            let done = join_all(
+                ours_conns
+                    .iter_mut()
+                    .map(|c| c.fetch(post.clone(), &ours, &auth, None, false)),
+            )
+            .await;
+            for r in done {
+                r?;
+            }
+            Ok::<f64, Fail>(ms(started.elapsed()))
+        };
+        let theirs_burst = async {
+            let started = Instant::now();
+            let done = join_all(
+                theirs_conns
+                    .iter_mut()
+                    .map(|c| c.fetch(post.clone(), &theirs, &[], None, false)),
+            )
+            .await;
+            for r in done {
+                r?;
+            }
+            Ok::<f64, Fail>(ms(started.elapsed()))
+        };
+        let (c, e) = if round % 2 == 0 {
+            let c = ours_burst.await?;
+            (c, theirs_burst.await?)
+        } else {
+            let e = theirs_burst.await?;
+            (ours_burst.await?, e)
+        };
+        burst.round(&[c], &[e]);
+    }
+    a.remove(&id).await?;
+    let (c1, e1, r1) = one.medians();
+    let (cb, eb, rb) = burst.medians();
+    let rows = vec![
+        Row::new("action_one", "recorded action, one at a time", "ms", c1)
+            .reference(e1, r1)
+            .samples(args.reps * args.pairs.max(1))
+            .note(format!(
+                "POST …/stop?t=0 of a stopped container (Capstan {}, engine {}), keep-alive, answered after its audit row is committed",
+                o.status.as_u16(),
+                t.status.as_u16()
+            )),
+        Row::new("action_burst", &format!("recorded actions, {BURST} at once"), "ms", cb)
+            .reference(eb, rb)
+            .samples(args.reps)
+            .note(format!(
+                "{BURST} stops on {BURST} connections at once, until the last answer; their rows share commits"
+            )),
+    ];
+    Ok((
+        rows,
+        json!({ "one_capstan_ms": one.ours, "one_engine_ms": one.theirs, "one_ratios": one.ratios,
+                "burst_capstan_ms": burst.ours, "burst_engine_ms": burst.theirs, "burst_ratios": burst.ratios }),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@ const FREE_FAILURES: u32 = 5;
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 const MAX_PAUSE: Duration = Duration::from_secs(5);
 /// An account left alone this long starts again with its free failures.
-const SOFT_FORGET: Duration = Duration::from_secs(15 * 60);
+pub(crate) const SOFT_FORGET: Duration = Duration::from_secs(15 * 60);
 /// Entries idle this long are dropped, so the map cannot grow without bound.
 const FORGET_AFTER: Duration = Duration::from_secs(2 * 3600);
 /// How often the map is swept for idle entries (a sweep reads every entry).
@@ -146,6 +146,17 @@ impl Default for LoginLimiter {
 }
 
 /// A wait given to a person in whole seconds, rounded up (never "0 seconds").
+/// The pause an account's sign-ins wait after `failures` failures in a row: none for the free
+/// ones, then 1 s, 2 s, 4 s, 5 s at most.
+pub(crate) fn soft_pause(failures: u32) -> Option<Duration> {
+    let over = failures.saturating_sub(FREE_FAILURES);
+    (over > 0).then(|| {
+        FIRST_PAUSE
+            .saturating_mul(1 << (over - 1).min(16))
+            .min(MAX_PAUSE)
+    })
+}
+
 fn whole_seconds(d: Duration) -> Duration {
     let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
     Duration::from_secs(secs.max(1))
@@ -253,12 +264,7 @@ impl LoginLimiter {
                     }
                     e.failures += 1;
                     e.last_failure = Some(now);
-                    let over = e.failures.saturating_sub(FREE_FAILURES);
-                    e.next_allowed = (over > 0).then(|| {
-                        now + FIRST_PAUSE
-                            .saturating_mul(1 << (over - 1).min(16))
-                            .min(MAX_PAUSE)
-                    });
+                    e.next_allowed = soft_pause(e.failures).map(|pause| now + pause);
                 }
             }
         }

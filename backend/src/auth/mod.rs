@@ -394,7 +394,7 @@ impl Accounts {
             .limiter
             .attempt(&keys)
             .map_err(|retry_after| Error::Throttled { retry_after })?;
-        if let Err(e) = self.replicas_allow(client).await {
+        if let Err(e) = self.replicas_allow(client, username).await {
             self.limiter.forget(attempt);
             return Err(e);
         }
@@ -433,11 +433,12 @@ impl Accounts {
         self.user(id).await
     }
 
-    /// On a database replicas share, a client's failed sign-ins on every replica count: as many
-    /// within a minute as one process allows (the in-memory limiter's hard limit) and the next
-    /// waits until the oldest is a minute old. (One process needs no such read: its own limiter
-    /// sees every attempt, and sooner.)
-    async fn replicas_allow(&self, client: Option<IpAddr>) -> Result<()> {
+    /// On a database replicas share, failed sign-ins on every replica count: a client's, as
+    /// many within a minute as one process allows (the in-memory limiter's hard limit) and the
+    /// next waits until the oldest is a minute old; an account's, the same growing pauses after
+    /// its free failures since its last sign-in (within 15 minutes). (One process needs no such
+    /// read: its own limiter sees every attempt, and sooner.)
+    async fn replicas_allow(&self, client: Option<IpAddr>, username: &str) -> Result<()> {
         if !self.store.database().is_postgres() {
             return Ok(());
         }
@@ -451,13 +452,35 @@ impl Accounts {
         .fetch_one(self.pool())
         .await
         .map_err(internal)?;
-        if failures < limiter::MAX_ATTEMPTS as i64 {
-            return Ok(());
+        if failures >= limiter::MAX_ATTEMPTS as i64 {
+            let wait = oldest.map_or(window, |at| at + window - t).clamp(1, window);
+            return Err(Error::Throttled {
+                retry_after: std::time::Duration::from_secs(wait as u64),
+            });
         }
-        let wait = oldest.map_or(window, |at| at + window - t).clamp(1, window);
-        Err(Error::Throttled {
-            retry_after: std::time::Duration::from_secs(wait as u64),
-        })
+        // The account: its failures in a row (since it last signed in, none older than the
+        // limiter forgets), and how long ago the latest was.
+        let (failures, latest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(at) FROM login_failures \
+             WHERE lower(username) = lower($1) AND at > $2 \
+             AND at > COALESCE((SELECT last_login_at FROM users WHERE username = $1), 0)",
+        )
+        .bind(username.chars().take(128).collect::<String>())
+        .bind(t - limiter::SOFT_FORGET.as_secs() as i64)
+        .fetch_one(self.pool())
+        .await
+        .map_err(internal)?;
+        let pause = limiter::soft_pause(u32::try_from(failures).unwrap_or(u32::MAX));
+        if let (Some(pause), Some(latest)) = (pause, latest) {
+            // Whole seconds: a failure in the current second may be up to one second old.
+            let left = pause.as_secs() as i64 - (t - latest);
+            if left > 0 {
+                return Err(Error::Throttled {
+                    retry_after: std::time::Duration::from_secs(left as u64),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Forgets failed sign-ins older than `days`, so the record cannot grow without bound.

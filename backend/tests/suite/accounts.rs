@@ -854,6 +854,28 @@ async fn replicas_count_a_clients_failed_sign_ins_together() {
         second.login("ann", PW, elsewhere).await.is_ok(),
         "another address signs in"
     );
+
+    // An account's failures from many addresses count on every replica together too: after
+    // the free ones each asks for a growing pause, though each replica saw only half.
+    first.create_user("bob", PW, false).await.expect("bob");
+    let from = |i: u8| Some(IpAddr::V4(Ipv4Addr::new(10, 7, 0, i)));
+    for i in 0..6 {
+        let replica = if i % 2 == 0 { &first } else { &second };
+        let r = replica.login("BOB", "not the password", from(i)).await;
+        assert!(
+            matches!(r, Err(Error::Unauthenticated(_))),
+            "guess {i}: {r:?}"
+        );
+    }
+    // The sixth failure asks for a second; the seventh for two.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = first.login("bob", "not the password", from(6)).await;
+    assert!(matches!(r, Err(Error::Unauthenticated(_))), "{r:?}");
+    let paused = second.login("bob", PW, from(7)).await;
+    assert!(
+        matches!(paused, Err(Error::Throttled { .. })),
+        "the account pauses on the other replica too: {paused:?}"
+    );
 }
 
 /// Replicas on one database each write a setup token into their own data directory: any one

@@ -8,3 +8,6 @@ CREATE TABLE leases (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX leases_holder ON leases (holder);
+
+-- Replicas count an account's failed sign-ins together (auth::Accounts::login).
+CREATE INDEX login_failures_account ON login_failures (lower(username), at);
