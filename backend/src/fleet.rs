@@ -158,6 +158,24 @@ pub struct HostStatus {
     pub source: HostSource,
 }
 
+impl HostStatus {
+    /// `host` as found at `checked_at` (Unix seconds); `last_seen` is the last time it was up.
+    fn of(host: &Host, health: Health, checked_at: i64, last_seen: Option<i64>) -> Self {
+        let spec = host.engine.spec();
+        HostStatus {
+            slug: host.slug.clone(),
+            name: host.name.clone(),
+            url: spec.url.clone(),
+            tls: spec.tls.is_some(),
+            health,
+            checked_at,
+            last_seen,
+            labels: host.labels.clone(),
+            source: host.source,
+        }
+    }
+}
+
 /// One per host, kept in the status map: the size of `Up` costs nothing worth a box.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
@@ -376,18 +394,7 @@ impl Fleet {
                 )
             }
         };
-        let spec = host.engine.spec();
-        let status = HostStatus {
-            slug: host.slug.clone(),
-            name: host.name.clone(),
-            url: spec.url.clone(),
-            tls: spec.tls.is_some(),
-            health,
-            checked_at: now,
-            last_seen,
-            labels: host.labels.clone(),
-            source: host.source,
-        };
+        let status = HostStatus::of(host, health, now, last_seen);
         log_change(previous.as_ref(), &status);
         // A host removed or replaced while this probe ran must not come back into the snapshot.
         let current = self
@@ -417,21 +424,10 @@ impl Fleet {
         let Ok(host) = self.by_slug(slug) else {
             return;
         };
-        let spec = host.engine.spec();
-        if spec.url != url {
+        if host.engine.spec().url != url {
             return;
         }
-        let status = HostStatus {
-            slug: host.slug.clone(),
-            name: host.name.clone(),
-            url: spec.url.clone(),
-            tls: spec.tls.is_some(),
-            health,
-            checked_at,
-            last_seen,
-            labels: host.labels.clone(),
-            source: host.source,
-        };
+        let status = HostStatus::of(&host, health, checked_at, last_seen);
         if let Ok(mut map) = self.snapshot.write() {
             // Notifications from one replica arrive in order; a takeover may overlap a late one.
             if map.get(slug).is_some_and(|s| s.checked_at > checked_at) {

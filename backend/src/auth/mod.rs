@@ -414,10 +414,13 @@ impl Accounts {
         };
         let ok = password::verify(password.to_string(), stored).await?;
         if !ok || disabled {
-            sqlx::query("INSERT INTO login_failures (at, username, client) VALUES ($1, $2, $3)")
-                .bind(now())
-                .bind(username.chars().take(128).collect::<String>())
-                .bind(client.map(|c| c.to_string()).unwrap_or_default())
+            sqlx::query(
+                "INSERT INTO login_failures (at, username, client, network) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(now())
+            .bind(username.chars().take(128).collect::<String>())
+            .bind(client.map(|c| c.to_string()).unwrap_or_default())
+            .bind(client_key(client))
                 .execute(self.pool())
                 .await
                 .map_err(internal)?;
@@ -433,7 +436,8 @@ impl Accounts {
         self.user(id).await
     }
 
-    /// On a database replicas share, failed sign-ins on every replica count: a client's, as
+    /// On a database replicas share, failed sign-ins on every replica count: a client's (its
+    /// network, as [`client_key`] has it: an IPv6 /64 is one client), as
     /// many within a minute as one process allows (the in-memory limiter's hard limit) and the
     /// next waits until the oldest is a minute old; an account's, the same growing pauses after
     /// its free failures since its last sign-in (within 15 minutes). (One process needs no such
@@ -445,9 +449,9 @@ impl Accounts {
         let window = limiter::WINDOW.as_secs() as i64;
         let t = now();
         let (failures, oldest): (i64, Option<i64>) = sqlx::query_as(
-            "SELECT COUNT(*), MIN(at) FROM login_failures WHERE client = $1 AND at > $2",
+            "SELECT COUNT(*), MIN(at) FROM login_failures WHERE network = $1 AND at > $2",
         )
-        .bind(client.map(|c| c.to_string()).unwrap_or_default())
+        .bind(client_key(client))
         .bind(t - window)
         .fetch_one(self.pool())
         .await

@@ -3,7 +3,10 @@
 //! others what it saw over the database's notifications. A lease lasts one monitor interval
 //! and is renewed three times per interval; when its holder dies, another replica takes it
 //! over within an interval and a third and probes at once, so a host is never left unwatched
-//! for longer than two intervals. On SQLite there is nothing to share: one process serves it.
+//! for longer than two intervals. The hosts are dealt out evenly among the live replicas (each
+//! holds a lease of its own presence): one that joins gets its share within a few turns, as
+//! the others let go of the hosts that fall to it. On SQLite there is nothing to share: one
+//! process serves it.
 //!
 //! Time is the database's clock, so replicas' clocks need not agree; a replica that cannot
 //! reach the database stops counting a lease as its own when its interval is up (by its own
@@ -25,6 +28,12 @@ use crate::store::Store;
 /// The lease of a host's monitor is named after the host.
 const PREFIX: &str = "monitor:";
 
+/// The database's clock, in milliseconds.
+const NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+
+/// Each live replica holds a lease named after itself: the replicas share the hosts out.
+const PRESENCE: &str = "replica:";
+
 /// The most a notification may carry (PostgreSQL takes just under 8000 bytes).
 const MAX_TOLD: usize = 7800;
 
@@ -39,6 +48,15 @@ struct Seen {
     error: Option<String>,
     checked_at: i64,
     last_seen: Option<i64>,
+}
+
+/// What the lease keeper remembers from one turn to the next.
+struct Turn {
+    interval: Duration,
+    /// The live replicas, sorted, as the last turn saw them.
+    live: Vec<String>,
+    /// Hosts that fall to another replica, since when (reset when the replicas change).
+    waiting: HashMap<String, Instant>,
 }
 
 pub struct Sharing {
@@ -121,28 +139,29 @@ impl Sharing {
         }
     }
 
-    /// Holds and renews the leases of the fleet's hosts until `shutdown`: every lease no live
-    /// replica holds is taken, every lease of this replica renewed, those of hosts that are
-    /// gone let go, in one statement per turn.
+    /// Holds and renews the leases of the fleet's hosts until `shutdown`, sharing them out
+    /// evenly among the live replicas: each turn this replica says it is alive, takes and
+    /// renews the leases of the hosts that fall to it ([`falls_to`]), lets go of those that fall
+    /// to another live replica (which takes them on its next turn), and drops those of hosts
+    /// that are gone. A host that falls to a replica that does not take it (its fleet lacks the
+    /// host) is taken, once it has waited an interval, by one that has it.
     pub(super) fn keep(
         self: Arc<Self>,
         fleet: Fleet,
         interval: Duration,
         shutdown: CancellationToken,
     ) {
-        let turn = (interval / 3).max(Duration::from_millis(50));
-        let ttl = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+        let pause = (interval / 3).max(Duration::from_millis(50));
         tokio::spawn(async move {
             let mut failing = false;
+            let mut turn = Turn {
+                interval,
+                live: Vec::new(),
+                waiting: HashMap::new(),
+            };
             loop {
-                let mut wanted: Vec<String> = fleet
-                    .hosts()
-                    .iter()
-                    .map(|h| format!("{PREFIX}{}", h.slug))
-                    .collect();
-                wanted.sort();
                 let asked = Instant::now();
-                match self.claim(&wanted, ttl).await {
+                match self.turn(&fleet, &mut turn).await {
                     Ok(names) => {
                         if failing {
                             tracing::info!("host leases are renewed again");
@@ -159,31 +178,81 @@ impl Sharing {
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(turn) => {}
+                    _ = tokio::time::sleep(pause) => {}
                 }
             }
         });
     }
 
-    async fn claim(&self, wanted: &[String], ttl: i64) -> sqlx::Result<Vec<String>> {
-        // The database's clock, in milliseconds.
-        const NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
-        // Rows are locked in the order of the (sorted) names, the same on every replica.
-        let sql = format!(
+    /// One turn; returns the leases this replica holds now.
+    async fn turn(&self, fleet: &Fleet, turn: &mut Turn) -> sqlx::Result<Vec<String>> {
+        let mut live: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT substr(name, {}) FROM leases WHERE name LIKE '{PRESENCE}%' AND expires_at >= {NOW}",
+            PRESENCE.len() + 1
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        if !live.contains(&self.holder) {
+            live.push(self.holder.clone());
+        }
+        live.sort();
+        if live != turn.live {
+            // Replicas came or went: the hosts are dealt out again.
+            turn.waiting.clear();
+            turn.live = live;
+        }
+        let slugs: Vec<String> = fleet.hosts().into_iter().map(|h| h.slug).collect();
+        let now = Instant::now();
+        let (mine, others): (Vec<String>, Vec<String>) = slugs.iter().cloned().partition(|slug| {
+            falls_to(slug, &slugs, &turn.live) == self.holder
+                || now.duration_since(*turn.waiting.entry(slug.clone()).or_insert(now))
+                    >= turn.interval
+        });
+        turn.waiting.retain(|slug, _| slugs.contains(slug));
+        let ttl = i64::try_from(turn.interval.as_millis()).unwrap_or(i64::MAX);
+        self.claim(&mine, &others, ttl).await
+    }
+
+    /// Takes (when free) or renews the leases of `mine` and this replica's presence, lets go of
+    /// those of `others`, drops those of hosts in neither; returns the leases held.
+    async fn claim(
+        &self,
+        mine: &[String],
+        others: &[String],
+        ttl: i64,
+    ) -> sqlx::Result<Vec<String>> {
+        let named = |slugs: &[String]| -> Vec<String> {
+            let mut names: Vec<String> = slugs.iter().map(|s| format!("{PREFIX}{s}")).collect();
+            // Rows are locked in the order of the names, the same on every replica.
+            names.sort();
+            names
+        };
+        let mut wanted = named(mine);
+        wanted.insert(0, format!("{PRESENCE}{}", self.holder));
+        let others = named(others);
+        // Hosts in neither list are gone from this replica; those in `others` are another's.
+        sqlx::query(&format!(
             "WITH gone AS (DELETE FROM leases WHERE holder = $1 AND name LIKE '{PREFIX}%' \
-               AND NOT (name = ANY($3))) \
-             INSERT INTO leases (name, holder, expires_at) \
+               AND NOT (name = ANY($2)) AND NOT (name = ANY($3))) \
+             UPDATE leases SET expires_at = {NOW} WHERE holder = $1 AND name = ANY($3)"
+        ))
+        .bind(&self.holder)
+        .bind(&wanted)
+        .bind(&others)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query_scalar(&format!(
+            "INSERT INTO leases (name, holder, expires_at) \
              SELECT n, $1, {NOW} + $2 FROM unnest($3::TEXT[]) AS n \
              ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at \
              WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < {NOW} \
              RETURNING name"
-        );
-        sqlx::query_scalar(&sql)
-            .bind(&self.holder)
-            .bind(ttl)
-            .bind(wanted)
-            .fetch_all(&self.pool)
-            .await
+        ))
+        .bind(&self.holder)
+        .bind(ttl)
+        .bind(&wanted)
+        .fetch_all(&self.pool)
+        .await
     }
 
     fn now_holding(&self, names: Vec<String>, until: Instant) {
@@ -270,5 +339,36 @@ impl Sharing {
         {
             tracing::warn!(error = %e, "letting this replica's host leases go");
         }
+    }
+}
+
+/// The live replica (of `live`, sorted) that monitors `slug` (of `slugs`): the hosts, sorted,
+/// dealt out in turn, so each replica has as many as another, give or take one. Replicas that
+/// see the same hosts and the same replicas agree.
+fn falls_to<'a>(slug: &str, slugs: &[String], live: &'a [String]) -> &'a str {
+    let mut sorted: Vec<&String> = slugs.iter().collect();
+    sorted.sort();
+    let at = sorted.iter().position(|s| *s == slug).unwrap_or(0);
+    live.get(at % live.len().max(1)).map_or("", String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::falls_to;
+
+    fn strings(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn hosts_are_dealt_out_evenly_and_the_same_everywhere() {
+        let live = strings(&["r1", "r2"]);
+        let hosts = strings(&["c", "a", "b"]);
+        let to: Vec<&str> = ["a", "b", "c"]
+            .iter()
+            .map(|h| falls_to(h, &hosts, &live))
+            .collect();
+        assert_eq!(to, ["r1", "r2", "r1"]);
+        assert_eq!(falls_to("a", &hosts, &strings(&["r1"])), "r1");
     }
 }

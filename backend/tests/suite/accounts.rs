@@ -1,7 +1,7 @@
 //! Accounts against a real SQLite file: setup, login, sessions, tokens, last-admin protection,
 //! grants, and that everything survives reopening the store.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::common::PW;
 use backend::auth::{Accounts, SubjectKind, UserPatch, SETUP_TOKEN_FILE};
@@ -835,24 +835,25 @@ async fn replicas_count_a_clients_failed_sign_ins_together() {
             .expect("second replica"),
     );
     first.create_user("ann", PW, false).await.expect("ann");
-    let guesser = Some(IpAddr::V4(Ipv4Addr::new(10, 9, 8, 7)));
+    // One client: addresses of one IPv6 /64 (a subscriber's), a new one for each guess.
+    let guesser = |i: u16| Some(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, i, 0, 0, 1)));
     for i in 0..5 {
         let replica = if i % 2 == 0 { &first } else { &second };
-        let r = replica.login("ann", "not the password", guesser).await;
+        let r = replica.login("ann", "not the password", guesser(i)).await;
         assert!(
             matches!(r, Err(Error::Unauthenticated(_))),
             "guess {i}: {r:?}"
         );
     }
-    let sixth = second.login("ann", PW, guesser).await;
+    let sixth = second.login("ann", PW, guesser(9)).await;
     assert!(
         matches!(sixth, Err(Error::Throttled { .. })),
         "the sixth attempt within a minute waits, on either replica: {sixth:?}"
     );
-    let elsewhere = Some(IpAddr::V4(Ipv4Addr::new(10, 1, 1, 1)));
+    let next_door = Some(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 3, 0, 0, 0, 1)));
     assert!(
-        second.login("ann", PW, elsewhere).await.is_ok(),
-        "another address signs in"
+        second.login("ann", PW, next_door).await.is_ok(),
+        "another network signs in"
     );
 
     // An account's failures from many addresses count on every replica together too: after

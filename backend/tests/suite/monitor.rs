@@ -312,14 +312,17 @@ async fn replica(database: &backend::store::Database, interval: Duration) -> Rep
     Replica { fleet, stop }
 }
 
-/// Waits until exactly one of the replicas monitors each host; returns who monitors what.
+/// Waits until exactly one of the replicas monitors each host, and each replica as many as
+/// another give or take one; returns who monitors what.
 async fn settled(replicas: &[&Replica], within: Duration) -> Vec<Vec<String>> {
     let started = Instant::now();
     loop {
         let held: Vec<Vec<String>> = replicas.iter().map(|r| r.fleet.monitored()).collect();
         let mut all: Vec<&String> = held.iter().flatten().collect();
         all.sort();
-        if all == ["unix", "unix-again"] {
+        let fewest = held.iter().map(Vec::len).min().unwrap_or(0);
+        let most = held.iter().map(Vec::len).max().unwrap_or(0);
+        if all == ["unix", "unix-again"] && most - fewest <= 1 {
             return held;
         }
         assert!(
@@ -330,10 +333,10 @@ async fn settled(replicas: &[&Replica], within: Duration) -> Vec<Vec<String>> {
     }
 }
 
-/// Replicas on one PostgreSQL probe each host once between them (leases) and each shows what
-/// the other saw; when the one probing dies (it stops renewing, as a killed process does) the
-/// other takes its hosts over within two intervals; one that stops cleanly hands them over at
-/// once.
+/// Replicas on one PostgreSQL probe each host once between them (leases), share the hosts out
+/// evenly, and each shows what the other saw; when one dies (it stops renewing, as a killed
+/// process does) the other takes its hosts over within two intervals; a replica that joins gets
+/// its share; one that stops cleanly hands its hosts over at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_monitor_each_host_once_and_take_over_from_one_that_dies() {
     let database = backend::store::scratch_postgres(&env("CAPSTAN_TEST_PG_URL"))
@@ -344,22 +347,17 @@ async fn replicas_monitor_each_host_once_and_take_over_from_one_that_dies() {
     let second = replica(&database, interval).await;
     let slack = Duration::from_secs(3);
 
-    let held = settled(&[&first, &second], interval * 2 + slack).await;
-    let (watcher, other) = if held[0].len() == 2 {
-        (&first, &second)
-    } else {
-        (&second, &first)
-    };
-    // The first to start took both: a lease is held until its holder goes.
-    assert_eq!(held.iter().map(Vec::len).max(), Some(2), "{held:?}");
-    // The one not probing shows the hosts as the other saw them.
-    for slug in ["unix", "unix-again"] {
-        let shown = wait_for(&other.fleet, slug, true, interval * 2 + slack).await;
-        assert_eq!(shown.slug, slug);
-        match shown.health {
-            Health::Up { summary, .. } => assert!(!summary.engine_version.is_empty()),
-            Health::Down { .. } => unreachable!(),
-        }
+    // The first to start took both; the second gets its share.
+    let held = settled(&[&first, &second], interval * 3 + slack).await;
+    assert_eq!(held.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1]);
+    let (watcher, other) = (&first, &second);
+    // Each shows the host it does not probe as the other saw it.
+    let theirs = &held[0][0];
+    let shown = wait_for(&other.fleet, theirs, true, interval * 2 + slack).await;
+    assert_eq!(&shown.slug, theirs);
+    match shown.health {
+        Health::Up { summary, .. } => assert!(!summary.engine_version.is_empty()),
+        Health::Down { .. } => unreachable!(),
     }
 
     // Killed: its leases are not let go, they run out.
@@ -384,9 +382,11 @@ async fn replicas_monitor_each_host_once_and_take_over_from_one_that_dies() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // A third joins, the survivor stops cleanly: the newcomer has both before a lease could
-    // have run out.
+    // A third joins and gets its share; the survivor stops cleanly: the newcomer has both
+    // before a lease could have run out.
     let third = replica(&database, interval).await;
+    let held = settled(&[other, &third], interval * 3 + slack).await;
+    assert_eq!(held.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1]);
     other.stop.cancel();
     other.fleet.stop_sharing().await;
     let handed = Instant::now();
