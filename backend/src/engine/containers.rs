@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, EndpointSettings, HostConfig, ImageConfig,
-    NetworkConnectRequest, NetworkingConfig,
+    NetworkConnectRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
@@ -16,6 +16,7 @@ use bollard::query_parameters::{
 use bytes::Bytes;
 use futures::StreamExt;
 
+use super::carry::{self, strip_image_defaults, Carried};
 use super::container_list::{self, ContainerSummary, ListQuery, PortMapping};
 use super::run::{hidden_line, validate_name, RunPlan, RunSpec};
 use super::{classify, Engine};
@@ -841,6 +842,29 @@ impl Engine {
         })
     }
 
+    /// Connects a just-created container to the networks it could not be given at create.
+    async fn connect_networks(
+        &self,
+        id: &str,
+        rest: Vec<(String, EndpointSettings)>,
+    ) -> Result<()> {
+        for (net, endpoint) in rest {
+            let request = NetworkConnectRequest {
+                container: id.to_string(),
+                endpoint_config: Some(endpoint),
+            };
+            let net_name = net.clone();
+            if let Err(e) = self
+                .call(|d| async move { d.connect_network(&net_name, request).await })
+                .await
+            {
+                tracing::warn!(network = %net, error = %e.log_detail(), "connecting a replacement container to a network failed");
+                return Err(words(e, Doing::Create));
+            }
+        }
+        Ok(())
+    }
+
     /// Removes a container that must not survive a failure, with its anonymous volumes; an
     /// error here is logged, the original failure is what the caller reports.
     async fn discard(&self, id: &str) {
@@ -879,9 +903,10 @@ impl Engine {
             .trim_start_matches('/')
             .to_string();
         let running = old.state.as_ref().and_then(|s| s.running).unwrap_or(false);
-        let mut config = old.config.clone().unwrap_or_default();
-        let image = config
-            .image
+        let image = old
+            .config
+            .as_ref()
+            .and_then(|c| c.image.clone())
             .clone()
             .filter(|i| !i.is_empty())
             .ok_or_else(|| {
@@ -915,98 +940,18 @@ impl Engine {
             Err(e) => return Err(words(e, Doing::Create)),
         };
         // With a new image, what the old image supplied by default must come from the new one.
-        if new_image_id != old.image {
-            if let Some(defaults) = &old_image_config {
-                strip_image_defaults(&mut config, defaults);
-            }
-        }
-        if config
-            .hostname
-            .as_deref()
-            .is_some_and(|h| old_id.starts_with(h))
-        {
-            config.hostname = None;
-        }
-
-        let mut host_config = old.host_config.clone().unwrap_or_default();
-        keep_anonymous_volumes(&old, &mut host_config);
-        let network_mode = host_config.network_mode.clone().unwrap_or_default();
-        let short_id: String = old_id.chars().take(12).collect();
-        let mut endpoints: Vec<(String, EndpointSettings)> = old
-            .network_settings
+        let defaults = old_image_config
             .as_ref()
-            .and_then(|n| n.networks.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(net, e)| {
-                let aliases: Vec<String> = e
-                    .aliases
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|a| *a != short_id && !old_id.starts_with(a.as_str()))
-                    .collect();
-                (
-                    net,
-                    EndpointSettings {
-                        aliases: (!aliases.is_empty()).then_some(aliases),
-                        ipam_config: e.ipam_config,
-                        links: e.links,
-                        driver_opts: e.driver_opts,
-                        ..Default::default()
-                    },
-                )
-            })
-            .collect();
-        endpoints.sort_by(|a, b| {
-            (a.0 != network_mode)
-                .cmp(&(b.0 != network_mode))
-                .then_with(|| a.0.cmp(&b.0))
-        });
-        // Engines before API 1.44 take one network at create; the others are connected after.
-        let first = endpoints
-            .first()
-            .filter(|(n, _)| *n == network_mode || network_mode == "default")
-            .cloned();
-        let rest: Vec<(String, EndpointSettings)> = endpoints
-            .into_iter()
-            .filter(|(n, _)| Some(n) != first.as_ref().map(|f| &f.0))
-            .collect();
-        let shares_namespace = network_mode.starts_with("container:")
-            || network_mode == "host"
-            || network_mode == "none";
-
-        let body = ContainerCreateBody {
-            hostname: config.hostname,
-            domainname: config.domainname,
-            user: config.user,
-            attach_stdin: config.attach_stdin,
-            attach_stdout: config.attach_stdout,
-            attach_stderr: config.attach_stderr,
-            exposed_ports: config.exposed_ports,
-            tty: config.tty,
-            open_stdin: config.open_stdin,
-            stdin_once: config.stdin_once,
-            env: config.env,
-            cmd: config.cmd,
-            healthcheck: config.healthcheck,
-            args_escaped: config.args_escaped,
-            image: Some(image.clone()),
-            volumes: config.volumes,
-            working_dir: config.working_dir,
-            entrypoint: config.entrypoint,
-            network_disabled: config.network_disabled,
-            on_build: config.on_build,
-            labels: config.labels,
-            stop_signal: config.stop_signal,
-            stop_timeout: config.stop_timeout,
-            shell: config.shell,
-            host_config: Some(host_config),
-            networking_config: first
-                .filter(|_| !shares_namespace)
-                .map(|(n, e)| NetworkingConfig {
-                    endpoints_config: Some(HashMap::from([(n, e)])),
-                }),
-        };
+            .filter(|_| new_image_id != old.image);
+        let Carried {
+            mut body,
+            rest,
+            shares_namespace,
+        } = carry::carried_over(&old, &image, defaults);
+        if let Some(hc) = body.host_config.as_mut() {
+            keep_anonymous_volumes(&old, hc);
+        }
+        let short_id: String = old_id.chars().take(12).collect();
 
         let aside = format!("{name}-recreating-{short_id}");
         self.rename_container(&old_id, &aside).await?;
@@ -1018,21 +963,10 @@ impl Engine {
             }
         };
         if !shares_namespace {
-            for (net, endpoint) in rest {
-                let request = NetworkConnectRequest {
-                    container: created.id.clone(),
-                    endpoint_config: Some(endpoint),
-                };
-                let net_name = net.clone();
-                if let Err(e) = self
-                    .call(|d| async move { d.connect_network(&net_name, request).await })
-                    .await
-                {
-                    self.put_back(&old_id, Some(&name), running, Some(&created.id))
-                        .await;
-                    tracing::warn!(network = %net, error = %e.log_detail(), "recreate: connecting a network failed");
-                    return Err(words(e, Doing::Create));
-                }
+            if let Err(e) = self.connect_networks(&created.id, rest).await {
+                self.put_back(&old_id, Some(&name), running, Some(&created.id))
+                    .await;
+                return Err(e);
             }
         }
         if running {
@@ -1052,16 +986,22 @@ impl Engine {
             .await)
     }
 
-    /// "Edit": replaces the container `id` with one made from `spec`, under the same name.
+    /// "Edit": replaces the container `id` with one made from its own configuration with the
+    /// fields of `spec` that differ from the spec the form was given ([`Self::run_spec_of`])
+    /// applied, under the same name: every setting the form does not show (cap-drop,
+    /// healthcheck, DNS, extra hosts, mount options, log settings, extra networks …) stays.
+    /// Environment lines sent as `KEY=********` (values the person was not shown) keep their
+    /// old values.
     ///
     /// Everything that can be refused is checked before the old container is touched: the
     /// spec's fields (422 naming the field), the name (an edit keeps it), the guardrails in
-    /// `limits` (403 naming the guardrail) and the image (pulled when the host lacks it, or
-    /// again when `pull` is set). Then the old container is stopped if it runs and renamed
-    /// aside, the new one is created under the name and started when the old one ran (or when
-    /// `spec.start` asks), and the old one is removed. Anonymous volumes the new container
-    /// mounts at the same path (its spec's `/path` volumes or its image's `VOLUME`s) are the
-    /// old ones, so their data stays; named volumes are never removed.
+    /// `limits` (403 naming the guardrail; what the new container would have, old settings
+    /// included) and the image (pulled when the host lacks it, or again when `pull` is set).
+    /// Then the old container is stopped if it runs and renamed aside, the new one is created
+    /// under the name, connected to the old one's other networks and started when the old one
+    /// ran (or when `spec.start` asks), and the old one is removed. Anonymous volumes the new
+    /// container mounts at the same path (its spec's `/path` volumes or its image's `VOLUME`s)
+    /// are the old ones, so their data stays; named volumes are never removed.
     ///
     /// On any failure after the old container was touched, whatever was created is removed and
     /// the old container gets its name and, if it was running, its run back.
@@ -1072,8 +1012,15 @@ impl Engine {
         pull: bool,
         limits: Option<&crate::guardrails::Guardrails>,
     ) -> Result<Created> {
-        let mut plan = spec.plan()?;
         let old = self.inspect_raw(id).await?;
+        let old_defaults = match &old.image {
+            Some(image) => self.image_config(image).await?.unwrap_or_default(),
+            None => ImageConfig::default(),
+        };
+        let shown = spec_from_inspect(&old, &old_defaults);
+        let mut spec = spec.clone();
+        carry::restore_hidden_env(&mut spec, &shown);
+        let plan = spec.plan()?;
         let old_id = old.id.clone().unwrap_or_default();
         let name = old
             .name
@@ -1090,14 +1037,23 @@ impl Engine {
                 ));
             }
         }
+        // The old image's defaults are left to the image: the same image gives them again,
+        // a new one its own.
+        let mut carried = carry::carried_over(&old, &plan.image, Some(&old_defaults));
+        carry::apply_edit(&mut carried, &shown, &spec, plan.body);
         let made = match limits {
             Some(g) => {
-                self.vet_host_config(g, plan.body.host_config.as_mut(), true)
+                self.vet_host_config(g, carried.body.host_config.as_mut(), true)
                     .await?
             }
             None => Vec::new(),
         };
-        let result = self.replace_vetted(plan, old, old_id, name, pull).await;
+        let edit = Edit {
+            image: plan.image,
+            carried,
+            start: plan.start,
+        };
+        let result = self.replace_vetted(edit, old, old_id, name, pull).await;
         if result.is_err() {
             self.remove_volumes_made(&made).await;
         }
@@ -1107,37 +1063,47 @@ impl Engine {
     /// The part of [`Self::replace_container_within`] after the checks.
     async fn replace_vetted(
         &self,
-        mut plan: RunPlan,
+        edit: Edit,
         old: ContainerInspectResponse,
         old_id: String,
         name: String,
         pull: bool,
     ) -> Result<Created> {
+        let Edit {
+            image,
+            carried,
+            start,
+        } = edit;
+        let Carried {
+            mut body,
+            rest,
+            shares_namespace,
+        } = carried;
         let mut warnings = Vec::new();
         if pull {
-            if let Err(e) = self.pull_image(&plan.image).await {
-                if !self.has_image(&plan.image).await? {
+            if let Err(e) = self.pull_image(&image).await {
+                if !self.has_image(&image).await? {
                     return Err(e);
                 }
-                tracing::info!(image = %plan.image, error = %e.log_detail(), "edit: pull failed, using the local image");
+                tracing::info!(image = %image, error = %e.log_detail(), "edit: pull failed, using the local image");
                 warnings.push(format!(
                     "the image could not be pulled again ({}); the local copy was used",
                     e.public_message()
                 ));
             }
-        } else if !self.has_image(&plan.image).await? {
-            self.pull_image(&plan.image).await?;
+        } else if !self.has_image(&image).await? {
+            self.pull_image(&image).await?;
         }
         let image_volumes = self
-            .image_config(&plan.image)
+            .image_config(&image)
             .await?
             .and_then(|c| c.volumes)
             .unwrap_or_default();
-        reuse_anonymous_volumes(&old, &mut plan.body, &image_volumes);
+        reuse_anonymous_volumes(&old, &mut body, &image_volumes);
 
         let state = old.state.clone().unwrap_or_default();
         let running = state.running.unwrap_or(false) || state.restarting.unwrap_or(false);
-        let start = plan.start || running;
+        let start = start || running;
 
         // From here on the old container is touched: every failure puts it back.
         if running {
@@ -1152,13 +1118,20 @@ impl Engine {
             self.put_back(&old_id, None, running, None).await;
             return Err(e);
         }
-        let created = match self.create_raw(Some(&name), plan.body).await {
+        let created = match self.create_raw(Some(&name), body).await {
             Ok(c) => c,
             Err(e) => {
                 self.put_back(&old_id, Some(&name), running, None).await;
                 return Err(e);
             }
         };
+        if !shares_namespace {
+            if let Err(e) = self.connect_networks(&created.id, rest).await {
+                self.put_back(&old_id, Some(&name), running, Some(&created.id))
+                    .await;
+                return Err(e);
+            }
+        }
         if start {
             if let Err(e) = self.start_container(&created.id).await {
                 self.put_back(&old_id, Some(&name), running, Some(&created.id))
@@ -1251,39 +1224,11 @@ fn pull_failure(reference: &str, message: &str) -> Error {
     }
 }
 
-/// Removes from a container's configuration what its image supplied, so a new image's
-/// defaults apply (and the run form shows only what the person chose).
-fn strip_image_defaults(config: &mut bollard::models::ContainerConfig, image: &ImageConfig) {
-    if let (Some(env), Some(image_env)) = (&mut config.env, &image.env) {
-        env.retain(|e| !image_env.contains(e));
-    }
-    if config.cmd.is_some() && config.cmd == image.cmd {
-        config.cmd = None;
-    }
-    if config.entrypoint.is_some() && config.entrypoint == image.entrypoint {
-        config.entrypoint = None;
-    }
-    if let (Some(labels), Some(image_labels)) = (&mut config.labels, &image.labels) {
-        labels.retain(|k, v| image_labels.get(k) != Some(v));
-    }
-    if config.working_dir.is_some() && config.working_dir == image.working_dir {
-        config.working_dir = None;
-    }
-    if config.user.is_some() && config.user == image.user {
-        config.user = None;
-    }
-    if let (Some(ports), Some(image_ports)) = (&mut config.exposed_ports, &image.exposed_ports) {
-        ports.retain(|p| !image_ports.contains(p));
-    }
-    if let (Some(volumes), Some(image_volumes)) = (&mut config.volumes, &image.volumes) {
-        volumes.retain(|v| !image_volumes.contains(v));
-    }
-    if config.healthcheck.is_some() && config.healthcheck == image.healthcheck {
-        config.healthcheck = None;
-    }
-    if config.stop_signal.is_some() && config.stop_signal == image.stop_signal {
-        config.stop_signal = None;
-    }
+/// An edit, checked: the new container's body and networks, and whether to start it.
+struct Edit {
+    image: String,
+    carried: Carried,
+    start: bool,
 }
 
 /// An edit's new container mounts the old one's anonymous volumes where it asks for an

@@ -1,6 +1,7 @@
 //! One Docker engine behind Capstan's own types. bollard stays inside this module: callers see
 //! [`Engine`], [`EngineSpec`] and the `convert`ed structs, never a bollard type.
 
+mod carry;
 mod classify;
 mod container_fs;
 pub mod container_list;

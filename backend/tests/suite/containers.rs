@@ -32,6 +32,7 @@ struct Cleanup {
     containers: Vec<String>,
     volumes: Vec<String>,
     images: Vec<String>,
+    networks: Vec<String>,
 }
 
 impl Cleanup {
@@ -40,6 +41,7 @@ impl Cleanup {
             containers: vec![],
             volumes: vec![],
             images: vec![],
+            networks: vec![],
         }
     }
 }
@@ -51,6 +53,9 @@ impl Drop for Cleanup {
         }
         for v in &self.volumes {
             let _ = docker_try(&["volume", "rm", "-f", v]);
+        }
+        for n in &self.networks {
+            let _ = docker_try(&["network", "rm", n]);
         }
         for i in &self.images {
             let _ = docker_try(&["rmi", "-f", i]);
@@ -624,6 +629,169 @@ async fn edit_replaces_the_container_under_its_name_and_keeps_its_volumes() {
     assert_eq!(state_of(&name), "created");
     assert_eq!(docker_a(&["inspect", "-f", "{{.Id}}", &name]), stopped.id);
     let _ = docker_try(&["volume", "rm", "-f", &anon_volume]);
+}
+
+/// `docker inspect` of a container, as JSON.
+fn inspect_json(name: &str) -> serde_json::Value {
+    let text = docker_a(&["inspect", name]);
+    let mut all: Vec<serde_json::Value> = serde_json::from_str(&text).expect("inspect JSON");
+    all.remove(0)
+}
+
+/// The fields of `section` that differ between two inspect outputs, by name.
+fn differences(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    section: &str,
+) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let a = before[section].as_object().unwrap_or(&empty);
+    let b = after[section].as_object().unwrap_or(&empty);
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| format!("{section}.{k}: {:?} → {:?}", a.get(k), b.get(k)))
+        .collect()
+}
+
+/// A container made by the docker CLI with flags the run form does not have, edited in
+/// Capstan with one environment value changed, comes back identical in every other field of
+/// its configuration, host configuration and networks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_keeps_every_setting_the_form_does_not_show() {
+    let e = engine(unix_spec());
+    let mut clean = Cleanup::new();
+    let name = unique("fulledit");
+    let volume = unique("fullvol");
+    let (main_net, side_net) = (unique("fullnet"), unique("fullside"));
+    clean.containers.push(name.clone());
+    clean.volumes.push(volume.clone());
+    clean.networks.extend([main_net.clone(), side_net.clone()]);
+    docker_a(&["network", "create", &main_net]);
+    docker_a(&["network", "create", &side_net]);
+    let mount = format!("type=volume,source={volume},target=/data,volume-nocopy");
+    docker_a(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        &main_net,
+        "--network-alias",
+        "web1",
+        "--cap-drop",
+        "NET_RAW",
+        "--cap-add",
+        "SYS_TIME",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "5s",
+        "--health-retries",
+        "2",
+        "--health-timeout",
+        "2s",
+        "--health-start-period",
+        "1s",
+        "--dns",
+        "10.0.0.53",
+        "--dns-search",
+        "example.test",
+        "--add-host",
+        "db:10.0.0.2",
+        "--mount",
+        &mount,
+        "--mount",
+        "type=tmpfs,target=/scratch,tmpfs-size=1048576",
+        "--tmpfs",
+        "/run2:size=1m",
+        "--log-driver",
+        "json-file",
+        "--log-opt",
+        "max-size=1m",
+        "--ulimit",
+        "nofile=1024:2048",
+        "--shm-size",
+        "8m",
+        "--sysctl",
+        "net.ipv4.ip_forward=1",
+        "--init",
+        "--stop-signal",
+        "SIGUSR1",
+        "--stop-timeout",
+        "7",
+        "--read-only",
+        "--security-opt",
+        "no-new-privileges",
+        "--pids-limit",
+        "50",
+        "--memory",
+        "64m",
+        "--restart",
+        "on-failure:2",
+        "--label",
+        "team=blue",
+        "-e",
+        "A=1",
+        "-e",
+        "B=2",
+        &image(),
+        "sleep",
+        "600",
+    ]);
+    docker_a(&["network", "connect", "--alias", "side", &side_net, &name]);
+    let before = inspect_json(&name);
+
+    let mut spec = e.run_spec_of(&name).await.expect("spec");
+    assert_eq!(spec.env, ["A=1", "B=2"]);
+    spec.env = vec!["A=1".into(), "B=3".into()];
+    let edited = e
+        .replace_container_within(&name, &spec, false, None)
+        .await
+        .expect("edit");
+    let after = inspect_json(&name);
+    assert_eq!(after["Id"], edited.id.as_str());
+
+    let mut changed = differences(&before, &after, "HostConfig");
+    changed.extend(
+        differences(&before, &after, "Config")
+            .into_iter()
+            .filter(|d| !d.starts_with("Config.Env:") && !d.starts_with("Config.Hostname:")),
+    );
+    assert!(changed.is_empty(), "the edit changed: {changed:#?}");
+    let env = after["Config"]["Env"].as_array().expect("env");
+    assert!(
+        env.contains(&"B=3".into()) && env.contains(&"A=1".into()),
+        "{env:?}"
+    );
+    assert!(!env.contains(&"B=2".into()), "{env:?}");
+    // The same networks, with the same aliases (the container's own short id aside).
+    let networks = |v: &serde_json::Value| -> Vec<(String, Vec<String>)> {
+        let id = v["Id"].as_str().unwrap_or_default().to_string();
+        let mut all: Vec<(String, Vec<String>)> = v["NetworkSettings"]["Networks"]
+            .as_object()
+            .expect("networks")
+            .iter()
+            .map(|(net, e)| {
+                let mut aliases: Vec<String> = e["Aliases"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str())
+                    .filter(|a| !id.starts_with(a))
+                    .map(str::to_string)
+                    .collect();
+                aliases.sort();
+                (net.clone(), aliases)
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(networks(&after), networks(&before));
+    assert_eq!(state_of(&name), "running");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
