@@ -421,9 +421,9 @@ impl Accounts {
             .bind(username.chars().take(128).collect::<String>())
             .bind(client.map(|c| c.to_string()).unwrap_or_default())
             .bind(client_key(client))
-                .execute(self.pool())
-                .await
-                .map_err(internal)?;
+            .execute(self.pool())
+            .await
+            .map_err(internal)?;
             return Err(bad_credentials());
         }
         self.limiter.succeeded(attempt);

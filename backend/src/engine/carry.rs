@@ -11,7 +11,7 @@ use bollard::models::{
     NetworkingConfig,
 };
 
-use super::run::{RunSpec, HIDDEN_VALUE};
+use super::run::{hidden_line, RunSpec};
 
 /// The new container's create body, and the networks to connect after the create (engines
 /// before API 1.44 take one network at create).
@@ -168,17 +168,10 @@ fn shares_namespace(network_mode: &str) -> bool {
 /// given the old container's value back, when the old container had that key.
 pub(super) fn restore_hidden_env(spec: &mut RunSpec, shown: &RunSpec) {
     for line in &mut spec.env {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        if value != HIDDEN_VALUE {
+        if *line != hidden_line(line) {
             continue;
         }
-        let old = shown
-            .env
-            .iter()
-            .find(|l| l.split_once('=').is_some_and(|(k, _)| k == key));
-        if let Some(old) = old {
+        if let Some(old) = shown.env.iter().find(|l| hidden_line(l) == *line) {
             line.clone_from(old);
         }
     }

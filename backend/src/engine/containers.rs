@@ -907,7 +907,6 @@ impl Engine {
             .config
             .as_ref()
             .and_then(|c| c.image.clone())
-            .clone()
             .filter(|i| !i.is_empty())
             .ok_or_else(|| {
                 Error::Conflict("the container has no image to recreate it from".into())

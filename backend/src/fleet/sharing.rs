@@ -141,7 +141,7 @@ impl Sharing {
 
     /// Holds and renews the leases of the fleet's hosts until `shutdown`, sharing them out
     /// evenly among the live replicas: each turn this replica says it is alive, takes and
-    /// renews the leases of the hosts that fall to it ([`falls_to`]), lets go of those that fall
+    /// renews the leases of the hosts that fall to it ([`deal`]), lets go of those that fall
     /// to another live replica (which takes them on its next turn), and drops those of hosts
     /// that are gone. A host that falls to a replica that does not take it (its fleet lacks the
     /// host) is taken, once it has waited an interval, by one that has it.
@@ -203,11 +203,13 @@ impl Sharing {
         }
         let slugs: Vec<String> = fleet.hosts().into_iter().map(|h| h.slug).collect();
         let now = Instant::now();
-        let (mine, others): (Vec<String>, Vec<String>) = slugs.iter().cloned().partition(|slug| {
-            falls_to(slug, &slugs, &turn.live) == self.holder
+        let (mut mine, mut others) = (Vec::new(), Vec::new());
+        for (slug, to) in deal(&slugs, &turn.live) {
+            let takes = to == self.holder
                 || now.duration_since(*turn.waiting.entry(slug.clone()).or_insert(now))
-                    >= turn.interval
-        });
+                    >= turn.interval;
+            if takes { &mut mine } else { &mut others }.push(slug.clone());
+        }
         turn.waiting.retain(|slug, _| slugs.contains(slug));
         let ttl = i64::try_from(turn.interval.as_millis()).unwrap_or(i64::MAX);
         self.claim(&mine, &others, ttl).await
@@ -342,19 +344,25 @@ impl Sharing {
     }
 }
 
-/// The live replica (of `live`, sorted) that monitors `slug` (of `slugs`): the hosts, sorted,
+/// Which live replica (of `live`, sorted) monitors each host (of `slugs`): the hosts, sorted,
 /// dealt out in turn, so each replica has as many as another, give or take one. Replicas that
-/// see the same hosts and the same replicas agree.
-fn falls_to<'a>(slug: &str, slugs: &[String], live: &'a [String]) -> &'a str {
+/// see the same hosts and the same replicas agree. In the hosts' order.
+fn deal<'a, 'b>(slugs: &'a [String], live: &'b [String]) -> Vec<(&'a String, &'b str)> {
     let mut sorted: Vec<&String> = slugs.iter().collect();
     sorted.sort();
-    let at = sorted.iter().position(|s| *s == slug).unwrap_or(0);
-    live.get(at % live.len().max(1)).map_or("", String::as_str)
+    sorted
+        .into_iter()
+        .enumerate()
+        .map(|(at, slug)| {
+            let to = live.get(at % live.len().max(1)).map_or("", String::as_str);
+            (slug, to)
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::falls_to;
+    use super::deal;
 
     fn strings(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| w.to_string()).collect()
@@ -364,11 +372,11 @@ mod tests {
     fn hosts_are_dealt_out_evenly_and_the_same_everywhere() {
         let live = strings(&["r1", "r2"]);
         let hosts = strings(&["c", "a", "b"]);
-        let to: Vec<&str> = ["a", "b", "c"]
-            .iter()
-            .map(|h| falls_to(h, &hosts, &live))
+        let to: Vec<(&str, &str)> = deal(&hosts, &live)
+            .into_iter()
+            .map(|(h, r)| (h.as_str(), r))
             .collect();
-        assert_eq!(to, ["r1", "r2", "r1"]);
-        assert_eq!(falls_to("a", &hosts, &strings(&["r1"])), "r1");
+        assert_eq!(to, [("a", "r1"), ("b", "r2"), ("c", "r1")]);
+        assert_eq!(deal(&hosts, &strings(&["r1"]))[0], (&"a".to_string(), "r1"));
     }
 }

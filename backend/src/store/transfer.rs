@@ -92,6 +92,7 @@ const TABLES: &[(&str, &str, Columns)] = &[
             ("at", Int),
             ("username", Text),
             ("client", Text),
+            ("network", Text),
         ],
     ),
     ("meta", "key", &[("key", Text), ("value", Text)]),
