@@ -87,7 +87,8 @@ pub struct Guardrails {
     pub host_ipc: bool,
     /// Capabilities non-admins may add (`NET_ADMIN`; `ALL` only if listed as such).
     pub cap_add: Vec<String>,
-    /// Host devices non-admins may map (`/dev/fuse`), and device cgroup rules written out.
+    /// Host devices non-admins may map (`/dev/fuse`), device cgroup rules written out, and
+    /// `gpus` for device requests (`--gpus`).
     pub devices: Vec<String>,
     /// Volume drivers other than `local` non-admins may use.
     pub volume_drivers: Vec<String>,
@@ -133,7 +134,12 @@ pub struct Requested {
     pub devices: Vec<String>,
     /// Non-local volume drivers of the volumes it would mount, with the field.
     pub volume_drivers: Vec<(&'static str, String)>,
+    /// Device requests (`--gpus`), in words: `all GPUs`, `GPUs 0,1 (nvidia)`.
+    pub gpus: Vec<String>,
 }
+
+/// The entry of [`Guardrails::devices`] that lets non-admins ask for GPUs (`--gpus`).
+pub const GPUS: &str = "gpus";
 
 /// How a volume's driver and options reach the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,10 +309,11 @@ impl Guardrails {
             &self.devices,
             str::to_string,
             |d| {
-                (d.starts_with("/dev/") && normalize(d).as_deref() == Some(d))
+                d == GPUS
+                    || (d.starts_with("/dev/") && normalize(d).as_deref() == Some(d))
                     || d.split(' ').count() == 3 && matches!(d.as_bytes()[0], b'a' | b'b' | b'c')
             },
-            "a device path under /dev (or a cgroup rule such as \"c 10:229 rwm\")",
+            "a device path under /dev, a cgroup rule such as \"c 10:229 rwm\", or gpus",
         )?;
         self.volume_drivers = clean_list(
             "volume_drivers",
@@ -437,6 +444,11 @@ impl Guardrails {
                 "devices",
                 &format!("adding devices ({})", devices.join(", ")),
             ));
+        }
+        if let Some(g) = r.gpus.first() {
+            if !self.devices.iter().any(|d| d == GPUS) {
+                return Err(refuse("gpus", &format!("device requests ({g})")));
+            }
         }
         for (ns, how) in &r.host_namespaces {
             if !ns.allowed(self) {
@@ -671,6 +683,14 @@ mod tests {
                 "mounts",
                 "driver rexray",
             ),
+            (
+                Requested {
+                    gpus: vec!["all GPUs".into()],
+                    ..Default::default()
+                },
+                "gpus",
+                "all GPUs",
+            ),
         ];
         for (r, field, word) in cases {
             let (f, m) = denied_field(g.check(&r));
@@ -681,6 +701,17 @@ mod tests {
             );
         }
         assert!(g.check(&Requested::default()).is_ok());
+        let mut gpus = Guardrails {
+            devices: vec![GPUS.into()],
+            ..Default::default()
+        };
+        assert!(gpus.validate().is_ok());
+        assert!(gpus
+            .check(&Requested {
+                gpus: vec!["2 GPUs".into()],
+                ..Default::default()
+            })
+            .is_ok());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// A container in a list (per host or across the fleet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub struct ContainerSummary {
 }
 
 pub use super::HostProblem;
-pub use wire::containers::{Created, PortMapping};
+pub use wire::containers::{Created, PortMapping, RecreateRequest, RunSpec};
 
 /// `GET /api/v1/containers`: every visible host's containers, and the hosts that did not answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,81 +157,6 @@ pub struct ContainerDetail {
     pub auto_remove: bool,
     /// The engine's inspect answer.
     pub raw: serde_json::Value,
-}
-
-/// `POST /api/v1/hosts/{host}/containers`: the words of `docker run` (api.md). Only `image` is
-/// required; unknown fields are refused so a typo is not silently ignored.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(default, deny_unknown_fields)]
-pub struct RunSpec {
-    pub image: String,
-    pub name: Option<String>,
-    pub cmd: Option<Vec<String>>,
-    pub entrypoint: Option<Vec<String>>,
-    /// `KEY=VALUE` lines.
-    pub env: Vec<String>,
-    /// `8080:80`, `8080:80/udp`, `127.0.0.1:9000:9000`, `[::1]:80:80`, `2000-2001:2000-2001`, `80`.
-    pub ports: Vec<String>,
-    /// `name:/path`, `/host/path:/path[:ro|rw]`, `/path`.
-    pub volumes: Vec<String>,
-    /// `container[:ro|rw]`.
-    pub volumes_from: Vec<String>,
-    pub network: Option<String>,
-    /// `no`, `always`, `unless-stopped`, `on-failure[:N]`.
-    pub restart: Option<String>,
-    pub labels: BTreeMap<String, String>,
-    pub auto_remove: bool,
-    pub tty: bool,
-    pub stdin: bool,
-    pub workdir: Option<String>,
-    pub user: Option<String>,
-    pub hostname: Option<String>,
-    /// `256m`, `1g`, or bytes (a string or a number).
-    #[serde(deserialize_with = "string_or_number")]
-    pub memory: Option<String>,
-    pub cpus: Option<f64>,
-    /// Start the container once created.
-    pub start: bool,
-    /// `--privileged`. Non-admins need the host's guardrail.
-    pub privileged: bool,
-    /// `--cap-add`, e.g. `NET_ADMIN`. Non-admins need the host's guardrail.
-    pub cap_add: Vec<String>,
-    /// `--device`: `/dev/x[:/dev/y[:rwm]]`. Non-admins need the host's guardrail.
-    pub devices: Vec<String>,
-    /// `--pid`: `host` (a guardrail for non-admins) or `container:<name>`.
-    pub pid: Option<String>,
-    /// `--ipc`: `host` (a guardrail for non-admins), `private`, `shareable`, `none` or `container:<name>`.
-    pub ipc: Option<String>,
-}
-
-fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-    #[serde(untagged)]
-    enum Value {
-        Text(String),
-        Whole(u64),
-        Fraction(f64),
-    }
-    Ok(match Option::<Value>::deserialize(d)? {
-        None => None,
-        Some(Value::Text(s)) => Some(s),
-        Some(Value::Whole(n)) => Some(n.to_string()),
-        Some(Value::Fraction(f)) => Some(f.to_string()),
-    })
-}
-
-/// `POST .../{id}/recreate`'s optional body. Without a body (or without `spec`) the container
-/// is recreated with its own settings and its image pulled again. With `spec` it is edited:
-/// replaced by a container made from `spec` under the same name, its image pulled only when
-/// the host lacks it unless `pull` is true.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(default, deny_unknown_fields)]
-pub struct RecreateRequest {
-    pub spec: Option<RunSpec>,
-    pub pull: Option<bool>,
 }
 
 /// `POST .../rename`.
@@ -386,70 +311,6 @@ mod convert {
                 hostname: d.hostname,
                 auto_remove: d.auto_remove,
                 raw: d.raw,
-            }
-        }
-    }
-
-    impl From<RunSpec> for e::RunSpec {
-        fn from(s: RunSpec) -> Self {
-            e::RunSpec {
-                image: s.image,
-                name: s.name,
-                cmd: s.cmd,
-                entrypoint: s.entrypoint,
-                env: s.env,
-                ports: s.ports,
-                volumes: s.volumes,
-                volumes_from: s.volumes_from,
-                network: s.network,
-                restart: s.restart,
-                labels: s.labels,
-                auto_remove: s.auto_remove,
-                tty: s.tty,
-                stdin: s.stdin,
-                workdir: s.workdir,
-                user: s.user,
-                hostname: s.hostname,
-                memory: s.memory,
-                cpus: s.cpus,
-                start: s.start,
-                privileged: s.privileged,
-                cap_add: s.cap_add,
-                devices: s.devices,
-                pid: s.pid,
-                ipc: s.ipc,
-            }
-        }
-    }
-
-    impl From<e::RunSpec> for RunSpec {
-        fn from(s: e::RunSpec) -> Self {
-            RunSpec {
-                image: s.image,
-                name: s.name,
-                cmd: s.cmd,
-                entrypoint: s.entrypoint,
-                env: s.env,
-                ports: s.ports,
-                volumes: s.volumes,
-                volumes_from: s.volumes_from,
-                network: s.network,
-                restart: s.restart,
-                labels: s.labels,
-                auto_remove: s.auto_remove,
-                tty: s.tty,
-                stdin: s.stdin,
-                workdir: s.workdir,
-                user: s.user,
-                hostname: s.hostname,
-                memory: s.memory,
-                cpus: s.cpus,
-                start: s.start,
-                privileged: s.privileged,
-                cap_add: s.cap_add,
-                devices: s.devices,
-                pid: s.pid,
-                ipc: s.ipc,
             }
         }
     }

@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 
 use bollard::models::{
-    ContainerConfig, ContainerCreateBody, ContainerInspectResponse, EndpointSettings, ImageConfig,
-    NetworkingConfig,
+    ContainerConfig, ContainerCreateBody, ContainerInspectResponse, EndpointSettings, HealthConfig,
+    ImageConfig, Mount, NetworkingConfig,
 };
 
+use super::flags;
 use super::run::{hidden_line, RunSpec};
 
 /// The new container's create body, and the networks to connect after the create (engines
@@ -187,6 +188,8 @@ pub(super) fn apply_edit(
     shown: &RunSpec,
     spec: &RunSpec,
     planned: ContainerCreateBody,
+    planned_networks: Vec<(String, EndpointSettings)>,
+    old_ids: &[String],
 ) {
     let body = &mut carried.body;
     let planned_hc = planned.host_config.clone().unwrap_or_default();
@@ -216,6 +219,26 @@ pub(super) fn apply_edit(
     take!(devices => hc.devices = planned_hc.devices);
     take!(pid => hc.pid_mode = planned_hc.pid_mode);
     take!(ipc => hc.ipc_mode = planned_hc.ipc_mode);
+    take!(cap_drop => hc.cap_drop = planned_hc.cap_drop);
+    take!(security_opt => hc.security_opt = planned_hc.security_opt);
+    take!(gpus => hc.device_requests = planned_hc.device_requests);
+    take!(volume_driver => hc.volume_driver = planned_hc.volume_driver);
+    take!(tmpfs => hc.tmpfs = planned_hc.tmpfs);
+    take!(dns => hc.dns = planned_hc.dns);
+    take!(dns_search => hc.dns_search = planned_hc.dns_search);
+    take!(dns_option => hc.dns_options = planned_hc.dns_options);
+    take!(add_host => hc.extra_hosts = planned_hc.extra_hosts);
+    take!(pids_limit => hc.pids_limit = planned_hc.pids_limit);
+    take!(shm_size => hc.shm_size = planned_hc.shm_size);
+    take!(ulimits => hc.ulimits = planned_hc.ulimits);
+    take!(sysctls => hc.sysctls = planned_hc.sysctls);
+    take!(init => hc.init = planned_hc.init);
+    take!(read_only => hc.readonly_rootfs = planned_hc.readonly_rootfs);
+    take!(stop_signal => body.stop_signal = planned.stop_signal);
+    take!(stop_timeout => body.stop_timeout = planned.stop_timeout);
+    if spec.log_driver != shown.log_driver || spec.log_opts != shown.log_opts {
+        hc.log_config.clone_from(&planned_hc.log_config);
+    }
     if spec.stdin != shown.stdin {
         body.open_stdin = planned.open_stdin;
         if !spec.stdin {
@@ -227,8 +250,54 @@ pub(super) fn apply_edit(
         body.exposed_ports = planned.exposed_ports.clone();
         hc.port_bindings = planned_hc.port_bindings.clone();
     }
+    edit_health(body, shown, spec, planned.healthcheck.as_ref());
     if spec.volumes != shown.volumes {
         edit_volumes(body, &spec.volumes, &planned);
+    }
+    if spec.mounts != shown.mounts {
+        edit_mounts(body, &spec.mounts, &planned);
+    }
+    if spec.networks != shown.networks {
+        let ids: Vec<&str> = old_ids.iter().map(String::as_str).collect();
+        carried.rest = planned_networks
+            .into_iter()
+            .map(|(name, endpoint)| {
+                let line = flags::format_network_line(&name, &endpoint, &ids);
+                carried
+                    .rest
+                    .iter()
+                    .find(|(n, e)| flags::format_network_line(n, e, &ids) == line)
+                    .cloned()
+                    .unwrap_or((name, endpoint))
+            })
+            .collect();
+    }
+    if spec.network == shown.network
+        && (spec.network_alias != shown.network_alias
+            || spec.ip != shown.ip
+            || spec.ip6 != shown.ip6)
+    {
+        // The main network stays; its aliases and addresses are the spec's.
+        let planned_endpoint = planned
+            .networking_config
+            .as_ref()
+            .and_then(|n| n.endpoints_config.as_ref())
+            .and_then(|e| e.values().next().cloned())
+            .unwrap_or_default();
+        let main = body
+            .host_config
+            .as_ref()
+            .and_then(|h| h.network_mode.clone())
+            .unwrap_or_default();
+        let endpoints = body
+            .networking_config
+            .get_or_insert_with(Default::default)
+            .endpoints_config
+            .get_or_insert_with(HashMap::new);
+        let key = endpoints.keys().next().cloned().unwrap_or(main);
+        let e = endpoints.entry(key).or_default();
+        e.aliases = planned_endpoint.aliases;
+        e.ipam_config = planned_endpoint.ipam_config;
     }
     if spec.network != shown.network {
         let hc = body.host_config.get_or_insert_with(Default::default);
@@ -246,7 +315,7 @@ pub(super) fn apply_edit(
     }
 }
 
-/// A changed volume list: old binds, mounts and anonymous volumes still listed (as
+/// A changed volume list: old binds and anonymous volumes still listed (as
 /// [`super::containers`] writes them for the form) stay as they were; entries new to the list
 /// are added as `planned` has them.
 fn edit_volumes(body: &mut ContainerCreateBody, listed: &[String], planned: &ContainerCreateBody) {
@@ -260,25 +329,7 @@ fn edit_volumes(body: &mut ContainerCreateBody, listed: &[String], planned: &Con
                 .filter_map(|b| b.split(':').nth(1).map(str::to_string)),
         );
     }
-    if let Some(mounts) = &mut hc.mounts {
-        mounts.retain(|m| {
-            let (Some(target), Some(kind)) = (&m.target, m.typ) else {
-                return true;
-            };
-            let ro = if m.read_only == Some(true) { ":ro" } else { "" };
-            let text = match (
-                kind.to_string().as_str(),
-                m.source.as_deref().filter(|s| !s.is_empty()),
-            ) {
-                ("bind" | "volume", Some(source)) => format!("{source}:{target}{ro}"),
-                ("volume", None) => target.clone(),
-                // tmpfs and the like are not in the list: the form never had them.
-                _ => return true,
-            };
-            listed.contains(&text)
-        });
-        kept_targets.extend(mounts.iter().filter_map(|m| m.target.clone()));
-    }
+    kept_targets.extend(hc.mounts.iter().flatten().filter_map(|m| m.target.clone()));
     if let Some(volumes) = &mut body.volumes {
         volumes.retain(|v| listed.contains(v));
         kept_targets.extend(volumes.iter().cloned());
@@ -310,5 +361,79 @@ fn edit_volumes(body: &mut ContainerCreateBody, listed: &[String], planned: &Con
     volumes.extend(new_anonymous);
     if volumes.is_empty() {
         body.volumes = None;
+    }
+}
+
+/// A changed `--mount` list: old mounts whose line is still listed stay exactly as they were
+/// (with options the line cannot say); lines new to the list are added as `planned` has them.
+fn edit_mounts(body: &mut ContainerCreateBody, listed: &[String], planned: &ContainerCreateBody) {
+    let hc = body.host_config.get_or_insert_with(Default::default);
+    let mut mounts: Vec<Mount> = hc
+        .mounts
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| flags::format_mount(m).is_some_and(|line| listed.contains(&line)))
+        .collect();
+    let kept: Vec<String> = mounts.iter().filter_map(flags::format_mount).collect();
+    for m in planned
+        .host_config
+        .as_ref()
+        .and_then(|h| h.mounts.clone())
+        .unwrap_or_default()
+    {
+        if !flags::format_mount(&m).is_some_and(|line| kept.contains(&line)) {
+            mounts.push(m);
+        }
+    }
+    hc.mounts = (!mounts.is_empty()).then_some(mounts);
+}
+
+/// The `--health-*` fields that changed, each set on the old healthcheck; the rest of it stays.
+fn edit_health(
+    body: &mut ContainerCreateBody,
+    shown: &RunSpec,
+    spec: &RunSpec,
+    planned: Option<&HealthConfig>,
+) {
+    let test_changed =
+        spec.health_cmd != shown.health_cmd || spec.no_healthcheck != shown.no_healthcheck;
+    let changed = test_changed
+        || spec.health_interval != shown.health_interval
+        || spec.health_timeout != shown.health_timeout
+        || spec.health_start_period != shown.health_start_period
+        || spec.health_retries != shown.health_retries;
+    if !changed {
+        return;
+    }
+    let planned = planned.cloned().unwrap_or_default();
+    if spec.no_healthcheck {
+        body.healthcheck = Some(planned);
+        return;
+    }
+    let h = body.healthcheck.get_or_insert_with(Default::default);
+    if test_changed {
+        h.test = planned.test;
+        if shown.no_healthcheck {
+            *h = HealthConfig {
+                test: h.test.take(),
+                ..Default::default()
+            };
+        }
+    }
+    if spec.health_interval != shown.health_interval {
+        h.interval = planned.interval;
+    }
+    if spec.health_timeout != shown.health_timeout {
+        h.timeout = planned.timeout;
+    }
+    if spec.health_start_period != shown.health_start_period {
+        h.start_period = planned.start_period;
+    }
+    if spec.health_retries != shown.health_retries {
+        h.retries = planned.retries;
+    }
+    if *h == HealthConfig::default() {
+        body.healthcheck = None;
     }
 }

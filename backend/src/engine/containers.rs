@@ -18,7 +18,8 @@ use futures::StreamExt;
 
 use super::carry::{self, strip_image_defaults, Carried};
 use super::container_list::{self, ContainerSummary, ListQuery, PortMapping};
-use super::run::{hidden_line, validate_name, RunPlan, RunSpec};
+use super::flags;
+use super::run::{self, hidden_line, validate_name, RunPlan, RunSpec};
 use super::{classify, Engine};
 use crate::error::{Error, Result};
 
@@ -217,6 +218,55 @@ fn words(err: Error, doing: Doing) -> Error {
     if has("is not running") {
         return Error::Conflict("the container is not running".into());
     }
+    if has("unknown operating system or architecture") || has("invalid platform") {
+        return Error::invalid("platform", "the engine does not know that platform");
+    }
+    if has("ulimit") {
+        return Error::invalid("ulimits", "the engine does not know that limit");
+    }
+    if has("does not match the specified platform") {
+        return Error::NotFound("image of that platform".into());
+    }
+    if has("could not select device driver") {
+        return Error::invalid(
+            "gpus",
+            "this host has no device driver for the request (for GPUs, the NVIDIA container toolkit)",
+        );
+    }
+    if has("user specified ip address")
+        || has("invalid ipv4 address")
+        || has("invalid ipv6 address")
+    {
+        return Error::invalid(
+            "ip",
+            "a fixed address needs a network of your own created with a subnet that holds it",
+        );
+    }
+    if has("sysctl") {
+        return Error::invalid(
+            "sysctls",
+            "the engine refused a kernel parameter: only namespaced ones (net.*, kernel.shm*, \
+             kernel.msg*, fs.mqueue.*) can be set per container",
+        );
+    }
+    if has("log driver") || has("logging driver") || has("logger:") {
+        return Error::invalid(
+            "log_driver",
+            "the engine has no such log driver, or refused its options",
+        );
+    }
+    if has("security-opt") || has("seccomp") || has("apparmor") {
+        return Error::invalid("security_opt", "the engine refused a security option");
+    }
+    if has("tmpfs") && !has("mount config") {
+        return Error::invalid("tmpfs", "the engine refused a tmpfs mount or its options");
+    }
+    if has("plugin") && has("not found") {
+        return Error::invalid(
+            "volume_driver",
+            "this host has no volume driver by that name",
+        );
+    }
     if has("network") && has("not found") {
         return Error::invalid("network", "no network with that name on this host");
     }
@@ -239,7 +289,12 @@ fn words(err: Error, doing: Doing) -> Error {
         return Error::invalid("image", "not a valid image reference");
     }
     if has("invalid signal") {
-        return Error::invalid("signal", "not a signal name or number the engine knows");
+        let field = if doing == Doing::Create {
+            "stop_signal"
+        } else {
+            "signal"
+        };
+        return Error::invalid(field, "not a signal name or number the engine knows");
     }
     if has("same name as its current name") {
         return Error::invalid("name", "the container already has that name");
@@ -704,11 +759,19 @@ impl Engine {
     /// Pulls an image from its registry, reading the engine's progress as it comes and keeping
     /// none of it but the outcome. Not found → 404 on `image`; any other failure → 422 on `image`.
     pub async fn pull_image(&self, reference: &str) -> Result<()> {
+        self.pull_image_for(reference, None).await
+    }
+
+    /// [`Self::pull_image`] of one platform (`linux/arm64`), as `docker run --platform` pulls.
+    async fn pull_image_for(&self, reference: &str, platform: Option<&str>) -> Result<()> {
         super::run::validate_image(reference)?;
         let (name, tag) = pull_parts(reference);
         let mut options = CreateImageOptionsBuilder::default().from_image(&name);
         if let Some(tag) = &tag {
             options = options.tag(tag);
+        }
+        if let Some(p) = platform {
+            options = options.platform(p);
         }
         let options = options.build();
         // A pull may take long; only a pull that stalls is given up (see `PULL_STALL`).
@@ -748,11 +811,7 @@ impl Engine {
     /// Creates (pulling the image when the engine lacks it) and, when asked, starts a container.
     /// A container whose start fails is removed again, so a failed run leaves nothing behind.
     pub async fn run_container(&self, spec: &RunSpec) -> Result<Created> {
-        let plan = spec.plan()?;
-        if !self.has_image(&plan.image).await? {
-            self.pull_image(&plan.image).await?;
-        }
-        self.create_and_start(plan).await
+        self.run_container_within(spec, None).await
     }
 
     /// [`Self::run_container`] for a person bound by `limits` (the host's guardrails; `None`
@@ -764,7 +823,7 @@ impl Engine {
         spec: &RunSpec,
         limits: Option<&crate::guardrails::Guardrails>,
     ) -> Result<Created> {
-        let mut plan = spec.plan()?;
+        let mut plan = run::plan(spec)?;
         let made = match limits {
             Some(g) => {
                 self.vet_host_config(g, plan.body.host_config.as_mut(), true)
@@ -774,7 +833,8 @@ impl Engine {
         };
         let result = async {
             if !self.has_image(&plan.image).await? {
-                self.pull_image(&plan.image).await?;
+                self.pull_image_for(&plan.image, plan.platform.as_deref())
+                    .await?;
             }
             self.create_and_start(plan).await
         }
@@ -802,9 +862,31 @@ impl Engine {
 
     async fn create_and_start(&self, plan: RunPlan) -> Result<Created> {
         let RunPlan {
-            name, body, start, ..
+            image,
+            name,
+            body,
+            platform,
+            networks,
+            start,
+            warnings,
         } = plan;
-        let created = self.create_raw(name.as_deref(), body).await?;
+        let mut created = match self
+            .create_raw(name.as_deref(), body.clone(), platform.as_deref())
+            .await
+        {
+            // The image is here, but of another platform: pulled for the one asked, once.
+            Err(Error::NotFound(what)) if platform.is_some() && what.starts_with("image") => {
+                self.pull_image_for(&image, platform.as_deref()).await?;
+                self.create_raw(name.as_deref(), body, platform.as_deref())
+                    .await?
+            }
+            other => other?,
+        };
+        created.warnings.extend(warnings);
+        if let Err(e) = self.connect_networks(&created.id, networks).await {
+            self.discard(&created.id).await;
+            return Err(e);
+        }
         if start {
             if let Err(e) = self.start_container(&created.id).await {
                 self.discard(&created.id).await;
@@ -814,10 +896,18 @@ impl Engine {
         Ok(created)
     }
 
-    async fn create_raw(&self, name: Option<&str>, body: ContainerCreateBody) -> Result<Created> {
+    async fn create_raw(
+        &self,
+        name: Option<&str>,
+        body: ContainerCreateBody,
+        platform: Option<&str>,
+    ) -> Result<Created> {
         let mut options = CreateContainerOptionsBuilder::default();
         if let Some(n) = name {
             options = options.name(n);
+        }
+        if let Some(p) = platform {
+            options = options.platform(p);
         }
         let options = options.build();
         let response = self
@@ -858,8 +948,13 @@ impl Engine {
                 .call(|d| async move { d.connect_network(&net_name, request).await })
                 .await
             {
-                tracing::warn!(network = %net, error = %e.log_detail(), "connecting a replacement container to a network failed");
-                return Err(words(e, Doing::Create));
+                tracing::warn!(network = %net, error = %e.log_detail(), "connecting a container to a further network failed");
+                return Err(match words(e, Doing::Create) {
+                    Error::Invalid { field, message } if field == "network" || field == "ip" => {
+                        Error::invalid("networks", format!("{net}: {message}"))
+                    }
+                    other => other,
+                });
             }
         }
         Ok(())
@@ -954,7 +1049,7 @@ impl Engine {
 
         let aside = format!("{name}-recreating-{short_id}");
         self.rename_container(&old_id, &aside).await?;
-        let created = match self.create_raw(Some(&name), body).await {
+        let created = match self.create_raw(Some(&name), body, None).await {
             Ok(c) => c,
             Err(e) => {
                 self.put_back(&old_id, Some(&name), running, None).await;
@@ -1019,7 +1114,7 @@ impl Engine {
         let shown = spec_from_inspect(&old, &old_defaults);
         let mut spec = spec.clone();
         carry::restore_hidden_env(&mut spec, &shown);
-        let plan = spec.plan()?;
+        let plan = run::plan(&spec)?;
         let old_id = old.id.clone().unwrap_or_default();
         let name = old
             .name
@@ -1039,7 +1134,16 @@ impl Engine {
         // The old image's defaults are left to the image: the same image gives them again,
         // a new one its own.
         let mut carried = carry::carried_over(&old, &plan.image, Some(&old_defaults));
-        carry::apply_edit(&mut carried, &shown, &spec, plan.body);
+        let old_ids = [old.id.clone().unwrap_or_default()];
+        carry::apply_edit(
+            &mut carried,
+            &shown,
+            &spec,
+            plan.body,
+            plan.networks,
+            &old_ids,
+        );
+
         let made = match limits {
             Some(g) => {
                 self.vet_host_config(g, carried.body.host_config.as_mut(), true)
@@ -1051,6 +1155,8 @@ impl Engine {
             image: plan.image,
             carried,
             start: plan.start,
+            platform: plan.platform,
+            warnings: plan.warnings,
         };
         let result = self.replace_vetted(edit, old, old_id, name, pull).await;
         if result.is_err() {
@@ -1072,15 +1178,17 @@ impl Engine {
             image,
             carried,
             start,
+            platform,
+            mut warnings,
         } = edit;
         let Carried {
             mut body,
             rest,
             shares_namespace,
         } = carried;
-        let mut warnings = Vec::new();
+        let platform = platform.as_deref();
         if pull {
-            if let Err(e) = self.pull_image(&image).await {
+            if let Err(e) = self.pull_image_for(&image, platform).await {
                 if !self.has_image(&image).await? {
                     return Err(e);
                 }
@@ -1091,7 +1199,7 @@ impl Engine {
                 ));
             }
         } else if !self.has_image(&image).await? {
-            self.pull_image(&image).await?;
+            self.pull_image_for(&image, platform).await?;
         }
         let image_volumes = self
             .image_config(&image)
@@ -1117,7 +1225,7 @@ impl Engine {
             self.put_back(&old_id, None, running, None).await;
             return Err(e);
         }
-        let created = match self.create_raw(Some(&name), body).await {
+        let created = match self.create_raw(Some(&name), body, platform).await {
             Ok(c) => c,
             Err(e) => {
                 self.put_back(&old_id, Some(&name), running, None).await;
@@ -1228,6 +1336,8 @@ struct Edit {
     image: String,
     carried: Carried,
     start: bool,
+    platform: Option<String>,
+    warnings: Vec<String>,
 }
 
 /// An edit's new container mounts the old one's anonymous volumes where it asks for an
@@ -1320,6 +1430,9 @@ fn keep_anonymous_volumes(old: &ContainerInspectResponse, hc: &mut HostConfig) {
     }
 }
 
+/// What the engine gives `/dev/shm` when no `--shm-size` is asked: 64 MiB.
+const DEFAULT_SHM_SIZE: i64 = 64 * 1024 * 1024;
+
 fn spec_from_inspect(c: &ContainerInspectResponse, image: &ImageConfig) -> RunSpec {
     let mut config = c.config.clone().unwrap_or_default();
     let image_ref = config.image.clone().unwrap_or_default();
@@ -1353,28 +1466,72 @@ fn spec_from_inspect(c: &ContainerInspectResponse, image: &ImageConfig) -> RunSp
         }
     }
     let mut volumes: Vec<String> = hc.binds.clone().unwrap_or_default();
-    for m in hc.mounts.iter().flatten() {
-        let (Some(target), Some(kind)) = (&m.target, m.typ) else {
-            continue;
-        };
-        let ro = if m.read_only == Some(true) { ":ro" } else { "" };
-        match (
-            kind.to_string().as_str(),
-            m.source.as_deref().filter(|s| !s.is_empty()),
-        ) {
-            ("bind" | "volume", Some(source)) => volumes.push(format!("{source}:{target}{ro}")),
-            ("volume", None) => volumes.push(target.clone()),
-            _ => {}
-        }
-    }
+    let mounts: Vec<String> = hc
+        .mounts
+        .iter()
+        .flatten()
+        .filter_map(flags::format_mount)
+        .collect();
+    let mount_targets: Vec<&str> = hc
+        .mounts
+        .iter()
+        .flatten()
+        .filter_map(|m| m.target.as_deref())
+        .collect();
     for v in config.volumes.iter().flatten() {
-        if !volumes
-            .iter()
-            .any(|b| b.split(':').nth(1) == Some(v.as_str()) || b == v)
+        if !mount_targets.contains(&v.as_str())
+            && !volumes
+                .iter()
+                .any(|b| b.split(':').nth(1) == Some(v.as_str()) || b == v)
         {
             volumes.push(v.clone());
         }
     }
+    let name = c
+        .name
+        .as_deref()
+        .map(|n| n.trim_start_matches('/').to_string());
+    let ids = [id.as_str()];
+    let mut endpoints: Vec<(String, bollard::models::EndpointSettings)> = c
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    endpoints.sort_by(|a, b| a.0.cmp(&b.0));
+    let main_net = match hc.network_mode.as_deref() {
+        None | Some("" | "default") => "bridge".to_string(),
+        Some(n) => n.to_string(),
+    };
+    let (network_alias, ip, ip6) = endpoints
+        .iter()
+        .find(|(n, _)| *n == main_net)
+        .map(|(_, e)| flags::endpoint_words(e, &ids))
+        .unwrap_or_default();
+    let networks: Vec<String> = endpoints
+        .iter()
+        .filter(|(n, _)| *n != main_net)
+        .map(|(n, e)| flags::format_network_line(n, e, &ids))
+        .collect();
+    let health = config.healthcheck.clone().unwrap_or_default();
+    let duration = |d: Option<i64>| d.filter(|n| *n > 0).map(flags::format_duration);
+    let test = health.test.clone().unwrap_or_default();
+    let log = hc.log_config.clone().unwrap_or_default();
+    let mut tmpfs: Vec<String> = hc
+        .tmpfs
+        .iter()
+        .flatten()
+        .map(|(path, opts)| {
+            if opts.is_empty() {
+                path.clone()
+            } else {
+                format!("{path}:{opts}")
+            }
+        })
+        .collect();
+    tmpfs.sort();
+    let list = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
     let restart = restart_text(Some(&hc));
     let network = hc
         .network_mode
@@ -1384,17 +1541,25 @@ fn spec_from_inspect(c: &ContainerInspectResponse, image: &ImageConfig) -> RunSp
     let cpus = hc.nano_cpus.filter(|n| *n > 0).map(|n| n as f64 / 1e9);
     RunSpec {
         image: image_ref,
-        name: c
-            .name
-            .as_deref()
-            .map(|n| n.trim_start_matches('/').to_string()),
+        name,
         cmd: config.cmd,
         entrypoint: config.entrypoint,
         env: config.env.unwrap_or_default(),
         ports,
         volumes,
+        mounts,
+        volume_driver: hc.volume_driver.clone().filter(|d| !d.is_empty()),
+        tmpfs,
         volumes_from: hc.volumes_from.clone().unwrap_or_default(),
         network,
+        network_alias,
+        ip,
+        ip6,
+        networks,
+        dns: list(&hc.dns),
+        dns_search: list(&hc.dns_search),
+        dns_option: list(&hc.dns_options),
+        add_host: list(&hc.extra_hosts),
         restart: (restart != "no").then_some(restart),
         labels: config.labels.unwrap_or_default().into_iter().collect(),
         auto_remove: hc.auto_remove.unwrap_or(false),
@@ -1407,9 +1572,45 @@ fn spec_from_inspect(c: &ContainerInspectResponse, image: &ImageConfig) -> RunSp
             .filter(|h| !h.is_empty() && !id.starts_with(h.as_str())),
         memory: hc.memory.filter(|m| *m > 0).map(|m| m.to_string()),
         cpus,
+        pids_limit: hc.pids_limit.filter(|p| *p != 0),
+        shm_size: hc
+            .shm_size
+            .filter(|s| *s > 0 && *s != DEFAULT_SHM_SIZE)
+            .map(|s| s.to_string()),
+        ulimits: hc
+            .ulimits
+            .iter()
+            .flatten()
+            .filter_map(flags::format_ulimit)
+            .collect(),
+        sysctls: hc.sysctls.clone().unwrap_or_default().into_iter().collect(),
+        health_cmd: flags::health_cmd_text(&test),
+        health_interval: duration(health.interval),
+        health_timeout: duration(health.timeout),
+        health_start_period: duration(health.start_period),
+        health_retries: health
+            .retries
+            .filter(|r| *r > 0)
+            .and_then(|r| u32::try_from(r).ok()),
+        no_healthcheck: test.first().is_some_and(|t| t == "NONE"),
+        log_driver: log.typ.filter(|t| !t.is_empty()),
+        log_opts: log.config.unwrap_or_default().into_iter().collect(),
+        init: hc.init.unwrap_or(false),
+        stop_signal: config.stop_signal.filter(|s| !s.is_empty()),
+        stop_timeout: config.stop_timeout,
+        read_only: hc.readonly_rootfs.unwrap_or(false),
+        // The image is on the host already; which platform it is of, the engine decides.
+        platform: None,
         start: true,
         privileged: hc.privileged.unwrap_or(false),
         cap_add: hc.cap_add.clone().unwrap_or_default(),
+        cap_drop: hc.cap_drop.clone().unwrap_or_default(),
+        security_opt: hc.security_opt.clone().unwrap_or_default(),
+        gpus: hc
+            .device_requests
+            .iter()
+            .flatten()
+            .find_map(flags::format_gpus),
         devices: hc
             .devices
             .iter()

@@ -7,6 +7,7 @@ mod container_fs;
 pub mod container_list;
 mod container_ops;
 mod containers;
+mod flags;
 mod images;
 mod networks;
 pub mod own;

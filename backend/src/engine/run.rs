@@ -5,63 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, EndpointSettings, HostConfig, NetworkingConfig,
-    PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, DeviceMapping, EndpointSettings, HostConfig, HostConfigLogConfig,
+    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
-use serde::{Deserialize, Serialize};
 
+use super::flags;
 use crate::error::{Error, Result};
 
-/// What a person asks for when running a container. Only `image` is required.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RunSpec {
-    pub image: String,
-    pub name: Option<String>,
-    pub cmd: Option<Vec<String>>,
-    pub entrypoint: Option<Vec<String>>,
-    /// `KEY=VALUE` lines.
-    pub env: Vec<String>,
-    /// `8080:80`, `8080:80/udp`, `127.0.0.1:9000:9000`, `[::1]:80:80`, `2000-2001:2000-2001`, `80`.
-    pub ports: Vec<String>,
-    /// `name:/path`, `/host:/path[:ro|rw]`, or `/path` for an anonymous volume.
-    pub volumes: Vec<String>,
-    /// `container[:ro|rw]`.
-    pub volumes_from: Vec<String>,
-    pub network: Option<String>,
-    /// `no`, `always`, `unless-stopped`, `on-failure[:N]`.
-    pub restart: Option<String>,
-    pub labels: BTreeMap<String, String>,
-    pub auto_remove: bool,
-    pub tty: bool,
-    pub stdin: bool,
-    pub workdir: Option<String>,
-    pub user: Option<String>,
-    pub hostname: Option<String>,
-    /// `256m`, `1g`, `512k` or a number of bytes.
-    pub memory: Option<String>,
-    pub cpus: Option<f64>,
-    /// Start the container once it is created.
-    pub start: bool,
-    /// `--privileged`. Non-admins need the host's guardrail.
-    pub privileged: bool,
-    /// `--cap-add`, e.g. `NET_ADMIN`. Non-admins need the host's guardrail.
-    pub cap_add: Vec<String>,
-    /// `--device`: `/dev/x[:/dev/y[:rwm]]`. Non-admins need the host's guardrail.
-    pub devices: Vec<String>,
-    /// `--pid`: `host` (a guardrail for non-admins) or `container:<name>`.
-    pub pid: Option<String>,
-    /// `--ipc`: `host` (a guardrail for non-admins), `private`, `shareable`, `none` or `container:<name>`.
-    pub ipc: Option<String>,
-}
-
-impl RunSpec {
-    /// Replaces the environment's values with [`HIDDEN_VALUE`], for a reader
-    /// who may see only the names.
-    pub fn hide_env(&mut self) {
-        hide_env_lines(&mut self.env);
-    }
-}
+pub use wire::containers::RunSpec;
 
 /// A checked [`RunSpec`], ready for the engine.
 #[derive(Debug, Clone)]
@@ -69,210 +20,463 @@ pub(crate) struct RunPlan {
     pub image: String,
     pub name: Option<String>,
     pub body: ContainerCreateBody,
+    /// `--platform`, for the create and for a pull.
+    pub platform: Option<String>,
+    /// Networks besides the main one, connected after the create.
+    pub networks: Vec<(String, EndpointSettings)>,
     pub start: bool,
+    /// What the engine will do but a person should know (a very large port range).
+    pub warnings: Vec<String>,
 }
 
-/// The most host ports one mapping may publish: every port costs the engine a proxy and a rule.
-const MAX_PORTS_PER_MAPPING: u32 = 1000;
+/// Above this many host ports in one request, the run warns: every published port costs the
+/// engine a proxy process and firewall rules.
+const MANY_PORTS: usize = 1000;
 /// Labels a container may carry from Capstan: enough for compose's and a team's own, not so
 /// many that every list of the host grows by megabytes.
 const MAX_LABELS: usize = 128;
 const MAX_LABEL_BYTES: usize = 64 * 1024;
 /// The engine refuses less than 6 MiB.
 const MIN_MEMORY: i64 = 6 * 1024 * 1024;
+/// Lines of any one list field (ports, mounts, DNS servers …).
+const MAX_LINES: usize = 256;
 
-impl RunSpec {
-    /// Checks every field and builds the engine's create body; the first problem found is
-    /// reported with its field.
-    pub(crate) fn plan(&self) -> Result<RunPlan> {
-        let image = self.image.trim();
-        validate_image(image)?;
-        if let Some(name) = &self.name {
-            validate_name("name", name)?;
-        }
-        let cmd = self
-            .cmd
-            .as_ref()
-            .map(|c| checked_args("cmd", c))
-            .transpose()?;
-        let entrypoint = self
-            .entrypoint
-            .as_ref()
-            .map(|c| checked_args("entrypoint", c))
-            .transpose()?;
-        for line in &self.env {
-            validate_env(line)?;
-        }
-        let mut exposed: Vec<String> = Vec::new();
-        let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
-        for text in &self.ports {
-            for (container, binding) in parse_port(text)? {
-                if !exposed.contains(&container) {
-                    exposed.push(container.clone());
-                }
-                bindings
-                    .entry(container)
-                    .or_insert_with(|| Some(Vec::new()))
-                    .get_or_insert_with(Vec::new)
-                    .push(binding);
-            }
-        }
-        let mut binds = Vec::new();
-        let mut anonymous = Vec::new();
-        for text in &self.volumes {
-            match parse_volume(text)? {
-                Volume::Bind(b) => binds.push(b),
-                Volume::Anonymous(path) => anonymous.push(path),
-            }
-        }
-        for text in &self.volumes_from {
-            validate_volumes_from(text)?;
-        }
-        let network = self
-            .network
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty());
-        if let Some(n) = network {
-            validate_network(n)?;
-        }
-        let restart = self
-            .restart
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(parse_restart)
-            .transpose()?;
-        let restarts = restart
-            .as_ref()
-            .is_some_and(|r| r.name != Some(RestartPolicyNameEnum::NO));
-        if self.auto_remove && restarts {
+/// Checks every field of `spec` and builds the engine's create body; the first problem found
+/// is reported with its field.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn plan(spec: &RunSpec) -> Result<RunPlan> {
+    let s = spec;
+    let image = s.image.trim();
+    validate_image(image)?;
+    if let Some(name) = &s.name {
+        validate_name("name", name)?;
+    }
+    for (field, len) in [
+        ("env", s.env.len()),
+        ("ports", s.ports.len()),
+        ("volumes", s.volumes.len()),
+        ("mounts", s.mounts.len()),
+        ("tmpfs", s.tmpfs.len()),
+        ("networks", s.networks.len()),
+        ("network_alias", s.network_alias.len()),
+        ("dns", s.dns.len()),
+        ("dns_search", s.dns_search.len()),
+        ("dns_option", s.dns_option.len()),
+        ("add_host", s.add_host.len()),
+        ("ulimits", s.ulimits.len()),
+        ("sysctls", s.sysctls.len()),
+        ("log_opts", s.log_opts.len()),
+        ("security_opt", s.security_opt.len()),
+        ("devices", s.devices.len()),
+    ] {
+        if len > MAX_LINES {
             return Err(Error::invalid(
-                "restart",
-                "a restart policy cannot be combined with auto_remove (--rm)",
+                field,
+                format!("use at most {MAX_LINES} entries"),
             ));
         }
-        if self.labels.len() > MAX_LABELS
-            || self
-                .labels
+    }
+    let cmd = s.cmd.as_ref().map(|c| checked_args("cmd", c)).transpose()?;
+    let entrypoint = s
+        .entrypoint
+        .as_ref()
+        .map(|c| checked_args("entrypoint", c))
+        .transpose()?;
+    for line in &s.env {
+        validate_env(line)?;
+    }
+    let mut exposed: Vec<String> = Vec::new();
+    let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    let mut published = 0usize;
+    for text in &s.ports {
+        for (container, binding) in parse_port(text)? {
+            if !exposed.contains(&container) {
+                exposed.push(container.clone());
+            }
+            published += 1;
+            bindings
+                .entry(container)
+                .or_insert_with(|| Some(Vec::new()))
+                .get_or_insert_with(Vec::new)
+                .push(binding);
+        }
+    }
+    let mut warnings = Vec::new();
+    if published > MANY_PORTS {
+        warnings.push(format!(
+            "{published} ports are published: the engine runs a proxy process and adds firewall \
+             rules for each (unless its userland proxy is off), which takes time and memory on \
+             the host"
+        ));
+    }
+    let mut binds = Vec::new();
+    let mut anonymous = Vec::new();
+    for text in &s.volumes {
+        match parse_volume(text)? {
+            Volume::Bind(b) => binds.push(b),
+            Volume::Anonymous(path) => anonymous.push(path),
+        }
+    }
+    let mounts = s
+        .mounts
+        .iter()
+        .map(|m| flags::parse_mount(m, parse_size))
+        .collect::<Result<Vec<_>>>()?;
+    let mut targets: Vec<&str> = binds
+        .iter()
+        .filter_map(|b| b.split(':').nth(1))
+        .chain(anonymous.iter().map(String::as_str))
+        .collect();
+    for m in &mounts {
+        let t = m.target.as_deref().unwrap_or_default();
+        if targets.contains(&t) {
+            return Err(Error::invalid(
+                "mounts",
+                format!("{t} is mounted twice (by volumes and mounts)"),
+            ));
+        }
+        targets.push(t);
+    }
+    let volume_driver = opt(&s.volume_driver)
+        .map(|d| {
+            if crate::names::is_object_name(d, 1..=128) {
+                Ok(d.to_string())
+            } else {
+                Err(Error::invalid(
+                    "volume_driver",
+                    format!("{d:?} is not a driver name"),
+                ))
+            }
+        })
+        .transpose()?;
+    let mut tmpfs = HashMap::new();
+    for t in &s.tmpfs {
+        let (path, opts) = flags::parse_tmpfs(t)?;
+        tmpfs.insert(path, opts);
+    }
+    for text in &s.volumes_from {
+        validate_volumes_from(text)?;
+    }
+    let network = opt(&s.network);
+    if let Some(n) = network {
+        validate_network(n)?;
+    }
+    let aliases = s
+        .network_alias
+        .iter()
+        .map(|a| flags::parse_alias("network_alias", a))
+        .collect::<Result<Vec<_>>>()?;
+    let ip = opt(&s.ip).map(|a| flags::parse_ipv4("ip", a)).transpose()?;
+    let ip6 = opt(&s.ip6)
+        .map(|a| flags::parse_ipv6("ip6", a))
+        .transpose()?;
+    let user_network = network.filter(|n| {
+        !matches!(*n, "bridge" | "default" | "host" | "none") && !n.starts_with("container:")
+    });
+    for (field, asked) in [
+        ("network_alias", !aliases.is_empty()),
+        ("ip", ip.is_some()),
+        ("ip6", ip6.is_some()),
+    ] {
+        if asked && user_network.is_none() {
+            return Err(Error::invalid(
+                field,
+                "needs a network of your own as the main network (not bridge, host or none): \
+                 the engine gives aliases and fixed addresses only there",
+            ));
+        }
+    }
+    let mut networks: Vec<(String, EndpointSettings)> = Vec::new();
+    for line in &s.networks {
+        let (name, endpoint) = flags::parse_network_line(line)?;
+        if Some(name.as_str()) == network || networks.iter().any(|(n, _)| *n == name) {
+            return Err(Error::invalid(
+                "networks",
+                format!("{name} is listed twice (the main network is given once, in network)"),
+            ));
+        }
+        networks.push((name, endpoint));
+    }
+    if !networks.is_empty()
+        && network.is_some_and(|n| matches!(n, "host" | "none") || n.starts_with("container:"))
+    {
+        return Err(Error::invalid(
+            "networks",
+            "a container on the host's network, none or another container's cannot join others",
+        ));
+    }
+    let dns = s
+        .dns
+        .iter()
+        .map(|d| flags::parse_dns(d))
+        .collect::<Result<Vec<_>>>()?;
+    let dns_search = s
+        .dns_search
+        .iter()
+        .map(|d| flags::parse_dns_search(d))
+        .collect::<Result<Vec<_>>>()?;
+    let dns_options = s
+        .dns_option
+        .iter()
+        .map(|d| flags::parse_dns_option(d))
+        .collect::<Result<Vec<_>>>()?;
+    let extra_hosts = s
+        .add_host
+        .iter()
+        .map(|h| flags::parse_add_host(h))
+        .collect::<Result<Vec<_>>>()?;
+    let restart = opt(&s.restart).map(parse_restart).transpose()?;
+    let restarts = restart
+        .as_ref()
+        .is_some_and(|r| r.name != Some(RestartPolicyNameEnum::NO));
+    if s.auto_remove && restarts {
+        return Err(Error::invalid(
+            "restart",
+            "a restart policy cannot be combined with auto_remove (--rm)",
+        ));
+    }
+    validate_labels(&s.labels)?;
+    let workdir = opt(&s.workdir);
+    if let Some(w) = workdir {
+        if !w.starts_with('/') || w.contains('\0') {
+            return Err(Error::invalid(
+                "workdir",
+                "must be an absolute path inside the container, like /app",
+            ));
+        }
+    }
+    let user = opt(&s.user);
+    if let Some(u) = user {
+        validate_user(u)?;
+    }
+    let hostname = opt(&s.hostname);
+    if let Some(h) = hostname {
+        validate_hostname(h)?;
+    }
+    let memory = opt(&s.memory).map(parse_memory).transpose()?;
+    let nano_cpus = s.cpus.map(parse_cpus).transpose()?;
+    if let Some(p) = s.pids_limit {
+        if p < -1 || p == 0 {
+            return Err(Error::invalid(
+                "pids_limit",
+                "must be a number of processes, or -1 for no limit",
+            ));
+        }
+    }
+    let shm_size = opt(&s.shm_size)
+        .map(|t| parse_size("shm_size", t))
+        .transpose()?;
+    let ulimits = s
+        .ulimits
+        .iter()
+        .map(|u| flags::parse_ulimit(u))
+        .collect::<Result<Vec<_>>>()?;
+    for (k, v) in &s.sysctls {
+        flags::check_sysctl(k, v)?;
+    }
+    let healthcheck = flags::health(&flags::Health {
+        cmd: opt(&s.health_cmd),
+        interval: opt(&s.health_interval),
+        timeout: opt(&s.health_timeout),
+        start_period: opt(&s.health_start_period),
+        retries: s.health_retries,
+        none: s.no_healthcheck,
+    })?;
+    let log_driver = opt(&s.log_driver)
+        .map(|d| {
+            if crate::names::is_object_name(d, 1..=64) {
+                Ok(d.to_string())
+            } else {
+                Err(Error::invalid(
+                    "log_driver",
+                    format!("{d:?} is not a log driver name"),
+                ))
+            }
+        })
+        .transpose()?;
+    for (k, v) in &s.log_opts {
+        flags::check_log_opt(k, v)?;
+    }
+    if log_driver.is_none() && !s.log_opts.is_empty() {
+        return Err(Error::invalid(
+            "log_opts",
+            "name the log driver the options are for (json-file, local, …)",
+        ));
+    }
+    let stop_signal = opt(&s.stop_signal).map(flags::parse_signal).transpose()?;
+    if let Some(t) = s.stop_timeout {
+        if !(-1..=86_400).contains(&t) {
+            return Err(Error::invalid(
+                "stop_timeout",
+                "must be a number of seconds up to 86400 (or -1 to wait forever)",
+            ));
+        }
+    }
+    let platform = opt(&s.platform).map(flags::parse_platform).transpose()?;
+    let cap_add = s
+        .cap_add
+        .iter()
+        .map(|c| parse_capability("cap_add", c))
+        .collect::<Result<Vec<_>>>()?;
+    let cap_drop = s
+        .cap_drop
+        .iter()
+        .map(|c| parse_capability("cap_drop", c))
+        .collect::<Result<Vec<_>>>()?;
+    let security_opt = s
+        .security_opt
+        .iter()
+        .map(|o| parse_security_opt(o))
+        .collect::<Result<Vec<_>>>()?;
+    let devices = s
+        .devices
+        .iter()
+        .map(|d| parse_device(d))
+        .collect::<Result<Vec<_>>>()?;
+    let gpus = opt(&s.gpus).map(flags::parse_gpus).transpose()?;
+    let pid = opt(&s.pid)
+        .map(|p| validate_namespace("pid", p, &["host"]))
+        .transpose()?;
+    let ipc = opt(&s.ipc)
+        .map(|p| validate_namespace("ipc", p, &["host", "private", "shareable", "none"]))
+        .transpose()?;
+
+    let main_endpoint = flags::endpoint(aliases, ip, ip6);
+    let networking_config =
+        network
+            .filter(|n| !n.starts_with("container:"))
+            .map(|n| NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(n.to_string(), main_endpoint)])),
+            });
+    let some = |v: Vec<String>| (!v.is_empty()).then_some(v);
+    let host_config = HostConfig {
+        binds: some(binds),
+        mounts: (!mounts.is_empty()).then_some(mounts),
+        volume_driver,
+        tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
+        volumes_from: some(
+            s.volumes_from
                 .iter()
-                .map(|(k, v)| k.len() + v.len())
-                .sum::<usize>()
-                > MAX_LABEL_BYTES
-        {
-            return Err(Error::invalid(
-                "labels",
-                format!(
-                    "use at most {MAX_LABELS} labels and {} KiB of them in all",
-                    MAX_LABEL_BYTES / 1024
-                ),
-            ));
-        }
-        for (k, v) in &self.labels {
-            if k.trim().is_empty() {
-                return Err(Error::invalid("labels", "a label needs a key"));
-            }
-            if k.contains('\0') || v.contains('\0') || k.contains('=') {
-                return Err(Error::invalid(
-                    "labels",
-                    format!("label {k:?} may not contain '=' in its key or NUL characters"),
-                ));
-            }
-        }
-        let workdir = opt(&self.workdir);
-        if let Some(w) = workdir {
-            if !w.starts_with('/') || w.contains('\0') {
-                return Err(Error::invalid(
-                    "workdir",
-                    "must be an absolute path inside the container, like /app",
-                ));
-            }
-        }
-        let user = opt(&self.user);
-        if let Some(u) = user {
-            validate_user(u)?;
-        }
-        let hostname = opt(&self.hostname);
-        if let Some(h) = hostname {
-            validate_hostname(h)?;
-        }
-        let memory = opt(&self.memory).map(parse_memory).transpose()?;
-        let nano_cpus = self.cpus.map(parse_cpus).transpose()?;
-        let cap_add = self
-            .cap_add
-            .iter()
-            .map(|c| parse_capability(c))
-            .collect::<Result<Vec<_>>>()?;
-        let devices = self
-            .devices
-            .iter()
-            .map(|d| parse_device(d))
-            .collect::<Result<Vec<_>>>()?;
-        let pid = opt(&self.pid)
-            .map(|p| validate_namespace("pid", p, &["host"]))
-            .transpose()?;
-        let ipc = opt(&self.ipc)
-            .map(|p| validate_namespace("ipc", p, &["host", "private", "shareable", "none"]))
-            .transpose()?;
-
-        let networking_config =
-            network
-                .filter(|n| !n.starts_with("container:"))
-                .map(|n| NetworkingConfig {
-                    endpoints_config: Some(HashMap::from([(
-                        n.to_string(),
-                        EndpointSettings::default(),
-                    )])),
-                });
-        let host_config = HostConfig {
-            binds: (!binds.is_empty()).then_some(binds),
-            volumes_from: (!self.volumes_from.is_empty()).then(|| {
-                self.volumes_from
+                .map(|v| v.trim().to_string())
+                .collect(),
+        ),
+        port_bindings: (!bindings.is_empty()).then_some(bindings),
+        network_mode: network.map(str::to_string),
+        dns: some(dns),
+        dns_search: some(dns_search),
+        dns_options: some(dns_options),
+        extra_hosts: some(extra_hosts),
+        restart_policy: restart,
+        auto_remove: Some(s.auto_remove),
+        memory,
+        nano_cpus,
+        pids_limit: s.pids_limit,
+        shm_size,
+        ulimits: (!ulimits.is_empty()).then_some(ulimits),
+        sysctls: (!s.sysctls.is_empty()).then(|| {
+            s.sysctls
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }),
+        log_config: log_driver.map(|d| HostConfigLogConfig {
+            typ: Some(d),
+            config: (!s.log_opts.is_empty()).then(|| {
+                s.log_opts
                     .iter()
-                    .map(|v| v.trim().to_string())
+                    .map(|(k, v)| (k.clone(), v.clone()))
                     .collect()
             }),
-            port_bindings: (!bindings.is_empty()).then_some(bindings),
-            network_mode: network.map(str::to_string),
-            restart_policy: restart,
-            auto_remove: Some(self.auto_remove),
-            memory,
-            nano_cpus,
-            privileged: self.privileged.then_some(true),
-            cap_add: (!cap_add.is_empty()).then_some(cap_add),
-            devices: (!devices.is_empty()).then_some(devices),
-            pid_mode: pid,
-            ipc_mode: ipc,
-            ..Default::default()
-        };
-        let body = ContainerCreateBody {
-            image: Some(image.to_string()),
-            cmd,
-            entrypoint,
-            env: (!self.env.is_empty()).then(|| self.env.clone()),
-            exposed_ports: (!exposed.is_empty()).then_some(exposed),
-            volumes: (!anonymous.is_empty()).then_some(anonymous),
-            labels: (!self.labels.is_empty()).then(|| self.labels.clone().into_iter().collect()),
-            tty: Some(self.tty),
-            open_stdin: Some(self.stdin),
-            working_dir: workdir.map(str::to_string),
-            user: user.map(str::to_string),
-            hostname: hostname.map(str::to_string),
-            host_config: Some(host_config),
-            networking_config,
-            ..Default::default()
-        };
-        Ok(RunPlan {
-            image: image.to_string(),
-            name: self.name.as_ref().map(|n| n.trim().to_string()),
-            body,
-            start: self.start,
-        })
+        }),
+        init: s.init.then_some(true),
+        readonly_rootfs: s.read_only.then_some(true),
+        privileged: s.privileged.then_some(true),
+        cap_add: some(cap_add),
+        cap_drop: some(cap_drop),
+        security_opt: some(security_opt),
+        devices: (!devices.is_empty()).then_some(devices),
+        device_requests: gpus.map(|g| vec![g]),
+        pid_mode: pid,
+        ipc_mode: ipc,
+        ..Default::default()
+    };
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        cmd,
+        entrypoint,
+        env: some(s.env.clone()),
+        exposed_ports: some(exposed),
+        volumes: some(anonymous),
+        labels: (!s.labels.is_empty()).then(|| s.labels.clone().into_iter().collect()),
+        tty: Some(s.tty),
+        open_stdin: Some(s.stdin),
+        working_dir: workdir.map(str::to_string),
+        user: user.map(str::to_string),
+        hostname: hostname.map(str::to_string),
+        healthcheck,
+        stop_signal,
+        stop_timeout: s.stop_timeout,
+        host_config: Some(host_config),
+        networking_config,
+        ..Default::default()
+    };
+    Ok(RunPlan {
+        image: image.to_string(),
+        name: s.name.as_ref().map(|n| n.trim().to_string()),
+        body,
+        platform,
+        networks,
+        start: s.start,
+        warnings,
+    })
+}
+
+fn validate_labels(labels: &BTreeMap<String, String>) -> Result<()> {
+    if labels.len() > MAX_LABELS
+        || labels.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > MAX_LABEL_BYTES
+    {
+        return Err(Error::invalid(
+            "labels",
+            format!(
+                "use at most {MAX_LABELS} labels and {} KiB of them in all",
+                MAX_LABEL_BYTES / 1024
+            ),
+        ));
     }
+    for (k, v) in labels {
+        if k.trim().is_empty() {
+            return Err(Error::invalid("labels", "a label needs a key"));
+        }
+        if k.contains('\0') || v.contains('\0') || k.contains('=') {
+            return Err(Error::invalid(
+                "labels",
+                format!("label {k:?} may not contain '=' in its key or NUL characters"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--security-opt`: `no-new-privileges[:true|false]`, `seccomp=…`, `apparmor=…`, `label=…`,
+/// `systempaths=unconfined`, `writable-cgroups=…`.
+fn parse_security_opt(text: &str) -> Result<String> {
+    let t = text.trim();
+    let key = t.split(['=', ':']).next().unwrap_or_default();
+    let known = matches!(
+        key,
+        "no-new-privileges" | "seccomp" | "apparmor" | "label" | "systempaths" | "writable-cgroups"
+    );
+    if !known || t.contains(['\0', '\n']) || t.len() > 4096 {
+        return Err(Error::invalid(
+            "security_opt",
+            format!("{text:?}: use no-new-privileges, seccomp=…, apparmor=… or label=…"),
+        ));
+    }
+    Ok(t.to_string())
 }
 
 /// `NET_ADMIN` or `CAP_NET_ADMIN` (or `ALL`): letters, digits and underscores.
-fn parse_capability(text: &str) -> Result<String> {
+fn parse_capability(field: &str, text: &str) -> Result<String> {
     let t = text.trim().to_ascii_uppercase();
     let ok =
         !t.is_empty() && t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -280,7 +484,7 @@ fn parse_capability(text: &str) -> Result<String> {
         Ok(t)
     } else {
         Err(Error::invalid(
-            "cap_add",
+            field,
             format!("{text:?} is not a capability name like NET_ADMIN"),
         ))
     }
@@ -477,16 +681,18 @@ fn parse_port(text: &str) -> Result<Vec<(String, PortBinding)>> {
     };
     let (c_lo, c_hi) = parse_range(container)
         .ok_or_else(|| bad("container ports are 1-65535, or a range like 2000-2010"))?;
-    let count = u32::from(c_hi - c_lo) + 1;
-    if count > MAX_PORTS_PER_MAPPING {
-        return Err(bad(&format!(
-            "a range may hold at most {MAX_PORTS_PER_MAPPING} ports"
-        )));
-    }
     let host_range = match host.filter(|h| !h.is_empty()) {
         Some(h) => {
             let (lo, hi) = parse_range(h)
                 .ok_or_else(|| bad("host ports are 1-65535, or a range like 2000-2010"))?;
+            if c_lo == c_hi && lo != hi {
+                // `8000-8010:80`: the engine picks a free host port of the range.
+                let binding = PortBinding {
+                    host_ip: ip.map(|ip| ip.to_string()),
+                    host_port: Some(format!("{lo}-{hi}")),
+                };
+                return Ok(vec![(format!("{c_lo}/{proto}"), binding)]);
+            }
             if hi - lo != c_hi - c_lo {
                 return Err(bad(
                     "the host and container ranges must have the same length",
@@ -656,12 +862,24 @@ fn validate_hostname(name: &str) -> Result<()> {
     }
 }
 
-/// `256m`, `1g`, `512k`, `1t`, with an optional `b`, or plain bytes.
+/// `--memory`: a size of at least 6m, the engine's minimum.
 pub(crate) fn parse_memory(text: &str) -> Result<i64> {
+    let bytes = parse_size("memory", text)?;
+    if bytes < MIN_MEMORY {
+        return Err(Error::invalid(
+            "memory",
+            "must be at least 6m (the engine's minimum)",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// `256m`, `1g`, `512k`, `1t`, with an optional `b`, or plain bytes (more than 0).
+pub(crate) fn parse_size(field: &str, text: &str) -> Result<i64> {
     let bad = || {
         Error::invalid(
-            "memory",
-            "use bytes or a number with k, m, g or t, like 256m or 1g (at least 6m)",
+            field,
+            format!("{text:?}: use bytes or a number with k, m, g or t, like 64m or 1g"),
         )
     };
     let lower = text.trim().to_ascii_lowercase();
@@ -683,18 +901,11 @@ pub(crate) fn parse_memory(text: &str) -> Result<i64> {
     };
     let number: f64 = digits.parse().map_err(|_| bad())?;
     let bytes = (number * factor).floor();
-    if !bytes.is_finite() || bytes > 9.0e18 {
+    if !bytes.is_finite() || !(1.0..=9.0e18).contains(&bytes) {
         return Err(bad());
     }
     #[allow(clippy::cast_possible_truncation)]
-    let bytes = bytes as i64;
-    if bytes < MIN_MEMORY {
-        return Err(Error::invalid(
-            "memory",
-            "must be at least 6m (the engine's minimum)",
-        ));
-    }
-    Ok(bytes)
+    Ok(bytes as i64)
 }
 
 fn parse_cpus(cpus: f64) -> Result<i64> {
@@ -742,7 +953,7 @@ mod tests {
     }
 
     fn field_of(s: &RunSpec) -> String {
-        match s.plan() {
+        match plan(s) {
             Err(Error::Invalid { field, .. }) => field,
             Err(other) => panic!("{s:?}: {other}"),
             Ok(_) => panic!("{s:?} was accepted"),
@@ -807,13 +1018,12 @@ mod tests {
             "80:0",
             "65536:80",
             "a:80",
-            "2000-2001:3000",
+            "2000-2001:3000-3005",
             "3-1:3-1",
             "80/xyz",
             "1.2.3:80:80",
             "::1:80:80",
             "[::1]80:80",
-            "1-2000:1-2000",
             "80:",
             "1.2.3.4:80",
         ] {
@@ -898,10 +1108,219 @@ mod tests {
                 }),
                 "labels",
             ),
+            (spec(|s| s.cap_drop = vec!["NET RAW".into()]), "cap_drop"),
+            (
+                spec(|s| s.health_interval = Some("often".into())),
+                "health_interval",
+            ),
+            (
+                spec(|s| s.health_timeout = Some("5x".into())),
+                "health_timeout",
+            ),
+            (
+                spec(|s| s.health_start_period = Some("10us".into())),
+                "health_start_period",
+            ),
+            (
+                spec(|s| {
+                    s.no_healthcheck = true;
+                    s.health_cmd = Some("true".into());
+                }),
+                "no_healthcheck",
+            ),
+            (spec(|s| s.dns = vec!["ns1".into()]), "dns"),
+            (spec(|s| s.dns_search = vec!["a b".into()]), "dns_search"),
+            (spec(|s| s.dns_option = vec!["nd ots".into()]), "dns_option"),
+            (spec(|s| s.add_host = vec!["db".into()]), "add_host"),
+            (
+                spec(|s| s.mounts = vec!["type=bind,target=/x".into()]),
+                "mounts",
+            ),
+            (
+                spec(|s| {
+                    s.volumes = vec!["data:/d".into()];
+                    s.mounts = vec!["type=tmpfs,target=/d".into()];
+                }),
+                "mounts",
+            ),
+            (
+                spec(|s| s.volume_driver = Some("a b".into())),
+                "volume_driver",
+            ),
+            (spec(|s| s.tmpfs = vec!["relative".into()]), "tmpfs"),
+            (
+                spec(|s| s.network_alias = vec!["web".into()]),
+                "network_alias",
+            ),
+            (
+                spec(|s| {
+                    s.network = Some("back".into());
+                    s.ip = Some("10.0.0.300".into());
+                }),
+                "ip",
+            ),
+            (
+                spec(|s| {
+                    s.network = Some("bridge".into());
+                    s.ip6 = Some("fd00::5".into());
+                }),
+                "ip6",
+            ),
+            (spec(|s| s.networks = vec!["host".into()]), "networks"),
+            (
+                spec(|s| {
+                    s.network = Some("back".into());
+                    s.networks = vec!["back".into()];
+                }),
+                "networks",
+            ),
+            (
+                spec(|s| s.log_driver = Some("no such".into())),
+                "log_driver",
+            ),
+            (
+                spec(|s| {
+                    s.log_opts.insert("max-size".into(), "1m".into());
+                }),
+                "log_opts",
+            ),
+            (spec(|s| s.ulimits = vec!["nofile=9:1".into()]), "ulimits"),
+            (spec(|s| s.shm_size = Some("big".into())), "shm_size"),
+            (
+                spec(|s| {
+                    s.sysctls.insert("net ipv4".into(), "1".into());
+                }),
+                "sysctls",
+            ),
+            (
+                spec(|s| s.stop_signal = Some("SIG TERM".into())),
+                "stop_signal",
+            ),
+            (spec(|s| s.stop_timeout = Some(-5)), "stop_timeout"),
+            (
+                spec(|s| s.security_opt = vec!["colour=red".into()]),
+                "security_opt",
+            ),
+            (spec(|s| s.gpus = Some("none".into())), "gpus"),
+            (
+                spec(|s| s.platform = Some("Linux/AMD64".into())),
+                "platform",
+            ),
+            (spec(|s| s.pids_limit = Some(0)), "pids_limit"),
+            (spec(|s| s.dns = vec!["10.0.0.1".into(); 257]), "dns"),
         ];
         for (s, field) in cases {
             assert_eq!(field_of(&s), field, "{s:?}");
         }
+    }
+
+    #[test]
+    fn every_docker_run_word_reaches_the_engine_body() {
+        let s = spec(|s| {
+            s.network = Some("back".into());
+            s.network_alias = vec!["web".into()];
+            s.ip = Some("10.5.0.9".into());
+            s.networks = vec!["side,alias=s1".into()];
+            s.cap_drop = vec!["net_raw".into()];
+            s.health_cmd = Some("wget -q localhost".into());
+            s.health_interval = Some("5s".into());
+            s.health_retries = Some(3);
+            s.dns = vec!["10.0.0.53".into()];
+            s.dns_search = vec!["example.test".into()];
+            s.dns_option = vec!["ndots:2".into()];
+            s.add_host = vec!["db:10.0.0.2".into()];
+            s.mounts = vec!["type=volume,source=data,target=/data,readonly".into()];
+            s.volume_driver = Some("local".into());
+            s.tmpfs = vec!["/run:size=1m".into()];
+            s.log_driver = Some("json-file".into());
+            s.log_opts.insert("max-size".into(), "1m".into());
+            s.ulimits = vec!["nofile=1024:2048".into()];
+            s.shm_size = Some("8m".into());
+            s.sysctls.insert("net.ipv4.ip_forward".into(), "1".into());
+            s.init = true;
+            s.stop_signal = Some("SIGUSR1".into());
+            s.stop_timeout = Some(7);
+            s.read_only = true;
+            s.security_opt = vec!["no-new-privileges".into()];
+            s.gpus = Some("all".into());
+            s.platform = Some("linux/amd64".into());
+            s.pids_limit = Some(50);
+            s.ports = vec!["2000-3000:2000-3000".into(), "8000-8010:80".into()];
+        });
+        let plan = plan(&s).expect("valid");
+        let b = &plan.body;
+        let hc = b.host_config.as_ref().expect("host config");
+        assert_eq!(hc.cap_drop.as_deref(), Some(&["NET_RAW".to_string()][..]));
+        let h = b.healthcheck.as_ref().expect("healthcheck");
+        assert_eq!(
+            h.test.as_deref(),
+            Some(&["CMD-SHELL".to_string(), "wget -q localhost".into()][..])
+        );
+        assert_eq!((h.interval, h.retries), (Some(5_000_000_000), Some(3)));
+        assert_eq!(
+            hc.dns_options.as_deref(),
+            Some(&["ndots:2".to_string()][..])
+        );
+        assert_eq!(
+            hc.extra_hosts.as_deref(),
+            Some(&["db:10.0.0.2".to_string()][..])
+        );
+        assert_eq!(hc.mounts.as_ref().map(Vec::len), Some(1));
+        assert_eq!(
+            hc.tmpfs
+                .as_ref()
+                .and_then(|t| t.get("/run"))
+                .map(String::as_str),
+            Some("size=1m")
+        );
+        assert_eq!(
+            hc.log_config
+                .as_ref()
+                .and_then(|l| l.config.as_ref())
+                .and_then(|c| c.get("max-size"))
+                .map(String::as_str),
+            Some("1m")
+        );
+        assert_eq!(hc.ulimits.as_ref().and_then(|u| u[0].hard), Some(2048));
+        assert_eq!(hc.shm_size, Some(8 * 1024 * 1024));
+        assert_eq!(
+            (hc.init, hc.readonly_rootfs, hc.pids_limit),
+            (Some(true), Some(true), Some(50))
+        );
+        assert_eq!(b.stop_timeout, Some(7));
+        assert_eq!(
+            hc.device_requests.as_ref().and_then(|d| d[0].count),
+            Some(-1)
+        );
+        assert_eq!(plan.platform.as_deref(), Some("linux/amd64"));
+        let main = b
+            .networking_config
+            .as_ref()
+            .and_then(|n| n.endpoints_config.as_ref())
+            .and_then(|e| e.get("back"))
+            .expect("main endpoint");
+        assert_eq!(main.aliases.as_deref(), Some(&["web".to_string()][..]));
+        assert_eq!(
+            main.ipam_config
+                .as_ref()
+                .and_then(|i| i.ipv4_address.as_deref()),
+            Some("10.5.0.9")
+        );
+        assert_eq!(plan.networks.len(), 1);
+        // 1,001 ports and a host range for one port: published, with a warning.
+        let bindings = hc.port_bindings.as_ref().expect("ports");
+        assert_eq!(bindings.len(), 1002);
+        assert_eq!(
+            bindings["80/tcp"]
+                .as_ref()
+                .and_then(|b| b[0].host_port.as_deref()),
+            Some("8000-8010")
+        );
+        assert!(
+            plan.warnings.iter().any(|w| w.contains("1002 ports")),
+            "{:?}",
+            plan.warnings
+        );
     }
 
     #[test]
@@ -921,7 +1340,7 @@ mod tests {
             s.cpus = Some(0.5);
             s.tty = true;
         });
-        let plan = s.plan().expect("valid");
+        let plan = plan(&s).expect("valid");
         let hc = plan.body.host_config.as_ref().expect("host config");
         assert_eq!(
             hc.port_bindings

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bollard::models::{HostConfig, MountType, VolumeCreateRequest};
+use bollard::models::{DeviceRequest, HostConfig, MountType, VolumeCreateRequest};
 
 use super::own::{self, OwnObjects};
 use super::Engine;
@@ -69,6 +69,20 @@ fn unconfined(hc: &HostConfig) -> Vec<String> {
     out
 }
 
+/// A device request in words: `all GPUs`, `2 GPUs`, `devices 0,1`, with its driver.
+fn device_request_words(r: &DeviceRequest) -> String {
+    let what = match (&r.device_ids, r.count) {
+        (Some(ids), _) if !ids.is_empty() => format!("devices {}", ids.join(",")),
+        (_, Some(-1)) => "all GPUs".to_string(),
+        (_, Some(n)) => format!("{n} GPUs"),
+        _ => "GPUs".to_string(),
+    };
+    match r.driver.as_deref().filter(|d| !d.is_empty()) {
+        Some(d) => format!("{what} ({d})"),
+        None => what,
+    }
+}
+
 impl Engine {
     /// Judges `hc` by `g` for a non-admin. Returns the named volumes Capstan created on the way
     /// (to remove again if the create fails later); on a refusal they are already removed.
@@ -116,6 +130,12 @@ impl Engine {
                 .flatten()
                 .filter_map(|d| d.path_on_host.clone())
                 .chain(hc.device_cgroup_rules.iter().flatten().cloned())
+                .collect(),
+            gpus: hc
+                .device_requests
+                .iter()
+                .flatten()
+                .map(device_request_words)
                 .collect(),
             ..Default::default()
         };

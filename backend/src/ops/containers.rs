@@ -164,7 +164,7 @@ impl Ops {
                 .env_shown(&h.engine, &c.who, &h.slug, id)
                 .await?
             {
-                spec.hide_env();
+                crate::engine::hide_env_lines(&mut spec.env);
             }
             Ok(spec)
         })

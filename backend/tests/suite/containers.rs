@@ -656,14 +656,54 @@ fn differences(
         .collect()
 }
 
-/// A container made by the docker CLI with flags the run form does not have, edited in
-/// Capstan with one environment value changed, comes back identical in every other field of
-/// its configuration, host configuration and networks.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_edit_keeps_every_setting_the_form_does_not_show() {
-    let e = engine(unix_spec());
-    let mut clean = Cleanup::new();
-    let name = unique("fulledit");
+/// Whether two inspect values mean the same to the engine: a missing field, `null`, `[]`, `{}`,
+/// `""`, `0` and `false` all mean "not set", in objects at any depth.
+fn same_meaning(a: Option<&serde_json::Value>, b: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value;
+    let unset = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(x)) => x.is_empty(),
+        Some(Value::Object(x)) => x.values().all(|v| matches!(v, Value::Null)) || x.is_empty(),
+        Some(Value::String(x)) => x.is_empty(),
+        Some(Value::Number(n)) => n.as_f64() == Some(0.0),
+        Some(Value::Bool(x)) => !x,
+    };
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => x
+            .keys()
+            .chain(y.keys())
+            .all(|k| same_meaning(x.get(k), y.get(k))),
+        (Some(Value::Array(x)), Some(Value::Array(y))) if x.len() == y.len() => {
+            x.iter().zip(y).all(|(p, q)| same_meaning(Some(p), Some(q)))
+        }
+        _ => a == b || unset(a) && unset(b),
+    }
+}
+
+/// The fields of `section` whose meaning differs between two inspect outputs ([`same_meaning`]).
+fn meaning_differences(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    section: &str,
+) -> Vec<String> {
+    differences(before, after, section)
+        .into_iter()
+        .filter(|d| {
+            let key = d
+                .trim_start_matches(&format!("{section}."))
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            !same_meaning(before[section].get(&key), after[section].get(&key))
+        })
+        .collect()
+}
+
+/// A container made by the docker CLI with every flag of `docker run` the issue names (on a
+/// network of its own with an alias, and on a second one), registered with `clean`.
+fn cli_container_with_every_flag(clean: &mut Cleanup, prefix: &str) -> String {
+    let name = unique(prefix);
     let volume = unique("fullvol");
     let (main_net, side_net) = (unique("fullnet"), unique("fullside"));
     clean.containers.push(name.clone());
@@ -742,6 +782,119 @@ async fn an_edit_keeps_every_setting_the_form_does_not_show() {
         "600",
     ]);
     docker_a(&["network", "connect", "--alias", "side", &side_net, &name]);
+    name
+}
+
+/// A container's networks and their aliases (the container's own short id aside).
+fn networks_of(v: &serde_json::Value) -> Vec<(String, Vec<String>)> {
+    let id = v["Id"].as_str().unwrap_or_default().to_string();
+    let mut all: Vec<(String, Vec<String>)> = v["NetworkSettings"]["Networks"]
+        .as_object()
+        .expect("networks")
+        .iter()
+        .map(|(net, e)| {
+            let mut aliases: Vec<String> = e["Aliases"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+                .filter(|a| !id.starts_with(a))
+                .map(str::to_string)
+                .collect();
+            aliases.sort();
+            (net.clone(), aliases)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// The prefill of a container made by the docker CLI says every flag in the words of the run
+/// form, and a duplicate made from it (name aside) is the same container: every field of its
+/// configuration, host configuration and networks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_of_a_cli_container_is_the_same_container() {
+    let e = engine(unix_spec());
+    let mut clean = Cleanup::new();
+    let name = cli_container_with_every_flag(&mut clean, "fulldup");
+    let copy = format!("{name}-copy");
+    clean.containers.push(copy.clone());
+    let spec = e.run_spec_of(&name).await.expect("spec");
+    assert_eq!(spec.cap_drop, ["NET_RAW"]);
+    assert_eq!(spec.health_cmd.as_deref(), Some("true"));
+    assert_eq!(
+        (
+            spec.health_interval.as_deref(),
+            spec.health_timeout.as_deref(),
+            spec.health_start_period.as_deref(),
+            spec.health_retries
+        ),
+        (Some("5s"), Some("2s"), Some("1s"), Some(2))
+    );
+    assert_eq!(spec.dns, ["10.0.0.53"]);
+    assert_eq!(spec.dns_search, ["example.test"]);
+    assert_eq!(spec.add_host, ["db:10.0.0.2"]);
+    assert!(
+        spec.mounts
+            .iter()
+            .any(|m| m.ends_with("target=/data,volume-nocopy")),
+        "{:?}",
+        spec.mounts
+    );
+    assert!(
+        spec.mounts
+            .contains(&"type=tmpfs,target=/scratch,tmpfs-size=1048576".to_string()),
+        "{:?}",
+        spec.mounts
+    );
+    assert_eq!(spec.tmpfs, ["/run2:size=1m"]);
+    assert_eq!(spec.network_alias, ["web1"]);
+    assert_eq!(spec.networks.len(), 1);
+    assert!(
+        spec.networks[0].ends_with(",alias=side"),
+        "{:?}",
+        spec.networks
+    );
+    assert_eq!(spec.log_driver.as_deref(), Some("json-file"));
+    assert_eq!(
+        spec.log_opts.get("max-size").map(String::as_str),
+        Some("1m")
+    );
+    assert_eq!(spec.ulimits, ["nofile=1024:2048"]);
+    assert_eq!(spec.shm_size.as_deref(), Some("8388608"));
+    assert_eq!(
+        spec.sysctls.get("net.ipv4.ip_forward").map(String::as_str),
+        Some("1")
+    );
+    assert!(spec.init && spec.read_only);
+    assert_eq!(spec.stop_signal.as_deref(), Some("SIGUSR1"));
+    assert_eq!(spec.stop_timeout, Some(7));
+    assert_eq!(spec.security_opt, ["no-new-privileges"]);
+    assert_eq!(spec.pids_limit, Some(50));
+
+    let mut dup = spec.clone();
+    dup.name = Some(copy.clone());
+    e.run_container(&dup).await.expect("duplicate");
+    let (a, b) = (inspect_json(&name), inspect_json(&copy));
+    let mut changed = meaning_differences(&a, &b, "HostConfig");
+    changed.extend(
+        meaning_differences(&a, &b, "Config")
+            .into_iter()
+            .filter(|d| !d.starts_with("Config.Hostname:")),
+    );
+    assert!(changed.is_empty(), "the duplicate differs: {changed:#?}");
+    assert_eq!(networks_of(&a), networks_of(&b));
+    assert_eq!(state_of(&copy), "running");
+}
+
+/// A container made by the docker CLI with flags the run form does not have, edited in
+/// Capstan with one environment value changed, comes back identical in every other field of
+/// its configuration, host configuration and networks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_keeps_every_setting_the_form_does_not_show() {
+    let e = engine(unix_spec());
+    let mut clean = Cleanup::new();
+    let name = cli_container_with_every_flag(&mut clean, "fulledit");
     let before = inspect_json(&name);
 
     let mut spec = e.run_spec_of(&name).await.expect("spec");
@@ -768,29 +921,7 @@ async fn an_edit_keeps_every_setting_the_form_does_not_show() {
     );
     assert!(!env.contains(&"B=2".into()), "{env:?}");
     // The same networks, with the same aliases (the container's own short id aside).
-    let networks = |v: &serde_json::Value| -> Vec<(String, Vec<String>)> {
-        let id = v["Id"].as_str().unwrap_or_default().to_string();
-        let mut all: Vec<(String, Vec<String>)> = v["NetworkSettings"]["Networks"]
-            .as_object()
-            .expect("networks")
-            .iter()
-            .map(|(net, e)| {
-                let mut aliases: Vec<String> = e["Aliases"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|a| a.as_str())
-                    .filter(|a| !id.starts_with(a))
-                    .map(str::to_string)
-                    .collect();
-                aliases.sort();
-                (net.clone(), aliases)
-            })
-            .collect();
-        all.sort();
-        all
-    };
-    assert_eq!(networks(&after), networks(&before));
+    assert_eq!(networks_of(&after), networks_of(&before));
     assert_eq!(state_of(&name), "running");
 }
 
@@ -901,4 +1032,82 @@ async fn a_failed_edit_puts_the_old_container_back_named_and_running() {
         Err(Error::NotFound(_)) => {}
         other => panic!("a missing container: {other:?}"),
     }
+}
+
+/// `-p 20000-21000:20000-21000` is published whole, with a warning about its cost; `--gpus`
+/// makes the device request the docker CLI makes, and is a guardrail for non-admins;
+/// `--platform` picks the image of that platform. The containers are created, not started:
+/// the engine keeps a GPU request at create and looks for a device driver only at start, and
+/// this machine has no GPU.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_ranges_gpus_and_platform() {
+    let e = engine(unix_spec());
+    let mut clean = Cleanup::new();
+    let prefix = unique("gpus");
+    let (cli, ours, refused) = (
+        format!("{prefix}-cli"),
+        format!("{prefix}-ours"),
+        format!("{prefix}-refused"),
+    );
+    clean
+        .containers
+        .extend([cli.clone(), ours.clone(), refused.clone()]);
+    docker_a(&[
+        "create",
+        "--name",
+        &cli,
+        "--gpus",
+        "\"device=0,1\",capabilities=compute",
+        &image(),
+    ]);
+    let spec = RunSpec {
+        image: image(),
+        name: Some(ours.clone()),
+        gpus: Some("\"device=0,1\",capabilities=compute".into()),
+        platform: Some("linux/amd64".into()),
+        ports: vec!["20000-21000:20000-21000".into()],
+        start: false,
+        ..Default::default()
+    };
+    let created = e.run_container(&spec).await.expect("create");
+    assert!(
+        created.warnings.iter().any(|w| w.contains("1001 ports")),
+        "{:?}",
+        created.warnings
+    );
+    let (a, b) = (inspect_json(&cli), inspect_json(&ours));
+    assert_eq!(
+        a["HostConfig"]["DeviceRequests"],
+        b["HostConfig"]["DeviceRequests"]
+    );
+    assert_eq!(
+        b["HostConfig"]["PortBindings"]
+            .as_object()
+            .map(serde_json::Map::len),
+        Some(1001)
+    );
+    let again = e.run_spec_of(&ours).await.expect("spec");
+    assert_eq!(again.gpus, spec.gpus);
+
+    let none_allowed = backend::guardrails::Guardrails::default();
+    let asked = RunSpec {
+        name: Some(refused.clone()),
+        ports: Vec::new(),
+        ..spec.clone()
+    };
+    match e.run_container_within(&asked, Some(&none_allowed)).await {
+        Err(Error::Denied { field, message }) => {
+            assert_eq!(field, "gpus");
+            assert!(message.contains("devices 0,1"), "{message}");
+        }
+        other => panic!("GPUs without the guardrail: {other:?}"),
+    }
+    assert!(!docker_try(&["inspect", &refused]).0, "nothing was created");
+    let gpus_allowed = backend::guardrails::Guardrails {
+        devices: vec![backend::guardrails::GPUS.into()],
+        ..Default::default()
+    };
+    e.run_container_within(&asked, Some(&gpus_allowed))
+        .await
+        .expect("GPUs with the guardrail");
 }

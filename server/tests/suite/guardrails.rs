@@ -559,6 +559,45 @@ async fn the_ways_around_the_guardrails_are_closed() {
     .await;
     refused_field(&r, "security_opt", "seccomp=unconfined");
 
+    // The rarer words of docker run are judged too: GPUs, security options, --mount binds.
+    let w: Vec<String> = (0..3).map(|i| unique(&format!("x{i}"))).collect();
+    let _more = Cleanup(w.clone(), Vec::new());
+    for (extra, field, word) in [
+        (json!({"gpus": "all"}), "gpus", "all GPUs"),
+        (
+            json!({"security_opt": ["apparmor=unconfined"]}),
+            "security_opt",
+            "apparmor=unconfined",
+        ),
+        (
+            json!({"mounts": ["type=bind,source=/etc,target=/hostetc,readonly"]}),
+            "mounts",
+            "/etc",
+        ),
+    ] {
+        refused_field(&run(&app, &ben, spec(&w[0], extra)).await, field, word);
+        assert!(!docker(&["inspect", &w[0]]), "nothing was created");
+    }
+    let r = run(&app, &ben, spec(&w[1], json!({"health_interval": "soon"}))).await;
+    assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.1);
+    assert_eq!(r.1["error"]["field"], "health_interval", "{}", r.1);
+    let r = run(
+        &app,
+        &ben,
+        spec(
+            &w[2],
+            json!({"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"], "read_only": true,
+                   "init": true, "tmpfs": ["/run:size=1m"], "ulimits": ["nofile=512:1024"]}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.0,
+        StatusCode::CREATED,
+        "what stays inside the container is allowed: {}",
+        r.1
+    );
+
     // 4. Allow-lists, and network drivers beyond bridge and overlay.
     let networks = "/api/v1/hosts/unix-engine/networks";
     refused_field(

@@ -8,6 +8,7 @@ pub mod events;
 pub mod logs;
 pub mod overview;
 pub mod run;
+mod run_fields;
 pub mod stats;
 pub mod tabs;
 pub mod terminal;

@@ -3,8 +3,6 @@
 //! `/hosts/:host/containers/:id/edit` opens it prefilled to replace the container under the
 //! same name with the changed settings.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
@@ -12,6 +10,7 @@ use crate::client::containers::HostChoice;
 use crate::components::page::{ErrorNotice, PageHeader};
 use crate::error::AppError;
 use crate::model::containers::{Created, RunSpec};
+use crate::pages::container::run_fields::{Fields, Mode};
 use crate::pages::container::tabs::TextField;
 use crate::routes::{container_href, encode};
 
@@ -45,7 +44,7 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
         .respond());
     }
     let created = crate::ssr::ops()?
-        .create_container(&c, &host, &spec.into())
+        .create_container(&c, &host, &spec)
         .await?;
     tracing::info!(by = %c.who.username, host, container = %created.id, name = %created.name, "container created");
     Ok(created)
@@ -55,10 +54,7 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
 #[server(output = crate::codec::TextJson)]
 pub async fn container_spec(host: String, id: String) -> Result<RunSpec, AppError> {
     let c = crate::ssr::caller()?;
-    Ok(crate::ssr::ops()?
-        .container_spec(&c, &host, &id)
-        .await?
-        .into())
+    Ok(crate::ssr::ops()?.container_spec(&c, &host, &id).await?)
 }
 
 /// Edits a container: replaces it with one made from `spec` under the same name (the image
@@ -74,7 +70,7 @@ pub async fn edit_container(
     use backend::ops::containers::Recreate;
     let c = crate::ssr::caller()?;
     let how = Recreate::Edit {
-        spec: Box::new(spec.into()),
+        spec: Box::new(spec),
         pull,
     };
     let created = crate::ssr::ops()?
@@ -82,249 +78,6 @@ pub async fn edit_container(
         .await?;
     tracing::info!(by = %c.who.username, host, old = %id, new = %created.id, name = %created.name, "container edited");
     Ok(created)
-}
-
-/// `a "b c" 'd'` → `["a", "b c", "d"]`, as a shell splits words (quotes and backslashes).
-pub fn split_words(text: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut quote: Option<char> = None;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some('"'), '\\') => match chars.next() {
-                Some(n @ ('"' | '\\' | '$' | '`')) => word.push(n),
-                Some(n) => {
-                    word.push('\\');
-                    word.push(n);
-                }
-                None => return Err("ends with a lone backslash".into()),
-            },
-            (Some(_), c) => word.push(c),
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, '\\') => match chars.next() {
-                Some(n) => {
-                    word.push(n);
-                    in_word = true;
-                }
-                None => return Err("ends with a lone backslash".into()),
-            },
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if let Some(q) = quote {
-        return Err(format!("a {q} quote is not closed"));
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
-}
-
-/// The inverse of [`split_words`]: words with spaces or quotes are quoted.
-pub fn join_words(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| {
-            if !w.is_empty()
-                && w.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
-            {
-                w.clone()
-            } else {
-                format!("'{}'", w.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// What the form makes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Mode {
-    /// A new container (`/run`).
-    New,
-    /// A new container with another container's settings, named `<name>-copy`.
-    Duplicate,
-    /// The container `id` replaced under its own name.
-    Edit { id: String },
-}
-
-/// The form's fields, all text as typed.
-#[derive(Clone, Copy)]
-struct Fields {
-    host: RwSignal<String>,
-    image: RwSignal<String>,
-    name: RwSignal<String>,
-    cmd: RwSignal<String>,
-    entrypoint: RwSignal<String>,
-    workdir: RwSignal<String>,
-    user: RwSignal<String>,
-    hostname: RwSignal<String>,
-    env: RwSignal<String>,
-    ports: RwSignal<String>,
-    volumes: RwSignal<String>,
-    volumes_from: RwSignal<String>,
-    network: RwSignal<String>,
-    restart: RwSignal<String>,
-    labels: RwSignal<String>,
-    auto_remove: RwSignal<bool>,
-    interactive: RwSignal<bool>,
-    memory: RwSignal<String>,
-    cpus: RwSignal<String>,
-    start: RwSignal<bool>,
-    privileged: RwSignal<bool>,
-    /// Capabilities, separated by spaces, commas or lines.
-    cap_add: RwSignal<String>,
-    devices: RwSignal<String>,
-    pid: RwSignal<String>,
-    ipc: RwSignal<String>,
-    /// Pull the image again before an edit.
-    pull: RwSignal<bool>,
-}
-
-impl Fields {
-    fn new(host: String, spec: Option<RunSpec>, mode: &Mode) -> Self {
-        let s = spec.clone().unwrap_or_default();
-        let text = |v: Option<String>| RwSignal::new(v.unwrap_or_default());
-        let name = match mode {
-            Mode::New => String::new(),
-            Mode::Duplicate => s
-                .name
-                .clone()
-                .map(|n| format!("{n}-copy"))
-                .unwrap_or_default(),
-            Mode::Edit { .. } => s.name.clone().unwrap_or_default(),
-        };
-        Fields {
-            host: RwSignal::new(host),
-            image: RwSignal::new(s.image.clone()),
-            name: RwSignal::new(name),
-            cmd: RwSignal::new(s.cmd.as_deref().map(join_words).unwrap_or_default()),
-            entrypoint: RwSignal::new(s.entrypoint.as_deref().map(join_words).unwrap_or_default()),
-            workdir: text(s.workdir),
-            user: text(s.user),
-            hostname: text(s.hostname),
-            env: RwSignal::new(s.env.join("\n")),
-            ports: RwSignal::new(s.ports.join("\n")),
-            volumes: RwSignal::new(s.volumes.join("\n")),
-            volumes_from: RwSignal::new(s.volumes_from.join("\n")),
-            network: text(s.network),
-            restart: RwSignal::new(s.restart.unwrap_or_else(|| "no".into())),
-            labels: RwSignal::new(
-                s.labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-            auto_remove: RwSignal::new(s.auto_remove),
-            interactive: RwSignal::new(s.tty && s.stdin),
-            memory: text(s.memory),
-            cpus: RwSignal::new(s.cpus.map(|c| c.to_string()).unwrap_or_default()),
-            start: RwSignal::new(true),
-            privileged: RwSignal::new(s.privileged),
-            cap_add: RwSignal::new(s.cap_add.join(" ")),
-            devices: RwSignal::new(s.devices.join("\n")),
-            pid: text(s.pid),
-            ipc: text(s.ipc),
-            pull: RwSignal::new(false),
-        }
-    }
-
-    /// The spec to send; a field that cannot be read is an error naming it, like the server's.
-    fn spec(&self) -> Result<RunSpec, AppError> {
-        let invalid = |field: &str, message: String| AppError::Invalid {
-            field: field.into(),
-            message,
-        };
-        let opt = |s: RwSignal<String>| {
-            Some(s.get_untracked().trim().to_string()).filter(|v| !v.is_empty())
-        };
-        let words = |field: &str, s: RwSignal<String>| -> Result<Option<Vec<String>>, AppError> {
-            let w = split_words(&s.get_untracked()).map_err(|e| invalid(field, e))?;
-            Ok((!w.is_empty()).then_some(w))
-        };
-        let mut labels = BTreeMap::new();
-        for (n, line) in lines(&self.labels.get_untracked()).into_iter().enumerate() {
-            let Some((k, v)) = line.split_once('=') else {
-                return Err(invalid(
-                    "labels",
-                    format!("line {} needs the form key=value", n + 1),
-                ));
-            };
-            labels.insert(k.trim().to_string(), v.trim().to_string());
-        }
-        let cpus = match opt(self.cpus) {
-            None => None,
-            Some(c) => Some(
-                c.parse::<f64>()
-                    .ok()
-                    .filter(|c| c.is_finite() && *c > 0.0)
-                    .ok_or_else(|| invalid("cpus", "a number of CPUs like 0.5 or 2".into()))?,
-            ),
-        };
-        let image = self.image.get_untracked().trim().to_string();
-        if image.is_empty() {
-            return Err(invalid("image", "is required, like nginx:1.27".into()));
-        }
-        let interactive = self.interactive.get_untracked();
-        Ok(RunSpec {
-            image,
-            name: opt(self.name),
-            cmd: words("cmd", self.cmd)?,
-            entrypoint: words("entrypoint", self.entrypoint)?,
-            env: lines(&self.env.get_untracked()),
-            ports: lines(&self.ports.get_untracked()),
-            volumes: lines(&self.volumes.get_untracked()),
-            volumes_from: lines(&self.volumes_from.get_untracked().replace(',', "\n")),
-            network: opt(self.network),
-            restart: opt(self.restart).filter(|r| r != "no"),
-            labels,
-            auto_remove: self.auto_remove.get_untracked(),
-            tty: interactive,
-            stdin: interactive,
-            workdir: opt(self.workdir),
-            user: opt(self.user),
-            hostname: opt(self.hostname),
-            memory: opt(self.memory),
-            cpus,
-            start: self.start.get_untracked(),
-            privileged: self.privileged.get_untracked(),
-            cap_add: self
-                .cap_add
-                .get_untracked()
-                .split(|c: char| c == ',' || c.is_whitespace())
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .collect(),
-            devices: lines(&self.devices.get_untracked()),
-            pid: opt(self.pid),
-            ipc: opt(self.ipc),
-        })
-    }
 }
 
 /// `/run`.
@@ -374,14 +127,14 @@ fn PrefilledPage(edit: bool) -> impl IntoView {
     let (title, summary) = if edit {
         (
             "Edit a container",
-            "FsChange the settings and save: the container is replaced by a new one with the same name \
+            "Change the settings and save: the container is replaced by a new one with the same name \
              and these settings (its volumes stay, and it is started again if it was running). \
              If anything fails, the original is put back as it was.",
         )
     } else {
         (
             "Duplicate a container",
-            "The form holds the container's settings. FsChange what you need and create a new container beside it; \
+            "The form holds the container's settings. Change what you need and create a new container beside it; \
              to change the container itself, use Edit on its page.",
         )
     };
@@ -568,20 +321,79 @@ fn RunForm(
                     <span>"Remove when it stops (--rm)"</span>
                 </label>
             </div>
-            <details class="advanced" open=advanced_open(error)>
-                <summary>"Advanced: entrypoint, user, limits, …"</summary>
+            <Section title="Process: entrypoint, user, stop, platform" error f fields=&PROCESS>
                 <div class="form-grid">
                     <TextField label="Entrypoint" name="entrypoint" value=f.entrypoint placeholder="the image's default" mono=true error=err("entrypoint") />
                     <TextField label="Working directory" name="workdir" value=f.workdir placeholder="/app" mono=true error=err("workdir") />
                     <TextField label="User" name="user" value=f.user placeholder="1000:1000" error=err("user") />
                     <TextField label="Host name" name="hostname" value=f.hostname placeholder="the container id" error=err("hostname") />
+                    <TextField label="Stop signal" name="stop_signal" value=f.stop_signal placeholder="SIGTERM" mono=true error=err("stop_signal") />
+                    <TextField label="Stop timeout (seconds)" name="stop_timeout" value=f.stop_timeout placeholder="10" error=err("stop_timeout") />
+                    <TextField label="Platform" name="platform" value=f.platform placeholder="linux/amd64" mono=true
+                        hint="Pulls and runs the image of this platform." error=err("platform") />
+                </div>
+                <div class="checks">
+                    <Check name="init" value=f.init label="Run an init process (--init): reaps zombies, forwards signals" />
+                    <Check name="read_only" value=f.read_only label="Read-only root filesystem (--read-only)" />
+                </div>
+            </Section>
+            <Section title="Limits: memory, CPUs, processes, ulimits" error f fields=&LIMITS>
+                <div class="form-grid">
                     <TextField label="Memory limit" name="memory" value=f.memory placeholder="256m, 1g" error=err("memory") />
                     <TextField label="CPUs" name="cpus" value=f.cpus placeholder="0.5" error=err("cpus") />
+                    <TextField label="Process limit" name="pids_limit" value=f.pids_limit placeholder="no limit" error=err("pids_limit") />
+                    <TextField label="Shared memory (/dev/shm)" name="shm_size" value=f.shm_size placeholder="64m" error=err("shm_size") />
+                    <LinesField label="Ulimits" name="ulimits" value=f.ulimits placeholder="nofile=1024:2048" hint="--ulimit: name=soft[:hard], one per line." error=err("ulimits") />
+                    <LinesField label="Kernel parameters" name="sysctls" value=f.sysctls placeholder="net.ipv4.ip_forward=1" hint="--sysctl: key=value per line (namespaced ones: net.*, kernel.shm*, …)." error=err("sysctls") />
                 </div>
-                <LinesField label="Volumes from" name="volumes_from" value=f.volumes_from placeholder="other-container:ro" hint="Containers whose volumes to mount, one per line." error=err("volumes_from") />
-            </details>
-            <details class="advanced host-access" open=host_access_open(error, f) data-testid="host-access">
-                <summary>"Advanced / host access: privileged, capabilities, devices, host namespaces"</summary>
+            </Section>
+            <Section title="Health check" error f fields=&HEALTH>
+                <TextField label="Health command" name="health_cmd" value=f.health_cmd placeholder="the image's, if any" mono=true
+                    hint="Run by a shell inside the container; exit 0 means healthy (--health-cmd)." error=err("health_cmd") />
+                <div class="form-grid">
+                    <TextField label="Interval" name="health_interval" value=f.health_interval placeholder="30s" error=err("health_interval") />
+                    <TextField label="Timeout" name="health_timeout" value=f.health_timeout placeholder="30s" error=err("health_timeout") />
+                    <TextField label="Start period" name="health_start_period" value=f.health_start_period placeholder="0s" error=err("health_start_period") />
+                    <TextField label="Retries" name="health_retries" value=f.health_retries placeholder="3" error=err("health_retries") />
+                </div>
+                <div class="checks">
+                    <Check name="no_healthcheck" value=f.no_healthcheck label="No health check, not even the image's (--no-healthcheck)" />
+                </div>
+                <span class="field-error" role="alert">{err("no_healthcheck")}</span>
+            </Section>
+            <Section title="Networking: aliases, addresses, more networks, DNS, hosts" error f fields=&NETWORKING>
+                <div class="form-grid">
+                    <TextField label="Aliases on the network" name="network_alias" value=f.network_alias placeholder="web api" mono=true
+                        hint="--network-alias: names on the main network (one of your own)." error=err("network_alias") />
+                    <TextField label="IPv4 address" name="ip" value=f.ip placeholder="assigned by the engine" mono=true error=err("ip") />
+                    <TextField label="IPv6 address" name="ip6" value=f.ip6 placeholder="assigned by the engine" mono=true error=err("ip6") />
+                    <LinesField label="More networks" name="networks" value=f.networks placeholder="backend,alias=db,ip=10.1.0.5"
+                        hint="One per line: name[,alias=…][,ip=…][,ip6=…]." error=err("networks") />
+                    <TextField label="DNS servers" name="dns" value=f.dns placeholder="10.0.0.53 1.1.1.1" mono=true error=err("dns") />
+                    <TextField label="DNS search domains" name="dns_search" value=f.dns_search placeholder="example.internal" mono=true error=err("dns_search") />
+                    <TextField label="DNS options" name="dns_option" value=f.dns_option placeholder="ndots:2" mono=true error=err("dns_option") />
+                    <LinesField label="Extra hosts" name="add_host" value=f.add_host placeholder="db:10.0.0.2"
+                        hint="--add-host: name:address per line (host-gateway for the host)." error=err("add_host") />
+                </div>
+            </Section>
+            <Section title="Storage: mounts with options, tmpfs, volumes from" error f fields=&STORAGE>
+                <LinesField label="Mounts" name="mounts" value=f.mounts placeholder="type=volume,source=data,target=/data,readonly"
+                    hint="--mount, one per line: type=volume|bind|tmpfs, source, target, readonly, volume-driver, volume-opt=k=v, tmpfs-size, …" error=err("mounts") />
+                <div class="form-grid">
+                    <LinesField label="Tmpfs" name="tmpfs" value=f.tmpfs placeholder="/run:size=64m" hint="--tmpfs: /path[:options], one per line." error=err("tmpfs") />
+                    <LinesField label="Volumes from" name="volumes_from" value=f.volumes_from placeholder="other-container:ro" hint="Containers whose volumes to mount, one per line." error=err("volumes_from") />
+                    <TextField label="Volume driver" name="volume_driver" value=f.volume_driver placeholder="local" mono=true
+                        hint="--volume-driver: for the named volumes above." error=err("volume_driver") />
+                </div>
+            </Section>
+            <Section title="Logging" error f fields=&LOGGING>
+                <div class="form-grid">
+                    <TextField label="Log driver" name="log_driver" value=f.log_driver placeholder="the engine's default (json-file)" mono=true error=err("log_driver") />
+                    <LinesField label="Log options" name="log_opts" value=f.log_opts placeholder="max-size=10m" hint="--log-opt: key=value per line." error=err("log_opts") />
+                </div>
+            </Section>
+            <details class="advanced host-access" open=section_open(error, f, &HOST_ACCESS) data-testid="host-access">
+                <summary>"Host access: privileged, capabilities, devices, GPUs, security, namespaces"</summary>
                 <p class="muted small">
                     "These give the container power over the host. On hosts with guardrails, only an admin, "
                     "or a manager the host's guardrails allow, may ask for them."
@@ -608,7 +420,13 @@ fn RunForm(
                 <div class="form-grid">
                     <TextField label="Add capabilities" name="cap_add" value=f.cap_add placeholder="NET_ADMIN SYS_TIME" mono=true
                         hint="--cap-add: names separated by spaces or commas." error=err("cap_add") />
+                    <TextField label="Drop capabilities" name="cap_drop" value=f.cap_drop placeholder="NET_RAW or ALL" mono=true
+                        hint="--cap-drop: takes power away; always allowed." error=err("cap_drop") />
                     <LinesField label="Devices" name="devices" value=f.devices placeholder="/dev/fuse" hint="--device: /dev/x, /dev/x:/dev/y or /dev/x:/dev/y:rwm, one per line." error=err("devices") />
+                    <TextField label="GPUs" name="gpus" value=f.gpus placeholder="all" mono=true
+                        hint="--gpus: all, a number, or count=…,driver=…,device=…,capabilities=…" error=err("gpus") />
+                    <LinesField label="Security options" name="security_opt" value=f.security_opt placeholder="no-new-privileges"
+                        hint="--security-opt, one per line; anything but no-new-privileges lifts confinement." error=err("security_opt") />
                     <NamespaceField label="PID namespace" name="pid" value=f.pid choices=&[("", "Its own (default)"), ("host", "The host's (--pid host)")] error=err("pid") />
                     <NamespaceField label="IPC namespace" name="ipc" value=f.ipc
                         choices=&[("", "Engine default"), ("private", "Private"), ("shareable", "Shareable"), ("none", "None"), ("host", "The host's (--ipc host)")] error=err("ipc") />
@@ -661,38 +479,155 @@ fn NamespaceField(
     }
 }
 
-/// The advanced part opens by itself when the error is in one of its fields.
-fn advanced_open(error: RwSignal<Option<AppError>>) -> impl Fn() -> bool + Send + Sync + Copy {
-    move || {
-        matches!(error.get(), Some(AppError::Invalid { field, .. })
-            if ["entrypoint", "workdir", "user", "hostname", "memory", "cpus", "volumes_from"].iter().any(|f| field.starts_with(f)))
+/// The fields of each part of the form below the common ones.
+const PROCESS: [&str; 9] = [
+    "entrypoint",
+    "workdir",
+    "user",
+    "hostname",
+    "stop_signal",
+    "stop_timeout",
+    "platform",
+    "init",
+    "read_only",
+];
+const LIMITS: [&str; 6] = [
+    "memory",
+    "cpus",
+    "pids_limit",
+    "shm_size",
+    "ulimits",
+    "sysctls",
+];
+const HEALTH: [&str; 6] = [
+    "health_cmd",
+    "health_interval",
+    "health_timeout",
+    "health_start_period",
+    "health_retries",
+    "no_healthcheck",
+];
+const NETWORKING: [&str; 8] = [
+    "network_alias",
+    "ip",
+    "ip6",
+    "networks",
+    "dns",
+    "dns_search",
+    "dns_option",
+    "add_host",
+];
+const STORAGE: [&str; 4] = ["mounts", "tmpfs", "volumes_from", "volume_driver"];
+const LOGGING: [&str; 2] = ["log_driver", "log_opts"];
+const HOST_ACCESS: [&str; 10] = [
+    "privileged",
+    "cap_add",
+    "cap_drop",
+    "devices",
+    "gpus",
+    "security_opt",
+    "pid",
+    "ipc",
+    "network",
+    "host_network",
+];
+
+/// Whether a field of the form holds something (so an edit shows what the container has).
+fn has_value(f: Fields, field: &str) -> bool {
+    let text = |s: RwSignal<String>| !s.get_untracked().trim().is_empty();
+    match field {
+        "entrypoint" => text(f.entrypoint),
+        "workdir" => text(f.workdir),
+        "user" => text(f.user),
+        "hostname" => text(f.hostname),
+        "stop_signal" => text(f.stop_signal),
+        "stop_timeout" => text(f.stop_timeout),
+        "platform" => text(f.platform),
+        "init" => f.init.get_untracked(),
+        "read_only" => f.read_only.get_untracked(),
+        "memory" => text(f.memory),
+        "cpus" => text(f.cpus),
+        "pids_limit" => text(f.pids_limit),
+        "shm_size" => text(f.shm_size),
+        "ulimits" => text(f.ulimits),
+        "sysctls" => text(f.sysctls),
+        "health_cmd" => text(f.health_cmd),
+        "health_interval" => text(f.health_interval),
+        "health_timeout" => text(f.health_timeout),
+        "health_start_period" => text(f.health_start_period),
+        "health_retries" => text(f.health_retries),
+        "no_healthcheck" => f.no_healthcheck.get_untracked(),
+        "network_alias" => text(f.network_alias),
+        "ip" => text(f.ip),
+        "ip6" => text(f.ip6),
+        "networks" => text(f.networks),
+        "dns" => text(f.dns),
+        "dns_search" => text(f.dns_search),
+        "dns_option" => text(f.dns_option),
+        "add_host" => text(f.add_host),
+        "mounts" => text(f.mounts),
+        "tmpfs" => text(f.tmpfs),
+        "volumes_from" => text(f.volumes_from),
+        "volume_driver" => text(f.volume_driver),
+        // The engine reports its default driver for every container: not worth opening for.
+        "log_driver" => !matches!(f.log_driver.get_untracked().trim(), "" | "json-file"),
+        "log_opts" => text(f.log_opts),
+        "privileged" => f.privileged.get_untracked(),
+        "cap_add" => text(f.cap_add),
+        "cap_drop" => text(f.cap_drop),
+        "devices" => text(f.devices),
+        "gpus" => text(f.gpus),
+        "security_opt" => text(f.security_opt),
+        "pid" => text(f.pid),
+        "ipc" => text(f.ipc),
+        "host_network" => f.network.get_untracked().trim() == "host",
+        _ => false,
     }
 }
 
-/// The host-access part opens when it holds something (so an edit shows what the container
-/// has) or when the error is about one of its fields.
-fn host_access_open(
+/// A part opens when it holds something or when the error is about one of its fields.
+fn section_open(
     error: RwSignal<Option<AppError>>,
     f: Fields,
+    fields: &'static [&'static str],
 ) -> impl Fn() -> bool + Send + Sync + Copy {
-    const FIELDS: [&str; 6] = ["privileged", "cap_add", "devices", "pid", "ipc", "network"];
-    let has_something = f.privileged.get_untracked()
-        || !f.cap_add.get_untracked().trim().is_empty()
-        || !f.devices.get_untracked().trim().is_empty()
-        || !f.pid.get_untracked().trim().is_empty()
-        || !f.ipc.get_untracked().trim().is_empty()
-        || f.network.get_untracked().trim() == "host";
+    let has_something = fields.iter().any(|x| has_value(f, x));
     move || {
         has_something
             || match error.get() {
-                Some(AppError::Invalid { field, .. }) => {
-                    FIELDS.iter().any(|x| field.starts_with(x)) && field != "network"
-                }
-                Some(AppError::Denied { field, .. }) => {
-                    FIELDS.contains(&field.as_str()) || field == "security_opt"
-                }
+                Some(AppError::Invalid { field, .. } | AppError::Denied { field, .. }) => fields
+                    .iter()
+                    .any(|x| field == *x || field.starts_with(&format!("{x}["))),
                 _ => false,
             }
+    }
+}
+
+/// One folding part of the form.
+#[component]
+fn Section(
+    title: &'static str,
+    error: RwSignal<Option<AppError>>,
+    f: Fields,
+    fields: &'static [&'static str],
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <details class="advanced" open=section_open(error, f, fields)>
+            <summary>{title}</summary>
+            {children()}
+        </details>
+    }
+}
+
+/// A checkbox bound to `value`.
+#[component]
+fn Check(name: &'static str, value: RwSignal<bool>, label: &'static str) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" name=name prop:checked=move || value.get() on:change=move |ev| value.set(event_target_checked(&ev)) />
+            <span>{label}</span>
+        </label>
     }
 }
 
@@ -707,6 +642,21 @@ fn field_label(field: &str) -> String {
         "cap_add" => "the capabilities".into(),
         "pid" => "the PID namespace".into(),
         "ipc" => "the IPC namespace".into(),
+        "cap_drop" => "the capabilities to drop".into(),
+        "add_host" => "the extra hosts".into(),
+        "dns" => "the DNS servers".into(),
+        "dns_option" => "the DNS options".into(),
+        "ip" => "the IPv4 address".into(),
+        "ip6" => "the IPv6 address".into(),
+        "networks" => "the further networks".into(),
+        "network_alias" => "the network aliases".into(),
+        "pids_limit" => "the process limit".into(),
+        "shm_size" => "the shared memory size".into(),
+        "sysctls" => "the kernel parameters".into(),
+        "log_opts" => "the log options".into(),
+        "gpus" => "the GPUs".into(),
+        "security_opt" => "the security options".into(),
+        "no_healthcheck" => "the health check".into(),
         other => format!("the {}", other.replace('_', " ")),
     }
 }
@@ -735,34 +685,5 @@ fn LinesField(
             <small class="muted field-hint">{hint}</small>
             <span class="field-error" role="alert">{error}</span>
         </label>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_split_like_a_shell() {
-        assert_eq!(split_words("sleep 600").expect("splits"), ["sleep", "600"]);
-        assert_eq!(
-            split_words(r#"sh -c 'echo "hi there"'"#).expect("splits"),
-            ["sh", "-c", r#"echo "hi there""#]
-        );
-        assert_eq!(
-            split_words(r#"a "b c" d\ e ''"#).expect("splits"),
-            ["a", "b c", "d e", ""]
-        );
-        assert_eq!(split_words("  ").expect("splits"), Vec::<String>::new());
-        assert!(split_words("echo 'open").is_err());
-    }
-
-    #[test]
-    fn joined_words_split_back() {
-        let words: Vec<String> = ["nginx", "-g", "daemon off;", "it's", ""]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(split_words(&join_words(&words)).expect("splits"), words);
     }
 }

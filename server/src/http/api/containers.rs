@@ -119,9 +119,7 @@ pub async fn run_spec(
     Caller(c): Caller,
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<RunSpec>> {
-    Ok(Json(
-        state.ops().container_spec(&c, &host, &id).await?.into(),
-    ))
+    Ok(Json(state.ops().container_spec(&c, &host, &id).await?))
 }
 
 /// `POST /api/v1/hosts/{host}/containers` → 201 `{id, name, warnings}`.
@@ -145,10 +143,7 @@ pub async fn create(
     Path(host): Path<String>,
     Body(spec): Body<RunSpec>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let created = state
-        .ops()
-        .create_container(&c, &host, &spec.into())
-        .await?;
+    let created = state.ops().create_container(&c, &host, &spec).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -182,7 +177,7 @@ pub async fn recreate(
     let body = recreate_body(request).await?;
     let how = match body.spec {
         Some(spec) => Recreate::Edit {
-            spec: Box::new(spec.into()),
+            spec: Box::new(spec),
             pull: body.pull.unwrap_or(false),
         },
         None if body.pull == Some(false) => {
