@@ -212,8 +212,16 @@ test.describe("Containers", () => {
       await expect(page.locator('input[name="name"]')).toHaveValue(name);
       await expect(page.locator('input[name="name"]')).toHaveAttribute("readonly", "");
       await expect(page.getByLabel("Environment")).toHaveValue("COLOUR=blue");
+      // What the replacement will not have is said before saving.
+      await expect(page.getByTestId("not-carried")).toContainText("which the engine assigned");
       await page.getByLabel("Environment").fill("COLOUR=green");
       await page.getByLabel("Ports").fill("80");
+      // The rarer words of docker run sit in folding parts.
+      await page.locator("details.advanced summary", { hasText: "Limits" }).click();
+      await page.getByLabel("Process limit").fill("100");
+      await page.locator("details.advanced summary", { hasText: "Health check" }).click();
+      await page.getByLabel("Check to run").fill("true");
+      await page.getByLabel("Interval").fill("30s");
       await page.getByTestId("host-access").locator("summary").click();
       await expect(page.getByLabel(/^Privileged/)).toBeVisible();
       await expect(page.getByLabel("PID namespace")).toBeVisible();
@@ -230,6 +238,8 @@ test.describe("Containers", () => {
       expect(newId).not.toBe(oldId);
       expect(engineState(name)).toBe("running");
       expect(dockerA("port", name, "80/tcp")).toMatch(/:\d+$/);
+      expect(dockerA("inspect", "-f", "{{.HostConfig.PidsLimit}} {{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}}", name))
+        .toBe('100 ["CMD-SHELL","true"] 30s');
       expect(dockerA("ps", "-aq", "--no-trunc", "--filter", `id=${oldId}`)).toBe("");
       expect(unexpected(problems)).toEqual([]);
     } finally {

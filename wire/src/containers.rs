@@ -194,3 +194,11 @@ pub struct RecreateRequest {
     pub spec: Option<RunSpec>,
     pub pull: Option<bool>,
 }
+
+/// `GET …/containers/{id}/carry-over`: what an edit (or a recreate) of the container cannot
+/// take to the new container, in words, to be read before confirming.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CarryOver {
+    pub not_carried: Vec<String>,
+}

@@ -141,7 +141,7 @@ pub struct ContainerDetail {
     pub raw: serde_json::Value,
 }
 
-pub use wire::containers::Created;
+pub use wire::containers::{CarryOver, Created};
 
 /// A key whose value should be masked until revealed.
 pub fn is_secret_key(key: &str) -> bool {
@@ -980,6 +980,58 @@ impl Engine {
             None => ImageConfig::default(),
         };
         Ok(spec_from_inspect(&c, &image))
+    }
+
+    /// What replacing the container cannot take along: changes in its own filesystem, the
+    /// addresses the engine gave it, and its identity (id, logs, restart count).
+    pub async fn carry_over(&self, id: &str) -> Result<CarryOver> {
+        let c = self.inspect_raw(id).await?;
+        let mut not_carried = Vec::new();
+        match self.container_changes(id).await {
+            Ok(changes) if !changes.is_empty() => not_carried.push(format!(
+                "{} changed path{} in the container's own filesystem, outside its volumes (its \
+                 Changes tab lists them): the new container starts from the image",
+                changes.len(),
+                if changes.len() == 1 { "" } else { "s" }
+            )),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!(container = %id, error = %e.log_detail(), "changes for the carry-over notes")
+            }
+        }
+        let mut networks: Vec<(String, bollard::models::EndpointSettings)> = c
+            .network_settings
+            .and_then(|n| n.networks)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        networks.sort_by(|a, b| a.0.cmp(&b.0));
+        for (net, e) in &networks {
+            let fixed = e.ipam_config.as_ref();
+            let given =
+                |v: &Option<String>| v.as_deref().filter(|a| !a.is_empty()).map(str::to_string);
+            if let Some(ip) = given(&e.ip_address)
+                .filter(|_| given(&fixed.and_then(|f| f.ipv4_address.clone())).is_none())
+            {
+                not_carried.push(format!(
+                    "its address {ip} on {net}, which the engine assigned: the new container \
+                     gets one anew (set a fixed address to keep it)"
+                ));
+            }
+            if let Some(ip) = given(&e.global_ipv6_address)
+                .filter(|_| given(&fixed.and_then(|f| f.ipv6_address.clone())).is_none())
+            {
+                not_carried.push(format!(
+                    "its IPv6 address {ip} on {net}, which the engine assigned"
+                ));
+            }
+        }
+        not_carried.push(
+            "its id, its logs so far, its restart count and when it was started: they go with \
+             the old container"
+                .into(),
+        );
+        Ok(CarryOver { not_carried })
     }
 
     /// Pulls the image again and replaces the container with a new one of the same

@@ -53,7 +53,7 @@ pub use container_ops::{
 };
 pub(crate) use containers::read_sized;
 pub use containers::{
-    is_secret_key, ContainerDetail, Created, EnvVar, HealthCheck, HealthInfo, MountInfo,
+    is_secret_key, CarryOver, ContainerDetail, Created, EnvVar, HealthCheck, HealthInfo, MountInfo,
     NetworkInfo,
 };
 pub use images::{

@@ -6,8 +6,8 @@ use super::{spool_within, Caller, Op, Ops, Upload};
 use crate::containers::{FleetContainers, FleetJson};
 use crate::engine::own::{guard_container, ContainerAct};
 use crate::engine::{
-    CommitOptions, ContainerDetail, ContainerSummary, Created, DirListing, Download, FsChange,
-    ListQuery, ProcessList, RunSpec, UploadContent,
+    CarryOver, CommitOptions, ContainerDetail, ContainerSummary, Created, DirListing, Download,
+    FsChange, ListQuery, ProcessList, RunSpec, UploadContent,
 };
 use crate::error::Result;
 use crate::fleet::Host;
@@ -17,6 +17,7 @@ use crate::step_params;
 pub const LIST: Op = Op::read("container.list");
 pub const GET: Op = Op::read("container.get");
 pub const SPEC: Op = Op::read("container.spec");
+pub const CARRY_OVER: Op = Op::read("container.carry_over");
 pub const TOP: Op = Op::read("container.top");
 pub const CHANGES: Op = Op::read("container.changes");
 pub const FILES: Op = Op::read("container.files");
@@ -168,6 +169,23 @@ impl Ops {
             }
             Ok(spec)
         })
+        .await
+    }
+
+    /// What an edit of the container cannot take to the new one, for the person to read first.
+    pub async fn container_carry_over(
+        &self,
+        c: &Caller,
+        host: &str,
+        id: &str,
+    ) -> Result<CarryOver> {
+        self.on_host(
+            c,
+            &CARRY_OVER,
+            (host, Some(id)),
+            step_params!(),
+            |h| async move { h.engine.carry_over(id).await },
+        )
         .await
     }
 

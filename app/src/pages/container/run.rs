@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use crate::client::containers::HostChoice;
 use crate::components::page::{ErrorNotice, PageHeader};
 use crate::error::AppError;
-use crate::model::containers::{Created, RunSpec};
+use crate::model::containers::{CarryOver, Created, RunSpec};
 use crate::pages::container::run_fields::{Fields, Mode};
 use crate::pages::container::tabs::TextField;
 use crate::routes::{container_href, encode};
@@ -55,6 +55,15 @@ pub async fn run_container(host: String, spec: RunSpec) -> Result<Created, AppEr
 pub async fn container_spec(host: String, id: String) -> Result<RunSpec, AppError> {
     let c = crate::ssr::caller()?;
     Ok(crate::ssr::ops()?.container_spec(&c, &host, &id).await?)
+}
+
+/// What an edit cannot take from the container to the new one.
+#[server(output = crate::codec::TextJson)]
+pub async fn container_spec_carry_over(host: String, id: String) -> Result<CarryOver, AppError> {
+    let c = crate::ssr::caller()?;
+    Ok(crate::ssr::ops()?
+        .container_carry_over(&c, &host, &id)
+        .await?)
 }
 
 /// Edits a container: replaces it with one made from `spec` under the same name (the image
@@ -124,6 +133,10 @@ fn PrefilledPage(edit: bool) -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let hosts = Resource::new(|| (), |_| run_hosts());
     let spec = Resource::new(move || (host(), id()), |(h, i)| container_spec(h, i));
+    let carry = Resource::new(
+        move || (host(), id()),
+        |(h, i)| container_spec_carry_over(h, i),
+    );
     let (title, summary) = if edit {
         (
             "Edit a container",
@@ -148,13 +161,36 @@ fn PrefilledPage(edit: bool) -> impl IntoView {
                 match (hosts.await, spec.await) {
                     (Ok(list), Ok(s)) => {
                         let mode = if edit { Mode::Edit { id: id() } } else { Mode::Duplicate };
-                        view! { <RunForm hosts=list host=host() spec=Some(s) mode /> }.into_any()
+                        // Not knowing what is lost is no reason to keep the form away.
+                        let lost = carry.await.map(|c| c.not_carried).unwrap_or_default();
+                        view! {
+                            <NotCarried lost edit />
+                            <RunForm hosts=list host=host() spec=Some(s) mode />
+                        }.into_any()
                     }
                     (Err(e), _) | (_, Err(e)) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
                 }
             })}
         </Suspense>
     }
+}
+
+/// What the new container will not have of the old one, read before saving.
+#[component]
+fn NotCarried(lost: Vec<String>, edit: bool) -> impl IntoView {
+    (!lost.is_empty()).then(|| {
+        let heading = if edit {
+            "Everything the container has is carried over to its replacement, except:"
+        } else {
+            "The duplicate has all of these settings, but not:"
+        };
+        view! {
+            <div class="notice notice-warn not-carried" data-testid="not-carried" role="note">
+                <strong>{heading}</strong>
+                <ul>{lost.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
 }
 
 #[component]
@@ -330,7 +366,7 @@ fn RunForm(
                     <TextField label="Stop signal" name="stop_signal" value=f.stop_signal placeholder="SIGTERM" mono=true error=err("stop_signal") />
                     <TextField label="Stop timeout (seconds)" name="stop_timeout" value=f.stop_timeout placeholder="10" error=err("stop_timeout") />
                     <TextField label="Platform" name="platform" value=f.platform placeholder="linux/amd64" mono=true
-                        hint="Pulls and runs the image of this platform." error=err("platform") />
+                        hint="Pulls and runs the build for this platform." error=err("platform") />
                 </div>
                 <div class="checks">
                     <Check name="init" value=f.init label="Run an init process (--init): reaps zombies, forwards signals" />
@@ -348,7 +384,7 @@ fn RunForm(
                 </div>
             </Section>
             <Section title="Health check" error f fields=&HEALTH>
-                <TextField label="Health command" name="health_cmd" value=f.health_cmd placeholder="the image's, if any" mono=true
+                <TextField label="Check to run" name="health_cmd" value=f.health_cmd placeholder="the image's, if any" mono=true
                     hint="Run by a shell inside the container; exit 0 means healthy (--health-cmd)." error=err("health_cmd") />
                 <div class="form-grid">
                     <TextField label="Interval" name="health_interval" value=f.health_interval placeholder="30s" error=err("health_interval") />

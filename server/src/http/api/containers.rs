@@ -10,7 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use app::model::containers::{
-    ContainerDetail, ContainerListParams, ContainerSummary, Created, RecreateRequest,
+    CarryOver, ContainerDetail, ContainerListParams, ContainerSummary, Created, RecreateRequest,
     RenameRequest, RunSpec,
 };
 use backend::ops::containers::{Lifecycle, Recreate};
@@ -120,6 +120,30 @@ pub async fn run_spec(
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<RunSpec>> {
     Ok(Json(state.ops().container_spec(&c, &host, &id).await?))
+}
+
+/// `GET /api/v1/hosts/{host}/containers/{id}/carry-over`: what an edit or a recreate cannot
+/// take to the new container (its own files outside volumes, addresses the engine gave it, its
+/// id and logs), in words to read before confirming.
+#[utoipa::path(
+    get,
+    path = "/hosts/{host}/containers/{id}/carry-over",
+    operation_id = "containers.carry_over",
+    tag = "containers",
+    summary = "What an edit cannot take along",
+    params(("host" = String, Path, description = "the host's slug"), ("id" = String, Path, description = "the object's id or name")),
+    responses(
+        (status = 200, description = "ok", body = CarryOver),
+    ),
+)]
+pub async fn carry_over(
+    State(state): State<AppState>,
+    Caller(c): Caller,
+    Path((host, id)): Path<(String, String)>,
+) -> ApiResult<Json<CarryOver>> {
+    Ok(Json(
+        state.ops().container_carry_over(&c, &host, &id).await?,
+    ))
 }
 
 /// `POST /api/v1/hosts/{host}/containers` → 201 `{id, name, warnings}`.

@@ -52,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(containers::list, containers::create))
         .routes(routes!(containers::inspect, containers::remove))
         .routes(routes!(containers::run_spec))
+        .routes(routes!(containers::carry_over))
         .routes(routes!(containers::start))
         .routes(routes!(containers::stop))
         .routes(routes!(containers::restart))
