@@ -202,3 +202,66 @@ pub struct RecreateRequest {
 pub struct CarryOver {
     pub not_carried: Vec<String>,
 }
+
+/// One container a bulk action is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkTarget {
+    /// The host's slug.
+    pub host: String,
+    /// The container's id or name.
+    pub id: String,
+}
+
+/// `POST /api/v1/containers/bulk`: one action on containers of any hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    /// `start`, `stop`, `restart`, `kill`, `pause`, `unpause` or `remove`.
+    pub action: String,
+    /// 1 to 200 containers.
+    pub targets: Vec<BulkTarget>,
+    /// `remove`: remove running containers too.
+    #[serde(default)]
+    pub force: bool,
+    /// `remove`: remove their anonymous volumes too.
+    #[serde(default)]
+    pub volumes: bool,
+    /// `kill`: the signal (KILL when absent).
+    #[serde(default)]
+    pub signal: Option<String>,
+    /// `stop`/`restart`: seconds to wait before killing.
+    #[serde(default)]
+    pub t: Option<i64>,
+}
+
+/// How one target of a bulk action fared: `status` is what the single action would have
+/// answered (204 when done), with its error when it failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkResult {
+    pub host: String,
+    pub id: String,
+    pub status: u16,
+    pub error: Option<BulkError>,
+}
+
+/// A target's failure, as the single action's error body says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkError {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+/// The answer of a bulk action: every target's result, in the order asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkResults {
+    pub results: Vec<BulkResult>,
+    /// How many failed.
+    pub failed: usize,
+}

@@ -33,7 +33,10 @@ pub struct ContainerSummary {
 }
 
 pub use super::HostProblem;
-pub use wire::containers::{CarryOver, Created, PortMapping, RecreateRequest, RunSpec};
+pub use wire::containers::{
+    BulkError, BulkRequest, BulkResult, BulkResults, BulkTarget, CarryOver, Created, PortMapping,
+    RecreateRequest, RunSpec,
+};
 
 /// `GET /api/v1/containers`: every visible host's containers, and the hosts that did not answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -36,6 +36,46 @@ pub const DOWNLOAD: Op = Op::answer("container.download", HostAction::ManageCont
 pub const UPLOAD: Op = Op::change("container.upload", HostAction::ManageContainers);
 pub const COMMIT: Op = Op::create("container.commit", HostAction::ManageContainers);
 
+/// The most containers one bulk action may name.
+pub const BULK_LIMIT: usize = 200;
+/// How many targets of a bulk action are worked on at once.
+const BULK_AT_ONCE: usize = 6;
+
+/// What a bulk action does to each of its targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkAct {
+    Lifecycle(Lifecycle),
+    Remove { force: bool, volumes: bool },
+}
+
+impl BulkAct {
+    /// A bulk request's words: `stop` with `t`, `kill` with `signal`, `remove` with `force`
+    /// and `volumes`; anything else is 422 on `action`.
+    pub fn from_words(
+        action: &str,
+        t: Option<i64>,
+        signal: Option<String>,
+        force: bool,
+        volumes: bool,
+    ) -> Result<BulkAct> {
+        Ok(BulkAct::Lifecycle(match action {
+            "start" => Lifecycle::Start,
+            "stop" => Lifecycle::Stop(t),
+            "restart" => Lifecycle::Restart(t),
+            "kill" => Lifecycle::Kill(signal),
+            "pause" => Lifecycle::Pause,
+            "unpause" => Lifecycle::Unpause,
+            "remove" => return Ok(BulkAct::Remove { force, volumes }),
+            _ => {
+                return Err(crate::Error::invalid(
+                    "action",
+                    "must be start, stop, restart, kill, pause, unpause or remove",
+                ))
+            }
+        }))
+    }
+}
+
 /// One of `docker start / stop / restart / kill / pause / unpause`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lifecycle {
@@ -170,6 +210,41 @@ impl Ops {
             Ok(spec)
         })
         .await
+    }
+
+    /// The same action on many containers, on any hosts, a few at a time: each target is its
+    /// own use case (authorized, done and recorded on its own, failing on its own), and its
+    /// result comes back in the order asked. 422 on `targets` for none or more than
+    /// [`BULK_LIMIT`].
+    pub async fn bulk(
+        &self,
+        c: &Caller,
+        act: &BulkAct,
+        targets: &[(String, String)],
+    ) -> Result<Vec<Result<()>>> {
+        use futures::StreamExt;
+        if targets.is_empty() || targets.len() > BULK_LIMIT {
+            return Err(crate::Error::invalid(
+                "targets",
+                format!("name between 1 and {BULK_LIMIT} containers"),
+            ));
+        }
+        Ok(futures::stream::iter(targets.to_vec())
+            .map(|(host, id)| async move {
+                let result = match act {
+                    BulkAct::Lifecycle(l) => self.lifecycle(c, &host, &id, l).await,
+                    BulkAct::Remove { force, volumes } => {
+                        self.remove_container(c, &host, &id, *force, *volumes).await
+                    }
+                };
+                if let Err(e) = &result {
+                    tracing::debug!(host = %host, container = %id, error = %e.log_detail(), "a bulk action's target failed");
+                }
+                result
+            })
+            .buffered(BULK_AT_ONCE)
+            .collect()
+            .await)
     }
 
     /// What an edit of the container cannot take to the new one, for the person to read first.

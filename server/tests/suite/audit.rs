@@ -743,6 +743,27 @@ async fn floods_keep_their_rows_and_bulk_actions_have_one_row_per_target() {
             .is_empty(),
         "no summary row instead of the targets'"
     );
+    // The REST door of the same use case: a row per target too, and none for the request.
+    let bulk = app
+        .send(
+            Method::POST,
+            "/api/v1/containers/bulk",
+            &same(&root),
+            Some(json!({"action": "stop", "targets": [{"host": "unix-engine", "id": id}]})),
+        )
+        .await;
+    assert_eq!(bulk.status, StatusCode::OK, "{}", bulk.text());
+    assert_eq!(bulk.json()["results"][0]["status"], 204, "{}", bulk.text());
+    let starts = entries(&app, &root, "action=container.stop").await;
+    assert!(
+        starts
+            .iter()
+            .any(|e| e["object"] == id.as_str() && e["host"] == "unix-engine"),
+        "{starts:?}"
+    );
+    assert!(entries(&app, &root, "action=containers.bulk")
+        .await
+        .is_empty());
 
     // A flood bigger than the queue (3,000 rows of 12 KiB, 36 MiB): every row is written.
     let rows: Vec<_> = (0..3000)

@@ -229,6 +229,9 @@ fn rest_doors() -> Vec<Door> {
         rest(M::PUT, "/hosts/{host}/guardrails", Admin).on(Target::NoHost).json(guardrails),
         // Containers.
         rest(M::GET, "/containers", Signed),
+        // Each target is judged on its own; the request itself is anyone's.
+        rest(M::POST, "/containers/bulk", Signed)
+            .json(json!({"action": "stop", "targets": [{"host": "{host}", "id": NONE}]})),
         rest(M::GET, "/hosts/{host}/containers", VIEW),
         rest(M::POST, "/hosts/{host}/containers", MANAGE).json(json!({"image": absent, "name": NONE})),
         rest(M::GET, "/hosts/{host}/containers/{id}", VIEW),
@@ -1080,7 +1083,40 @@ async fn bulk_targets_are_gated_one_by_one(
         .find(|d| d.key == "bulk_action")
         .expect("bulk door");
     let (method, uri, payload) = fill(&door, fns);
+    let rest_door = rest_doors()
+        .into_iter()
+        .find(|d| d.key == "/containers/bulk")
+        .expect("REST bulk door");
+    let (_, rest_uri, rest_payload) = fill(&rest_door, fns);
     for who in people.iter().filter(|p| matches!(p.who, Who::User { .. })) {
+        // The REST door says the same per target, with the single action's status.
+        let r = knock_with(
+            app,
+            Method::POST,
+            &rest_uri,
+            &who.headers,
+            &rest_payload,
+            true,
+        )
+        .await;
+        let result: Value = serde_json::from_str(&r.body).unwrap_or_default();
+        let (status, words) = match want(OPERATE, who.who) {
+            Want::Pass => (404, "container not found"),
+            Want::Forbidden => (403, "not allowed"),
+            Want::Hidden => (404, "host not found"),
+            other => panic!("{other:?}"),
+        };
+        let first = &result["results"][0];
+        if r.status != StatusCode::OK
+            || first["status"] != status
+            || first["error"]["message"] != words
+            || result["failed"] != 1
+        {
+            wrong.push(format!(
+                "{} POST /containers/bulk: {status} {words:?} wanted, got {} {}",
+                who.label, r.status, r.body
+            ));
+        }
         let a = knock_with(app, method.clone(), &uri, &who.headers, &payload, true).await;
         let Ok(outcomes) = serde_json::from_str::<Value>(&a.body) else {
             wrong.push(format!(

@@ -11,8 +11,6 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "ssr")]
-use crate::client::containers::apply;
 use crate::client::containers::{HostChoice, Lifecycle};
 use crate::components::containers::{port_views, state_badge};
 use crate::components::page::{ErrorNotice, HostNotices, PageHeader, SkeletonRows};
@@ -51,10 +49,6 @@ pub struct Outcome {
 
 /// The last bulk action and how it went.
 type LastBulk = Option<(Lifecycle, Result<Vec<Outcome>, AppError>)>;
-
-/// The most containers one bulk action may name.
-#[cfg(feature = "ssr")]
-const BULK_LIMIT: usize = 200;
 
 #[server(output = crate::codec::TextJson)]
 pub async fn list_containers(
@@ -131,34 +125,41 @@ pub async fn list_containers(
 }
 
 /// The same action on many containers (on any hosts), a few at a time; each is authorized on
-/// its own and fails on its own.
+/// its own and fails on its own (`backend::ops::Ops::bulk`).
 #[server(input = server_fn::codec::Json, output = crate::codec::TextJson)]
 pub async fn bulk_action(
     action: Lifecycle,
     targets: Vec<Target>,
     force: bool,
 ) -> Result<Vec<Outcome>, AppError> {
-    use futures::StreamExt;
+    use backend::ops::containers::{BulkAct, Lifecycle as L};
     let c = crate::ssr::caller()?;
-    if targets.is_empty() || targets.len() > BULK_LIMIT {
-        return Err(AppError::Invalid {
-            field: "targets".into(),
-            message: format!("select between 1 and {BULK_LIMIT} containers"),
-        }
-        .respond());
-    }
-    let c = &c;
-    let outcomes: Vec<Outcome> = futures::stream::iter(targets)
-        .map(|t| async move {
-            let result = apply(c, (&t.host, &t.id), action, None, (force, false)).await;
-            if let Err(e) = &result {
-                tracing::debug!(host = %t.host, container = %t.id, error = %e.log_detail(), "bulk action failed");
-            }
-            Outcome { host: t.host, name: t.name, error: result.err().map(|e| e.public_message()) }
+    let act = match action {
+        Lifecycle::Start => BulkAct::Lifecycle(L::Start),
+        Lifecycle::Stop => BulkAct::Lifecycle(L::Stop(None)),
+        Lifecycle::Restart => BulkAct::Lifecycle(L::Restart(None)),
+        Lifecycle::Kill => BulkAct::Lifecycle(L::Kill(None)),
+        Lifecycle::Pause => BulkAct::Lifecycle(L::Pause),
+        Lifecycle::Unpause => BulkAct::Lifecycle(L::Unpause),
+        Lifecycle::Remove => BulkAct::Remove {
+            force,
+            volumes: false,
+        },
+    };
+    let pairs: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.host.clone(), t.id.clone()))
+        .collect();
+    let results = crate::ssr::ops()?.bulk(&c, &act, &pairs).await?;
+    let outcomes: Vec<Outcome> = targets
+        .into_iter()
+        .zip(results)
+        .map(|(t, r)| Outcome {
+            host: t.host,
+            name: t.name,
+            error: r.err().map(|e| e.public_message()),
         })
-        .buffer_unordered(6)
-        .collect()
-        .await;
+        .collect();
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
     tracing::info!(by = %c.who.username, ?action, count = outcomes.len(), failed, "bulk container action");
     Ok(outcomes)

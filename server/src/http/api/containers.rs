@@ -10,8 +10,8 @@ use axum::Json;
 use serde::Deserialize;
 
 use app::model::containers::{
-    CarryOver, ContainerDetail, ContainerListParams, ContainerSummary, Created, RecreateRequest,
-    RenameRequest, RunSpec,
+    BulkError, BulkRequest, BulkResult, BulkResults, CarryOver, ContainerDetail,
+    ContainerListParams, ContainerSummary, Created, RecreateRequest, RenameRequest, RunSpec,
 };
 use backend::ops::containers::{Lifecycle, Recreate};
 
@@ -120,6 +120,69 @@ pub async fn run_spec(
     Path((host, id)): Path<(String, String)>,
 ) -> ApiResult<Json<RunSpec>> {
     Ok(Json(state.ops().container_spec(&c, &host, &id).await?))
+}
+
+/// `POST /api/v1/containers/bulk`: one action on up to 200 containers of any hosts the caller
+/// may act on. Each target is authorized, done and audited on its own (one row each, named like
+/// the single action); the answer is 200 with every target's result in the order asked.
+#[utoipa::path(
+    post,
+    path = "/containers/bulk",
+    operation_id = "containers.bulk",
+    tag = "containers",
+    summary = "One action on many containers, across hosts; a result per target",
+    request_body = BulkRequest,
+    responses(
+        (status = 200, description = "every target's result (status 204 when done)", body = BulkResults),
+        (status = 422, description = "invalid action or targets", body = ErrorResponse),
+    ),
+)]
+pub async fn bulk(
+    State(state): State<AppState>,
+    Caller(c): Caller,
+    Body(req): Body<BulkRequest>,
+) -> ApiResult<Json<BulkResults>> {
+    let act = backend::ops::containers::BulkAct::from_words(
+        req.action.trim(),
+        req.t,
+        req.signal,
+        req.force,
+        req.volumes,
+    )?;
+    let pairs: Vec<(String, String)> = req
+        .targets
+        .iter()
+        .map(|t| (t.host.clone(), t.id.clone()))
+        .collect();
+    let outcomes = state.ops().bulk(&c, &act, &pairs).await?;
+    let results: Vec<BulkResult> = req
+        .targets
+        .into_iter()
+        .zip(outcomes)
+        .map(|(t, r)| match r {
+            Ok(()) => BulkResult {
+                host: t.host,
+                id: t.id,
+                status: 204,
+                error: None,
+            },
+            Err(e) => {
+                let (status, code) = e.http_status();
+                BulkResult {
+                    host: t.host,
+                    id: t.id,
+                    status,
+                    error: Some(BulkError {
+                        code: code.to_string(),
+                        message: e.public_message(),
+                        field: e.field().map(str::to_string),
+                    }),
+                }
+            }
+        })
+        .collect();
+    let failed = results.iter().filter(|r| r.error.is_some()).count();
+    Ok(Json(BulkResults { results, failed }))
 }
 
 /// `GET /api/v1/hosts/{host}/containers/{id}/carry-over`: what an edit or a recreate cannot

@@ -53,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(containers::inspect, containers::remove))
         .routes(routes!(containers::run_spec))
         .routes(routes!(containers::carry_over))
+        .routes(routes!(containers::bulk))
         .routes(routes!(containers::start))
         .routes(routes!(containers::stop))
         .routes(routes!(containers::restart))
