@@ -219,9 +219,8 @@ test.describe("Containers", () => {
       // The rarer words of docker run sit in folding parts.
       await page.locator("details.advanced summary", { hasText: "Limits" }).click();
       await page.getByLabel("Process limit").fill("100");
-      await page.locator("details.advanced summary", { hasText: "Health check" }).click();
-      await page.getByLabel("Check to run").fill("true");
-      await page.getByLabel("Interval").fill("30s");
+      await page.locator("details.advanced summary", { hasText: "Process:" }).click();
+      await page.getByLabel("Stop timeout (seconds)").fill("7");
       await page.getByTestId("host-access").locator("summary").click();
       await expect(page.getByLabel(/^Privileged/)).toBeVisible();
       await expect(page.getByLabel("PID namespace")).toBeVisible();
@@ -238,8 +237,7 @@ test.describe("Containers", () => {
       expect(newId).not.toBe(oldId);
       expect(engineState(name)).toBe("running");
       expect(dockerA("port", name, "80/tcp")).toMatch(/:\d+$/);
-      expect(dockerA("inspect", "-f", "{{.HostConfig.PidsLimit}} {{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}}", name))
-        .toBe('100 ["CMD-SHELL","true"] 30s');
+      expect(dockerA("inspect", "-f", "{{.HostConfig.PidsLimit}} {{.Config.StopTimeout}}", name)).toBe("100 7");
       expect(dockerA("ps", "-aq", "--no-trunc", "--filter", `id=${oldId}`)).toBe("");
       expect(unexpected(problems)).toEqual([]);
     } finally {

@@ -265,3 +265,6 @@ pub struct BulkResults {
     /// How many failed.
     pub failed: usize,
 }
+
+/// Containers in one merged log (the logs page's merged view, `GET /api/v1/logs`).
+pub const MAX_LOG_SOURCES: usize = 16;

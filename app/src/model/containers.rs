@@ -35,7 +35,7 @@ pub struct ContainerSummary {
 pub use super::HostProblem;
 pub use wire::containers::{
     BulkError, BulkRequest, BulkResult, BulkResults, BulkTarget, CarryOver, Created, PortMapping,
-    RecreateRequest, RunSpec,
+    RecreateRequest, RunSpec, MAX_LOG_SOURCES,
 };
 
 /// `GET /api/v1/containers`: every visible host's containers, and the hosts that did not answer.

@@ -393,7 +393,7 @@ fn RunForm(
                     <TextField label="Retries" name="health_retries" value=f.health_retries placeholder="3" error=err("health_retries") />
                 </div>
                 <div class="checks">
-                    <Check name="no_healthcheck" value=f.no_healthcheck label="No health check, not even the image's (--no-healthcheck)" />
+                    <Check name="no_healthcheck" value=f.no_healthcheck label="Turn every health check off (--no-healthcheck)" />
                 </div>
                 <span class="field-error" role="alert">{err("no_healthcheck")}</span>
             </Section>

@@ -399,6 +399,208 @@ pub async fn logs(
     Ok(res)
 }
 
+/// `GET /api/v1/logs`'s sources: `host/container` pairs, comma-separated.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SourcesParams {
+    /// `host/container` pairs, comma-separated: `web-1/nginx,web-2/nginx` (1 to 16).
+    c: Option<String>,
+}
+
+/// One line of a merged log: which container said it, then the line.
+#[derive(Serialize, utoipa::ToSchema)]
+struct MergedLine<'a> {
+    host: &'a str,
+    container: &'a str,
+    stream: backend::engine::LogStream,
+    ts: Option<&'a str>,
+    line: &'a str,
+}
+
+/// The most lines a merged look back (without `follow`) gathers from all its containers.
+const MAX_MERGED_LINES: usize = 200_000;
+
+/// `GET /api/v1/logs?c=host/container,…` and the parameters of one container's logs: several
+/// containers' logs as one. Without `follow`: a JSON array of `{host, container, stream, ts,
+/// line}` in time order (`tail` lines of each), or text with `format=text`, each line
+/// prefixed `host/container |`. With `follow=true`: SSE `line` events with `host` and
+/// `container`, as they come from any of them; `source_end` `{host, container, reason, …}`
+/// when one ends, and `end` when all have. Each container is authorized like its own log.
+#[utoipa::path(
+    get,
+    path = "/logs",
+    operation_id = "live.merged_logs",
+    tag = "live",
+    summary = "Merged logs of several containers, across hosts: JSON in time order, text, or with follow=true text/event-stream events line/skipped/source_end/end/error",
+    params(SourcesParams, LogParams),
+    responses(
+        (status = 200, description = "the lines, or with follow=true their events", content((Vec<MergedLine> = "application/json"), (String = "text/plain"), (SseEvent = "text/event-stream"))),
+        (status = 422, description = "invalid parameter (c, q, tail)", body = ErrorResponse),
+    ),
+)]
+pub async fn merged_logs(
+    State(state): State<AppState>,
+    Caller(c): Caller,
+    proof: Proof,
+    headers: HeaderMap,
+    Params(sources): Params<SourcesParams>,
+    Params(query): Params<LogParams>,
+    Params(format): Params<FormatParams>,
+) -> ApiResult<Response> {
+    let sources = merged_sources(sources.c.as_deref())?;
+    let query = LogQuery::parse(&query, Some(DEFAULT_TAIL))?;
+    let text = wants_text(&headers, format.format.as_deref())?;
+    let (timestamps, follow) = (query.timestamps, query.follow);
+    let mut feeds = Vec::with_capacity(sources.len());
+    for (host, id) in &sources {
+        let feed = state
+            .ops()
+            .logs(&c, &state.live, (host, id), query.clone())
+            .await?;
+        feeds.push(((host.clone(), id.clone()), feed.items));
+    }
+    if follow {
+        let tagged = feeds.into_iter().map(|((host, id), items)| {
+            items.map(move |item| {
+                let mut buf = Vec::new();
+                match item {
+                    Ok(LogItem::Lines(lines)) => {
+                        for line in &lines {
+                            sse_event(&mut buf, "line", &merged(&host, &id, line, timestamps));
+                        }
+                    }
+                    Ok(LogItem::Skipped(count)) => sse_event(
+                        &mut buf,
+                        "skipped",
+                        &json!({"host": host, "container": id, "count": count}),
+                    ),
+                    Ok(LogItem::End(end)) => {
+                        let mut data = serde_json::to_value(&end).unwrap_or_default();
+                        if let Some(o) = data.as_object_mut() {
+                            o.insert("host".into(), json!(host));
+                            o.insert("container".into(), json!(id));
+                        }
+                        sse_event(&mut buf, "source_end", &data);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e.log_detail(), "a merged log stream failed");
+                        sse_event(
+                            &mut buf,
+                            "error",
+                            &json!({"host": host, "container": id, "message": e.public_message()}),
+                        );
+                    }
+                }
+                Bytes::from(buf)
+            })
+        });
+        let all = stream::select_all(tagged).chain(stream::once(async {
+            let mut buf = Vec::new();
+            sse_event(&mut buf, "end", &json!({"reason": "closed"}));
+            Bytes::from(buf)
+        }));
+        let hosts: Vec<String> = sources.iter().map(|(h, _)| h.clone()).collect();
+        let watch = AccessWatch::start(&state, c.who.user_id, proof, hosts, HostAction::View);
+        return Ok(sse(until_lost(Box::pin(all), watch)));
+    }
+    // A look back: every container's lines, then one order by time.
+    let mut all: Vec<(usize, std::sync::Arc<LogLine>)> = Vec::new();
+    for (i, (_, mut items)) in feeds.into_iter().enumerate() {
+        while let Some(item) = items.next().await {
+            if let LogItem::Lines(lines) = item? {
+                for line in &lines {
+                    all.push((i, line.clone()));
+                }
+                if all.len() > MAX_MERGED_LINES {
+                    return Err(backend::Error::invalid(
+                        "tail",
+                        format!("merge at most {MAX_MERGED_LINES} lines: ask for fewer (tail) or a shorter time (since, until)"),
+                    )
+                    .into());
+                }
+            }
+        }
+    }
+    all.sort_by(|a, b| a.1.ts.cmp(&b.1.ts));
+    let body = tokio::task::spawn_blocking(move || {
+        let mut buf = Vec::with_capacity(all.len() * 96 + 2);
+        if text {
+            for (i, line) in &all {
+                let (host, id) = &sources[*i];
+                buf.extend_from_slice(format!("{host}/{id} | ").as_bytes());
+                text_line(&mut buf, line, timestamps);
+            }
+        } else {
+            let lines: Vec<MergedLine<'_>> = all
+                .iter()
+                .map(|(i, line)| {
+                    let (host, id) = &sources[*i];
+                    merged(host, id, line, timestamps)
+                })
+                .collect();
+            if serde_json::to_writer(&mut buf, &lines).is_err() {
+                buf = b"[]".to_vec();
+            }
+        }
+        buf
+    })
+    .await
+    .map_err(|e| backend::Error::Internal(format!("merging logs: {e}")))?;
+    let mut res = Bytes::from(body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(if text {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/json"
+        }),
+    );
+    Ok(res)
+}
+
+fn merged<'a>(host: &'a str, id: &'a str, line: &'a LogLine, timestamps: bool) -> MergedLine<'a> {
+    MergedLine {
+        host,
+        container: id,
+        stream: line.stream,
+        ts: if timestamps { line.ts.as_deref() } else { None },
+        line: &line.text,
+    }
+}
+
+/// `c=host/container,…`: 1 to [`app::model::containers::MAX_LOG_SOURCES`] pairs, each once.
+fn merged_sources(c: Option<&str>) -> backend::Result<Vec<(String, String)>> {
+    let max = app::model::containers::MAX_LOG_SOURCES;
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in c
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let Some((host, id)) = pair
+            .split_once('/')
+            .filter(|(h, i)| !h.is_empty() && !i.is_empty() && !i.contains('/'))
+        else {
+            return Err(backend::Error::invalid(
+                "c",
+                format!("{pair:?} is not host/container"),
+            ));
+        };
+        let source = (host.to_string(), id.to_string());
+        if !out.contains(&source) {
+            out.push(source);
+        }
+    }
+    if out.is_empty() || out.len() > max {
+        return Err(backend::Error::invalid(
+            "c",
+            format!("name 1 to {max} containers as host/container, comma-separated"),
+        ));
+    }
+    Ok(out)
+}
+
 /// Closes the streamed JSON array: `]` after the lines, or `[]` when there were none.
 struct JsonArray {
     inner: BoxStream<'static, std::io::Result<Bytes>>,

@@ -68,6 +68,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(container_files::export))
         .routes(routes!(container_files::list))
         .routes(routes!(live::logs))
+        .routes(routes!(live::merged_logs))
         .routes(routes!(live::download))
         .routes(routes!(live::stats))
         .routes(routes!(live_exec::exec))

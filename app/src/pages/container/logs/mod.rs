@@ -34,7 +34,7 @@ use crate::routes::{container_href, encode};
 /// Lines kept in the page; older ones are dropped from the view (Download has them all).
 pub const MAX_DOM_LINES: usize = 5000;
 /// Containers in one merged view.
-pub const MAX_SOURCES: usize = 16;
+pub const MAX_SOURCES: usize = wire::containers::MAX_LOG_SOURCES;
 /// Colours the merged view gives its containers (`log-src-0` … in the stylesheet).
 const SOURCE_COLOURS: u64 = 8;
 
