@@ -229,6 +229,7 @@ fn rest_doors() -> Vec<Door> {
         rest(M::PUT, "/hosts/{host}/guardrails", Admin).on(Target::NoHost).json(guardrails),
         // Containers.
         rest(M::GET, "/containers", Signed),
+        rest(M::GET, "/logs", VIEW).query(&format!("c={{host}}/{NONE}")),
         // Each target is judged on its own; the request itself is anyone's.
         rest(M::POST, "/containers/bulk", Signed)
             .json(json!({"action": "stop", "targets": [{"host": "{host}", "id": NONE}]})),

@@ -137,6 +137,92 @@ async fn logs_json_text_sse_and_download() {
     );
 }
 
+/// Two containers' logs as one: in time order, tagged with host and container; followed over
+/// SSE until both end; a container the caller may not read refuses the whole request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_logs_of_several_containers() {
+    let app = TestApp::new().await;
+    let root = app.as_root().await;
+    let c = [("cookie", root.as_str())];
+    let (a, b) = ("capstan-h6-merge-a", "capstan-h6-merge-b");
+    // b starts well within a's first two seconds (the docker CLI returns once it runs).
+    let _a = Container::run(a, "echo a1; sleep 2; echo a2; sleep 2; echo a3");
+    let _b = Container::run(b, "echo b1; sleep 2; echo b2; sleep 2; echo b3");
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let res = app
+        .get(
+            &format!("/api/v1/logs?c={HOST}/{a},{HOST}/{b}&tail=all"),
+            &c,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let lines: Vec<(String, String)> = res
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|l| {
+            assert_eq!(l["host"], HOST);
+            (
+                l["container"].as_str().unwrap_or_default().to_string(),
+                l["line"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let texts: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(texts, ["a1", "b1", "a2", "b2"], "in time order: {lines:?}");
+    assert_eq!(lines[1].0, b);
+    let res = app
+        .get(
+            &format!("/api/v1/logs?c={HOST}/{a},{HOST}/{b}&format=text"),
+            &c,
+        )
+        .await;
+    assert!(
+        res.text().lines().next() == Some(&format!("{HOST}/{a} | a1")[..]),
+        "{}",
+        res.text()
+    );
+    // Followed: every line of both, each container's end, then the end of all.
+    let res = app
+        .get(
+            &format!("/api/v1/logs?c={HOST}/{a},{HOST}/{b}&follow=true"),
+            &c,
+        )
+        .await;
+    assert_eq!(res.headers["content-type"], "text/event-stream");
+    let body = res.text();
+    for line in ["a1", "a2", "a3", "b1", "b2", "b3"] {
+        assert!(
+            body.contains(&format!("\"line\":\"{line}\"")),
+            "{line}: {body}"
+        );
+    }
+    assert_eq!(body.matches("event: source_end").count(), 2, "{body}");
+    assert!(
+        body.trim_end().ends_with("data: {\"reason\":\"closed\"}"),
+        "{body}"
+    );
+    for bad in ["", "c=nohost", &format!("c={HOST}/{a}/x")] {
+        let res = app.get(&format!("/api/v1/logs?{bad}"), &c).await;
+        assert_eq!(res.status, 422, "{bad}: {}", res.text());
+        assert_eq!(res.json()["error"]["field"], "c", "{bad}");
+    }
+    let stranger = user_with(&app, "merge-stranger", None).await;
+    let res = app
+        .get(
+            &format!("/api/v1/logs?c={HOST}/{a}"),
+            &[("cookie", stranger.as_str())],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        404,
+        "a host the caller has no grant on: {}",
+        res.text()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_and_events_stream_and_roles_apply() {
     let app = TestApp::new().await;
