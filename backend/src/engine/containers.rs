@@ -249,6 +249,12 @@ fn words(err: Error, doing: Doing) -> Error {
              kernel.msg*, fs.mqueue.*) can be set per container",
         );
     }
+    if has("log opt") {
+        return Error::invalid(
+            "log_opts",
+            "the log driver does not know one of these options",
+        );
+    }
     if has("log driver") || has("logging driver") || has("logger:") {
         return Error::invalid(
             "log_driver",
