@@ -81,6 +81,7 @@ pub async fn list(fleet: &Fleet, who: &Principal, query: &ListQuery) -> FleetCon
                 container,
             }));
     }
+    query.keep_newest(&mut out.containers, |c| &c.container);
     query.sort_by(&mut out.containers, |c| (&c.container, c.host.as_str()));
     out
 }

@@ -55,10 +55,28 @@ pub struct FleetContainers {
 pub struct ContainerListParams {
     #[cfg_attr(feature = "ssr", param(value_type = Option<bool>))]
     pub all: Option<String>,
+    /// running, paused, exited, created, restarting, removing, dead or all.
     pub state: Option<String>,
     pub q: Option<String>,
     pub label: Option<String>,
     pub sort: Option<String>,
+    /// `docker ps --filter ancestor=`: made from this image (name, name:tag or id).
+    pub ancestor: Option<String>,
+    /// `--filter network=`: on this network.
+    pub network: Option<String>,
+    /// `--filter volume=`: mounting this volume.
+    pub volume: Option<String>,
+    /// `--filter exited=`: exited with this code.
+    #[cfg_attr(feature = "ssr", param(value_type = Option<u8>))]
+    pub exited: Option<String>,
+    /// `--filter health=`: healthy, unhealthy, starting or none.
+    pub health: Option<String>,
+    /// `-n`: the N created last (stopped ones too), newest first unless `sort` says.
+    #[cfg_attr(feature = "ssr", param(value_type = Option<u32>))]
+    pub n: Option<String>,
+    /// `-l`: the one created last.
+    #[cfg_attr(feature = "ssr", param(value_type = Option<bool>))]
+    pub latest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,7 +245,17 @@ mod convert {
                 self.q.as_deref(),
                 self.label.as_deref(),
                 self.sort.as_deref(),
-            )
+            )?
+            .with_ps(&e::PsWords {
+                ancestor: self.ancestor.as_deref(),
+                network: self.network.as_deref(),
+                volume: self.volume.as_deref(),
+                exited: self.exited.as_deref(),
+                health: self.health.as_deref(),
+                n: self.n.as_deref(),
+                latest: self.latest.as_deref(),
+                sort_given: self.sort.as_deref().is_some_and(|s| !s.trim().is_empty()),
+            })
         }
     }
 

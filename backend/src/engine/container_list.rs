@@ -59,6 +59,30 @@ pub struct ListQuery {
     /// `key` or `key=value`.
     pub label: Option<String>,
     pub sort: Sort,
+    /// More of `docker ps --filter`, as the engine takes them: `ancestor`, `network`,
+    /// `volume`, `exited`, `health` ([`ListQuery::with_ps`]).
+    pub filters: Vec<(&'static str, String)>,
+    /// `docker ps -n N` (`-l` is 1): the N containers created last, stopped ones included.
+    pub limit: Option<u32>,
+}
+
+/// The words of `docker ps` beyond the state, text and label filters, as a request has them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PsWords<'a> {
+    /// An image (name, name:tag or id) the containers were made from, or descend from.
+    pub ancestor: Option<&'a str>,
+    pub network: Option<&'a str>,
+    pub volume: Option<&'a str>,
+    /// The exit code of exited containers.
+    pub exited: Option<&'a str>,
+    /// `healthy`, `unhealthy`, `starting` or `none`.
+    pub health: Option<&'a str>,
+    /// `-n`: how many of the last created.
+    pub n: Option<&'a str>,
+    /// `-l`: only the last created.
+    pub latest: Option<&'a str>,
+    /// Whether the request named its order (else `-n`/`-l` list newest first, as docker ps).
+    pub sort_given: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +91,9 @@ pub enum StateFilter {
     Paused,
     Exited,
     Created,
+    Restarting,
+    Removing,
+    Dead,
 }
 
 impl StateFilter {
@@ -76,6 +103,9 @@ impl StateFilter {
             StateFilter::Paused => "paused",
             StateFilter::Exited => "exited",
             StateFilter::Created => "created",
+            StateFilter::Restarting => "restarting",
+            StateFilter::Removing => "removing",
+            StateFilter::Dead => "dead",
         }
     }
 }
@@ -105,20 +135,22 @@ impl ListQuery {
             Some("true" | "1" | "yes") => true,
             Some(_) => return Err(Error::invalid("all", "must be true or false")),
         };
-        let (all, state) = match state.map(str::trim).filter(|s| !s.is_empty()) {
-            None => (all, None),
-            Some("all") => (true, None),
-            Some("running") => (all, Some(StateFilter::Running)),
-            Some("paused") => (true, Some(StateFilter::Paused)),
-            Some("exited") => (true, Some(StateFilter::Exited)),
-            Some("created") => (true, Some(StateFilter::Created)),
-            Some(_) => {
-                return Err(Error::invalid(
+        let (all, state) =
+            match state.map(str::trim).filter(|s| !s.is_empty()) {
+                None => (all, None),
+                Some("all") => (true, None),
+                Some("running") => (all, Some(StateFilter::Running)),
+                Some("paused") => (true, Some(StateFilter::Paused)),
+                Some("exited") => (true, Some(StateFilter::Exited)),
+                Some("created") => (true, Some(StateFilter::Created)),
+                Some("restarting") => (true, Some(StateFilter::Restarting)),
+                Some("removing") => (true, Some(StateFilter::Removing)),
+                Some("dead") => (true, Some(StateFilter::Dead)),
+                Some(_) => return Err(Error::invalid(
                     "state",
-                    "must be running, paused, exited, created or all",
-                ))
-            }
-        };
+                    "must be running, paused, exited, created, restarting, removing, dead or all",
+                )),
+            };
         let label = label.map(str::trim).filter(|s| !s.is_empty());
         if let Some(l) = label {
             let key = l.split_once('=').map_or(l, |(k, _)| k);
@@ -142,7 +174,84 @@ impl ListQuery {
             text,
             label: label.map(str::to_string),
             sort,
+            filters: Vec::new(),
+            limit: None,
         })
+    }
+
+    /// Adds the words of `docker ps` in `w`, each checked with its name.
+    pub fn with_ps(mut self, w: &PsWords<'_>) -> Result<ListQuery> {
+        fn given(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|s| !s.is_empty())
+        }
+        if let Some(a) = given(w.ancestor) {
+            if a.len() > 512 || a.chars().any(|c| c.is_whitespace() || c == '\0') {
+                return Err(Error::invalid(
+                    "ancestor",
+                    "use an image name, name:tag or id",
+                ));
+            }
+            self.filters.push(("ancestor", a.to_string()));
+        }
+        for (field, v) in [("network", w.network), ("volume", w.volume)] {
+            if let Some(v) = given(v) {
+                if !crate::names::is_object_name(v, 1..=255) {
+                    return Err(Error::invalid(field, format!("use a {field}'s name or id")));
+                }
+                self.filters.push((field, v.to_string()));
+            }
+        }
+        if let Some(code) = given(w.exited) {
+            let ok = code.parse::<u16>().is_ok_and(|c| c <= 255);
+            if !ok {
+                return Err(Error::invalid("exited", "an exit code from 0 to 255"));
+            }
+            self.all = true;
+            self.filters.push(("exited", code.to_string()));
+        }
+        if let Some(h) = given(w.health) {
+            if !matches!(h, "healthy" | "unhealthy" | "starting" | "none") {
+                return Err(Error::invalid(
+                    "health",
+                    "must be healthy, unhealthy, starting or none",
+                ));
+            }
+            self.filters.push(("health", h.to_string()));
+        }
+        let latest = match given(w.latest) {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(_) => return Err(Error::invalid("latest", "must be true or false")),
+        };
+        self.limit = match (given(w.n), latest) {
+            (Some(_), true) => {
+                return Err(Error::invalid("latest", "give n or latest, not both"));
+            }
+            (Some(n), false) => Some(
+                n.parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| Error::invalid("n", "a number of containers from 1 to 10000"))?,
+            ),
+            (None, true) => Some(1),
+            (None, false) => None,
+        };
+        if self.limit.is_some() {
+            self.all = true;
+            if !w.sort_given {
+                self.sort = Sort::Created;
+            }
+        }
+        Ok(self)
+    }
+
+    /// With a limit, only the `limit` newest of `items` stay (of several hosts' lists, each
+    /// already its own newest).
+    pub fn keep_newest<T, C: SortKey>(&self, items: &mut Vec<T>, get: impl Fn(&T) -> &C) {
+        if let Some(n) = self.limit {
+            items.sort_by_key(|t| std::cmp::Reverse(get(t).created()));
+            items.truncate(n as usize);
+        }
     }
 
     /// Whether a container passes the text filter (the engine applied the others).
@@ -581,6 +690,7 @@ const ROW_JSON_BYTES: usize = 512;
 fn rows<'a>(body: &'a [u8], query: &ListQuery) -> Result<Vec<Row<'a>>> {
     let mut rows = parse(body)?;
     rows.retain(|r| query.matches(r));
+    query.keep_newest(&mut rows, |r| r);
     query.sort_by(&mut rows, |r| (r, ""));
     Ok(rows)
 }
@@ -665,6 +775,7 @@ pub fn json_for_hosts<H: AsRef<str>>(shares: &[(H, HostShare)], query: &ListQuer
         .iter()
         .flat_map(|(host, share)| share.entries.iter().map(move |w| (host.as_ref(), share, w)))
         .collect();
+    query.keep_newest(&mut all, |(_, _, w)| *w);
     query.sort_by(&mut all, |(host, _, w)| (*w, *host));
     let bytes: usize = shares.iter().map(|(_, s)| s.json.len()).sum();
     let mut out = Vec::with_capacity(bytes.saturating_add(all.len()).saturating_add(2));

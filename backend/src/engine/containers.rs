@@ -522,9 +522,18 @@ fn list_path(query: &ListQuery) -> Result<String> {
     if let Some(label) = &query.label {
         filters.insert("label".into(), vec![label.clone()]);
     }
+    for (key, value) in &query.filters {
+        filters
+            .entry((*key).to_string())
+            .or_default()
+            .push(value.clone());
+    }
     let mut path = form_urlencoded::Serializer::new(String::from("/containers/json?"));
     if query.all {
         path.append_pair("all", "1");
+    }
+    if let Some(n) = query.limit {
+        path.append_pair("limit", &n.to_string());
     }
     if !filters.is_empty() {
         let json = serde_json::to_string(&filters).map_err(|e| Error::Internal(e.to_string()))?;

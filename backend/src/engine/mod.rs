@@ -46,7 +46,7 @@ pub use container_fs::{
     FileKind, Spooled, SpooledBody, UploadContent, UploadTarget, LISTING_CAP,
 };
 pub use container_list::{
-    ContainerSummary, ListQuery, PortMapping, Sort, StateFilter, COMPOSE_PROJECT_LABEL,
+    ContainerSummary, ListQuery, PortMapping, PsWords, Sort, StateFilter, COMPOSE_PROJECT_LABEL,
 };
 pub use container_ops::{
     validate_ps_args, validate_repo, validate_tag, ChangeKind, CommitOptions, FsChange, ProcessList,

@@ -1141,3 +1141,203 @@ async fn port_ranges_gpus_and_platform() {
         .await
         .expect("GPUs with the guardrail");
 }
+
+/// The words of `docker ps`: `--filter exited=/ancestor=/volume=/network=/health=`, the
+/// further states, `-n` and `-l` (newest first), each checked with its name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docker_ps_words() {
+    use backend::engine::PsWords;
+    let e = engine(unix_spec());
+    let mut clean = Cleanup::new();
+    let prefix = unique("ps");
+    let (failed, vol_user, last) = (
+        format!("{prefix}-failed"),
+        format!("{prefix}-vol"),
+        format!("{prefix}-last"),
+    );
+    let volume = format!("{prefix}-data");
+    let label = format!("capstan.ps={prefix}");
+    let net = format!("{prefix}-net");
+    clean
+        .containers
+        .extend([failed.clone(), vol_user.clone(), last.clone()]);
+    clean.volumes.push(volume.clone());
+    clean.networks.push(net.clone());
+    docker_a(&["network", "create", &net]);
+    let (ok, _) = docker_try(&[
+        "run",
+        "--name",
+        &failed,
+        "--label",
+        &label,
+        &image(),
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
+    assert!(!ok, "the container exits with 3");
+    docker_a(&[
+        "create",
+        "--name",
+        &vol_user,
+        "-v",
+        &format!("{volume}:/d"),
+        "--network",
+        &net,
+        "--label",
+        &label,
+        &image(),
+    ]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    docker_a(&["create", "--name", &last, "--label", &label, &image()]);
+    assert_eq!(
+        ps_names(
+            &e,
+            &prefix,
+            PsWords {
+                exited: Some("3"),
+                ..Default::default()
+            }
+        )
+        .await,
+        [failed.as_str()]
+    );
+    assert_eq!(
+        ps_names(
+            &e,
+            &prefix,
+            PsWords {
+                volume: Some(&volume),
+                ..Default::default()
+            }
+        )
+        .await,
+        [vol_user.as_str()]
+    );
+    assert_eq!(
+        ps_names(
+            &e,
+            &prefix,
+            PsWords {
+                network: Some(&net),
+                ..Default::default()
+            }
+        )
+        .await,
+        [vol_user.as_str()]
+    );
+    assert_eq!(
+        ps_names(
+            &e,
+            &prefix,
+            PsWords {
+                ancestor: Some(&image()),
+                ..Default::default()
+            }
+        )
+        .await
+        .len(),
+        3
+    );
+    assert_eq!(
+        ps_names(
+            &e,
+            &prefix,
+            PsWords {
+                health: Some("none"),
+                ..Default::default()
+            }
+        )
+        .await
+        .len(),
+        3
+    );
+    // -l: the one created last; the engine filters by the label before it counts.
+    let q = ListQuery::parse(None, None, None, Some(&label), None)
+        .expect("query")
+        .with_ps(&PsWords {
+            latest: Some("true"),
+            ..Default::default()
+        })
+        .expect("latest");
+    let latest = e.list_containers(&q).await.expect("list");
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].name, last);
+    let q = ListQuery::parse(None, Some("created"), Some(&prefix), None, None)
+        .expect("query")
+        .with_ps(&PsWords::default())
+        .expect("created");
+    let created = e.list_containers(&q).await.expect("list");
+    assert_eq!(created.len(), 2, "{created:?}");
+    for (words, field) in [
+        (
+            PsWords {
+                exited: Some("300"),
+                ..Default::default()
+            },
+            "exited",
+        ),
+        (
+            PsWords {
+                health: Some("fine"),
+                ..Default::default()
+            },
+            "health",
+        ),
+        (
+            PsWords {
+                n: Some("0"),
+                ..Default::default()
+            },
+            "n",
+        ),
+        (
+            PsWords {
+                n: Some("2"),
+                latest: Some("true"),
+                ..Default::default()
+            },
+            "latest",
+        ),
+        (
+            PsWords {
+                volume: Some("a b"),
+                ..Default::default()
+            },
+            "volume",
+        ),
+        (
+            PsWords {
+                ancestor: Some("a b"),
+                ..Default::default()
+            },
+            "ancestor",
+        ),
+    ] {
+        match ListQuery::default().with_ps(&words) {
+            Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        ListQuery::parse(None, Some("dead"), None, None, None),
+        Ok(q) if q.all
+    ));
+}
+
+/// The names of the containers starting with `prefix` that `docker ps -a` with `words` lists.
+async fn ps_names(
+    e: &backend::engine::Engine,
+    prefix: &str,
+    words: backend::engine::PsWords<'_>,
+) -> Vec<String> {
+    let q = ListQuery::parse(Some("true"), None, None, None, None)
+        .expect("query")
+        .with_ps(&words)
+        .expect("words");
+    let list = e.list_containers(&q).await.expect("list");
+    list.into_iter()
+        .map(|c| c.name)
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}

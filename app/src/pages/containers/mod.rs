@@ -70,6 +70,7 @@ pub async fn list_containers(
         q,
         label,
         sort,
+        ..Default::default()
     };
     let query = params.to_query()?;
     let hosts: Vec<HostChoice> = ops
