@@ -196,6 +196,15 @@ test.describe("Containers", () => {
       await expect(row.locator(".usage")).toContainText("%");
       await screenshot(page, `containers-usage-${p}`);
 
+      // docker ps words as filters: health and the image it was made from.
+      const label = encodeURIComponent(`e2e=${name}`);
+      await open(page, `/containers?label=${label}&health=unhealthy`);
+      await expect(page.getByTestId("containers-empty")).toBeVisible();
+      await open(page, `/containers?label=${label}&health=none&ancestor=${encodeURIComponent(IMAGE)}`);
+      await expect(row).toBeVisible();
+      await expect(page.locator('select[name="health"]')).toHaveValue("none");
+      await screenshot(page, `containers-filters-${p}`);
+
       // On the container's page the sidebar marks Containers, not Hosts.
       await row.locator("a.host-link").click();
       await expect(page).toHaveURL(/\/hosts\/unix-engine\/containers\/[0-9a-f]{12,}$/);

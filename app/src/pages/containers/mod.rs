@@ -57,6 +57,8 @@ pub async fn list_containers(
     q: Option<String>,
     label: Option<String>,
     sort: Option<String>,
+    health: Option<String>,
+    ancestor: Option<String>,
 ) -> Result<ContainersData, AppError> {
     let c = crate::ssr::caller()?;
     let ops = crate::ssr::ops()?;
@@ -70,6 +72,8 @@ pub async fn list_containers(
         q,
         label,
         sort,
+        health,
+        ancestor,
         ..Default::default()
     };
     let query = params.to_query()?;
@@ -180,6 +184,9 @@ struct Filters {
     q: String,
     label: String,
     sort: String,
+    health: String,
+    /// `docker ps --filter ancestor=`: made from this image.
+    ancestor: String,
 }
 
 impl Filters {
@@ -187,7 +194,9 @@ impl Filters {
         !(self.host.is_empty()
             && self.state.is_empty()
             && self.q.is_empty()
-            && self.label.is_empty())
+            && self.label.is_empty()
+            && self.health.is_empty()
+            && self.ancestor.is_empty())
     }
 
     /// The page's URL with one filter changed.
@@ -198,6 +207,8 @@ impl Filters {
             ("q", self.q.as_str()),
             ("label", self.label.as_str()),
             ("sort", self.sort.as_str()),
+            ("health", self.health.as_str()),
+            ("ancestor", self.ancestor.as_str()),
         ];
         for p in &mut pairs {
             if p.0 == key {
@@ -341,6 +352,8 @@ pub fn ContainersPage() -> impl IntoView {
             q: get("q"),
             label: get("label"),
             sort: get("sort"),
+            health: get("health"),
+            ancestor: get("ancestor"),
         }
     });
     let refreshes = RwSignal::new(0u32);
@@ -353,6 +366,8 @@ pub fn ContainersPage() -> impl IntoView {
                 opt(&f.q),
                 opt(&f.label),
                 opt(&f.sort),
+                opt(&f.health),
+                opt(&f.ancestor),
             )
         },
     );
@@ -542,6 +557,15 @@ fn FilterBar(filters: Filters, hosts: Vec<HostChoice>) -> impl IntoView {
         ("paused", "Paused"),
         ("exited", "Exited"),
         ("created", "Created"),
+        ("restarting", "Restarting"),
+        ("dead", "Dead"),
+    ];
+    let healths = [
+        ("", "Any health"),
+        ("healthy", "Healthy"),
+        ("unhealthy", "Unhealthy"),
+        ("starting", "Starting"),
+        ("none", "No health check"),
     ];
     let sorts = [
         ("", "Name"),
@@ -575,6 +599,16 @@ fn FilterBar(filters: Filters, hosts: Vec<HostChoice>) -> impl IntoView {
                 <label class="field">
                     <span>"Label"</span>
                     <input type="search" name="label" class="mono" value=filters.label.clone() placeholder="key or key=value" autocomplete="off" />
+                </label>
+                <label class="field">
+                    <span>"Health"</span>
+                    <select name="health" on:change=submit>
+                        {healths.into_iter().map(|(v, l)| view! { <option value=v selected=filters.health == v>{l}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field">
+                    <span>"From image"</span>
+                    <input type="search" name="ancestor" class="mono" value=filters.ancestor.clone() placeholder="nginx:1.27" autocomplete="off" />
                 </label>
                 <label class="field">
                     <span>"Sort"</span>
