@@ -75,7 +75,10 @@ pub(crate) async fn apply(
 #[cfg(feature = "ssr")]
 impl Lifecycle {
     /// The use case a button calls: a lifecycle one, or `None` for remove.
-    fn use_case(self, signal: Option<&str>) -> Option<backend::ops::containers::Lifecycle> {
+    pub(crate) fn use_case(
+        self,
+        signal: Option<&str>,
+    ) -> Option<backend::ops::containers::Lifecycle> {
         use backend::ops::containers::Lifecycle as L;
         Some(match self {
             Lifecycle::Remove => return None,

@@ -885,17 +885,19 @@ impl Engine {
             start,
             warnings,
         } = plan;
-        let mut created = match self
-            .create_raw(name.as_deref(), body.clone(), platform.as_deref())
-            .await
-        {
-            // The image is here, but of another platform: pulled for the one asked, once.
-            Err(Error::NotFound(what)) if platform.is_some() && what.starts_with("image") => {
+        // Kept for a second try only when a platform was asked: the image may be here, but
+        // of another platform, and is then pulled for the one asked, once.
+        let retry_body = platform.is_some().then(|| body.clone());
+        let first = self
+            .create_raw(name.as_deref(), body, platform.as_deref())
+            .await;
+        let mut created = match (first, retry_body) {
+            (Err(Error::NotFound(what)), Some(body)) if what.starts_with("image") => {
                 self.pull_image_for(&image, platform.as_deref()).await?;
                 self.create_raw(name.as_deref(), body, platform.as_deref())
                     .await?
             }
-            other => other?,
+            (other, _) => other?,
         };
         created.warnings.extend(warnings);
         if let Err(e) = self.connect_networks(&created.id, networks).await {

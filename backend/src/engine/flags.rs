@@ -193,21 +193,7 @@ pub(super) fn health(h: &Health<'_>) -> Result<Option<HealthConfig>> {
 pub(super) fn health_cmd_text(test: &[String]) -> Option<String> {
     match test.split_first() {
         Some((kind, rest)) if kind == "CMD-SHELL" => Some(rest.join(" ")),
-        Some((kind, rest)) if kind == "CMD" => Some(
-            rest.iter()
-                .map(|w| {
-                    if !w.is_empty()
-                        && w.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
-                    {
-                        w.clone()
-                    } else {
-                        format!("'{}'", w.replace('\'', r"'\''"))
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        Some((kind, rest)) if kind == "CMD" => Some(wire::words::join_words(rest)),
         _ => None,
     }
 }

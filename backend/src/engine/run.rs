@@ -134,16 +134,7 @@ pub(crate) fn plan(spec: &RunSpec) -> Result<RunPlan> {
         targets.push(t);
     }
     let volume_driver = opt(&s.volume_driver)
-        .map(|d| {
-            if crate::names::is_object_name(d, 1..=128) {
-                Ok(d.to_string())
-            } else {
-                Err(Error::invalid(
-                    "volume_driver",
-                    format!("{d:?} is not a driver name"),
-                ))
-            }
-        })
+        .map(|d| driver_name("volume_driver", d))
         .transpose()?;
     let mut tmpfs = HashMap::new();
     for t in &s.tmpfs {
@@ -279,16 +270,7 @@ pub(crate) fn plan(spec: &RunSpec) -> Result<RunPlan> {
         none: s.no_healthcheck,
     })?;
     let log_driver = opt(&s.log_driver)
-        .map(|d| {
-            if crate::names::is_object_name(d, 1..=64) {
-                Ok(d.to_string())
-            } else {
-                Err(Error::invalid(
-                    "log_driver",
-                    format!("{d:?} is not a log driver name"),
-                ))
-            }
-        })
+        .map(|d| driver_name("log_driver", d))
         .transpose()?;
     for (k, v) in &s.log_opts {
         flags::check_log_opt(k, v)?;
@@ -425,6 +407,18 @@ pub(crate) fn plan(spec: &RunSpec) -> Result<RunPlan> {
         start: s.start,
         warnings,
     })
+}
+
+/// A volume or log driver's name (`local`, `json-file`, a plugin's).
+fn driver_name(field: &str, name: &str) -> Result<String> {
+    if crate::names::is_object_name(name, 1..=128) {
+        Ok(name.to_string())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("{name:?} is not a driver name"),
+        ))
+    }
 }
 
 fn validate_labels(labels: &BTreeMap<String, String>) -> Result<()> {

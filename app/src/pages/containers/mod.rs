@@ -137,16 +137,11 @@ pub async fn bulk_action(
     targets: Vec<Target>,
     force: bool,
 ) -> Result<Vec<Outcome>, AppError> {
-    use backend::ops::containers::{BulkAct, Lifecycle as L};
+    use backend::ops::containers::BulkAct;
     let c = crate::ssr::caller()?;
-    let act = match action {
-        Lifecycle::Start => BulkAct::Lifecycle(L::Start),
-        Lifecycle::Stop => BulkAct::Lifecycle(L::Stop(None)),
-        Lifecycle::Restart => BulkAct::Lifecycle(L::Restart(None)),
-        Lifecycle::Kill => BulkAct::Lifecycle(L::Kill(None)),
-        Lifecycle::Pause => BulkAct::Lifecycle(L::Pause),
-        Lifecycle::Unpause => BulkAct::Lifecycle(L::Unpause),
-        Lifecycle::Remove => BulkAct::Remove {
+    let act = match action.use_case(None) {
+        Some(l) => BulkAct::Lifecycle(l),
+        None => BulkAct::Remove {
             force,
             volumes: false,
         },
